@@ -1,0 +1,71 @@
+# The two commands that matter: `make run` and `make test`. See README.md.
+SHELL := /bin/bash
+.DEFAULT_GOAL := run
+
+# Django 6 needs Python 3.12; the machine's default python3 may be older.
+PYTHON ?= $(shell for p in python3.12 $$HOME/.pyenv/versions/3.12*/bin/python3 python3; do \
+	  $$p -c 'import sys; assert sys.version_info[:2] == (3, 12)' 2>/dev/null && echo $$p && break; \
+	done)
+# A pyenv shim named uv may exist without working; only a uv that answers is used.
+UV := $(shell uv --version >/dev/null 2>&1 && command -v uv || echo .tools/bin/uv)
+PORT ?= 8000
+MANAGE := .venv/bin/python manage.py
+PYTEST := .venv/bin/python -m pytest
+
+.PHONY: run test test-sqlite test-postgres lint worker code bench sync messages clean
+
+$(UV):
+	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (Django 6); none found." >&2; exit 1; }
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet --disable-pip-version-check uv
+
+.venv/.synced: pyproject.toml uv.lock | $(UV)
+	UV_PYTHON=$(PYTHON) $(UV) sync --locked
+	touch $@
+
+sync: .venv/.synced
+
+messages: sync
+	$(MANAGE) compilemessages --ignore=.venv --ignore=.tools -v 0
+
+run: sync messages
+	mkdir -p var
+	DEBUG=true $(MANAGE) migrate --no-input -v 0
+	DEBUG=true $(MANAGE) createcachetable
+	DEBUG=true $(MANAGE) load_demo
+	@echo "Background worker (outbox, tasks): logs in var/worker.log"
+	DEBUG=true $(MANAGE) db_worker > var/worker.log 2>&1 & \
+	  trap "kill $$! 2>/dev/null" EXIT; \
+	  echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C to stop)"; \
+	  DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
+
+# Current one-time code of a demo user: make code EMAIL=physician.kyiv@demo.clinic
+code: sync
+	@DEBUG=true $(MANAGE) demo_code $(EMAIL)
+
+worker: sync
+	$(MANAGE) db_worker
+
+test: test-sqlite test-postgres
+
+test-sqlite: sync messages
+	bash scripts/ensure_chromium.sh
+	$(PYTEST) -n 2 --dist loadgroup
+
+test-postgres: sync messages
+	$(PYTHON) scripts/with_postgres.py -- $(PYTEST) -n 2 --dist loadgroup
+
+lint: sync
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	$(MANAGE) makemigrations --check --dry-run -v 1
+	.venv/bin/python scripts/check_catalogues.py
+
+bench: sync messages
+	.venv/bin/python bench/run.py
+
+print-python:
+	@echo $(PYTHON) $(UV)
+
+clean:
+	rm -rf var .venv .tools

@@ -1,0 +1,99 @@
+"""Fixtures shared by every app's tests: the two sites and one user per role at each."""
+
+import os
+import shutil
+
+import pytest
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth.models import Group
+
+from clinic.accounts.models import User
+from clinic.accounts.roles import Role
+from clinic.locations.models import Site
+from clinic.patients.models import Patient
+
+IN_CI = os.getenv("CI", "").lower() == "true"
+
+
+def pytest_collection_modifyitems(config, items):
+    # Browser tests share one live server per worker; keep them on one xdist worker.
+    for item in items:
+        if item.get_closest_marker("browser"):
+            item.add_marker(pytest.mark.xdist_group("browser"))
+
+
+@pytest.fixture
+def kyiv(db):
+    return Site.objects.create(code="kyiv", name="Київ", name_uk="Київ", name_en="Kyiv",
+                               phone="+380737308088")
+
+
+@pytest.fixture
+def lviv(db):
+    return Site.objects.create(code="lviv", name="Львів", name_uk="Львів", name_en="Lviv",
+                               phone="+380737308088")
+
+
+def make_user(email, *, roles=(), sites=(), totp=True, password="correct horse battery"):
+    user = User.objects.create_user(email=email, full_name=email.split("@")[0], password=password)
+    user.groups.set([Group.objects.get(name=str(r)) for r in roles])
+    user.sites.set(sites)
+    if totp:
+        TOTP.activate(user, generate_totp_secret())
+    return User.objects.get(pk=user.pk)
+
+
+@pytest.fixture
+def staff_factory(db):
+    return make_user
+
+
+@pytest.fixture
+def users(kyiv, lviv):
+    """One user per role per site: users[(role, "kyiv")]."""
+    found = {}
+    for site in (kyiv, lviv):
+        for role in Role:
+            found[(role, site.code)] = make_user(
+                f"{role.value}.{site.code}@test.clinic", roles=[role], sites=[site]
+            )
+    return found
+
+
+@pytest.fixture
+def client_for(client):
+    """A client signed in as the given user (second factor already set up)."""
+
+    def sign_in(user):
+        client.force_login(user)
+        return client
+
+    return sign_in
+
+
+def make_patient(site, number="T-0001", **fields):
+    from datetime import date
+
+    defaults = {
+        "family_name": "Коваленко",
+        "given_name": "Олена",
+        "birth_date": date(1990, 1, 1),
+        "created_by": User.objects.system_actor(),
+    }
+    defaults.update(fields)
+    return Patient.objects.create(record_number=number, home_site=site, **defaults)
+
+
+@pytest.fixture
+def chromium_path():
+    path = shutil.which("chromium")
+    if path is None:
+        if IN_CI:
+            pytest.fail("Chromium is missing; CI must run the browser tests")
+        pytest.skip("Chromium is not installed: browser tests skipped")
+    return path
+
+
+def has_totp(user) -> bool:
+    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -1,0 +1,72 @@
+"""Database triggers that make a table append-only, on SQLite and on PostgreSQL.
+
+Models opt in with the class attribute `APPEND_ONLY = True`; their migration calls `protect()`.
+On SQLite, `INSERT OR REPLACE` deletes the old row without firing a DELETE trigger, so a BEFORE
+INSERT guard refuses any insert that would collide with an existing row (security.md §4.4).
+"""
+
+from django.apps import apps
+
+MESSAGE = "append-only table: rows cannot be changed or removed"
+
+
+def append_only_tables() -> list[str]:
+    return sorted(m._meta.db_table for m in apps.get_models() if getattr(m, "APPEND_ONLY", False))
+
+
+def _sqlite_statements(table: str, unique_columns: list[str]) -> list[str]:
+    collision = " OR ".join(f"{col} = NEW.{col}" for col in ["id", *unique_columns])
+    return [
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_delete BEFORE DELETE ON {table} "
+        f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
+        f"CREATE TRIGGER IF NOT EXISTS {table}_no_replace BEFORE INSERT ON {table} "
+        f"WHEN EXISTS (SELECT 1 FROM {table} WHERE {collision}) "
+        f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
+    ]
+
+
+def _postgres_statements(table: str) -> list[str]:
+    return [
+        "CREATE OR REPLACE FUNCTION clinic_forbid_change() RETURNS trigger LANGUAGE plpgsql AS "
+        f"$$ BEGIN RAISE EXCEPTION '{MESSAGE} (%)', TG_TABLE_NAME; END $$",
+        f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
+        f"CREATE TRIGGER {table}_no_change BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION clinic_forbid_change()",
+        f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+        f"CREATE TRIGGER {table}_no_truncate BEFORE TRUNCATE ON {table} "
+        "FOR EACH STATEMENT EXECUTE FUNCTION clinic_forbid_change()",
+    ]
+
+
+def protect(schema_editor, table: str, unique_columns: list[str]) -> None:
+    """Install the triggers (used by migrations)."""
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        statements = _sqlite_statements(table, unique_columns)
+    elif vendor == "postgresql":
+        statements = _postgres_statements(table)
+    else:
+        raise NotImplementedError(f"append-only triggers for {vendor}")
+    for statement in statements:
+        schema_editor.execute(statement)
+
+
+def unprotect(schema_editor, table: str) -> None:
+    vendor = schema_editor.connection.vendor
+    if vendor == "sqlite":
+        for suffix in ("no_update", "no_delete", "no_replace"):
+            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
+    elif vendor == "postgresql":
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}")
+        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+
+
+def unique_columns_of(table: str) -> list[str]:
+    for model in apps.get_models():
+        if model._meta.db_table == table:
+            return [
+                f.column for f in model._meta.local_fields if f.unique and not f.primary_key
+            ]
+    return []

@@ -1,0 +1,176 @@
+"""Create the demo centre: two sites, rooms and chairs, one user per role per site, patients.
+
+Idempotent: running it again changes nothing that exists. Refuses to run with DEBUG off unless
+`--force` is given, so a production database never receives demo logins by accident.
+"""
+
+from datetime import date, time
+
+from allauth.account.models import EmailAddress
+from allauth.mfa.models import Authenticator
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
+
+from clinic.accounts.models import User
+from clinic.accounts.roles import Role
+from clinic.accounts.services import _set_roles_and_sites, ensure_roles
+from clinic.core.demo import (
+    DEMO_PASSWORD,
+    NEWCOMER_EMAIL,
+    demo_email,
+    demo_totp_secret,
+)
+from clinic.locations.models import OpeningHours, Room, Site
+from clinic.patients.models import Patient
+from clinic.patients.services import register_patient
+
+SITES = [
+    {
+        "code": "kyiv",
+        "name_uk": "Київ",
+        "name_en": "Kyiv",
+        "rooms": [
+            ("Кабінет 1", "Consulting room 1", Room.Kind.CONSULTING),
+            ("Кабінет 2", "Consulting room 2", Room.Kind.CONSULTING),
+            ("Крісло 1", "Chair 1", Room.Kind.INFUSION_CHAIR),
+            ("Крісло 2", "Chair 2", Room.Kind.INFUSION_CHAIR),
+            ("Крісло 3", "Chair 3", Room.Kind.INFUSION_CHAIR),
+            ("Кабінет ТЕС", "TES room", Room.Kind.TES),
+        ],
+    },
+    {
+        "code": "lviv",
+        "name_uk": "Львів",
+        "name_en": "Lviv",
+        "rooms": [
+            ("Кабінет 1", "Consulting room 1", Room.Kind.CONSULTING),
+            ("Крісло 1", "Chair 1", Room.Kind.INFUSION_CHAIR),
+            ("Крісло 2", "Chair 2", Room.Kind.INFUSION_CHAIR),
+            ("Кабінет ТЕС", "TES room", Room.Kind.TES),
+        ],
+    },
+]
+PHONE = "+380737308088"  # the centre's public number (seeds: "+380 7373 080 88")
+PATIENTS = {
+    "kyiv": [
+        ("K-0001", "Коваленко", "Олена", "Петрівна", date(1988, 3, 14)),
+        ("K-0002", "Шевчук", "Андрій", "Іванович", date(1979, 11, 2)),
+        ("K-0003", "Бондар", "Ірина", "Олегівна", date(1995, 6, 30)),
+    ],
+    "lviv": [
+        ("L-0001", "Мельник", "Тарас", "Богданович", date(1984, 1, 21)),
+        ("L-0002", "Ткачук", "Софія", "Романівна", date(1992, 9, 8)),
+    ],
+}
+DISPLAY_NAMES = {
+    Role.ADMINISTRATOR: "Адміністратор",
+    Role.PHYSICIAN: "Лікар",
+    Role.NURSE: "Медсестра",
+    Role.PSYCHOTHERAPIST: "Психотерапевт",
+    Role.RECEPTIONIST: "Реєстратор",
+    Role.DRUG_OFFICER: "Відповідальний за наркотичні засоби",
+    Role.CONTENT_EDITOR: "Редактор сайту",
+}
+
+
+class Command(BaseCommand):
+    help = "Load the demo centre (Kyiv and Lviv) with demo users. Safe to run repeatedly."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--force", action="store_true", help="run even with DEBUG off")
+        parser.add_argument("--quiet-logins", action="store_true", help="do not print logins")
+
+    def handle(self, **options):
+        if not settings.DEBUG and not options["force"]:
+            raise CommandError("load_demo creates demo logins; run it with DEBUG on or --force.")
+        with transaction.atomic():
+            ensure_roles()
+            system = User.objects.system_actor()
+            sites = {spec["code"]: self.site(spec) for spec in SITES}
+            logins = []
+            for code, site in sites.items():
+                for role in Role:
+                    email = demo_email(role.value, code)
+                    self.user(email, f"{DISPLAY_NAMES[role]} ({site.name_uk})", [role], [site])
+                    logins.append((email, role.label, site.name_en))
+            self.user(NEWCOMER_EMAIL, "Нова колега", [Role.NURSE], [sites["kyiv"]], totp=False)
+            # One administrator who works at both sites, as the centre's manager would.
+            self.user(
+                demo_email("manager", "both"),
+                "Керівник центру",
+                [Role.ADMINISTRATOR, Role.PHYSICIAN],
+                list(sites.values()),
+            )
+            for code, rows in PATIENTS.items():
+                for number, family, given, patronymic, born in rows:
+                    if not Patient.objects.filter(record_number=number).exists():
+                        register_patient(
+                            record_number=number,
+                            family_name=family,
+                            given_name=given,
+                            patronymic=patronymic,
+                            birth_date=born,
+                            home_site=sites[code],
+                            actor=system,
+                        )
+        if not options["quiet_logins"]:
+            self.print_logins()
+
+    def site(self, spec) -> Site:
+        site, _ = Site.objects.get_or_create(
+            code=spec["code"],
+            defaults={
+                "name": spec["name_uk"],
+                "name_uk": spec["name_uk"],
+                "name_en": spec["name_en"],
+                "phone": PHONE,
+            },
+        )
+        for weekday in range(1, 6):  # Mon-Fri 10:00-19:00 (seeds)
+            OpeningHours.objects.get_or_create(
+                site=site, weekday=weekday, defaults={"opens": time(10), "closes": time(19)}
+            )
+        for name_uk, name_en, kind in spec["rooms"]:
+            Room.objects.get_or_create(
+                site=site,
+                name=name_uk,
+                defaults={"name_uk": name_uk, "name_en": name_en, "kind": kind},
+            )
+        return site
+
+    def user(self, email, full_name, roles, sites, *, totp=True) -> User:
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User.objects.create_user(email=email, full_name=full_name, password=DEMO_PASSWORD)
+            EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
+            _set_roles_and_sites(user, roles, sites)
+            if totp:
+                TOTP.activate(user, demo_totp_secret(email))
+                RecoveryCodes.activate(user)
+        elif totp and not Authenticator.objects.filter(
+            user=user, type=Authenticator.Type.TOTP
+        ).exists():
+            TOTP.activate(user, demo_totp_secret(email))
+        return user
+
+    def print_logins(self):
+        out = self.stdout.write
+        out("")
+        out("=" * 78)
+        out("DEMO LOGINS: for trying the system on this machine only, never for real data")
+        out("=" * 78)
+        out(f"Password for every demo user: {DEMO_PASSWORD}")
+        out("Second factor: add the TOTP secret to an authenticator app, or print the current")
+        out("code with:  make code EMAIL=<e-mail>")
+        out("")
+        for site in ("kyiv", "lviv"):
+            for role in Role:
+                email = demo_email(role.value, site)
+                out(f"  {email:38} {role.label:16} TOTP {demo_totp_secret(email)}")
+        manager = demo_email("manager", "both")
+        out(f"  {manager:38} {'admin+physician':16} TOTP {demo_totp_secret(manager)}")
+        out(f"  {NEWCOMER_EMAIL:38} {'nurse, no TOTP':16} (sets up two-factor at first sign-in)")
+        out("=" * 78)

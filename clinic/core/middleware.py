@@ -1,0 +1,54 @@
+import time
+import uuid
+
+from django.conf import settings
+from django.contrib.auth import logout
+from django.contrib.auth.views import redirect_to_login
+
+from clinic.core import context
+
+
+class RequestContextMiddleware:
+    """Binds the request's network facts for audit rows and tags the response with an id."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request_id = uuid.uuid4().hex
+        token = context.bind(
+            context.RequestContext(
+                # Behind a reverse proxy, the proxy sets REMOTE_ADDR via gunicorn's
+                # --forwarded-allow-ips; we never trust a client-supplied X-Forwarded-For here.
+                ip=request.META.get("REMOTE_ADDR") or None,
+                user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
+                request_id=request_id,
+            )
+        )
+        try:
+            response = self.get_response(request)
+        finally:
+            context.unbind(token)
+        response["X-Request-ID"] = request_id
+        return response
+
+
+SESSION_STARTED_KEY = "clinic_session_started"
+
+
+class AbsoluteSessionLimitMiddleware:
+    """Ends a signed-in session 12 hours after it began, however active it has been.
+
+    The idle limit is the session cookie age, renewed on every request (settings).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        if request.user.is_authenticated:
+            started = request.session.setdefault(SESSION_STARTED_KEY, int(time.time()))
+            if time.time() - started > settings.SESSION_ABSOLUTE_SECONDS:
+                logout(request)
+                return redirect_to_login(request.get_full_path())
+        return self.get_response(request)

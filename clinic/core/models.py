@@ -1,0 +1,149 @@
+"""The audit trail and the outbox: the two tables every other app writes through."""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def for_patient(self, patient):
+        return self.filter(patient=patient)
+
+
+class AuditEvent(models.Model):
+    """One domain-level event: who did what to which record, when, from where, with what outcome.
+
+    Rows are append-only (database triggers) and hash-chained: each row's hash covers its content
+    and the previous row's hash, so `manage.py verify_audit` can name edited, deleted or reordered
+    rows. security.md §2.4 lists the content required.
+    """
+
+    APPEND_ONLY = True
+
+    class Outcome(models.TextChoices):
+        SUCCESS = "success", _("success")
+        DENIED = "denied", _("denied")
+        FAILED = "failed", _("failed")
+
+    seq = models.BigIntegerField(unique=True, editable=False)
+    at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("actor"),
+    )
+    # The actor's e-mail as it was at the time, so renaming an account does not rewrite history.
+    actor_label = models.CharField(_("actor"), max_length=254, blank=True)
+    action = models.CharField(_("action"), max_length=80, db_index=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=10, choices=Outcome.choices, default=Outcome.SUCCESS
+    )
+    patient = models.ForeignKey(
+        "patients.Patient",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("patient"),
+    )
+    object_type = models.CharField(_("object type"), max_length=80, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    site = models.ForeignKey(
+        "locations.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    user_agent = models.CharField(_("user agent"), max_length=300, blank=True)
+    request_id = models.CharField(max_length=36, blank=True)
+    reason = models.CharField(_("reason"), max_length=500, blank=True)
+    prev_hash = models.CharField(max_length=64)
+    row_hash = models.CharField(max_length=64, unique=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-seq"]
+        verbose_name = _("audit event")
+        verbose_name_plural = _("audit events")
+        indexes = [models.Index(fields=["patient", "-at"]), models.Index(fields=["actor", "-at"])]
+
+    def __str__(self):
+        return f"#{self.seq} {self.action}"
+
+
+class OutboxMessageQuerySet(models.QuerySet):
+    def due(self, now):
+        return self.filter(
+            status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now
+        ).filter(models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now))
+
+
+class OutboxMessage(models.Model):
+    """An outgoing e-mail or text, written in the same transaction as the change that caused it.
+
+    Delivery is at-least-once: the worker claims due rows with a lease, and a row becomes
+    `sent` only after the sender confirmed. The message id is stable across retries, so the
+    receiving side can drop duplicates. security.md §6.3.
+    """
+
+    class Channel(models.TextChoices):
+        EMAIL = "email", _("e-mail")
+        SMS = "sms", _("SMS")
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        SENT = "sent", _("sent")
+        DEAD = "dead", _("failed permanently")
+
+    message_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)
+    recipient = models.CharField(_("recipient"), max_length=254)
+    subject = models.CharField(_("subject"), max_length=200, blank=True)
+    body = models.TextField(_("text"))
+    # Callers that may run twice (a retried request) pass a key; the second enqueue is a no-op.
+    dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.PENDING
+    )
+    attempts = models.PositiveIntegerField(_("attempts"), default=0)
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(_("last error"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
+    provider_ref = models.CharField(max_length=200, blank=True)
+
+    objects = OutboxMessageQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = _("outgoing message")
+        verbose_name_plural = _("outgoing messages")
+        indexes = [models.Index(fields=["status", "next_attempt_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(status="sent") | models.Q(sent_at__isnull=False),
+                name="outbox_sent_has_time",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.channel} to {self.recipient}"
+
+    @property
+    def masked_recipient(self) -> str:
+        """The address with most of it hidden, for lists that many staff may see."""
+        name, at, domain = self.recipient.partition("@")
+        if at:
+            return f"{name[:2]}***@{domain}"
+        return f"{self.recipient[:4]}***{self.recipient[-2:]}"

@@ -1,0 +1,122 @@
+"""Who may use each URL, declared next to the view and enforced by the same declaration.
+
+Every view is wrapped by one of `public`, `signed_in` or `staff(...)`. The wrapper records the
+policy on the view as `access_policy`; the URL x role test (core/tests/test_url_policy.py)
+walks every URL pattern, fails on a view without a declaration, and checks each role's
+response against it. Views of third-party apps get their declaration through `declare()`.
+
+Object rules (which patient, which site) are not decided here but in each app's `access.py`;
+`object_rule` names that function so the declaration reads completely in one place.
+"""
+
+from dataclasses import dataclass, field
+from functools import wraps
+
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.urls import URLPattern, URLResolver, reverse
+
+PUBLIC = "public"
+SIGNED_IN = "signed_in"
+SIGN_IN_STEP = "sign_in_step"
+STAFF = "staff"
+
+
+@dataclass(frozen=True)
+class Policy:
+    kind: str
+    roles: frozenset[str] = field(default_factory=frozenset)
+    object_rule: str = ""
+
+    def allows_role(self, role_names) -> bool:
+        """For staff pages: an empty role set means any member of staff."""
+        return bool(role_names) and (not self.roles or bool(self.roles & set(role_names)))
+
+
+def has_second_factor(user) -> bool:
+    # Imported here: allauth's models need the app registry, this module is imported by urls.
+    from allauth.mfa.models import Authenticator
+
+    cached = getattr(user, "_clinic_has_totp", None)
+    if cached is None:
+        cached = Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        user._clinic_has_totp = cached
+    return cached
+
+
+def _attach(view, policy: Policy):
+    view.access_policy = policy
+    return view
+
+
+def public(view):
+    """Anyone, signed in or not."""
+    return _attach(view, Policy(PUBLIC))
+
+
+def sign_in_step(view):
+    """A step inside signing in (the one-time code prompt): open to anyone, and the library
+    sends a visitor with no sign-in under way back to the login page."""
+    return _attach(view, Policy(SIGN_IN_STEP))
+
+
+def signed_in(view):
+    """Any signed-in account; second factor not yet required (used to set it up)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        return view(request, *args, **kwargs)
+
+    return _attach(wrapper, Policy(SIGNED_IN))
+
+
+def staff(*roles: str, object_rule: str = ""):
+    """Members of staff holding one of `roles` (any role if none given), signed in with TOTP.
+
+    Staff without an authenticator are sent to set one up before any page that could show
+    patient data; users without the role get 403 (audited by the 403 handler).
+    """
+    policy = Policy(STAFF, frozenset(str(r) for r in roles), object_rule)
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, *args, **kwargs):
+            user = request.user
+            if not user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            if not has_second_factor(user):
+                return redirect(f"{reverse('mfa_activate_totp')}?next={request.path}")
+            if not policy.allows_role(user.role_names):
+                raise PermissionDenied
+            return view(request, *args, **kwargs)
+
+        return _attach(wrapper, policy)
+
+    return decorator
+
+
+def declare(patterns, default, overrides=None):
+    """Wrap the views of an included URL list (a third-party app) with declared policies.
+
+    `default` and the values of `overrides` (keyed by URL name) are the decorators above.
+    Returns new pattern objects; the originals stay untouched.
+    """
+    overrides = overrides or {}
+    declared = []
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = declare(entry.url_patterns, default, overrides)
+            declared.append(
+                URLResolver(
+                    entry.pattern, inner, entry.default_kwargs, entry.app_name, entry.namespace
+                )
+            )
+        elif isinstance(entry, URLPattern):
+            decorator = overrides.get(entry.name, default)
+            declared.append(
+                URLPattern(entry.pattern, decorator(entry.callback), entry.default_args, entry.name)
+            )
+    return declared

@@ -1,0 +1,20 @@
+from django.http import Http404
+
+from clinic.locations.models import Closure, Site
+
+
+def get_closure_for(user, public_id) -> Closure:
+    """A closure an administrator may change: any site they belong to."""
+    closure = Closure.objects.select_related("site").filter(public_id=public_id).first()
+    if closure is None:
+        raise Http404
+    if closure.site_id not in user.site_ids:
+        raise Http404
+    return closure
+
+
+def get_site_for(user, site_id) -> Site:
+    site = Site.objects.filter(pk=site_id, is_active=True).first()
+    if site is None or site.pk not in user.site_ids:
+        raise Http404
+    return site

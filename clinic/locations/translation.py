@@ -1,0 +1,14 @@
+from modeltranslation.translator import TranslationOptions, register
+
+from clinic.locations.models import Room, Site
+
+
+@register(Site)
+class SiteTranslation(TranslationOptions):
+    fields = ("name", "address")
+    required_languages = {"uk": ("name",), "en": ("name",)}
+
+
+@register(Room)
+class RoomTranslation(TranslationOptions):
+    fields = ("name",)

@@ -1,0 +1,44 @@
+"""Every URL of the system. Each view declares its access policy (clinic.core.policy);
+third-party views get theirs here through `declare`."""
+
+from django.urls import include, path
+from django.views.i18n import set_language
+
+from clinic.core import views as core_views
+from clinic.core.policy import declare, public, sign_in_step, signed_in
+
+# allauth: the sign-in pages are public by nature; the account and second-factor pages need a
+# signed-in user, except the code prompt that is part of signing in.
+account_urls = declare(
+    include("allauth.account.urls")[0].urlpatterns,
+    public,
+    {
+        "account_email": signed_in,
+        "account_change_password": signed_in,
+        "account_set_password": signed_in,
+        "account_reauthenticate": signed_in,
+        "account_confirm_login_code": sign_in_step,
+    },
+)
+mfa_urls = declare(
+    include("allauth.mfa.urls")[0].urlpatterns,
+    signed_in,
+    {"mfa_authenticate": sign_in_step, "mfa_trust": sign_in_step},
+)
+
+urlpatterns = [
+    path("", core_views.home, name="home"),
+    path("staff/", include("clinic.core.urls")),
+    path("staff/team/", include("clinic.accounts.urls")),
+    path("staff/sites/", include("clinic.locations.urls")),
+    path("staff/patients/", include("clinic.patients.urls")),
+    path("accounts/", include(account_urls)),
+    path("accounts/2fa/", include(mfa_urls)),
+    path("i18n/setlang/", public(set_language), name="set_language"),
+    path("healthz", core_views.healthz, name="healthz"),
+    path("readyz", core_views.readyz, name="readyz"),
+]
+
+handler403 = core_views.permission_denied
+handler404 = core_views.page_not_found
+handler500 = core_views.server_error
