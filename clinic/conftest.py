@@ -23,6 +23,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group("browser"))
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    # Real hashing costs ~0.3 s per user; tests create dozens. Hashing itself is Django's.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def kyiv(db):
     return Site.objects.create(code="kyiv", name="Київ", name_uk="Київ", name_en="Kyiv",

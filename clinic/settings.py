@@ -248,6 +248,9 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = ""
 ACCOUNT_DEFAULT_HTTP_PROTOCOL = "https" if SESSION_COOKIE_SECURE else "http"
 MFA_ADAPTER = "clinic.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
+# Setting up the mandatory second factor right after the first sign-in should not ask for the
+# password again; switching it off is refused anyway (MFAAdapter.can_delete_authenticator).
+MFA_REAUTHENTICATION_REQUIRED = False
 MFA_TOTP_ISSUER = os.getenv("MFA_TOTP_ISSUER", "Clinic")
 # MFA secrets are encrypted at rest with a key of their own (AES-GCM), so a database dump
 # alone does not give away second factors.

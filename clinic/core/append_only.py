@@ -40,27 +40,37 @@ def _postgres_statements(table: str) -> list[str]:
     ]
 
 
-def protect(schema_editor, table: str, unique_columns: list[str]) -> None:
-    """Install the triggers (used by migrations)."""
-    vendor = schema_editor.connection.vendor
+def _run(connection, statements) -> None:
+    with connection.cursor() as cursor:
+        for statement in statements:
+            cursor.execute(statement)
+
+
+def protect(connection, table: str, unique_columns: list[str]) -> None:
+    """Install the triggers (migrations call this with `schema_editor.connection`)."""
+    vendor = connection.vendor
     if vendor == "sqlite":
         statements = _sqlite_statements(table, unique_columns)
     elif vendor == "postgresql":
         statements = _postgres_statements(table)
     else:
         raise NotImplementedError(f"append-only triggers for {vendor}")
-    for statement in statements:
-        schema_editor.execute(statement)
+    _run(connection, statements)
 
 
-def unprotect(schema_editor, table: str) -> None:
-    vendor = schema_editor.connection.vendor
-    if vendor == "sqlite":
-        for suffix in ("no_update", "no_delete", "no_replace"):
-            schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_{suffix}")
-    elif vendor == "postgresql":
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}")
-        schema_editor.execute(f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}")
+def unprotect(connection, table: str) -> None:
+    """Remove the triggers: for the owner's flush and for tests that simulate tampering."""
+    if connection.vendor == "sqlite":
+        suffixes = ("no_update", "no_delete", "no_replace")
+        _run(connection, [f"DROP TRIGGER IF EXISTS {table}_{suffix}" for suffix in suffixes])
+    elif connection.vendor == "postgresql":
+        _run(
+            connection,
+            [
+                f"DROP TRIGGER IF EXISTS {table}_no_change ON {table}",
+                f"DROP TRIGGER IF EXISTS {table}_no_truncate ON {table}",
+            ],
+        )
 
 
 def unique_columns_of(table: str) -> list[str]:

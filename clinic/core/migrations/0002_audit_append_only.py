@@ -8,11 +8,11 @@ TABLE = "core_auditevent"
 
 
 def protect(apps, schema_editor):
-    append_only.protect(schema_editor, TABLE, ["seq", "row_hash"])
+    append_only.protect(schema_editor.connection, TABLE, ["seq", "row_hash"])
 
 
 def unprotect(apps, schema_editor):
-    append_only.unprotect(schema_editor, TABLE)
+    append_only.unprotect(schema_editor.connection, TABLE)
 
 
 class Migration(migrations.Migration):

@@ -15,12 +15,10 @@ class Command(FlushCommand):
     def handle(self, **options):
         connection = connections[options["database"]]
         tables = [t for t in append_only_tables() if t in connection.introspection.table_names()]
-        with connection.schema_editor(atomic=False) as editor:
-            for table in tables:
-                unprotect(editor, table)
+        for table in tables:
+            unprotect(connection, table)
         try:
             return super().handle(**options)
         finally:
-            with connection.schema_editor(atomic=False) as editor:
-                for table in tables:
-                    protect(editor, table, unique_columns_of(table))
+            for table in tables:
+                protect(connection, table, unique_columns_of(table))

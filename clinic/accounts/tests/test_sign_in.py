@@ -1,0 +1,156 @@
+import time
+
+import pytest
+import time_machine
+from axes.models import AccessAttempt
+from allauth.mfa.models import Authenticator
+from allauth.mfa.totp.internal.auth import (
+    TOTP,
+    format_hotp_value,
+    generate_totp_secret,
+    hotp_value,
+    yield_hotp_counters_from_time,
+)
+from django.contrib.sessions.models import Session
+from django.urls import reverse
+
+from clinic.accounts import services
+from clinic.accounts.models import User
+from clinic.conftest import make_user
+from clinic.core.middleware import SESSION_STARTED_KEY
+from clinic.core.models import AuditEvent
+
+pytestmark = pytest.mark.django_db
+PASSWORD = "correct horse battery"
+
+
+def current_code(secret):
+    return format_hotp_value(hotp_value(secret, next(iter(yield_hotp_counters_from_time()))))
+
+
+@pytest.fixture
+def physician(kyiv):
+    user = make_user("doc@test.clinic", roles=["physician"], sites=[kyiv], totp=False)
+    secret = generate_totp_secret()
+    TOTP.activate(user, secret)
+    user.totp_secret = secret
+    return user
+
+
+def sign_in(client, email, password=PASSWORD):
+    return client.post(reverse("account_login"), {"login": email, "password": password})
+
+
+def test_staff_signs_in_with_password_then_one_time_code(client, physician):
+    response = sign_in(client, physician.email)
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")
+    # The password alone does not sign in.
+    assert client.get(reverse("core:dashboard")).status_code == 302
+    response = client.post(reverse("mfa_authenticate"), {"code": current_code(physician.totp_secret)})
+    assert response.status_code == 302
+    assert client.get(reverse("core:dashboard")).status_code == 200
+
+
+def test_a_wrong_one_time_code_does_not_sign_in(client, physician):
+    sign_in(client, physician.email)
+    response = client.post(reverse("mfa_authenticate"), {"code": "000000"})
+    assert response.status_code == 200
+    assert "_auth_user_id" not in client.session
+
+
+def test_e_mail_is_case_insensitive_at_sign_in(client, physician):
+    response = sign_in(client, "DOC@Test.Clinic")
+    assert response["Location"] == reverse("mfa_authenticate")
+
+
+def test_it_locks_sign_in_after_repeated_failures_until_the_cool_off_ends(client, physician):
+    with time_machine.travel("2026-11-22 09:00 +02:00", tick=False):
+        responses = [sign_in(client, physician.email, "wrong password!") for _ in range(5)]
+        assert [r.status_code for r in responses] == [200, 200, 200, 200, 429]
+        assert AccessAttempt.objects.get(username=physician.email).failures_since_start == 5
+        # Even the right password now leads nowhere: no second-factor step starts.
+        response = sign_in(client, physician.email)
+        assert response.status_code in (200, 429)
+        assert response.get("Location") != reverse("mfa_authenticate")
+        assert "_auth_user_id" not in client.session
+    with time_machine.travel("2026-11-22 09:16 +02:00", tick=False):
+        assert sign_in(client, physician.email)["Location"] == reverse("mfa_authenticate")
+
+
+def test_nobody_can_sign_up(client):
+    response = client.post(
+        reverse("account_signup"), {"email": "new@example.org", "password1": "a long passphrase 1"}
+    )
+    assert not User.objects.filter(email="new@example.org").exists()
+    assert response.status_code in (200, 302)
+
+
+def test_staff_without_totp_is_sent_to_set_it_up_then_reaches_patients(client, kyiv):
+    nurse = make_user("nurse@test.clinic", roles=["nurse"], sites=[kyiv], totp=False)
+    sign_in(client, nurse.email)
+    response = client.get(reverse("patients:list"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("mfa_activate_totp"))
+    page = client.get(response["Location"])
+    secret = page.context["form"].secret
+    response = client.post(reverse("mfa_activate_totp"), {"code": current_code(secret)})
+    assert Authenticator.objects.filter(user=nurse, type="totp").exists()
+    assert client.get(reverse("patients:list")).status_code == 200
+
+
+def test_staff_cannot_switch_their_second_factor_off(client, physician):
+    client.force_login(physician)
+    client.post(reverse("mfa_deactivate_totp"))
+    assert Authenticator.objects.filter(user=physician, type="totp").exists()
+
+
+def test_a_session_ends_after_fifteen_idle_minutes(client, physician):
+    with time_machine.travel("2026-11-22 09:00 +02:00", tick=False):
+        client.force_login(physician)
+        assert client.get(reverse("core:dashboard")).status_code == 200
+    with time_machine.travel("2026-11-22 09:14 +02:00", tick=False):
+        assert client.get(reverse("core:dashboard")).status_code == 200
+    with time_machine.travel("2026-11-22 09:29:30 +02:00", tick=False):
+        response = client.get(reverse("core:dashboard"))
+        assert response.status_code == 302
+        assert reverse("account_login") in response["Location"]
+
+
+def test_a_session_ends_twelve_hours_after_sign_in_however_active(client, physician):
+    client.force_login(physician)
+    assert client.get(reverse("core:dashboard")).status_code == 200
+    session = client.session
+    session[SESSION_STARTED_KEY] = int(time.time()) - 12 * 3600 - 1
+    session.save()
+    response = client.get(reverse("core:dashboard"))
+    assert response.status_code == 302
+    assert "_auth_user_id" not in client.session
+
+
+def test_deactivating_a_user_ends_their_open_sessions(client, physician, kyiv):
+    client.force_login(physician)
+    assert client.get(reverse("core:dashboard")).status_code == 200
+    admin = make_user("admin@test.clinic", roles=["administrator"], sites=[kyiv])
+    services.deactivate_user(physician, reason="left the centre", actor=admin)
+    assert not any(
+        str(s.get_decoded().get("_auth_user_id")) == str(physician.pk)
+        for s in Session.objects.all()
+    )
+    response = client.get(reverse("core:dashboard"))
+    assert response.status_code == 302
+    assert AuditEvent.objects.filter(action="staff.deactivated", actor=admin).count() == 1
+
+
+def test_a_deactivated_user_cannot_sign_in(client, physician):
+    User.objects.filter(pk=physician.pk).update(is_active=False)
+    response = sign_in(client, physician.email)
+    assert "_auth_user_id" not in client.session
+    assert response.status_code in (200, 302)
+    assert response.get("Location", "") != reverse("mfa_authenticate")
+
+
+def test_totp_secrets_are_encrypted_at_rest(physician):
+    stored = Authenticator.objects.get(user=physician, type="totp").data["secret"]
+    assert stored.startswith("v1:")
+    assert physician.totp_secret not in stored

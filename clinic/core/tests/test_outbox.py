@@ -1,0 +1,136 @@
+from datetime import timedelta
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import transaction
+from django.utils import timezone
+
+from clinic.conftest import make_user
+from clinic.core import outbox
+from clinic.core.models import AuditEvent, OutboxMessage
+
+pytestmark = pytest.mark.django_db
+
+
+def enqueue(**overrides):
+    fields = {"channel": "email", "recipient": "patient@example.org", "subject": "Нагадування",
+              "body": "Ваш візит завтра о 10:00."}
+    fields.update(overrides)
+    return outbox.enqueue_message(**fields)
+
+
+def failing_sender(message):
+    raise outbox.DeliveryError("connection refused")
+
+
+def test_a_message_from_a_rolled_back_change_is_never_sent():
+    with pytest.raises(RuntimeError), transaction.atomic():
+        enqueue()
+        raise RuntimeError("the booking failed")
+    assert OutboxMessage.objects.count() == 0
+
+
+def test_it_sends_with_a_stable_message_id_and_marks_sent():
+    message = enqueue()
+    assert outbox.deliver_due() == {"sent": 1, "retry": 0, "dead": 0}
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.SENT
+    assert message.sent_at is not None
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].extra_headers["Message-ID"] == f"<outbox-{message.message_id}@clinic>"
+    assert mail.outbox[0].subject == "Нагадування"
+
+
+def test_a_sent_message_is_not_sent_again():
+    enqueue()
+    outbox.deliver_due()
+    assert outbox.deliver_due() == {"sent": 0, "retry": 0, "dead": 0}
+    assert len(mail.outbox) == 1
+
+
+def test_a_failed_send_stays_pending_and_retries_with_backoff(monkeypatch, settings):
+    settings.OUTBOX_RETRY_BASE_SECONDS = 60
+    monkeypatch.setitem(outbox.SENDERS, OutboxMessage.Channel.EMAIL, failing_sender)
+    with time_machine.travel("2026-11-22 10:00 +02:00", tick=False):
+        message = enqueue()
+        assert outbox.deliver_due()["retry"] == 1
+        message.refresh_from_db()
+        assert message.status == OutboxMessage.Status.PENDING
+        assert message.sent_at is None
+        assert message.attempts == 1
+        assert "connection refused" in message.last_error
+        assert message.next_attempt_at == timezone.now() + timedelta(seconds=60)
+        # Not due yet: nothing is tried.
+        assert outbox.deliver_due() == {"sent": 0, "retry": 0, "dead": 0}
+    with time_machine.travel("2026-11-22 10:01:01 +02:00", tick=False):
+        assert outbox.deliver_due()["retry"] == 1
+        message.refresh_from_db()
+        assert message.attempts == 2
+        assert message.next_attempt_at == timezone.now() + timedelta(seconds=120)
+
+
+def test_it_dead_letters_after_the_last_attempt(monkeypatch, settings):
+    settings.OUTBOX_MAX_ATTEMPTS = 2
+    settings.OUTBOX_RETRY_BASE_SECONDS = 0
+    monkeypatch.setitem(outbox.SENDERS, OutboxMessage.Channel.EMAIL, failing_sender)
+    message = enqueue()
+    outbox.deliver_due()
+    assert outbox.deliver_due()["dead"] == 1
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.DEAD
+    assert message.sent_at is None
+    assert outbox.deliver_due() == {"sent": 0, "retry": 0, "dead": 0}
+
+
+def test_a_claimed_message_is_not_sent_by_a_second_worker():
+    message = enqueue()
+    assert outbox._claim(message.pk, timezone.now())
+    assert outbox.deliver_due() == {"sent": 0, "retry": 0, "dead": 0}
+    assert mail.outbox == []
+
+
+def test_a_lease_that_ran_out_is_taken_over():
+    # A worker that died mid-send leaves a lease behind; after it expires, the message is sent.
+    message = enqueue()
+    outbox._claim(message.pk, timezone.now() - outbox.LEASE - timedelta(seconds=1))
+    assert outbox.deliver_due()["sent"] == 1
+
+
+def test_the_same_dedupe_key_enqueues_once():
+    first = enqueue(dedupe_key="reminder:42")
+    second = enqueue(dedupe_key="reminder:42")
+    assert first.pk == second.pk
+    assert OutboxMessage.objects.count() == 1
+
+
+def test_sms_without_a_gateway_is_not_marked_sent_in_production(settings):
+    settings.DEBUG = False
+    settings.SMS_GATEWAY_URL = ""
+    message = enqueue(channel="sms", recipient="+380501234567", subject="")
+    assert outbox.deliver_due()["retry"] == 1
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.PENDING
+    assert "no SMS gateway" in message.last_error
+
+
+def test_administrator_retries_a_dead_message(kyiv, client):
+    admin = make_user("admin@test.clinic", roles=["administrator"], sites=[kyiv])
+    message = enqueue()
+    OutboxMessage.objects.filter(pk=message.pk).update(status="dead", attempts=8)
+    client.force_login(admin)
+    response = client.get("/staff/outbox/?status=dead")
+    assert response.status_code == 200
+    assert "pa***@example.org" in response.content.decode()
+    client.post(f"/staff/outbox/{message.message_id}/retry/")
+    message.refresh_from_db()
+    assert message.status == OutboxMessage.Status.PENDING
+    assert message.attempts == 0
+    assert AuditEvent.objects.filter(action="outbox.retried", actor=admin).count() == 1
+
+
+def test_the_delivery_task_sends_and_reports(django_capture_on_commit_callbacks):
+    from clinic.core.tasks import deliver_outbox
+
+    enqueue()
+    assert deliver_outbox.call() == {"sent": 1, "retry": 0, "dead": 0}
