@@ -31,14 +31,16 @@ def _fast_password_hashing(settings):
 
 @pytest.fixture
 def kyiv(db):
-    return Site.objects.create(code="kyiv", name="Київ", name_uk="Київ", name_en="Kyiv",
-                               phone="+380737308088")
+    return Site.objects.create(
+        code="kyiv", name="Київ", name_uk="Київ", name_en="Kyiv", phone="+380737308088"
+    )
 
 
 @pytest.fixture
 def lviv(db):
-    return Site.objects.create(code="lviv", name="Львів", name_uk="Львів", name_en="Lviv",
-                               phone="+380737308088")
+    return Site.objects.create(
+        code="lviv", name="Львів", name_uk="Львів", name_en="Lviv", phone="+380737308088"
+    )
 
 
 def make_user(email, *, roles=(), sites=(), totp=True, password="correct horse battery"):

@@ -65,7 +65,11 @@ def problems_in(path: Path) -> list[str]:
 
 
 def keys_of(path: Path) -> set[tuple[str, str]]:
-    return {(e.get("msgctxt", ""), e.get("msgid", "")) for e in parse(path)} if path.exists() else set()
+    return (
+        {(e.get("msgctxt", ""), e.get("msgid", "")) for e in parse(path)}
+        if path.exists()
+        else set()
+    )
 
 
 def missing_strings() -> list[str]:
@@ -76,8 +80,19 @@ def missing_strings() -> list[str]:
         shutil.copytree(LOCALE, backup)
         try:
             for domain in DOMAINS:
-                args = [sys.executable, "manage.py", "makemessages", "-d", domain, "-v", "0",
-                        "--no-obsolete", "--ignore=.venv/*", "--ignore=.tools/*", "--ignore=var/*"]
+                args = [
+                    sys.executable,
+                    "manage.py",
+                    "makemessages",
+                    "-d",
+                    domain,
+                    "-v",
+                    "0",
+                    "--no-obsolete",
+                    "--ignore=.venv/*",
+                    "--ignore=.tools/*",
+                    "--ignore=var/*",
+                ]
                 for lang in LANGUAGES:
                     args += ["-l", lang]
                 subprocess.run(args, cwd=ROOT, check=True)

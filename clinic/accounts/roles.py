@@ -16,6 +16,4 @@ class Role(models.TextChoices):
 
 # Roles whose work needs the patient record. Administrators run the centre (staff, sites,
 # audit) and see no charts; drug officers and content editors have their own registers.
-CLINICAL_ROLES = frozenset(
-    {Role.PHYSICIAN, Role.NURSE, Role.PSYCHOTHERAPIST, Role.RECEPTIONIST}
-)
+CLINICAL_ROLES = frozenset({Role.PHYSICIAN, Role.NURSE, Role.PSYCHOTHERAPIST, Role.RECEPTIONIST})

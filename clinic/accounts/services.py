@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
-from clinic.core.outbox import enqueue_message
 from clinic.core.models import OutboxMessage
+from clinic.core.outbox import enqueue_message
 
 
 def ensure_roles(**kwargs) -> None:
@@ -34,7 +34,10 @@ def _set_roles_and_sites(user: User, roles, sites) -> None:
 def invitation_link(user: User) -> str:
     path = reverse(
         "account_reset_password_from_key",
-        kwargs={"uidb36": user_pk_to_url_str(user), "key": default_token_generator.make_token(user)},
+        kwargs={
+            "uidb36": user_pk_to_url_str(user),
+            "key": default_token_generator.make_token(user),
+        },
     )
     return settings.SITE_ROOT.rstrip("/") + path
 

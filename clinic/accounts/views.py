@@ -37,7 +37,8 @@ def staff_add(request):
             language=get_language(),
         )
         messages.success(
-            request, _("The account has been opened; an invitation is on its way to %(email)s.")
+            request,
+            _("The account has been opened; an invitation is on its way to %(email)s.")
             % {"email": user.email},
         )
         return redirect("accounts:staff_list")

@@ -76,7 +76,5 @@ def unprotect(connection, table: str) -> None:
 def unique_columns_of(table: str) -> list[str]:
     for model in apps.get_models():
         if model._meta.db_table == table:
-            return [
-                f.column for f in model._meta.local_fields if f.unique and not f.primary_key
-            ]
+            return [f.column for f in model._meta.local_fields if f.unique and not f.primary_key]
     return []

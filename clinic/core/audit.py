@@ -120,9 +120,7 @@ def verify_chain(batch_size: int = 2000) -> list[Finding]:
     expected_seq, prev_hash = 1, GENESIS_HASH
     for event in AuditEvent.objects.order_by("seq").iterator(chunk_size=batch_size):
         if event.seq != expected_seq:
-            findings.append(
-                Finding(event.seq, f"rows {expected_seq}..{event.seq - 1} are missing")
-            )
+            findings.append(Finding(event.seq, f"rows {expected_seq}..{event.seq - 1} are missing"))
         if event.prev_hash != prev_hash:
             findings.append(Finding(event.seq, "does not link to the row before it"))
         if compute_hash(event) != event.row_hash:

@@ -15,7 +15,9 @@ class RequestContext:
     request_id: str = ""
 
 
-_current = contextvars.ContextVar("clinic_request_context", default=RequestContext())
+_current = contextvars.ContextVar(  # noqa: B039 - RequestContext is frozen
+    "clinic_request_context", default=RequestContext()
+)
 
 
 def current() -> RequestContext:

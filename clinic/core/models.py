@@ -83,9 +83,9 @@ class AuditEvent(models.Model):
 
 class OutboxMessageQuerySet(models.QuerySet):
     def due(self, now):
-        return self.filter(
-            status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now
-        ).filter(models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now))
+        return self.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now).filter(
+            models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now)
+        )
 
 
 class OutboxMessage(models.Model):

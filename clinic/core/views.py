@@ -5,8 +5,8 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
-from django.template.loader import render_to_string
 from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -66,8 +66,21 @@ def audit_export(request):
     filters = form.cleaned_data if request.GET else {}
     events = audit_events_for(request.user, filters)
     audit(request.user, "audit.exported", reason=form.describe() if filters else "")
-    header = ["seq", "time", "actor", "action", "outcome", "patient", "object type",
-              "object id", "site", "IP", "user agent", "reason", "row hash"]
+    header = [
+        "seq",
+        "time",
+        "actor",
+        "action",
+        "outcome",
+        "patient",
+        "object type",
+        "object id",
+        "site",
+        "IP",
+        "user agent",
+        "reason",
+        "row hash",
+    ]
 
     def rows():
         writer = csv.writer(_Echo())
@@ -76,9 +89,18 @@ def audit_export(request):
             yield writer.writerow(
                 _csv_cell(v)
                 for v in (
-                    e.seq, timezone.localtime(e.at).isoformat(), e.actor_label, e.action,
-                    e.outcome, e.patient.record_number if e.patient else "", e.object_type,
-                    e.object_id, e.site.code if e.site else "", e.ip, e.user_agent, e.reason,
+                    e.seq,
+                    timezone.localtime(e.at).isoformat(),
+                    e.actor_label,
+                    e.action,
+                    e.outcome,
+                    e.patient.record_number if e.patient else "",
+                    e.object_type,
+                    e.object_id,
+                    e.site.code if e.site else "",
+                    e.ip,
+                    e.user_agent,
+                    e.reason,
                     e.row_hash,
                 )
             )
@@ -100,8 +122,12 @@ def outbox(request):
     return render(
         request,
         "core/outbox.html",
-        {"page": page, "status": status, "statuses": OutboxMessage.Status.choices,
-         "counts": counts},
+        {
+            "page": page,
+            "status": status,
+            "statuses": OutboxMessage.Status.choices,
+            "counts": counts,
+        },
     )
 
 
@@ -150,8 +176,7 @@ def server_error(request):
 def permission_denied(request, exception=None):
     try:
         actor = request.user if request.user.is_authenticated else None
-        audit(actor, "access.denied", outcome=AuditEvent.Outcome.DENIED,
-              reason=request.path[:500])
+        audit(actor, "access.denied", outcome=AuditEvent.Outcome.DENIED, reason=request.path[:500])
     except DatabaseError:
         pass  # the refusal stands even when it cannot be recorded
     return render(request, "403.html", status=403)
@@ -160,5 +185,3 @@ def permission_denied(request, exception=None):
 @public
 def page_not_found(request, exception=None):
     return render(request, "404.html", status=404)
-
-

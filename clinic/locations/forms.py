@@ -6,7 +6,9 @@ from clinic.locations.models import Site
 
 class ClosureForm(forms.Form):
     site = forms.ModelChoiceField(queryset=Site.objects.none(), label=_("Site"))
-    starts_on = forms.DateField(label=_("First day"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts_on = forms.DateField(
+        label=_("First day"), widget=forms.DateInput(attrs={"type": "date"})
+    )
     ends_on = forms.DateField(label=_("Last day"), widget=forms.DateInput(attrs={"type": "date"}))
     reason = forms.CharField(label=_("Reason"), max_length=200)
 

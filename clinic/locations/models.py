@@ -52,7 +52,9 @@ class OpeningHours(models.Model):
         verbose_name_plural = _("opening hours")
         constraints = [
             models.UniqueConstraint(fields=["site", "weekday"], name="one_hours_row_per_weekday"),
-            models.CheckConstraint(condition=Q(opens__lt=models.F("closes")), name="opens_before_closes"),
+            models.CheckConstraint(
+                condition=Q(opens__lt=models.F("closes")), name="opens_before_closes"
+            ),
             models.CheckConstraint(condition=Q(weekday__gte=1, weekday__lte=7), name="iso_weekday"),
         ]
 

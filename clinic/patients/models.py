@@ -29,7 +29,9 @@ class Patient(models.Model):
     patronymic = models.CharField(_("patronymic"), max_length=100, blank=True)
     birth_date = models.DateField(_("date of birth"))
     home_site = models.ForeignKey(
-        "locations.Site", on_delete=models.PROTECT, related_name="patients",
+        "locations.Site",
+        on_delete=models.PROTECT,
+        related_name="patients",
         verbose_name=_("home site"),
     )
     created_at = models.DateTimeField(default=timezone.now)

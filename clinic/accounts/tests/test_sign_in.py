@@ -2,7 +2,6 @@ import time
 
 import pytest
 import time_machine
-from axes.models import AccessAttempt
 from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import (
     TOTP,
@@ -11,6 +10,7 @@ from allauth.mfa.totp.internal.auth import (
     hotp_value,
     yield_hotp_counters_from_time,
 )
+from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
 from django.urls import reverse
 
@@ -47,7 +47,9 @@ def test_staff_signs_in_with_password_then_one_time_code(client, physician):
     assert response["Location"] == reverse("mfa_authenticate")
     # The password alone does not sign in.
     assert client.get(reverse("core:dashboard")).status_code == 302
-    response = client.post(reverse("mfa_authenticate"), {"code": current_code(physician.totp_secret)})
+    response = client.post(
+        reverse("mfa_authenticate"), {"code": current_code(physician.totp_secret)}
+    )
     assert response.status_code == 302
     assert client.get(reverse("core:dashboard")).status_code == 200
 

@@ -18,8 +18,12 @@ def admin_client(client, users):
 def test_administrator_opens_an_account_and_an_invitation_goes_out(admin_client, kyiv):
     response = admin_client.post(
         "/staff/team/new/",
-        {"full_name": "Ганна Лисенко", "email": "Hanna@Example.org", "roles": ["nurse"],
-         "sites": [kyiv.pk]},
+        {
+            "full_name": "Ганна Лисенко",
+            "email": "Hanna@Example.org",
+            "roles": ["nurse"],
+            "sites": [kyiv.pk],
+        },
     )
     assert response.status_code == 302
     user = User.objects.get(email="hanna@example.org")
@@ -36,8 +40,12 @@ def test_administrator_opens_an_account_and_an_invitation_goes_out(admin_client,
 def test_the_invitation_link_lets_the_colleague_choose_a_password(admin_client, client, kyiv):
     admin_client.post(
         "/staff/team/new/",
-        {"full_name": "Ганна", "email": "hanna@example.org", "roles": ["nurse"],
-         "sites": [kyiv.pk]},
+        {
+            "full_name": "Ганна",
+            "email": "hanna@example.org",
+            "roles": ["nurse"],
+            "sites": [kyiv.pk],
+        },
     )
     body = OutboxMessage.objects.get().body
     link = next(word for word in body.split() if "/accounts/password/reset/key/" in word)
@@ -45,7 +53,9 @@ def test_the_invitation_link_lets_the_colleague_choose_a_password(admin_client, 
     page = client.get(link.split("8000", 1)[-1], follow=True)
     assert page.status_code == 200
     form_url = page.redirect_chain[-1][0] if page.redirect_chain else link
-    client.post(form_url, {"password1": "a fresh long passphrase", "password2": "a fresh long passphrase"})
+    client.post(
+        form_url, {"password1": "a fresh long passphrase", "password2": "a fresh long passphrase"}
+    )
     assert User.objects.get(email="hanna@example.org").check_password("a fresh long passphrase")
 
 
@@ -58,14 +68,18 @@ def test_it_refuses_a_duplicate_e_mail_and_writes_nothing(admin_client, users, k
     )
     assert response.status_code == 200
     assert "already exists" in response.content.decode() or "вже існує" in response.content.decode()
-    assert (User.objects.count(), AuditEvent.objects.count(), OutboxMessage.objects.count()) == before
+    assert (
+        User.objects.count(),
+        AuditEvent.objects.count(),
+        OutboxMessage.objects.count(),
+    ) == before
 
 
 def test_it_refuses_garbage_input_without_an_error_page(admin_client):
     before = User.objects.count()
     response = admin_client.post(
-        "/staff/team/new/", {"full_name": "\x00", "email": "not-an-email", "roles": ["pope"],
-                             "sites": ["x"]},
+        "/staff/team/new/",
+        {"full_name": "\x00", "email": "not-an-email", "roles": ["pope"], "sites": ["x"]},
     )
     assert response.status_code in (200, 400)
     assert User.objects.count() == before
@@ -85,8 +99,12 @@ def test_administrator_changes_roles(admin_client, users):
     nurse = users[(Role.NURSE, "kyiv")]
     admin_client.post(
         f"/staff/team/{nurse.public_id}/",
-        {"full_name": "Нова Назва", "email": nurse.email, "roles": ["nurse", "receptionist"],
-         "sites": [nurse.sites.get().pk]},
+        {
+            "full_name": "Нова Назва",
+            "email": nurse.email,
+            "roles": ["nurse", "receptionist"],
+            "sites": [nurse.sites.get().pk],
+        },
     )
     nurse = User.objects.get(pk=nurse.pk)
     assert nurse.role_names == {"nurse", "receptionist"}
@@ -125,8 +143,9 @@ def test_a_physician_is_refused_the_staff_pages_and_the_refusal_is_audited(clien
     assert denial.reason == "/staff/team/"
 
 
-def test_staff_list_query_count_does_not_grow(admin_client, kyiv, staff_factory,
-                                              django_assert_max_num_queries):
+def test_staff_list_query_count_does_not_grow(
+    admin_client, kyiv, staff_factory, django_assert_max_num_queries
+):
     with django_assert_max_num_queries(30) as few:
         admin_client.get("/staff/team/")
     for i in range(20):

@@ -14,8 +14,12 @@ pytestmark = pytest.mark.django_db
 
 
 def enqueue(**overrides):
-    fields = {"channel": "email", "recipient": "patient@example.org", "subject": "Нагадування",
-              "body": "Ваш візит завтра о 10:00."}
+    fields = {
+        "channel": "email",
+        "recipient": "patient@example.org",
+        "subject": "Нагадування",
+        "body": "Ваш візит завтра о 10:00.",
+    }
     fields.update(overrides)
     return outbox.enqueue_message(**fields)
 

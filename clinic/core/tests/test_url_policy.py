@@ -7,9 +7,8 @@ import pytest
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clinic.accounts.roles import Role
-from clinic.core.policy import PUBLIC, SIGN_IN_STEP, SIGNED_IN, STAFF
-
 from clinic.conftest import make_user
+from clinic.core.policy import PUBLIC, SIGN_IN_STEP, SIGNED_IN, STAFF
 
 
 def walk(patterns, prefix_ns=""):
@@ -50,17 +49,21 @@ def url_of(name, pattern):
 
 def test_every_url_pattern_declares_a_policy():
     undeclared = [name for name, p in all_patterns() if not hasattr(p.callback, "access_policy")]
-    unnamed = [
-        str(p.pattern) for _, p in walk(get_resolver().url_patterns) if p.name is None
-    ]
+    unnamed = [str(p.pattern) for _, p in walk(get_resolver().url_patterns) if p.name is None]
     assert undeclared == []
     assert unnamed == [], "every URL needs a name so the policy test can reach it"
 
 
 def test_the_walk_covers_the_known_pages():
     names = {name for name, _ in all_patterns()}
-    for expected in ("core:dashboard", "patients:chart", "core:audit_log", "account_login",
-                     "mfa_activate_totp", "healthz"):
+    for expected in (
+        "core:dashboard",
+        "patients:chart",
+        "core:audit_log",
+        "account_login",
+        "mfa_activate_totp",
+        "healthz",
+    ):
         assert expected in names
 
 

@@ -28,9 +28,7 @@ def test_clinical_roles_cannot_see_other_site_patient(users, kyiv, role):
     assert denial.actor == users[(role, "lviv")]
 
 
-@pytest.mark.parametrize(
-    "role", sorted(set(Role) - CLINICAL_ROLES)
-)
+@pytest.mark.parametrize("role", sorted(set(Role) - CLINICAL_ROLES))
 def test_non_clinical_roles_see_no_patient(users, kyiv, role):
     patient = make_patient(kyiv)
     with pytest.raises(PermissionDenied):
@@ -90,8 +88,9 @@ def test_switching_to_a_site_one_does_not_work_at_is_refused(client, users, lviv
     assert "clinic_site_id" not in client.session
 
 
-def test_the_patient_list_query_count_does_not_grow(client, users, kyiv,
-                                                    django_assert_max_num_queries):
+def test_the_patient_list_query_count_does_not_grow(
+    client, users, kyiv, django_assert_max_num_queries
+):
     client.force_login(users[(Role.PHYSICIAN, "kyiv")])
     for i in range(3):
         make_patient(kyiv, f"K-{i}")

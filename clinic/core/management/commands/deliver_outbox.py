@@ -9,5 +9,6 @@ class Command(BaseCommand):
     def handle(self, **options):
         counts = deliver_due()
         self.stdout.write(
-            f"sent {counts['sent']}, to retry {counts['retry']}, failed permanently {counts['dead']}"
+            f"sent {counts['sent']}, to retry {counts['retry']}, "
+            f"failed permanently {counts['dead']}"
         )

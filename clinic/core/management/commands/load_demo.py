@@ -144,15 +144,18 @@ class Command(BaseCommand):
     def user(self, email, full_name, roles, sites, *, totp=True) -> User:
         user = User.objects.filter(email=email).first()
         if user is None:
-            user = User.objects.create_user(email=email, full_name=full_name, password=DEMO_PASSWORD)
+            user = User.objects.create_user(
+                email=email, full_name=full_name, password=DEMO_PASSWORD
+            )
             EmailAddress.objects.create(user=user, email=email, primary=True, verified=True)
             _set_roles_and_sites(user, roles, sites)
             if totp:
                 TOTP.activate(user, demo_totp_secret(email))
                 RecoveryCodes.activate(user)
-        elif totp and not Authenticator.objects.filter(
-            user=user, type=Authenticator.Type.TOTP
-        ).exists():
+        elif (
+            totp
+            and not Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()
+        ):
             TOTP.activate(user, demo_totp_secret(email))
         return user
 
