@@ -15,13 +15,14 @@ class RequestContext:
     request_id: str = ""
 
 
-_current = contextvars.ContextVar(  # noqa: B039 - RequestContext is frozen
-    "clinic_request_context", default=RequestContext()
+_EMPTY = RequestContext()
+_current: contextvars.ContextVar[RequestContext | None] = contextvars.ContextVar(
+    "clinic_request_context", default=None
 )
 
 
 def current() -> RequestContext:
-    return _current.get()
+    return _current.get() or _EMPTY
 
 
 def bind(ctx: RequestContext) -> contextvars.Token:

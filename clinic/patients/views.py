@@ -1,3 +1,4 @@
+from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from clinic.accounts.roles import CLINICAL_ROLES
@@ -12,8 +13,9 @@ from clinic.patients.models import Patient
 def patient_list(request):
     site = current_site(request)
     patients = Patient.objects.visible_to(request.user).at(site).select_related("home_site")
+    page = Paginator(patients, 50).get_page(request.GET.get("page"))
     audit(request.user, "patient.list.viewed", site=site)
-    return render(request, "patients/patient_list.html", {"patients": patients, "site": site})
+    return render(request, "patients/patient_list.html", {"page": page, "site": site})
 
 
 @staff(*CLINICAL_ROLES, object_rule="patients.access.get_patient_for")
