@@ -34,7 +34,7 @@ run: sync messages
 	DEBUG=true $(MANAGE) createcachetable
 	DEBUG=true $(MANAGE) load_demo
 	@echo "Background worker (outbox, tasks): logs in var/worker.log"
-	DEBUG=true $(MANAGE) db_worker > var/worker.log 2>&1 & \
+	@DEBUG=true $(MANAGE) db_worker > var/worker.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
 	  echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C to stop)"; \
 	  DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)

@@ -33,6 +33,21 @@ class RequestContextMiddleware:
         return response
 
 
+class UkrainianFirstMiddleware:
+    """Ukrainian unless the user chose otherwise in the language switcher (a cookie).
+
+    The browser's Accept-Language is ignored: staff computers are often set to English or
+    Russian, and the centre works in Ukrainian.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        return self.get_response(request)
+
+
 SESSION_STARTED_KEY = "clinic_session_started"
 
 

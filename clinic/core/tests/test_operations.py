@@ -119,3 +119,13 @@ def test_check_deploy_rejects_the_development_defaults(tmp_path):
     )
     assert result.returncode != 0
     assert "SECRET_KEY" in result.stdout + result.stderr
+
+
+def test_ukrainian_is_the_default_whatever_the_browser_prefers(client):
+    response = client.get("/accounts/login/", HTTP_ACCEPT_LANGUAGE="en-US,en;q=0.9")
+    assert '<html lang="uk">' in response.content.decode()
+
+
+def test_the_language_switch_is_remembered(client):
+    client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
+    assert '<html lang="en">' in client.get("/accounts/login/").content.decode()

@@ -1,0 +1,81 @@
+import importlib.util
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from clinic.accounts.models import User
+from clinic.core.audit import verify_chain
+from clinic.core.demo import DEMO_PASSWORD, demo_email
+from clinic.locations.models import OpeningHours, Room, Site
+from clinic.patients.models import Patient
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def load_catalogue_checker():
+    spec = importlib.util.spec_from_file_location(
+        "check_catalogues", ROOT / "scripts" / "check_catalogues.py"
+    )
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("language", ["uk", "en"])
+def test_the_catalogue_has_no_untranslated_or_fuzzy_entries(language):
+    checker = load_catalogue_checker()
+    path = checker.LOCALE / language / "LC_MESSAGES" / "django.po"
+    assert checker.problems_in(path) == []
+
+
+@pytest.mark.django_db
+def test_load_demo_builds_the_two_sites_and_is_idempotent(settings):
+    settings.DEBUG = True
+    out = StringIO()
+    call_command("load_demo", stdout=out)
+    call_command("load_demo", "--quiet-logins", stdout=StringIO())
+    assert sorted(Site.objects.values_list("code", flat=True)) == ["kyiv", "lviv"]
+    kyiv = Site.objects.get(code="kyiv")
+    assert kyiv.name_en == "Kyiv" and kyiv.name_uk == "Київ"
+    assert str(kyiv.phone) == "+380737308088"
+    hours = OpeningHours.objects.filter(site=kyiv)
+    assert sorted(h.weekday for h in hours) == [1, 2, 3, 4, 5]
+    assert {(h.opens.hour, h.closes.hour) for h in hours} == {(10, 19)}
+    assert set(Room.objects.filter(site=kyiv).values_list("kind", flat=True)) == {
+        "consulting",
+        "infusion_chair",
+        "tes",
+    }
+    nurse = User.objects.get(email=demo_email("nurse", "lviv"))
+    assert nurse.check_password(DEMO_PASSWORD)
+    assert nurse.role_names == {"nurse"}
+    assert Patient.objects.filter(home_site=kyiv).count() == 3
+    assert User.objects.filter(email__endswith="@demo.clinic").count() == 16
+    assert "DEMO LOGINS" in out.getvalue()
+    assert verify_chain() == []
+
+
+@pytest.mark.django_db
+def test_load_demo_refuses_to_run_in_production(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError):
+        call_command("load_demo", stdout=StringIO())
+    assert not Site.objects.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_flush_empties_the_audit_trail_and_keeps_it_append_only():
+    # Test teardown flushes the database; the append-only triggers must survive it.
+    from django.db import DatabaseError, transaction
+
+    from clinic.core.audit import audit
+    from clinic.core.models import AuditEvent
+
+    audit(User.objects.system_actor(), "test.event")
+    call_command("flush", "--no-input", verbosity=0)
+    assert AuditEvent.objects.count() == 0
+    audit(User.objects.system_actor(), "test.event")
+    with pytest.raises(DatabaseError), transaction.atomic():
+        AuditEvent.objects.all().delete()
