@@ -9,11 +9,30 @@ from allauth.mfa.adapter import DefaultMFAAdapter
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 
+from clinic.core.audit import audit
+from clinic.core.models import AuditEvent
+
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         # Staff accounts are created by administrators (accounts.services.create_staff_user).
         return False
+
+    def login(self, request, user):
+        # allauth calls this once every stage (password, one-time code) has passed.
+        super().login(request, user)
+        audit(user, "auth.signed_in")
+
+    def logout(self, request):
+        user = request.user if request.user.is_authenticated else None
+        super().logout(request)
+        if user is not None:
+            audit(user, "auth.signed_out")
+
+    def authentication_failed(self, request, **credentials):
+        # The lockout counts live in django-axes; the audit trail keeps who was tried, from where.
+        email = str(credentials.get("email") or credentials.get("username") or "")[:200]
+        audit(None, "auth.sign_in_failed", outcome=AuditEvent.Outcome.FAILED, reason=email)
 
 
 def _mfa_key() -> bytes:

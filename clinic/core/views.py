@@ -5,13 +5,14 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
 from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import Role
+from clinic.core.access import get_outbox_message_for
 from clinic.core.audit import audit
 from clinic.core.forms import AuditFilterForm
 from clinic.core.models import AuditEvent, OutboxMessage
@@ -131,10 +132,10 @@ def outbox(request):
     )
 
 
-@staff(Role.ADMINISTRATOR)
+@staff(Role.ADMINISTRATOR, object_rule="core.access.get_outbox_message_for")
 @require_POST
 def outbox_retry(request, message_id):
-    message = get_object_or_404(OutboxMessage, message_id=message_id)
+    message = get_outbox_message_for(request.user, message_id)
     retry_message(message, actor=request.user)
     messages.success(request, _("The message will be sent again."))
     return redirect("core:outbox")

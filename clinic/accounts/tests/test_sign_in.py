@@ -156,3 +156,15 @@ def test_totp_secrets_are_encrypted_at_rest(physician):
     stored = Authenticator.objects.get(user=physician, type="totp").data["secret"]
     assert stored.startswith("v1:")
     assert physician.totp_secret not in stored
+
+
+def test_signing_in_and_out_and_failures_are_audited(client, physician):
+    sign_in(client, physician.email, "wrong password!")
+    failed = AuditEvent.objects.get(action="auth.sign_in_failed")
+    assert (failed.outcome, failed.reason, failed.actor) == ("failed", physician.email, None)
+    sign_in(client, physician.email)
+    assert not AuditEvent.objects.filter(action="auth.signed_in").exists()  # code still due
+    client.post(reverse("mfa_authenticate"), {"code": current_code(physician.totp_secret)})
+    assert AuditEvent.objects.get(action="auth.signed_in").actor == physician
+    client.post(reverse("account_logout"))
+    assert AuditEvent.objects.get(action="auth.signed_out").actor == physician
