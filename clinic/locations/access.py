@@ -1,6 +1,6 @@
 from django.http import Http404
 
-from clinic.locations.models import Closure, Site
+from clinic.locations.models import Closure, Room, Site
 
 
 def get_closure_for(user, public_id) -> Closure:
@@ -18,3 +18,18 @@ def get_site_for(user, site_id) -> Site:
     if site is None or site.pk not in user.site_ids:
         raise Http404
     return site
+
+
+def get_managed_site_for(user, code) -> Site:
+    """A site an administrator may edit: one they work at."""
+    site = Site.objects.filter(code=code).first()
+    if site is None or site.pk not in user.site_ids:
+        raise Http404
+    return site
+
+
+def get_room_for(user, public_id) -> Room:
+    room = Room.objects.select_related("site").filter(public_id=public_id).first()
+    if room is None or room.site_id not in user.site_ids:
+        raise Http404
+    return room

@@ -1,7 +1,9 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.locations.models import Site
+from phonenumber_field.formfields import PhoneNumberField
+
+from clinic.locations.models import Room, Site
 
 
 class ClosureForm(forms.Form):
@@ -27,3 +29,62 @@ class ClosureForm(forms.Form):
 class SiteSwitchForm(forms.Form):
     site = forms.IntegerField()
     next = forms.CharField(required=False)
+
+
+class SiteDetailsForm(forms.Form):
+    name_uk = forms.CharField(label=_("Name (Ukrainian)"), max_length=100)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=100)
+    address_uk = forms.CharField(label=_("Address (Ukrainian)"), max_length=300, required=False)
+    address_en = forms.CharField(label=_("Address (English)"), max_length=300, required=False)
+    phone = PhoneNumberField(label=_("Phone"), region="UA")
+
+
+class DayHoursForm(forms.Form):
+    """One weekday's hours; `closed` wins over any times entered."""
+
+    closed = forms.BooleanField(label=_("Closed"), required=False)
+    opens = forms.TimeField(
+        label=_("Opens"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+    closes = forms.TimeField(
+        label=_("Closes"), required=False, widget=forms.TimeInput(attrs={"type": "time"})
+    )
+
+    def __init__(self, *args, weekday, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.weekday = weekday
+
+    def clean(self):
+        data = super().clean()
+        if data.get("closed"):
+            return data
+        opens, closes = data.get("opens"), data.get("closes")
+        if opens is None or closes is None:
+            raise forms.ValidationError(_("Enter both times, or mark the day as closed."))
+        if opens >= closes:
+            raise forms.ValidationError(_("The closing time must be after the opening time."))
+        return data
+
+    def hours(self):
+        data = self.cleaned_data
+        return None if data.get("closed") else (data["opens"], data["closes"])
+
+
+class RoomForm(forms.Form):
+    name_uk = forms.CharField(label=_("Name (Ukrainian)"), max_length=100)
+    name_en = forms.CharField(label=_("Name (English)"), max_length=100)
+    kind = forms.ChoiceField(label=_("Kind"), choices=Room.Kind.choices)
+    is_active = forms.BooleanField(label=_("In use"), required=False, initial=True)
+
+    def __init__(self, *args, site, room=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.site, self.room = site, room
+
+    def clean_name_uk(self):
+        name = self.cleaned_data["name_uk"].strip()
+        taken = Room.objects.filter(site=self.site, name=name)
+        if self.room is not None:
+            taken = taken.exclude(pk=self.room.pk)
+        if taken.exists():
+            raise forms.ValidationError(_("This site already has a room with this name."))
+        return name

@@ -9,4 +9,7 @@ urlpatterns = [
     path("closures/<uuid:closure_id>/", views.closure_edit, name="closure_edit"),
     path("closures/<uuid:closure_id>/remove/", views.closure_remove, name="closure_remove"),
     path("switch/", views.switch_site, name="switch_site"),
+    path("<slug:site_code>/edit/", views.site_edit, name="site_edit"),
+    path("<slug:site_code>/rooms/new/", views.room_add, name="room_add"),
+    path("rooms/<uuid:room_id>/", views.room_edit, name="room_edit"),
 ]

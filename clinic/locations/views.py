@@ -7,9 +7,20 @@ from django.views.decorators.http import require_POST
 from clinic.accounts.roles import Role
 from clinic.core.policy import staff
 from clinic.locations import services
-from clinic.locations.access import get_closure_for, get_site_for
-from clinic.locations.forms import ClosureForm, SiteSwitchForm
-from clinic.locations.models import Site
+from clinic.locations.access import (
+    get_closure_for,
+    get_managed_site_for,
+    get_room_for,
+    get_site_for,
+)
+from clinic.locations.forms import (
+    ClosureForm,
+    DayHoursForm,
+    RoomForm,
+    SiteDetailsForm,
+    SiteSwitchForm,
+)
+from clinic.locations.models import OpeningHours, Site
 from clinic.locations.selectors import SESSION_SITE_KEY, sites_overview
 
 
@@ -88,3 +99,77 @@ def switch_site(request):
         site = get_site_for(request.user, form.cleaned_data["site"])
         request.session[SESSION_SITE_KEY] = site.pk
     return redirect(target or "core:dashboard")
+
+
+@staff(Role.ADMINISTRATOR, object_rule="locations.access.get_managed_site_for")
+def site_edit(request, site_code):
+    site = get_managed_site_for(request.user, site_code)
+    current = {row.weekday: row for row in site.opening_hours.all()}
+    details = SiteDetailsForm(
+        request.POST or None,
+        initial={f: getattr(site, f) for f in SiteDetailsForm.base_fields},
+    )
+    days = [
+        DayHoursForm(
+            request.POST or None,
+            prefix=f"day{weekday}",
+            weekday=weekday,
+            initial={
+                "closed": weekday not in current,
+                "opens": getattr(current.get(weekday), "opens", None),
+                "closes": getattr(current.get(weekday), "closes", None),
+            },
+        )
+        for weekday in OpeningHours.Weekday.values
+    ]
+    if request.method == "POST" and details.is_valid() and all(d.is_valid() for d in days):
+        services.update_site(
+            site,
+            details=details.cleaned_data,
+            hours={d.weekday: d.hours() for d in days},
+            actor=request.user,
+        )
+        messages.success(request, _("The site has been saved."))
+        return redirect("locations:site_list")
+    labels = dict(OpeningHours.Weekday.choices)
+    rows = [(labels[d.weekday], d) for d in days]
+    return render(
+        request, "locations/site_form.html", {"site": site, "form": details, "days": rows}
+    )
+
+
+@staff(Role.ADMINISTRATOR, object_rule="locations.access.get_managed_site_for")
+def room_add(request, site_code):
+    site = get_managed_site_for(request.user, site_code)
+    form = RoomForm(request.POST or None, site=site)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        services.add_room(
+            site,
+            name_uk=data["name_uk"],
+            name_en=data["name_en"],
+            kind=data["kind"],
+            actor=request.user,
+        )
+        messages.success(request, _("The room has been added."))
+        return redirect("locations:site_list")
+    return render(request, "locations/room_form.html", {"form": form, "site": site})
+
+
+@staff(Role.ADMINISTRATOR, object_rule="locations.access.get_room_for")
+def room_edit(request, room_id):
+    room = get_room_for(request.user, room_id)
+    initial = {
+        "name_uk": room.name_uk,
+        "name_en": room.name_en,
+        "kind": room.kind,
+        "is_active": room.is_active,
+    }
+    form = RoomForm(request.POST or None, initial=initial, site=room.site, room=room)
+    if request.method == "POST" and form.is_valid():
+        services.change_room(room, **form.cleaned_data, actor=request.user)
+        messages.success(request, _("The room has been saved."))
+        return redirect("locations:site_list")
+    return render(
+        request, "locations/room_form.html", {"form": form, "site": room.site, "room": room}
+    )
