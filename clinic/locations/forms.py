@@ -1,6 +1,5 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
-
 from phonenumber_field.formfields import PhoneNumberField
 
 from clinic.locations.models import Room, Site
