@@ -3,14 +3,19 @@
 import base64
 import hashlib
 import os
+import time
 
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
+from django.contrib.sites.shortcuts import get_current_site
 
 from clinic.core.audit import audit
-from clinic.core.models import AuditEvent
+from clinic.core.middleware import SESSION_STARTED_KEY
+from clinic.core.models import AuditEvent, OutboxMessage
+from clinic.core.outbox import enqueue_message
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -21,7 +26,22 @@ class AccountAdapter(DefaultAccountAdapter):
     def login(self, request, user):
         # allauth calls this once every stage (password, one-time code) has passed.
         super().login(request, user)
+        request.session[SESSION_STARTED_KEY] = int(time.time())
         audit(user, "auth.signed_in")
+
+    def send_mail(self, template_prefix, email, context):
+        """Account e-mails (password reset) go through the outbox like every other message,
+        so a mail server that is down delays them instead of failing the request."""
+        request = allauth_context.request
+        ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
+        ctx.update(context)
+        message = self.render_mail(template_prefix, email, ctx)
+        enqueue_message(
+            channel=OutboxMessage.Channel.EMAIL,
+            recipient=email,
+            subject=message.subject,
+            body=message.body,
+        )
 
     def logout(self, request):
         user = request.user if request.user.is_authenticated else None

@@ -168,3 +168,25 @@ def test_signing_in_and_out_and_failures_are_audited(client, physician):
     assert AuditEvent.objects.get(action="auth.signed_in").actor == physician
     client.post(reverse("account_logout"))
     assert AuditEvent.objects.get(action="auth.signed_out").actor == physician
+
+
+def test_password_reset_mail_goes_through_the_outbox(client, physician):
+    from clinic.core.models import OutboxMessage
+
+    response = client.post(reverse("account_reset_password"), {"email": physician.email})
+    assert response.status_code == 302
+    message = OutboxMessage.objects.get(recipient=physician.email)
+    assert "/accounts/password/reset/key/" in message.body
+    assert message.status == OutboxMessage.Status.PENDING
+
+
+def test_password_reset_for_an_unknown_address_reveals_nothing(client, physician):
+    from clinic.core.models import OutboxMessage
+
+    known = client.post(reverse("account_reset_password"), {"email": physician.email})
+    unknown = client.post(reverse("account_reset_password"), {"email": "nobody@example.org"})
+    assert known.status_code == unknown.status_code == 302
+    assert known["Location"] == unknown["Location"]
+    assert not OutboxMessage.objects.filter(
+        recipient="nobody@example.org", body__contains="/key/"
+    ).exists()
