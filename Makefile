@@ -12,7 +12,7 @@ PORT ?= 8000
 MANAGE := .venv/bin/python manage.py
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: run test test-sqlite test-postgres lint worker code bench sync messages clean
+.PHONY: run test test-sqlite test-postgres lint worker code bench sync messages catalogues clean
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (Django 6); none found." >&2; exit 1; }
@@ -27,6 +27,13 @@ sync: .venv/.synced
 
 messages: sync
 	$(MANAGE) compilemessages --ignore=.venv --ignore=.tools -v 0
+
+# After changing user-facing strings: refresh both catalogues (English is filled from the
+# source strings), then translate the new empty entries of the Ukrainian one.
+catalogues: sync
+	$(MANAGE) makemessages -l uk -l en --no-obsolete --ignore='.venv/*' --ignore='.tools/*' --ignore='var/*' -v 0
+	msgen clinic/locale/en/LC_MESSAGES/django.po -o clinic/locale/en/LC_MESSAGES/django.po
+	.venv/bin/python scripts/check_catalogues.py || true
 
 run: sync messages
 	mkdir -p var
