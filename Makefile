@@ -60,7 +60,7 @@ test-sqlite: sync messages
 	$(PYTEST) -n 2 --dist loadgroup
 
 test-postgres: sync messages
-	$(PYTHON) scripts/with_postgres.py -- $(PYTEST) -n 2 --dist loadgroup
+	DB_CONN_MAX_AGE=0 $(PYTHON) scripts/with_postgres.py -- $(PYTEST) -n 2 --dist loadgroup
 
 lint: sync
 	.venv/bin/ruff check .

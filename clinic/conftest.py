@@ -93,6 +93,13 @@ def make_patient(site, number="T-0001", **fields):
     return Patient.objects.create(record_number=number, home_site=site, **defaults)
 
 
+@pytest.fixture(scope="session")
+def live_server(django_db_setup, live_server):
+    """pytest-django's live server, stopped before the test database is dropped (otherwise
+    PostgreSQL refuses to drop a database the server thread is still connected to)."""
+    return live_server
+
+
 @pytest.fixture
 def chromium_path():
     path = shutil.which("chromium")
