@@ -129,10 +129,13 @@ def database_from_url(url: str) -> dict:
 if os.getenv("DATABASE_URL"):
     DATABASES = {"default": database_from_url(os.environ["DATABASE_URL"])}
 else:
+    SQLITE_PATH = Path(os.getenv("SQLITE_PATH", str(BASE_DIR / "var" / "clinic.sqlite3")))
+    # A fresh checkout has no var/; any manage.py command should work there.
+    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
     DATABASES = {
         "default": {
             "ENGINE": "django.db.backends.sqlite3",
-            "NAME": os.getenv("SQLITE_PATH", str(BASE_DIR / "var" / "clinic.sqlite3")),
+            "NAME": str(SQLITE_PATH),
             # Measured on this hardware: with Django's deferred transactions 948 of 1000
             # concurrent writes failed with "database is locked"; with these options, none.
             "OPTIONS": {

@@ -63,18 +63,16 @@ def test_audit_rows_cannot_be_deleted():
     assert AuditEvent.objects.count() == 2
 
 
+@pytest.mark.postgres
 def test_audit_table_cannot_be_truncated_on_postgresql():
-    if connection.vendor != "postgresql":
-        pytest.skip("TRUNCATE exists on PostgreSQL only")
     write_events(1)
     with pytest.raises(DatabaseError), transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("TRUNCATE core_auditevent CASCADE")
     assert AuditEvent.objects.count() == 1
 
 
+@pytest.mark.sqlite
 def test_insert_or_replace_cannot_overwrite_a_row_on_sqlite():
-    if connection.vendor != "sqlite":
-        pytest.skip("INSERT OR REPLACE is SQLite's")
     (event,) = write_events(1)
     columns = [f.column for f in AuditEvent._meta.local_fields]
     values = [getattr(event, f.attname) for f in AuditEvent._meta.local_fields]

@@ -15,8 +15,6 @@ pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 
 @pytest.fixture
 def app_role():
-    if connection.vendor != "postgresql":
-        pytest.skip("PostgreSQL roles: runs in the PostgreSQL pass of make test")
     with connection.cursor() as cursor:
         cursor.execute("CREATE ROLE clinic_app_test NOLOGIN")
     call_command("grant_app_role", "clinic_app_test", stdout=StringIO())
