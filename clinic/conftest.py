@@ -4,7 +4,6 @@ import os
 import shutil
 
 import pytest
-from allauth.mfa.models import Authenticator
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 
@@ -81,14 +80,10 @@ def users(kyiv, lviv):
 
 
 @pytest.fixture
-def client_for(client):
-    """A client signed in as the given user (second factor already set up)."""
-
-    def sign_in(user):
-        client.force_login(user)
-        return client
-
-    return sign_in
+def admin_client(client, users):
+    """A client signed in as the Kyiv administrator (shadows pytest-django's superuser one)."""
+    client.force_login(users[(Role.ADMINISTRATOR, "kyiv")])
+    return client
 
 
 def make_patient(site, number="T-0001", **fields):
@@ -119,7 +114,3 @@ def chromium_path():
             pytest.fail("Chromium is missing; CI must run the browser tests")
         pytest.skip("Chromium is not installed: browser tests skipped")
     return path
-
-
-def has_totp(user) -> bool:
-    return Authenticator.objects.filter(user=user, type=Authenticator.Type.TOTP).exists()

@@ -9,12 +9,6 @@ from clinic.core.outbox import deliver_due
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, users):
-    client.force_login(users[(Role.ADMINISTRATOR, "kyiv")])
-    return client
-
-
 def test_administrator_opens_an_account_and_an_invitation_goes_out(admin_client, kyiv):
     response = admin_client.post(
         "/staff/team/new/",

@@ -7,12 +7,6 @@ from clinic.locations.models import Closure
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, users):
-    client.force_login(users[(Role.ADMINISTRATOR, "kyiv")])
-    return client
-
-
 def test_administrator_adds_a_closure_and_sees_it(admin_client, kyiv):
     response = admin_client.post(
         "/staff/sites/closures/new/",

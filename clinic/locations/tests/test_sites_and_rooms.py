@@ -9,12 +9,6 @@ from clinic.locations.models import OpeningHours, Room, Site
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def admin_client(client, users):
-    client.force_login(users[(Role.ADMINISTRATOR, "kyiv")])
-    return client
-
-
 def site_post(**overrides):
     data = {
         "name_uk": "Київ",
