@@ -2,7 +2,6 @@ from datetime import time
 
 import pytest
 
-from clinic.accounts.roles import Role
 from clinic.core.models import AuditEvent
 from clinic.locations.models import OpeningHours, Room, Site
 
