@@ -55,6 +55,14 @@ def staff_edit(request, user_id):
         "sites": list(colleague.sites.all()),
     }
     form = StaffForm(request.POST or None, initial=initial, admin=request.user, instance=colleague)
+    if (
+        request.method == "POST"
+        and form.is_valid()
+        and colleague == request.user
+        and Role.ADMINISTRATOR not in form.cleaned_data["roles"]
+    ):
+        # Otherwise a centre could be left without anyone able to manage accounts.
+        form.add_error("roles", _("You cannot remove your own administrator role."))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         # Sites the administrator does not work at are kept as they were.

@@ -11,6 +11,7 @@ Object rules (which patient, which site) are not decided here but in each app's 
 
 from dataclasses import dataclass, field
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
@@ -88,7 +89,8 @@ def staff(*roles: str, object_rule: str = ""):
             if not user.is_authenticated:
                 return redirect_to_login(request.get_full_path())
             if not has_second_factor(user):
-                return redirect(f"{reverse('mfa_activate_totp')}?next={request.path}")
+                query = urlencode({"next": request.get_full_path()})
+                return redirect(f"{reverse('mfa_activate_totp')}?{query}")
             if not policy.allows_role(user.role_names):
                 raise PermissionDenied
             return view(request, *args, **kwargs)

@@ -146,3 +146,14 @@ def test_staff_list_query_count_does_not_grow(
         staff_factory(f"extra{i}@test.clinic", roles=[Role.NURSE], sites=[kyiv], totp=False)
     with django_assert_max_num_queries(len(few.captured_queries)):
         admin_client.get("/staff/team/")
+
+
+def test_administrator_cannot_drop_their_own_administrator_role(admin_client, users, kyiv):
+    admin = users[(Role.ADMINISTRATOR, "kyiv")]
+    response = admin_client.post(
+        f"/staff/team/{admin.public_id}/",
+        {"full_name": "X", "email": admin.email, "roles": ["nurse"], "sites": [kyiv.pk]},
+    )
+    assert response.status_code == 200
+    assert User.objects.get(pk=admin.pk).role_names == {"administrator"}
+    assert not AuditEvent.objects.filter(action="staff.changed").exists()
