@@ -10,6 +10,9 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.roles import CLINICAL_ROLES, Role
 
+# The actor of background jobs and commands that run without a person; it cannot sign in.
+SYSTEM_EMAIL = "system@clinic.invalid"
+
 
 class UserManager(BaseUserManager):
     use_in_migrations = True
@@ -29,7 +32,7 @@ class UserManager(BaseUserManager):
     def system_actor(self):
         """The named actor of background jobs and commands run without a person."""
         user, _ = self.get_or_create(
-            email="system@clinic.invalid",
+            email=SYSTEM_EMAIL,
             defaults={"full_name": "System", "is_active": False, "password": "!"},
         )
         return user

@@ -7,20 +7,14 @@ from django.views.decorators.http import require_POST
 from clinic.accounts import services
 from clinic.accounts.access import get_staff_user_for
 from clinic.accounts.forms import DeactivateForm, StaffForm
-from clinic.accounts.models import User
 from clinic.accounts.roles import Role
+from clinic.accounts.selectors import colleagues_of
 from clinic.core.policy import staff
 
 
 @staff(Role.ADMINISTRATOR)
 def staff_list(request):
-    users = (
-        User.objects.exclude(email="system@clinic.invalid")
-        .filter(sites__in=request.user.site_ids)
-        .distinct()
-        .prefetch_related("groups", "sites")
-    )
-    return render(request, "accounts/staff_list.html", {"users": users})
+    return render(request, "accounts/staff_list.html", {"users": colleagues_of(request.user)})
 
 
 @staff(Role.ADMINISTRATOR)
