@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "clinic.accounts",
     "clinic.locations",
     "clinic.patients",
+    "clinic.inquiries",
 ]
 
 MIDDLEWARE = [
@@ -293,6 +294,9 @@ if os.getenv("EMAIL_HOST"):
 else:
     # No SMTP configured: messages are written to the console (the outbox still records them).
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
+
+# Public contact form: inquiries accepted per sender (hashed IP) per hour.
+INQUIRY_LIMIT_PER_HOUR = envint("INQUIRY_LIMIT_PER_HOUR", "5")
 
 # Outbox delivery: attempts before a message is dead-lettered, and the first retry delay.
 OUTBOX_MAX_ATTEMPTS = envint("OUTBOX_MAX_ATTEMPTS", "8")

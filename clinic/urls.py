@@ -1,6 +1,7 @@
 """Every URL of the system. Each view declares its access policy (clinic.core.policy);
 third-party views get theirs here through `declare`."""
 
+from django.conf.urls.i18n import i18n_patterns
 from django.urls import include, path
 from django.views.i18n import set_language
 
@@ -32,12 +33,16 @@ urlpatterns = [
     path("staff/team/", include("clinic.accounts.urls")),
     path("staff/sites/", include("clinic.locations.urls")),
     path("staff/patients/", include("clinic.patients.urls")),
+    path("staff/inquiries/", include("clinic.inquiries.urls")),
     path("accounts/", include(account_urls)),
     path("accounts/2fa/", include(mfa_urls)),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("healthz", core_views.healthz, name="healthz"),
     path("readyz", core_views.readyz, name="readyz"),
 ]
+
+# The public site, under /uk/ and /en/.
+urlpatterns += i18n_patterns(path("", include("clinic.inquiries.public_urls")))
 
 handler403 = core_views.permission_denied
 handler404 = core_views.page_not_found

@@ -1,23 +1,27 @@
 """The staff menu: one list, filtered by the policy each linked view declares."""
 
 from django.urls import resolve, reverse
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
 
+# (URL name, label, optional counter shown beside the label: a function of the user)
 MENU = [
-    ("core:dashboard", _("Today")),
-    ("patients:list", _("Patients")),
-    ("accounts:staff_list", _("Staff")),
-    ("locations:site_list", _("Sites and closures")),
-    ("core:audit_log", _("Audit log")),
-    ("core:outbox", _("Outgoing messages")),
+    ("core:dashboard", _("Today"), None),
+    ("inquiries:inbox", _("Inquiries"), "clinic.inquiries.selectors.new_inquiries_count"),
+    ("patients:list", _("Patients"), None),
+    ("accounts:staff_list", _("Staff"), None),
+    ("locations:site_list", _("Sites and closures"), None),
+    ("core:audit_log", _("Audit log"), None),
+    ("core:outbox", _("Outgoing messages"), None),
 ]
 
 
 def navigation_for(user) -> list[dict]:
     items = []
-    for name, label in MENU:
+    for name, label, counter in MENU:
         url = reverse(name)
         policy = resolve(url).func.access_policy
         if policy.allows_role(user.role_names):
-            items.append({"name": name, "url": url, "label": label})
+            count = import_string(counter)(user) if counter else None
+            items.append({"name": name, "url": url, "label": label, "count": count})
     return items

@@ -17,6 +17,12 @@ class Site(models.Model):
     name = models.CharField(_("name"), max_length=100)
     address = models.CharField(_("address"), max_length=300, blank=True)
     phone = PhoneNumberField(_("phone"))
+    email = models.EmailField(
+        _("e-mail"), blank=True, help_text=_("Where new inquiries for this site are announced.")
+    )
+    # A local crisis line shown on the contact form beside the emergency number 112.
+    crisis_line = models.CharField(_("crisis line"), max_length=100, blank=True)
+    map_url = models.URLField(_("map link"), blank=True)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

@@ -27,3 +27,8 @@ def sites_overview():
         "rooms",
         Prefetch("closures", queryset=Closure.objects.current_and_upcoming()),
     )
+
+
+def public_sites():
+    """Active sites with their hours, for the public pages' footer and contacts."""
+    return Site.objects.filter(is_active=True).prefetch_related("opening_hours")

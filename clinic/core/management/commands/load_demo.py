@@ -23,6 +23,8 @@ from clinic.core.demo import (
     demo_email,
     demo_totp_secret,
 )
+from clinic.inquiries.models import Inquiry
+from clinic.inquiries.services import current_consent, submit_inquiry
 from clinic.locations.models import OpeningHours, Room, Site
 from clinic.patients.models import Patient
 from clinic.patients.services import register_patient
@@ -65,6 +67,11 @@ PATIENTS = {
         ("L-0002", "Ткачук", "Софія", "Романівна", date(1992, 9, 8)),
     ],
 }
+DEMO_INQUIRIES = [
+    ("Марія (демо)", "+380671112233", "postpartum", "kyiv"),
+    ("Олег (демо)", "+380503334455", "trd", "kyiv"),
+    ("Ірина (демо)", "+380935556677", "anxiety", "lviv"),
+]
 DISPLAY_NAMES = {
     Role.ADMINISTRATOR: "Адміністратор",
     Role.PHYSICIAN: "Лікар",
@@ -116,6 +123,22 @@ class Command(BaseCommand):
                             home_site=sites[code],
                             actor=system,
                         )
+            if not Inquiry.objects.exists():
+                for name, phone, topic, code in DEMO_INQUIRIES:
+                    submit_inquiry(
+                        data={
+                            "name": name,
+                            "phone": phone,
+                            "email": "",
+                            "site": sites[code],
+                            "topic": topic,
+                            "message": "",
+                            "channel": "phone",
+                        },
+                        consent_version=current_consent().version,
+                        language="uk",
+                        ip=f"demo-{name}",
+                    )
         if not options["quiet_logins"]:
             self.print_logins()
 
@@ -127,6 +150,7 @@ class Command(BaseCommand):
                 "name_uk": spec["name_uk"],
                 "name_en": spec["name_en"],
                 "phone": PHONE,
+                "email": f"reception.{spec['code']}@demo.clinic",
             },
         )
         for weekday in range(1, 6):  # Mon-Fri 10:00-19:00 (seeds)

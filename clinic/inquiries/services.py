@@ -1,0 +1,110 @@
+"""Receiving inquiries from the public form, and the reception's work on them."""
+
+import hashlib
+import hmac
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+
+from clinic.core.audit import audit
+from clinic.core.models import OutboxMessage
+from clinic.core.outbox import enqueue_message
+from clinic.inquiries.models import ConsentText, Inquiry, InquiryEvent
+
+
+class SubmissionRefused(Exception):
+    """The inquiry was not stored; the message says why, in the visitor's language."""
+
+
+def sender_hash(ip: str | None) -> str:
+    key = settings.SECRET_KEY.encode()
+    return hmac.new(key, f"inquiry-sender:{ip or '-'}".encode(), hashlib.sha256).hexdigest()
+
+
+def current_consent() -> ConsentText | None:
+    return ConsentText.objects.filter(effective_from__lte=timezone.now()).first()
+
+
+@transaction.atomic
+def submit_inquiry(*, data: dict, consent_version: int, language: str, ip: str | None) -> Inquiry:
+    """Store an inquiry and announce it to the site's reception through the outbox.
+
+    The announcement carries no health details (the message stays in the system); a mail
+    server that is down only delays it.
+    """
+    sender = sender_hash(ip)
+    since = timezone.now() - timedelta(hours=1)
+    if Inquiry.objects.filter(sender_hash=sender, received_at__gte=since).count() >= (
+        settings.INQUIRY_LIMIT_PER_HOUR
+    ):
+        raise SubmissionRefused(
+            _("Too many messages from your connection in the last hour. Please call us instead.")
+        )
+    consent = current_consent()
+    if consent is None or consent.version != consent_version:
+        raise SubmissionRefused(
+            _("The consent text has just changed. Please read it again and confirm.")
+        )
+    inquiry = Inquiry.objects.create(**data, language=language, consent=consent, sender_hash=sender)
+    recipient = inquiry.site.email or settings.DEFAULT_FROM_EMAIL
+    with translation.override("uk"):
+        enqueue_message(
+            channel=OutboxMessage.Channel.EMAIL,
+            recipient=recipient,
+            subject=_("New inquiry: %(site)s") % {"site": inquiry.site.name},
+            body=_("A new inquiry has arrived (%(topic)s). Open it in the inbox:\n%(link)s")
+            % {
+                "topic": inquiry.get_topic_display(),
+                "link": settings.SITE_ROOT.rstrip("/")
+                + reverse("inquiries:detail", args=[inquiry.public_id]),
+            },
+            dedupe_key=f"inquiry-received:{inquiry.public_id}",
+        )
+    audit(None, "inquiry.received", obj=inquiry, site=inquiry.site)
+    return inquiry
+
+
+def _locked(inquiry: Inquiry) -> Inquiry:
+    return Inquiry.objects.select_for_update().select_related("site").get(pk=inquiry.pk)
+
+
+@transaction.atomic
+def change_inquiry_status(inquiry: Inquiry, status: str, *, note: str = "", actor) -> Inquiry:
+    """Move an inquiry along new -> contacted -> converted / closed."""
+    inquiry = _locked(inquiry)
+    if not inquiry.can_move_to(status):
+        raise SubmissionRefused(_("This change of status is not possible."))
+    inquiry.status = status
+    inquiry.save(update_fields=["status"])
+    InquiryEvent.objects.create(
+        inquiry=inquiry, kind=InquiryEvent.Kind.STATUS, status=status, text=note, by=actor
+    )
+    audit(actor, "inquiry.status_changed", obj=inquiry, reason=status)
+    return inquiry
+
+
+@transaction.atomic
+def assign_inquiry(inquiry: Inquiry, *, to, actor) -> Inquiry:
+    """Make a colleague responsible for calling the person back."""
+    inquiry = _locked(inquiry)
+    inquiry.assigned_to = to
+    inquiry.save(update_fields=["assigned_to"])
+    InquiryEvent.objects.create(
+        inquiry=inquiry, kind=InquiryEvent.Kind.ASSIGNED, text=to.full_name, by=actor
+    )
+    audit(actor, "inquiry.assigned", obj=inquiry, reason=to.email)
+    return inquiry
+
+
+@transaction.atomic
+def add_inquiry_note(inquiry: Inquiry, text: str, *, actor) -> InquiryEvent:
+    """Write down what happened (a call, no answer, a question)."""
+    event = InquiryEvent.objects.create(
+        inquiry=inquiry, kind=InquiryEvent.Kind.NOTE, text=text, by=actor
+    )
+    audit(actor, "inquiry.note_added", obj=inquiry)
+    return event

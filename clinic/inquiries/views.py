@@ -1,0 +1,159 @@
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.shortcuts import redirect, render
+from django.utils.translation import get_language
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clinic.accounts.roles import Role
+from clinic.core.audit import audit
+from clinic.core.policy import public, staff
+from clinic.inquiries import services
+from clinic.inquiries.access import get_inquiry_for
+from clinic.inquiries.forms import (
+    AssignForm,
+    InboxFilterForm,
+    InquiryForm,
+    NoteForm,
+    StatusForm,
+    form_started_token,
+)
+from clinic.inquiries.models import Inquiry
+from clinic.locations.selectors import public_sites
+
+INBOX_ROLES = (Role.RECEPTIONIST, Role.ADMINISTRATOR)
+
+
+@public
+def contact(request):
+    consent = services.current_consent()
+    form = InquiryForm(
+        request.POST or None,
+        initial={
+            "consent_version": getattr(consent, "version", 0),
+            "started": form_started_token(),
+        },
+    )
+    if request.method == "POST":
+        if form.is_spam():
+            # Answer as if it worked: a bot learns nothing, and nothing is stored.
+            return redirect("contact:thanks")
+        if form.is_valid():
+            try:
+                services.submit_inquiry(
+                    data=form.inquiry_fields(),
+                    consent_version=form.cleaned_data["consent_version"],
+                    language=get_language(),
+                    ip=request.META.get("REMOTE_ADDR"),
+                )
+            except services.SubmissionRefused as refusal:
+                form.add_error(None, str(refusal))
+            else:
+                return redirect("contact:thanks")
+        # A fresh start time, so a person correcting an error is not held up again.
+        form.data = form.data.copy()
+        form.data["started"] = form_started_token()
+        if consent is not None:
+            form.data["consent_version"] = consent.version
+    return render(
+        request,
+        "inquiries/contact.html",
+        {
+            "form": form,
+            "consent_text": consent.text_in(get_language()) if consent else "",
+            "sites": public_sites(),
+        },
+    )
+
+
+@public
+def thanks(request):
+    return render(request, "inquiries/thanks.html", {"sites": public_sites()})
+
+
+@staff(*INBOX_ROLES)
+def inbox(request):
+    form = InboxFilterForm(request.GET or None, user=request.user)
+    inquiries = Inquiry.objects.at_sites(request.user.site_ids).select_related(
+        "site", "assigned_to"
+    )
+    if form.is_valid():
+        if form.cleaned_data["site"]:
+            inquiries = inquiries.filter(site=form.cleaned_data["site"])
+        if form.cleaned_data["status"]:
+            inquiries = inquiries.filter(status=form.cleaned_data["status"])
+    page = Paginator(inquiries, 50).get_page(request.GET.get("page"))
+    audit(request.user, "inquiry.list.viewed")
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request, "inquiries/inbox.html", {"form": form, "page": page, "query": query.urlencode()}
+    )
+
+
+@staff(*INBOX_ROLES, object_rule="inquiries.access.get_inquiry_for")
+def detail(request, inquiry_id):
+    inquiry = get_inquiry_for(request.user, inquiry_id)
+    audit(request.user, "inquiry.viewed", obj=inquiry)
+    allowed = [(s, label) for s, label in Inquiry.Status.choices if inquiry.can_move_to(s)]
+    status_form = StatusForm()
+    status_form.fields["status"].choices = allowed
+    return render(
+        request,
+        "inquiries/detail.html",
+        {
+            "inquiry": inquiry,
+            "events": inquiry.events.select_related("by"),
+            "status_form": status_form if allowed else None,
+            "assign_form": AssignForm(site=inquiry.site, initial={"to": inquiry.assigned_to}),
+            "note_form": NoteForm(),
+        },
+    )
+
+
+@staff(*INBOX_ROLES, object_rule="inquiries.access.get_inquiry_for")
+@require_POST
+def change_status(request, inquiry_id):
+    inquiry = get_inquiry_for(request.user, inquiry_id)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Choose a status."))
+    else:
+        try:
+            services.change_inquiry_status(
+                inquiry,
+                form.cleaned_data["status"],
+                note=form.cleaned_data["note"],
+                actor=request.user,
+            )
+        except services.SubmissionRefused as refusal:
+            messages.error(request, str(refusal))
+        else:
+            messages.success(request, _("The status has been changed."))
+    return redirect("inquiries:detail", inquiry_id=inquiry.public_id)
+
+
+@staff(*INBOX_ROLES, object_rule="inquiries.access.get_inquiry_for")
+@require_POST
+def assign(request, inquiry_id):
+    inquiry = get_inquiry_for(request.user, inquiry_id)
+    form = AssignForm(request.POST, site=inquiry.site)
+    if form.is_valid():
+        services.assign_inquiry(inquiry, to=form.cleaned_data["to"], actor=request.user)
+        messages.success(request, _("The inquiry has been assigned."))
+    else:
+        messages.error(request, _("Choose a colleague at this site."))
+    return redirect("inquiries:detail", inquiry_id=inquiry.public_id)
+
+
+@staff(*INBOX_ROLES, object_rule="inquiries.access.get_inquiry_for")
+@require_POST
+def add_note(request, inquiry_id):
+    inquiry = get_inquiry_for(request.user, inquiry_id)
+    form = NoteForm(request.POST)
+    if form.is_valid():
+        services.add_inquiry_note(inquiry, form.cleaned_data["text"], actor=request.user)
+        messages.success(request, _("The note has been added."))
+    else:
+        messages.error(request, _("The note is empty."))
+    return redirect("inquiries:detail", inquiry_id=inquiry.public_id)
