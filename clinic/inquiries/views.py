@@ -1,3 +1,5 @@
+import logging
+
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.shortcuts import redirect, render
@@ -22,11 +24,15 @@ from clinic.inquiries.models import Inquiry
 from clinic.locations.selectors import public_sites
 
 INBOX_ROLES = (Role.RECEPTIONIST, Role.ADMINISTRATOR)
+log = logging.getLogger(__name__)
 
 
 @public
 def contact(request):
     consent = services.current_consent()
+    if consent is None:
+        # Without a consent text nobody can lawfully send the form; say so and give the phones.
+        log.error("no consent text is in force: the contact form is closed")
     form = InquiryForm(
         request.POST or None,
         initial={

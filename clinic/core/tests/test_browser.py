@@ -204,3 +204,45 @@ def test_pages_raise_no_content_security_policy_violations(signed_in_page, live_
         page.goto(live_server.url + path)
         assert page.url == live_server.url + path  # the page itself, not a redirect
     assert [p for p in problems if "Content Security Policy" in p or "Refused" in p] == []
+
+
+@pytest.mark.parametrize(
+    "language,heading,thanks",
+    [("uk", "Зв'яжіться з нами", "Дякуємо"), ("en", "Contact us", "Thank you")],
+)
+def test_a_visitor_sends_an_inquiry_and_reception_sees_it(
+    page, signed_in_page, live_server, kyiv, users, monkeypatch, language, heading, thanks
+):
+    from django.urls import reverse
+    from django.utils import translation
+    from playwright.sync_api import expect
+
+    from clinic.inquiries.models import ConsentText
+
+    # Transactional tests flush the data migrations' rows; the form needs a consent text.
+    ConsentText.objects.get_or_create(
+        version=1, defaults={"text_uk": "Згода", "text_en": "Consent"}
+    )
+    # A person needs a few seconds; the test waits one instead of three.
+    monkeypatch.setattr("clinic.inquiries.forms.MIN_FILL_SECONDS", 1)
+    with translation.override(language):
+        url = live_server.url + reverse("contact:form")
+    page.goto(url)
+    expect(page.locator("h1")).to_have_text(heading)
+    page.fill("#id_name", "Тарас Тестовий")
+    page.fill("#id_phone", "12345")
+    page.check("#id_consent")
+    page.wait_for_timeout(1100)
+    page.click("main button[type=submit]")
+    expect(page.locator("#id_phone")).to_have_value("12345")
+    expect(page.locator(".has-error .error").first).to_be_visible()
+    page.fill("#id_phone", "067 123 45 67")
+    page.check("#id_consent")
+    page.wait_for_timeout(1100)
+    page.click("main button[type=submit]")
+    expect(page.locator("h1")).to_contain_text(thanks)
+
+    reception = signed_in_page(users[(Role.RECEPTIONIST, "kyiv")])
+    reception.goto(live_server.url + "/staff/inquiries/")
+    expect(reception.locator("main table")).to_contain_text("Тарас Тестовий")
+    expect(reception.locator("nav.mainnav .nav-count")).to_have_text("1 нових")

@@ -177,3 +177,14 @@ def test_the_footer_carries_sites_hours_licences_and_crisis_number(client, kyiv)
     assert "Kyiv" in page and "+380 73 730 8088" in page and "10:00" in page
     assert "1443" in page and "1065" in page
     assert "112" in page and "7333" in page
+
+
+def test_without_a_consent_text_the_form_is_closed_and_says_to_call(client, kyiv):
+    from clinic.inquiries.models import ConsentText
+
+    ConsentText.objects.all().delete()
+    page = client.get(contact_url("en")).content.decode()
+    assert "Please call us" in page
+    assert 'name="consent"' not in page
+    client.post(contact_url("en"), form_data(kyiv))
+    assert Inquiry.objects.count() == 0
