@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.contrib.sitemaps",
     "allauth",
     "allauth.account",
     "allauth.mfa",
@@ -64,6 +65,7 @@ INSTALLED_APPS = [
     "clinic.locations",
     "clinic.patients",
     "clinic.inquiries",
+    "clinic.website",
 ]
 
 MIDDLEWARE = [

@@ -2,11 +2,14 @@
 third-party views get theirs here through `declare`."""
 
 from django.conf.urls.i18n import i18n_patterns
+from django.contrib.sitemaps.views import sitemap
 from django.urls import include, path
 from django.views.i18n import set_language
 
 from clinic.core import views as core_views
 from clinic.core.policy import declare, public, sign_in_step, signed_in
+from clinic.website import views as website_views
+from clinic.website.seo import SITEMAPS
 
 # allauth: the sign-in pages are public by nature; the account and second-factor pages need a
 # signed-in user, except the code prompt that is part of signing in.
@@ -34,15 +37,21 @@ urlpatterns = [
     path("staff/sites/", include("clinic.locations.urls")),
     path("staff/patients/", include("clinic.patients.urls")),
     path("staff/inquiries/", include("clinic.inquiries.urls")),
+    path("staff/content/", include("clinic.website.editor_urls")),
     path("accounts/", include(account_urls)),
     path("accounts/2fa/", include(mfa_urls)),
     path("i18n/setlang/", public(set_language), name="set_language"),
     path("healthz", core_views.healthz, name="healthz"),
+    path("robots.txt", website_views.robots_txt, name="robots_txt"),
+    path("sitemap.xml", public(sitemap), {"sitemaps": SITEMAPS}, name="sitemap"),
     path("readyz", core_views.readyz, name="readyz"),
 ]
 
 # The public site, under /uk/ and /en/.
-urlpatterns += i18n_patterns(path("", include("clinic.inquiries.public_urls")))
+urlpatterns += i18n_patterns(
+    path("", include("clinic.website.urls")),
+    path("", include("clinic.inquiries.public_urls")),
+)
 
 handler403 = core_views.permission_denied
 handler404 = core_views.page_not_found

@@ -11,6 +11,7 @@ MENU = [
     ("patients:list", _("Patients"), None),
     ("accounts:staff_list", _("Staff"), None),
     ("locations:site_list", _("Sites and closures"), None),
+    ("content:list", _("Website"), None),
     ("core:audit_log", _("Audit log"), None),
     ("core:outbox", _("Outgoing messages"), None),
 ]

@@ -22,6 +22,7 @@ from clinic.inquiries.forms import (
 )
 from clinic.inquiries.models import Inquiry
 from clinic.locations.selectors import public_sites
+from clinic.website.seo import alternates_for
 
 INBOX_ROLES = (Role.RECEPTIONIST, Role.ADMINISTRATOR)
 log = logging.getLogger(__name__)
@@ -68,13 +69,18 @@ def contact(request):
             "form": form,
             "consent_text": consent.text_in(get_language()) if consent else "",
             "sites": public_sites(),
+            "alternates": alternates_for(request),
         },
     )
 
 
 @public
 def thanks(request):
-    return render(request, "inquiries/thanks.html", {"sites": public_sites()})
+    return render(
+        request,
+        "inquiries/thanks.html",
+        {"sites": public_sites(), "alternates": alternates_for(request)},
+    )
 
 
 @staff(*INBOX_ROLES)
