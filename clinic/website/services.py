@@ -27,9 +27,6 @@ def save_page(page: Page | None, *, data: dict, actor) -> Page:
     page = page or Page()
     for field in FIELDS:
         setattr(page, field, data[field])
-    # The untranslated columns mirror Ukrainian, the default language.
-    page.title, page.slug = data["title_uk"], data["slug_uk"]
-    page.summary, page.body = data["summary_uk"], data["body_uk"]
     page.updated_at, page.updated_by = timezone.now(), actor
     page.save()
     audit(

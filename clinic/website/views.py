@@ -17,7 +17,7 @@ SECTION_TEMPLATES = {
 }
 
 
-def _context(request, page=None, **extra):
+def _context(request, page=None, /, **extra):
     return {"sites": public_sites(), "alternates": alternates_for(request, page), **extra}
 
 
