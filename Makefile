@@ -12,7 +12,7 @@ PORT ?= 8000
 MANAGE := .venv/bin/python manage.py
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: run test test-sqlite test-postgres lint worker code bench sync messages catalogues clean
+.PHONY: run test test-sqlite test-postgres lint worker code bench lighthouse sync messages catalogues clean
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (Django 6); none found." >&2; exit 1; }
@@ -43,7 +43,7 @@ run: sync messages
 	@echo "Background worker (outbox, tasks): logs in var/worker.log"
 	@DEBUG=true $(MANAGE) db_worker > var/worker.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
-	  echo "Serving on http://127.0.0.1:$(PORT)/ (Ctrl+C to stop)"; \
+	  echo "Staff: http://127.0.0.1:$(PORT)/   Public site: http://127.0.0.1:$(PORT)/uk/   (Ctrl+C to stop)"; \
 	  DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Current one-time code of a demo user: make code EMAIL=physician.kyiv@demo.clinic
@@ -55,11 +55,15 @@ worker: sync
 
 test: test-sqlite test-postgres
 
-test-sqlite: sync messages
+# axe-core for the accessibility test (npm registry). Without npm the test skips, except in CI.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	-npm ci --no-audit --no-fund --loglevel=error
+
+test-sqlite: sync messages node_modules/axe-core/axe.min.js
 	bash scripts/ensure_chromium.sh
 	$(PYTEST) -n 2 --dist loadgroup
 
-test-postgres: sync messages
+test-postgres: sync messages node_modules/axe-core/axe.min.js
 	DB_CONN_MAX_AGE=0 $(PYTHON) scripts/with_postgres.py -- $(PYTEST) -n 2 --dist loadgroup
 
 lint: sync
@@ -67,6 +71,10 @@ lint: sync
 	.venv/bin/ruff format --check .
 	$(MANAGE) makemigrations --check --dry-run -v 1
 	.venv/bin/python scripts/check_catalogues.py
+
+# Lighthouse (npm lighthouse@12 with Debian's Chromium) on public pages in both languages.
+lighthouse: sync messages
+	bash scripts/lighthouse.sh
 
 bench: sync messages
 	.venv/bin/python bench/run.py
