@@ -6,7 +6,7 @@ from clinic.inquiries.models import Inquiry
 def get_inquiry_for(user, public_id) -> Inquiry:
     """An inquiry for a site the user works at (the view's policy checks the role)."""
     inquiry = (
-        Inquiry.objects.select_related("site", "assigned_to", "consent")
+        Inquiry.objects.select_related("site", "assigned_to", "consent", "patient")
         .filter(public_id=public_id)
         .first()
     )

@@ -124,3 +124,27 @@ class NoteForm(forms.Form):
     text = forms.CharField(
         label=_("Note"), max_length=2000, widget=forms.Textarea(attrs={"rows": 3})
     )
+
+
+class ConvertForm(forms.Form):
+    family_name = forms.CharField(label=_("Family name"), max_length=100)
+    given_name = forms.CharField(label=_("Given name"), max_length=100)
+    patronymic = forms.CharField(label=_("Patronymic"), max_length=100, required=False)
+    birth_date = forms.DateField(
+        label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean_birth_date(self):
+        from datetime import date
+
+        from django.utils import timezone
+
+        born = self.cleaned_data["birth_date"]
+        if born > timezone.localdate() or born < date(1900, 1, 1):
+            raise forms.ValidationError(_("Check the date of birth."))
+        return born
+
+
+class ConsentTextForm(forms.Form):
+    text_uk = forms.CharField(label=_("Text (Ukrainian)"), widget=forms.Textarea(attrs={"rows": 8}))
+    text_en = forms.CharField(label=_("Text (English)"), widget=forms.Textarea(attrs={"rows": 8}))

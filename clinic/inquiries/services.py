@@ -14,6 +14,7 @@ from clinic.core.audit import audit
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
 from clinic.inquiries.models import ConsentText, Inquiry, InquiryEvent
+from clinic.patients.services import next_record_number, register_patient
 
 
 class SubmissionRefused(Exception):
@@ -76,7 +77,8 @@ def _locked(inquiry: Inquiry) -> Inquiry:
 def change_inquiry_status(inquiry: Inquiry, status: str, *, note: str = "", actor) -> Inquiry:
     """Move an inquiry along new -> contacted -> converted / closed."""
     inquiry = _locked(inquiry)
-    if not inquiry.can_move_to(status):
+    # "Became a patient" needs the patient: it goes through convert_inquiry only.
+    if status == Inquiry.Status.CONVERTED or not inquiry.can_move_to(status):
         raise SubmissionRefused(_("This change of status is not possible."))
     inquiry.status = status
     inquiry.save(update_fields=["status"])
@@ -108,3 +110,42 @@ def add_inquiry_note(inquiry: Inquiry, text: str, *, actor) -> InquiryEvent:
     )
     audit(actor, "inquiry.note_added", obj=inquiry)
     return event
+
+
+@transaction.atomic
+def convert_inquiry(inquiry: Inquiry, *, family_name, given_name, patronymic, birth_date, actor):
+    """Register the person as a patient of the inquiry's site and link the inquiry to them."""
+    inquiry = _locked(inquiry)
+    if not inquiry.can_move_to(Inquiry.Status.CONVERTED):
+        raise SubmissionRefused(_("Only an inquiry you have contacted can become a patient."))
+    patient = register_patient(
+        record_number=next_record_number(inquiry.site),
+        family_name=family_name,
+        given_name=given_name,
+        patronymic=patronymic,
+        birth_date=birth_date,
+        home_site=inquiry.site,
+        actor=actor,
+    )
+    inquiry.status, inquiry.patient = Inquiry.Status.CONVERTED, patient
+    inquiry.save(update_fields=["status", "patient"])
+    InquiryEvent.objects.create(
+        inquiry=inquiry,
+        kind=InquiryEvent.Kind.STATUS,
+        status=inquiry.status,
+        text=patient.record_number,
+        by=actor,
+    )
+    audit(actor, "inquiry.converted", patient, obj=inquiry)
+    return patient
+
+
+@transaction.atomic
+def publish_consent_text(*, text_uk: str, text_en: str, actor) -> ConsentText:
+    """Put a new wording of the consent in force; earlier inquiries keep their version."""
+    last = ConsentText.objects.select_for_update().order_by("-version").first()
+    consent = ConsentText.objects.create(
+        version=(last.version + 1) if last else 1, text_uk=text_uk, text_en=text_en
+    )
+    audit(actor, "inquiry.consent_text.published", obj=consent, reason=f"v{consent.version}")
+    return consent

@@ -14,13 +14,15 @@ from clinic.inquiries import services
 from clinic.inquiries.access import get_inquiry_for
 from clinic.inquiries.forms import (
     AssignForm,
+    ConsentTextForm,
+    ConvertForm,
     InboxFilterForm,
     InquiryForm,
     NoteForm,
     StatusForm,
     form_started_token,
 )
-from clinic.inquiries.models import Inquiry
+from clinic.inquiries.models import ConsentText, Inquiry
 from clinic.locations.selectors import public_sites
 from clinic.website.seo import alternates_for
 
@@ -107,7 +109,15 @@ def inbox(request):
 def detail(request, inquiry_id):
     inquiry = get_inquiry_for(request.user, inquiry_id)
     audit(request.user, "inquiry.viewed", obj=inquiry)
-    allowed = [(s, label) for s, label in Inquiry.Status.choices if inquiry.can_move_to(s)]
+    # Becoming a patient goes through the registration form below, not a bare status change.
+    allowed = [
+        (s, label)
+        for s, label in Inquiry.Status.choices
+        if inquiry.can_move_to(s) and s != Inquiry.Status.CONVERTED
+    ]
+    can_convert = inquiry.can_move_to(Inquiry.Status.CONVERTED) and request.user.has_role(
+        Role.RECEPTIONIST
+    )
     status_form = StatusForm()
     status_form.fields["status"].choices = allowed
     return render(
@@ -119,6 +129,9 @@ def detail(request, inquiry_id):
             "status_form": status_form if allowed else None,
             "assign_form": AssignForm(site=inquiry.site, initial={"to": inquiry.assigned_to}),
             "note_form": NoteForm(),
+            "convert_form": ConvertForm(initial={"given_name": inquiry.name})
+            if can_convert
+            else None,
         },
     )
 
@@ -169,3 +182,44 @@ def add_note(request, inquiry_id):
     else:
         messages.error(request, _("The note is empty."))
     return redirect("inquiries:detail", inquiry_id=inquiry.public_id)
+
+
+@staff(Role.RECEPTIONIST, object_rule="inquiries.access.get_inquiry_for")
+@require_POST
+def convert(request, inquiry_id):
+    inquiry = get_inquiry_for(request.user, inquiry_id)
+    form = ConvertForm(request.POST)
+    if not form.is_valid():
+        messages.error(
+            request,
+            _("Check the patient's details: %(errors)s")
+            % {"errors": " ".join(e for errors in form.errors.values() for e in errors)},
+        )
+        return redirect("inquiries:detail", inquiry_id=inquiry.public_id)
+    try:
+        patient = services.convert_inquiry(inquiry, **form.cleaned_data, actor=request.user)
+    except services.SubmissionRefused as refusal:
+        messages.error(request, str(refusal))
+        return redirect("inquiries:detail", inquiry_id=inquiry.public_id)
+    messages.success(
+        request, _("Patient %(number)s has been registered.") % {"number": patient.record_number}
+    )
+    return redirect("patients:chart", patient_id=patient.public_id)
+
+
+@staff(Role.CONTENT_EDITOR)
+def consent_texts(request):
+    form = ConsentTextForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        consent = services.publish_consent_text(**form.cleaned_data, actor=request.user)
+        messages.success(
+            request,
+            _("Version %(version)s of the consent text is now in force.")
+            % {"version": consent.version},
+        )
+        return redirect("inquiries:consent_texts")
+    return render(
+        request,
+        "inquiries/consent_texts.html",
+        {"form": form, "versions": ConsentText.objects.all()},
+    )

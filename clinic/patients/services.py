@@ -1,6 +1,7 @@
 from django.db import transaction
 
 from clinic.core.audit import audit
+from clinic.locations.models import Site
 from clinic.patients.models import Patient
 
 
@@ -20,3 +21,17 @@ def register_patient(
     )
     audit(actor, "patient.registered", patient, obj=patient)
     return patient
+
+
+def next_record_number(site) -> str:
+    """The next free record number at a site: K-0001, K-0002, ... (first letter of the code).
+
+    Call inside a transaction; the site row is locked so two registrations at the same site
+    cannot take the same number.
+    """
+    Site.objects.select_for_update().filter(pk=site.pk).first()
+    prefix = site.code[:1].upper()
+    number = Patient.objects.filter(record_number__startswith=f"{prefix}-").count() + 1
+    while Patient.objects.filter(record_number=f"{prefix}-{number:04d}").exists():
+        number += 1
+    return f"{prefix}-{number:04d}"

@@ -129,3 +129,25 @@ def test_ukrainian_is_the_default_whatever_the_browser_prefers(client):
 def test_the_language_switch_is_remembered(client):
     client.post("/i18n/setlang/", {"language": "en", "next": "/accounts/login/"})
     assert '<html lang="en">' in client.get("/accounts/login/").content.decode()
+
+
+def test_static_files_are_hashed_and_compressed_for_production(tmp_path):
+    env = {
+        **os.environ,
+        "COMPRESS_STATIC": "true",
+        "STATIC_ROOT": str(tmp_path / "static"),
+        "SQLITE_PATH": str(tmp_path / "s.sqlite3"),
+    }
+    env.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "-v", "0"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr
+    css = list((tmp_path / "static" / "css").glob("app.*.css"))
+    assert css, "no hashed stylesheet"
+    assert Path(f"{css[0]}.gz").exists() and Path(f"{css[0]}.br").exists()

@@ -188,3 +188,29 @@ def test_without_a_consent_text_the_form_is_closed_and_says_to_call(client, kyiv
     assert 'name="consent"' not in page
     client.post(contact_url("en"), form_data(kyiv))
     assert Inquiry.objects.count() == 0
+
+
+def test_a_content_editor_publishes_a_new_consent_version(client, users, kyiv):
+    from clinic.accounts.roles import Role
+    from clinic.inquiries.models import ConsentText
+
+    client.force_login(users[(Role.CONTENT_EDITOR, "kyiv")])
+    client.post("/staff/inquiries/consent/", {"text_uk": "Нова згода", "text_en": "New consent"})
+    assert ConsentText.objects.order_by("-version").first().version == 2
+    assert AuditEvent.objects.filter(action="inquiry.consent_text.published").count() == 1
+    client.logout()
+    # A form rendered under version 1 is refused once version 2 is in force ...
+    assert client.post(contact_url(), form_data(kyiv, consent_version=1)).status_code == 200
+    assert Inquiry.objects.count() == 0
+    # ... and one under version 2 is stored with it.
+    client.post(contact_url(), form_data(kyiv, consent_version=2))
+    assert Inquiry.objects.get().consent.version == 2
+
+
+def test_an_empty_consent_text_is_refused(client, users):
+    from clinic.accounts.roles import Role
+    from clinic.inquiries.models import ConsentText
+
+    client.force_login(users[(Role.CONTENT_EDITOR, "kyiv")])
+    client.post("/staff/inquiries/consent/", {"text_uk": "", "text_en": "x"})
+    assert ConsentText.objects.count() == 1

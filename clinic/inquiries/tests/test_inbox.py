@@ -66,13 +66,14 @@ def test_status_moves_along_and_is_kept_as_history(reception, users, kyiv):
     inquiry = make_inquiry(kyiv)
     url = f"/staff/inquiries/{inquiry.public_id}/status/"
     reception.post(url, {"status": "contacted", "note": "Передзвонила, домовились"})
-    reception.post(url, {"status": "converted"})
     inquiry.refresh_from_db()
-    assert inquiry.status == "converted"
+    reception.post(url, {"status": "closed"})
+    inquiry.refresh_from_db()
+    assert inquiry.status == "closed"
     history = list(inquiry.events.values_list("kind", "status", "text"))
     assert history == [
         ("status", "contacted", "Передзвонила, домовились"),
-        ("status", "converted", ""),
+        ("status", "closed", ""),
     ]
     assert AuditEvent.objects.filter(action="inquiry.status_changed").count() == 2
 
@@ -115,3 +116,82 @@ def test_inbox_query_count_does_not_grow(reception, kyiv, django_assert_max_num_
         make_inquiry(kyiv, f"N{i}")
     with django_assert_max_num_queries(len(few.captured_queries)):
         reception.get("/staff/inquiries/")
+
+
+def test_reception_registers_a_contacted_person_as_a_patient(reception, users, kyiv):
+    from clinic.patients.models import Patient
+
+    inquiry = make_inquiry(kyiv, status="contacted")
+    response = reception.post(
+        f"/staff/inquiries/{inquiry.public_id}/convert/",
+        {
+            "family_name": "Коваль",
+            "given_name": "Олена",
+            "patronymic": "",
+            "birth_date": "1990-05-01",
+        },
+    )
+    patient = Patient.objects.get()
+    assert response["Location"] == f"/staff/patients/{patient.public_id}/"
+    assert (patient.record_number, patient.home_site) == ("K-0001", kyiv)
+    inquiry.refresh_from_db()
+    assert (inquiry.status, inquiry.patient) == ("converted", patient)
+    event = AuditEvent.objects.get(action="inquiry.converted")
+    assert event.patient == patient
+    assert AuditEvent.objects.filter(action="patient.registered", patient=patient).exists()
+
+
+def test_record_numbers_continue_per_site(reception, kyiv):
+    from clinic.conftest import make_patient
+    from clinic.patients.models import Patient
+
+    make_patient(kyiv, "K-0001")
+    inquiry = make_inquiry(kyiv, status="contacted")
+    reception.post(
+        f"/staff/inquiries/{inquiry.public_id}/convert/",
+        {"family_name": "А", "given_name": "Б", "birth_date": "1990-05-01"},
+    )
+    assert Patient.objects.filter(record_number="K-0002").exists()
+
+
+@pytest.mark.parametrize("birth_date", ["2999-01-01", "1850-01-01", "not a date", ""])
+def test_conversion_with_a_bad_birth_date_changes_nothing(reception, kyiv, birth_date):
+    from clinic.patients.models import Patient
+
+    inquiry = make_inquiry(kyiv, status="contacted")
+    reception.post(
+        f"/staff/inquiries/{inquiry.public_id}/convert/",
+        {"family_name": "А", "given_name": "Б", "birth_date": birth_date},
+    )
+    assert not Patient.objects.exists()
+    assert Inquiry.objects.get(pk=inquiry.pk).status == "contacted"
+
+
+def test_a_new_inquiry_cannot_be_converted_before_contact(reception, kyiv):
+    from clinic.patients.models import Patient
+
+    inquiry = make_inquiry(kyiv)
+    reception.post(
+        f"/staff/inquiries/{inquiry.public_id}/convert/",
+        {"family_name": "А", "given_name": "Б", "birth_date": "1990-05-01"},
+    )
+    assert not Patient.objects.exists()
+
+
+def test_an_administrator_cannot_register_patients_from_the_inbox(client, users, kyiv):
+    from clinic.patients.models import Patient
+
+    client.force_login(users[(Role.ADMINISTRATOR, "kyiv")])
+    inquiry = make_inquiry(kyiv, status="contacted")
+    response = client.post(
+        f"/staff/inquiries/{inquiry.public_id}/convert/",
+        {"family_name": "А", "given_name": "Б", "birth_date": "1990-05-01"},
+    )
+    assert response.status_code == 403
+    assert not Patient.objects.exists()
+
+
+def test_a_bare_status_change_to_patient_is_refused(reception, kyiv):
+    inquiry = make_inquiry(kyiv, status="contacted")
+    reception.post(f"/staff/inquiries/{inquiry.public_id}/status/", {"status": "converted"})
+    assert Inquiry.objects.get(pk=inquiry.pk).status == "contacted"
