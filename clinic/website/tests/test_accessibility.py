@@ -94,3 +94,85 @@ def test_public_pages_have_no_axe_violations_and_stay_small(
     assert len(paths) == 2 * (7 + 15)
     assert problems == {}
     assert heavy == {}
+
+
+def test_staff_pages_have_no_axe_violations(
+    chromium_path, axe_path, live_server, kyiv, lviv, monkeypatch
+):
+    from django.test import Client
+    from playwright.sync_api import sync_playwright
+
+    from clinic.accounts.roles import Role
+    from clinic.conftest import make_patient, make_user
+    from clinic.inquiries.models import ConsentText, Inquiry
+
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+    user = make_user("all@test.clinic", roles=list(Role), sites=[kyiv, lviv])
+    patient = make_patient(kyiv, "K-1")
+    consent, _ = ConsentText.objects.get_or_create(
+        version=1, defaults={"text_uk": "З", "text_en": "C"}
+    )
+    inquiry = Inquiry.objects.create(
+        name="Олена",
+        phone="+380671234567",
+        site=kyiv,
+        topic="trd",
+        channel="phone",
+        language="uk",
+        consent=consent,
+        sender_hash="x",
+    )
+    demo_content.load_pages(actor=user)
+    page_id = Page.objects.first().public_id
+    client = Client()
+    client.force_login(user)
+    paths = [
+        "/staff/",
+        "/staff/audit/",
+        "/staff/sites/",
+        "/staff/sites/kyiv/edit/",
+        "/staff/sites/closures/new/",
+        "/staff/team/",
+        "/staff/team/new/",
+        f"/staff/team/{user.public_id}/",
+        "/staff/patients/",
+        f"/staff/patients/{patient.public_id}/",
+        "/staff/inquiries/",
+        f"/staff/inquiries/{inquiry.public_id}/",
+        "/staff/outbox/",
+        "/staff/content/",
+        f"/staff/content/{page_id}/",
+        "/staff/inquiries/consent/",
+        "/accounts/2fa/",
+    ]
+    problems = {}
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=chromium_path, args=CHROMIUM_ARGS)
+        context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+        host = live_server.url.split("//")[1].split(":")[0]
+        context.add_cookies(
+            [
+                {
+                    "name": "sessionid",
+                    "value": client.cookies["sessionid"].value,
+                    "domain": host,
+                    "path": "/",
+                }
+            ]
+        )
+        page = context.new_page()
+        for path in paths:
+            response = page.goto(live_server.url + path)
+            assert response.status == 200, path
+            page.add_script_tag(path=axe_path)
+            result = page.evaluate(
+                "async () => await axe.run(document, {resultTypes: ['violations']})"
+            )
+            if result["violations"]:
+                problems[path] = [(v["id"], v["nodes"][0]["target"]) for v in result["violations"]]
+        context.close()
+        browser.close()
+    from django.db import connections
+
+    connections.close_all()
+    assert problems == {}
