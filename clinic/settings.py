@@ -258,6 +258,9 @@ MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Setting up the mandatory second factor right after the first sign-in should not ask for the
 # password again; switching it off is refused anyway (MFAAdapter.can_delete_authenticator).
 MFA_REAUTHENTICATION_REQUIRED = False
+# Accept the code of the previous 30-second step too (RFC 6238 §5.2: at most one step of
+# delay); allauth's replay guard still refuses a code used once.
+MFA_TOTP_TOLERANCE = 1
 MFA_TOTP_ISSUER = os.getenv("MFA_TOTP_ISSUER", "Clinic")
 # MFA secrets are encrypted at rest with a key of their own (AES-GCM), so a database dump
 # alone does not give away second factors.

@@ -4,16 +4,13 @@ import pytest
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import (
     TOTP,
-    format_hotp_value,
     generate_totp_secret,
-    hotp_value,
-    yield_hotp_counters_from_time,
 )
 from django.db import connections
 from django.test import Client
 
 from clinic.accounts.roles import Role
-from clinic.conftest import make_patient, make_user
+from clinic.conftest import current_totp_code, make_patient, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -56,10 +53,6 @@ def page(browser):
     context.close()
 
 
-def current_code(secret):
-    return format_hotp_value(hotp_value(secret, next(iter(yield_hotp_counters_from_time()))))
-
-
 @pytest.fixture
 def signed_in_page(browser, live_server):
     """Opens pages whose browser context carries a session of a user (second factor set up).
@@ -98,7 +91,7 @@ def test_staff_member_signs_in_with_password_and_one_time_code(page, live_server
     page.fill("#id_password", PASSWORD)
     page.click("main button[type=submit]")
     page.wait_for_url("**/accounts/2fa/authenticate/")
-    page.fill("input[name=code]", current_code(secret))
+    page.fill("input[name=code]", current_totp_code(secret))
     page.click("main button[type=submit]")
     page.wait_for_url("**/staff/")
     expect(page.locator("h1")).to_contain_text("Добрий день")
@@ -118,7 +111,7 @@ def test_new_colleague_must_set_up_two_factor_before_any_patient_page(page, live
     page.wait_for_url("**/accounts/2fa/totp/activate/**")
     assert "Шевченко" not in page.content()
     secret = page.locator("#authenticator_secret, input[name=secret]").first.input_value()
-    page.fill("input[name=code]", current_code(secret))
+    page.fill("input[name=code]", current_totp_code(secret))
     page.click("main button[type=submit]")
     page.goto(live_server.url + "/staff/patients/")
     expect(page.locator("h1")).to_contain_text("Пацієнти")
