@@ -36,6 +36,18 @@ class SiteDetailsForm(forms.Form):
     address_uk = forms.CharField(label=_("Address (Ukrainian)"), max_length=300, required=False)
     address_en = forms.CharField(label=_("Address (English)"), max_length=300, required=False)
     phone = PhoneNumberField(label=_("Phone"), region="UA")
+    email = forms.EmailField(
+        label=_("E-mail for new inquiries"),
+        required=False,
+        help_text=_("Reception's mailbox; new inquiries for this site are announced there."),
+    )
+    crisis_line = forms.CharField(
+        label=_("Crisis line"),
+        max_length=100,
+        required=False,
+        help_text=_("Shown on the public site beside the emergency number 112."),
+    )
+    map_url = forms.URLField(label=_("Map link"), required=False, assume_scheme="https")
 
 
 class DayHoursForm(forms.Form):

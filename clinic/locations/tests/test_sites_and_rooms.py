@@ -15,6 +15,9 @@ def site_post(**overrides):
         "address_uk": "вул. Хрещатик, 1",
         "address_en": "1 Khreshchatyk St",
         "phone": "+380 7373 080 88",
+        "email": "reception.kyiv@example.org",
+        "crisis_line": "7333",
+        "map_url": "https://www.openstreetmap.org/?mlat=50.45&mlon=30.52",
     }
     for day in range(1, 8):
         if day <= 5:
@@ -33,6 +36,8 @@ def test_administrator_edits_names_address_and_hours(admin_client, kyiv):
     assert response.status_code == 302
     site = Site.objects.get(pk=kyiv.pk)
     assert (site.address_uk, site.address_en) == ("вул. Хрещатик, 1", "1 Khreshchatyk St")
+    assert (site.email, site.crisis_line) == ("reception.kyiv@example.org", "7333")
+    assert site.map_url.startswith("https://www.openstreetmap.org/")
     hours = {h.weekday: (h.opens, h.closes) for h in site.opening_hours.all()}
     assert hours[6] == (time(10), time(14))
     assert 7 not in hours and len(hours) == 6
@@ -104,3 +109,11 @@ def test_sites_page_query_count_does_not_grow(admin_client, kyiv, django_assert_
         Room.objects.create(site=kyiv, name=f"R{i}", name_uk=f"R{i}", kind="consulting")
     with django_assert_max_num_queries(len(few.captured_queries)):
         admin_client.get("/staff/sites/")
+
+
+def test_a_map_link_must_be_a_web_address(admin_client, kyiv):
+    response = admin_client.post(
+        "/staff/sites/kyiv/edit/", site_post(map_url="javascript:alert(1)")
+    )
+    assert response.status_code == 200
+    assert Site.objects.get(pk=kyiv.pk).map_url == ""
