@@ -7,7 +7,7 @@ from django.db import DatabaseError, connection, transaction
 from clinic.accounts.models import User
 from clinic.conftest import make_patient
 from clinic.core import append_only
-from clinic.core.audit import GENESIS_HASH, audit, verify_chain
+from clinic.core.audit import GENESIS_HASH, audit, check_anchor, verify_chain
 from clinic.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -123,3 +123,29 @@ def test_a_rolled_back_change_leaves_no_audit_row():
         write_events(1)
         raise RuntimeError("the change failed")
     assert AuditEvent.objects.count() == 0
+
+
+def test_verify_audit_prints_an_anchor_and_accepts_it_later():
+    write_events(3)
+    out = StringIO()
+    call_command("verify_audit", stdout=out)
+    anchor = out.getvalue().strip().splitlines()[-1].removeprefix("anchor: ")
+    write_events(2)
+    out = StringIO()
+    call_command("verify_audit", "--anchor", anchor, stdout=out)
+    assert "0 findings" in out.getvalue()
+
+
+def test_an_anchor_reveals_rows_removed_from_the_end():
+    events = write_events(4)
+    anchor = f"{events[-1].seq}:{events[-1].row_hash}"
+    tamper("DELETE FROM core_auditevent WHERE seq >= 3")
+    assert verify_chain() == []  # the shorter chain is still a valid chain ...
+    with pytest.raises(CommandError):  # ... but not against the anchor
+        call_command("verify_audit", "--anchor", anchor, stdout=StringIO())
+    assert "removed from the end" in str(check_anchor(anchor)[0])
+
+
+def test_a_malformed_anchor_is_a_finding_not_a_crash():
+    write_events(1)
+    assert check_anchor("yesterday")[0].problem.startswith("the anchor")
