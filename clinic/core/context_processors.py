@@ -1,4 +1,4 @@
-from clinic.core.navigation import navigation_for
+from clinic.core import navigation
 
 
 def shell(request):
@@ -9,7 +9,7 @@ def shell(request):
     from clinic.locations.selectors import current_site, sites_of
 
     return {
-        "nav_items": navigation_for(user),
+        "nav_items": navigation.navigation_for(user),
         "user_sites": sites_of(user),
         "current_site": current_site(request),
     }

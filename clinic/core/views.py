@@ -19,6 +19,8 @@ from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import retry_message
 from clinic.core.policy import public, staff
 from clinic.core.selectors import audit_events_for
+from clinic.locations.models import Closure
+from clinic.locations.selectors import current_site
 
 
 @public
@@ -28,7 +30,9 @@ def home(request):
 
 @staff()
 def dashboard(request):
-    return render(request, "core/dashboard.html")
+    site = current_site(request)
+    closures = Closure.objects.current_and_upcoming().filter(site=site)[:5] if site else []
+    return render(request, "core/dashboard.html", {"closures": closures})
 
 
 @staff(Role.ADMINISTRATOR)

@@ -41,7 +41,6 @@ def test_a_database_outage_gives_503_with_retry_after(client, users, monkeypatch
         raise OperationalError("server closed the connection unexpectedly")
 
     monkeypatch.setattr("clinic.core.navigation.navigation_for", outage)
-    monkeypatch.setattr("clinic.core.context_processors.navigation_for", outage)
     response = client.get("/staff/")
     assert response.status_code == 503
     assert response["Retry-After"] == "30"
@@ -57,7 +56,7 @@ def test_other_errors_give_the_500_page(client, users, monkeypatch):
     def bug(request):
         raise ValueError("a bug")
 
-    monkeypatch.setattr("clinic.core.context_processors.navigation_for", bug)
+    monkeypatch.setattr("clinic.core.navigation.navigation_for", bug)
     response = client.get("/staff/")
     assert response.status_code == 500
     assert "Retry-After" not in response
@@ -151,3 +150,35 @@ def test_static_files_are_hashed_and_compressed_for_production(tmp_path):
     css = list((tmp_path / "static" / "css").glob("app.*.css"))
     assert css, "no hashed stylesheet"
     assert Path(f"{css[0]}.gz").exists() and Path(f"{css[0]}.br").exists()
+
+
+def test_the_dashboard_shows_closures_ahead_and_new_inquiries(client, users, kyiv):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from clinic.inquiries.models import ConsentText, Inquiry
+    from clinic.locations.models import Closure
+
+    today = timezone.localdate()
+    Closure.objects.create(
+        site=kyiv,
+        starts_on=today + timedelta(days=3),
+        ends_on=today + timedelta(days=4),
+        reason="Планові роботи",
+        created_by=users[(Role.ADMINISTRATOR, "kyiv")],
+    )
+    Inquiry.objects.create(
+        name="Олена",
+        phone="+380671234567",
+        site=kyiv,
+        topic="trd",
+        channel="phone",
+        language="uk",
+        sender_hash="x",
+        consent=ConsentText.objects.get(version=1),
+    )
+    client.force_login(users[(Role.RECEPTIONIST, "kyiv")])
+    page = client.get("/staff/").content.decode()
+    assert "Планові роботи" in page
+    assert "1 нове" in page
