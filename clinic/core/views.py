@@ -189,4 +189,9 @@ def permission_denied(request, exception=None):
 
 @public
 def page_not_found(request, exception=None):
+    # Visitors of the public site get its layout; staff paths keep the staff one.
+    if request.path.startswith(("/uk/", "/en/")):
+        from clinic.locations.selectors import public_sites
+
+        return render(request, "public/404.html", {"sites": public_sites()}, status=404)
     return render(request, "404.html", status=404)

@@ -162,3 +162,10 @@ def test_public_pages_load_no_scripts_from_anywhere(client, shipped):
     html = client.get(url("website:home", "en")).content.decode()
     assert "<script src" not in html
     assert "http://" not in re.sub(r'(href|content)="http://testserver[^"]*"', "", html)
+
+
+def test_a_missing_public_page_gets_the_public_404_in_its_language(client, kyiv):
+    response = client.get("/en/conditions/no-such-thing/")
+    assert response.status_code == 404
+    html = response.content.decode()
+    assert 'lang="en"' in html and "Page not found" in html and "1443" in html
