@@ -36,6 +36,7 @@ catalogues: sync
 	.venv/bin/python scripts/check_catalogues.py || true
 
 run: sync messages
+	@bash scripts/ensure_system_packages.sh || true
 	mkdir -p var
 	DEBUG=true $(MANAGE) migrate --no-input -v 0
 	DEBUG=true $(MANAGE) createcachetable
@@ -60,7 +61,7 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 	-npm ci --no-audit --no-fund --loglevel=error
 
 test-sqlite: sync messages node_modules/axe-core/axe.min.js
-	bash scripts/ensure_chromium.sh
+	bash scripts/ensure_system_packages.sh
 	$(PYTEST) -n 2 --dist loadgroup
 
 test-postgres: sync messages node_modules/axe-core/axe.min.js

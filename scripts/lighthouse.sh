@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash scripts/ensure_chromium.sh >/dev/null
+bash scripts/ensure_system_packages.sh >/dev/null
 LH_DIR=.tools/lighthouse
 if [ ! -x "$LH_DIR/node_modules/.bin/lighthouse" ]; then
   npm install --prefix "$LH_DIR" --no-audit --no-fund --loglevel=error lighthouse@12 >/dev/null
