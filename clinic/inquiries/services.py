@@ -13,7 +13,8 @@ from django.utils.translation import gettext as _
 from clinic.core.audit import audit
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
-from clinic.inquiries.models import ConsentText, Inquiry, InquiryEvent
+from clinic.inquiries.models import Channel, ConsentText, Inquiry, InquiryEvent
+from clinic.patients.models import Patient
 from clinic.patients.services import next_record_number, register_patient
 
 
@@ -126,6 +127,12 @@ def convert_inquiry(inquiry: Inquiry, *, family_name, given_name, patronymic, bi
         birth_date=birth_date,
         home_site=inquiry.site,
         actor=actor,
+        phone=inquiry.phone,
+        email=inquiry.email,
+        preferred_language="en" if inquiry.language == "en" else "uk",
+        preferred_channel=Patient.Channel.EMAIL
+        if inquiry.channel == Channel.EMAIL and inquiry.email
+        else Patient.Channel.SMS,
     )
     inquiry.status, inquiry.patient = Inquiry.Status.CONVERTED, patient
     inquiry.save(update_fields=["status", "patient"])

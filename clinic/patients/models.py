@@ -1,4 +1,4 @@
-"""The patient: identity and home site. Clinical content arrives with later issues."""
+"""The patient: identity, contact details, home site and care team."""
 
 import uuid
 
@@ -6,6 +6,7 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 
 class PatientQuerySet(models.QuerySet):
@@ -22,6 +23,15 @@ class PatientQuerySet(models.QuerySet):
 class Patient(models.Model):
     """A person treated at the centre, registered at one home site."""
 
+    class Language(models.TextChoices):
+        UKRAINIAN = "uk", "Українська"
+        ENGLISH = "en", "English"
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        EMAIL = "email", _("E-mail")
+        NONE = "none", _("No messages")
+
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     record_number = models.CharField(_("record number"), max_length=20, unique=True)
     family_name = models.CharField(_("family name"), max_length=100)
@@ -33,6 +43,31 @@ class Patient(models.Model):
         on_delete=models.PROTECT,
         related_name="patients",
         verbose_name=_("home site"),
+    )
+    phone = PhoneNumberField(_("phone"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    preferred_language = models.CharField(
+        _("preferred language"), max_length=2, choices=Language.choices, default=Language.UKRAINIAN
+    )
+    # Reminders and questionnaire links go by this channel; "none" means staff call instead.
+    preferred_channel = models.CharField(
+        _("preferred channel"), max_length=10, choices=Channel.choices, default=Channel.SMS
+    )
+    physician = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patients_as_physician",
+        verbose_name=_("treating physician"),
+    )
+    psychotherapist = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="patients_as_psychotherapist",
+        verbose_name=_("psychotherapist"),
     )
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
@@ -48,6 +83,19 @@ class Patient(models.Model):
 
     def __str__(self):
         return self.full_name
+
+    @property
+    def initials(self) -> str:
+        """What a shared screen or a calendar feed may show instead of the name."""
+        return "".join(p[:1] + "." for p in (self.given_name, self.family_name) if p)
+
+    def message_address(self) -> tuple[str, str] | None:
+        """(channel, recipient) for reminders and links, or None when no channel is usable."""
+        if self.preferred_channel == self.Channel.SMS and self.phone:
+            return (self.Channel.SMS, str(self.phone))
+        if self.preferred_channel == self.Channel.EMAIL and self.email:
+            return (self.Channel.EMAIL, self.email)
+        return None
 
     @property
     def full_name(self) -> str:

@@ -7,9 +7,17 @@ from clinic.patients.models import Patient
 
 @transaction.atomic
 def register_patient(
-    *, record_number, family_name, given_name, patronymic="", birth_date, home_site, actor
+    *,
+    record_number,
+    family_name,
+    given_name,
+    patronymic="",
+    birth_date,
+    home_site,
+    actor,
+    **details,
 ) -> Patient:
-    """Open a patient record at a site."""
+    """Open a patient record at a site. `details`: contact fields and care team (model fields)."""
     patient = Patient.objects.create(
         record_number=record_number,
         family_name=family_name,
@@ -18,6 +26,7 @@ def register_patient(
         birth_date=birth_date,
         home_site=home_site,
         created_by=actor,
+        **details,
     )
     audit(actor, "patient.registered", patient, obj=patient)
     return patient
