@@ -2,8 +2,12 @@
 
 Each benchmark measures the same operation at a small and a large data size and prints the
 ratio large/small. Flat operations should stay near 1.0 and never grow their query count.
-Runs against a scratch SQLite database (or DATABASE_URL if set).
+Runs against a scratch SQLite database (or DATABASE_URL if set). Each app may add its own
+benchmarks as `bench/bench_<name>.py` with a `run()` function; they run after these, in name
+order, on the same database (so each creates its own sites and users).
 """
+
+import importlib
 
 import os
 import sys
@@ -105,6 +109,10 @@ def main():
         f"per 1000 rows), {len(findings)} findings"
     )
     reset_queries()
+
+    for module in sorted(Path(__file__).parent.glob("bench_*.py")):
+        print(f"-- {module.stem}")
+        importlib.import_module(module.stem).run()
 
 
 if __name__ == "__main__":
