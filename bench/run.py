@@ -8,7 +8,6 @@ order, on the same database (so each creates its own sites and users).
 """
 
 import importlib
-
 import os
 import sys
 import tempfile
