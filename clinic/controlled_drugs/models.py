@@ -263,7 +263,7 @@ class EntryQuerySet(models.QuerySet):
 
     def for_pages(self):
         return self.select_related(
-            "lot", "drug", "safe", "site", "actor", "witness", "patient", "reversed_by"
+            "lot", "drug", "safe", "site", "actor", "witness", "patient", "reverses", "reversed_by"
         )
 
     def administrations_pending_residue(self, site_ids):

@@ -625,7 +625,7 @@ def _announce_discrepancy(count: StockCount, number: int) -> None:
                 recipient=user.email,
                 subject=_("Controlled drugs: discrepancy at %(site)s") % {"site": count.site},
                 body=_(
-                    "The count of %(safe)s found %(number)s discrepancies. "
+                    "Discrepancies were found in the count of %(safe)s (lots: %(number)s). "
                     "Open the count to review and resolve them:\n%(link)s"
                 )
                 % {"safe": count.safe.name, "number": number, "link": link},

@@ -1,4 +1,5 @@
 import csv
+from datetime import timedelta
 
 from django.contrib import messages
 from django.http import HttpResponse
@@ -96,7 +97,7 @@ def overview(request):
             "site": site,
             "holdings": balances_at(site),
             "expiring": expiring_lots({site.pk}),
-            "warning_days": expiry_warning_days(),
+            "warning_until": timezone.localdate() + timedelta(days=expiry_warning_days()),
             "pending": pending,
             "discrepancies": StockCountLine.objects.open_discrepancies({site.pk}).select_related(
                 "count__safe", "holding__lot__drug"
@@ -254,7 +255,7 @@ def _holding_page(request, holding, *, transfer_form=None, write_off_form=None, 
         {
             "holding": holding,
             "entries": holding.entries.select_related(
-                "actor", "witness", "patient", "reverses"
+                "actor", "witness", "patient", "reverses", "reversed_by"
             ).order_by("seq"),
             "transfer_form": (transfer_form or TransferForm(holding=holding))
             if is_officer and holding.balance_mg > 0
@@ -533,13 +534,13 @@ def journal_csv(request):
 @staff(*OFFICER)
 def catalogue(request):
     site = _site_or_none(request)
+    posted = request.POST.get("form")
     forms_by_name = {
-        "drug": DrugForm(request.POST if request.POST.get("form") == "drug" else None),
-        "safe": SafeForm(request.POST if request.POST.get("form") == "safe" else None),
-        "supplier": SupplierForm(request.POST if request.POST.get("form") == "supplier" else None),
+        name: form_class(request.POST if posted == name else None, prefix=name)
+        for name, form_class in (("drug", DrugForm), ("safe", SafeForm), ("supplier", SupplierForm))
     }
     if request.method == "POST":
-        name = request.POST.get("form")
+        name = posted
         form = forms_by_name.get(name)
         if form is not None and form.is_valid():
             try:
