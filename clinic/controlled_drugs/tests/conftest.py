@@ -43,3 +43,13 @@ def lot(receipt):
 @pytest.fixture
 def holding(receipt):
     return receipt.holding
+
+
+@pytest.fixture(autouse=True)
+def _english_messages():
+    # Refusal messages are matched in English; the pages are tested in both languages by the
+    # browser test.
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
