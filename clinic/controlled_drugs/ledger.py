@@ -26,6 +26,8 @@ from clinic.controlled_drugs.models import (
 )
 
 GENESIS_HASH = "0" * 64
+# Where entries get their time. Only the demo loader replaces it, to lay out a past month.
+clock = timezone.now
 QUANTUM = Decimal("0.001")
 
 # Everything that says what happened, who did it and in which order; the hash covers them all.
@@ -129,7 +131,7 @@ def append(holding: Holding, *, kind: str, quantity_mg: Decimal, actor, change_m
         quantity_mg=quantity_mg,
         change_mg=change_mg,
         balance_after_mg=balance,
-        recorded_at=timezone.now(),
+        recorded_at=clock(),
         actor=actor,
         prev_hash=holding.last_hash,
         **fields,
