@@ -31,7 +31,8 @@ PASSWORD = "correct horse battery"
 AXE = Path(__file__).resolve().parents[3] / "node_modules" / "axe-core" / "axe.min.js"
 # The elements that stick out of a narrow screen, to name them when the check fails.
 WIDEST = """() => [...document.querySelectorAll('body *')]
-  .filter(e => e.getBoundingClientRect().right > 365 && !(e.parentElement && e.parentElement.closest('.table-wrap')))
+  .filter(e => e.getBoundingClientRect().right > 365)
+  .filter(e => !(e.parentElement && e.parentElement.closest('.table-wrap')))
   .slice(0, 3).map(e => e.tagName + '.' + e.className + ' ' + e.textContent.slice(0, 30))"""
 TEXTS = {
     "uk": {
