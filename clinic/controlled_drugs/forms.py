@@ -80,7 +80,9 @@ class WitnessFields(forms.Form):
 
 class ReceiveForm(forms.Form):
     safe = forms.ModelChoiceField(label=_("Safe"), queryset=Safe.objects.none(), empty_label=None)
-    drug = forms.ModelChoiceField(label=_("Drug"), queryset=Drug.objects.active())
+    drug = forms.ModelChoiceField(
+        label=_("Drug"), queryset=Drug.objects.active(), empty_label=_("Choose a drug")
+    )
     batch_number = forms.CharField(label=_("Batch number"), max_length=50)
     expires_on = forms.DateField(label=_("Expiry date"), widget=DateInput())
     units = forms.IntegerField(
@@ -89,7 +91,9 @@ class ReceiveForm(forms.Form):
         max_value=10_000,
         help_text=_("Ampoules or vials, as on the invoice."),
     )
-    supplier = forms.ModelChoiceField(label=_("Supplier"), queryset=Supplier.objects.all())
+    supplier = forms.ModelChoiceField(
+        label=_("Supplier"), queryset=Supplier.objects.all(), empty_label=_("Choose a supplier")
+    )
     document_number = forms.CharField(label=_("Invoice number"), max_length=50)
     document_date = forms.DateField(label=_("Invoice date"), widget=DateInput())
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
@@ -106,7 +110,9 @@ class ReceiveForm(forms.Form):
 
 
 class AdministrationForm(WitnessFields):
-    patient = forms.ModelChoiceField(label=_("Patient"), queryset=Patient.objects.none())
+    patient = forms.ModelChoiceField(
+        label=_("Patient"), queryset=Patient.objects.none(), empty_label=_("Choose a patient")
+    )
     holding = forms.ModelChoiceField(
         label=_("Lot and safe"), queryset=Holding.objects.none(), empty_label=None
     )
@@ -118,6 +124,8 @@ class AdministrationForm(WitnessFields):
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
     field_order = ["patient", "holding", "drawn_mg", "administered_mg", "act_number", "note"]
+    # Shown by static/js/drugs.js as the nurse types.
+    residue_template = _("Residue to destroy before the witness: {mg} mg")
 
     def __init__(self, *args, site, **kwargs):
         super().__init__(*args, **kwargs)
@@ -170,7 +178,9 @@ class WriteOffForm(WitnessFields):
 
 
 class TransferForm(forms.Form):
-    to_safe = forms.ModelChoiceField(label=_("To safe"), queryset=Safe.objects.none())
+    to_safe = forms.ModelChoiceField(
+        label=_("To safe"), queryset=Safe.objects.none(), empty_label=_("Choose a safe")
+    )
     quantity_mg = mg_field(_("Quantity, mg"))
     reason = forms.CharField(label=_("Note"), max_length=500, required=False)
 

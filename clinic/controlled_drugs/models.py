@@ -14,6 +14,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as gettext_now
 from django.utils.translation import gettext_lazy as _
 
 # Quantities are milligrams with three decimals: a 50 mg/ml ampoule drawn to 0.7 ml is 35.000.
@@ -88,8 +89,11 @@ class Drug(models.Model):
     def strength_label(self) -> str:
         if self.concentration_mg_per_ml:
             volume = self.unit_content_mg / self.concentration_mg_per_ml
-            return f"{self.concentration_mg_per_ml.normalize():f} mg/ml × {volume.normalize():f} ml"
-        return f"{self.unit_content_mg.normalize():f} mg"
+            return gettext_now("%(concentration)s mg/ml × %(volume)s ml") % {
+                "concentration": f"{self.concentration_mg_per_ml.normalize():f}",
+                "volume": f"{volume.normalize():f}",
+            }
+        return gettext_now("%(content)s mg") % {"content": f"{self.unit_content_mg.normalize():f}"}
 
 
 class Safe(models.Model):
@@ -220,7 +224,12 @@ class Holding(models.Model):
         """The balance in units of account (2 ampoules + 30 mg), as a count shows it."""
         content = self.lot.drug.unit_content_mg
         whole, rest = divmod(self.balance_mg, content)
-        return f"{int(whole)} + {rest.normalize():f} mg" if rest else f"{int(whole)}"
+        if not rest:
+            return str(int(whole))
+        return gettext_now("%(units)s + %(rest)s mg") % {
+            "units": int(whole),
+            "rest": f"{rest.normalize():f}",
+        }
 
 
 class Kind(models.TextChoices):

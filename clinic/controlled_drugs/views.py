@@ -396,7 +396,7 @@ def _journal_form(request):
     initial = {
         "site": site,
         "drug": Drug.objects.first(),
-        "start": today.replace(day=1),
+        "start": today - timedelta(days=30),
         "end": today,
     }
     data = request.GET if "site" in request.GET else None
