@@ -369,3 +369,26 @@ def test_the_witness_role_list_allows_drug_officers(nurse, officer, lot, patient
         administration=administration, quantity_mg=D("65"), actor=nurse, witness=other
     )
     assert unaccounted_mg(administration) == 0
+
+
+def test_a_reversed_administration_leaves_nothing_to_account_for(
+    officer, nurse, physician, lot, patient
+):
+    administration = administer(nurse, lot, patient, drawn="100", given="35")
+    services.reverse_entry(administration, reason="wrong lot", actor=officer, witness=physician)
+    assert unaccounted_mg(administration) == 0
+
+
+def test_an_administration_with_destroyed_residue_is_reversed_after_its_residue(
+    officer, nurse, physician, lot, patient
+):
+    administration = administer(nurse, lot, patient, drawn="100", given="35")
+    residue = services.record_residue_destruction(
+        administration=administration, quantity_mg=D("65"), actor=nurse, witness=physician
+    )
+    with pytest.raises(LedgerRefused, match="residue first"):
+        services.reverse_entry(administration, reason="wrong", actor=officer, witness=physician)
+    services.reverse_entry(residue, reason="wrong", actor=officer, witness=physician)
+    assert unaccounted_mg(administration) == D("65")
+    services.reverse_entry(administration, reason="wrong", actor=officer, witness=physician)
+    assert Holding.objects.get().balance_mg == D("500")

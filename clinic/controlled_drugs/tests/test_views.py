@@ -398,3 +398,51 @@ def test_holding_page_query_count_does_not_grow(
     administer(10)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get(url("holding_detail", holding.public_id))
+
+
+def test_huge_ids_are_refused_without_an_error(client, officer, safe, drug, holding):
+    client.force_login(officer)
+    huge = "9" * 30
+    response = client.post(
+        url("receive"),
+        {"safe": huge, "drug": huge, "supplier": huge, "units": "1", "batch_number": "X"},
+    )
+    assert response.status_code == 200
+    count = services.record_count(
+        safe=safe, lines=[(holding, D("500"), "", holding.last_seq)], actor=officer
+    )
+    response = client.post(url("resolve", count.public_id, int(huge)), {"text": "x"})
+    assert response.status_code == 400
+    response = client.post(
+        url("count", safe.public_id),
+        {f"counted_{holding.pk}": "500", f"seen_{holding.pk}": huge},
+    )
+    assert response.status_code == 400
+    assert LedgerEntry.objects.count() == 1
+
+
+def test_csv_cells_cannot_start_a_formula(client, officer, nurse, physician, lot, patient):
+    services.record_administration(
+        lot=lot, patient=patient, drawn_mg=D("100"), administered_mg=D("100"), actor=nurse
+    )
+    entry = LedgerEntry.objects.get(kind=Kind.ADMINISTRATION)
+    services.reverse_entry(entry, reason='=HYPERLINK("x")', actor=officer, witness=physician)
+    client.force_login(officer)
+    today = date.today().isoformat()
+    query = {"site": lot.site_id, "drug": lot.drug_id, "start": today, "end": today}
+    body = client.get(url("journal_csv"), query).content.decode("utf-8-sig")
+    assert "'=HYPERLINK" in body
+    assert ",=HYPERLINK" not in body
+
+
+def test_the_menu_counts_what_waits_in_the_register(client, users, nurse, officer, lot, patient):
+    from clinic.controlled_drugs.selectors import attention_count
+
+    services.record_administration(
+        lot=lot, patient=patient, drawn_mg=D("100"), administered_mg=D("40"), actor=nurse
+    )
+    assert attention_count(nurse) == 1  # one ampoule's residue to destroy
+    assert attention_count(users[(Role.NURSE, "lviv")]) == 0
+    assert attention_count(officer) == 0
+    client.force_login(nurse)
+    assert b"nav-count" in client.get(url("overview")).content
