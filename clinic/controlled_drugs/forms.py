@@ -5,6 +5,8 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.accounts.models import User
+from clinic.accounts.roles import Role
 from clinic.controlled_drugs.models import DosageForm, Drug, Holding, Safe, Supplier, UnitOfAccount
 from clinic.patients.models import Patient
 
@@ -116,6 +118,12 @@ class AdministrationForm(WitnessFields):
     holding = forms.ModelChoiceField(
         label=_("Lot and safe"), queryset=Holding.objects.none(), empty_label=None
     )
+    prescribed_by = forms.ModelChoiceField(
+        label=_("Prescribed by"),
+        queryset=User.objects.none(),
+        required=False,
+        empty_label=_("Choose the physician"),
+    )
     drawn_mg = mg_field(_("Drawn, mg"), help_text=_("What was drawn from the ampoule."))
     administered_mg = mg_field(
         _("Administered, mg"), allow_zero=True, help_text=_("What the patient received.")
@@ -123,7 +131,15 @@ class AdministrationForm(WitnessFields):
     act_number = forms.CharField(label=_("Destruction act number"), max_length=50, required=False)
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
 
-    field_order = ["patient", "holding", "drawn_mg", "administered_mg", "act_number", "note"]
+    field_order = [
+        "patient",
+        "holding",
+        "prescribed_by",
+        "drawn_mg",
+        "administered_mg",
+        "act_number",
+        "note",
+    ]
     # Shown by static/js/drugs.js as the nurse types.
     residue_template = _("Residue to destroy before the witness: {mg} mg")
 
@@ -135,6 +151,9 @@ class AdministrationForm(WitnessFields):
         self.fields["patient"].label_from_instance = lambda p: f"{p.full_name} ({p.record_number})"
         self.fields["holding"].queryset = Holding.objects.at(site).in_stock().for_pages()
         self.fields["holding"].label_from_instance = holding_label
+        self.fields["prescribed_by"].queryset = User.objects.filter(
+            is_active=True, sites=site, groups__name=Role.PHYSICIAN
+        ).distinct()
 
     def clean(self):
         data = super().clean()

@@ -37,6 +37,14 @@ def unaccounted_mg(administration: LedgerEntry) -> Decimal:
     return administration.drawn_mg - administration.administered_mg - destroyed
 
 
+def unaccounted_for_session(clinical_reference) -> Decimal:
+    """What is still unaccounted for across every administration of one infusion session."""
+    administrations = LedgerEntry.objects.filter(
+        clinical_reference=clinical_reference, kind=Kind.ADMINISTRATION
+    )
+    return sum((unaccounted_mg(a) for a in administrations), ZERO)
+
+
 def expiry_warning_days() -> int:
     return settings.DRUG_EXPIRY_WARNING_DAYS
 

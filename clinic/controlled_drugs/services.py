@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
@@ -252,6 +251,10 @@ def record_administration(
     drawn_mg, administered_mg = _mg(drawn_mg), _mg(administered_mg)
     if patient.home_site_id != site.pk:
         raise LedgerRefused(_("The patient is not registered at this site."))
+    if prescribed_by is not None and (
+        site.pk not in prescribed_by.site_ids or not prescribed_by.has_role(Role.PHYSICIAN)
+    ):
+        raise LedgerRefused(_("The prescriber must be a physician at this site."))
     if drawn_mg <= ZERO:
         raise LedgerRefused(_("The amount drawn must be more than zero."))
     if not ZERO <= administered_mg <= drawn_mg:
@@ -531,9 +534,7 @@ def record_count(
     """
     site = safe.site
     _require_role_at(actor, site, STOCK_ROLES)
-    in_safe = list(
-        Holding.objects.filter(safe=safe).filter(Q(balance_mg__gt=0) | Q(last_seq__gt=0))
-    )
+    in_safe = list(Holding.objects.filter(safe=safe))
     locked = {h.pk: h for h in lock_holdings(*in_safe)} if in_safe else {}
     given = {
         holding.pk: (counted, explanation, seen) for holding, counted, explanation, seen in lines

@@ -61,10 +61,6 @@ REGISTER = (Role.DRUG_OFFICER, Role.NURSE, Role.PHYSICIAN)
 RESIDUE = REGISTER
 
 
-def _site_or_none(request):
-    return current_site(request)
-
-
 def _no_site(request):
     return render(request, "controlled_drugs/no_site.html")
 
@@ -80,7 +76,7 @@ def _witness(request, form, *, site):
 
 @staff(*REGISTER)
 def overview(request):
-    site = _site_or_none(request)
+    site = current_site(request)
     if site is None:
         return _no_site(request)
     is_officer = request.user.has_role(Role.DRUG_OFFICER)
@@ -117,7 +113,7 @@ def overview(request):
 
 @staff(*OFFICER)
 def receive(request):
-    site = _site_or_none(request)
+    site = current_site(request)
     if site is None:
         return _no_site(request)
     form = ReceiveForm(request.POST or None, site=site)
@@ -138,7 +134,7 @@ def receive(request):
 
 @staff(*ADMINISTERING)
 def administer(request):
-    site = _site_or_none(request)
+    site = current_site(request)
     if site is None:
         return _no_site(request)
     form = AdministrationForm(request.POST or None, site=site)
@@ -154,6 +150,7 @@ def administer(request):
                 administered_mg=data["administered_mg"],
                 witness=witness,
                 act_number=data["act_number"],
+                prescribed_by=data["prescribed_by"],
                 note=data["note"],
                 actor=request.user,
             )
@@ -392,7 +389,7 @@ def resolve(request, count_id, line_id):
 def _journal_form(request):
     sites = Site.objects.filter(pk__in=request.user.site_ids)
     today = timezone.localdate()
-    site = _site_or_none(request)
+    site = current_site(request)
     initial = {
         "site": site,
         "drug": Drug.objects.first(),
@@ -492,6 +489,7 @@ def journal_csv(request):
             _("Received, mg"),
             _("Issued, mg"),
             _("Patient"),
+            _("Prescribed by"),
             _("Drawn, mg"),
             _("Administered, mg"),
             _("Recorded by"),
@@ -501,7 +499,7 @@ def journal_csv(request):
             _("Reason or note"),
         ]
     )
-    writer.writerow(["", "", _("Opening balance"), *[""] * 12, register.opening_mg, ""])
+    writer.writerow(["", "", _("Opening balance"), *[""] * 13, register.opening_mg, ""])
     for row in register.rows:
         entry = row.entry
         writer.writerow(
@@ -518,6 +516,7 @@ def journal_csv(request):
                 _cell(f"{entry.patient.record_number} {entry.patient.full_name}")
                 if entry.patient
                 else "",
+                _cell(entry.prescribed_by.full_name if entry.prescribed_by else ""),
                 entry.drawn_mg if entry.drawn_mg is not None else "",
                 entry.administered_mg if entry.administered_mg is not None else "",
                 _cell(entry.actor.full_name),
@@ -527,13 +526,13 @@ def journal_csv(request):
                 _cell(entry.reason),
             ]
         )
-    writer.writerow(["", "", _("Closing balance"), *[""] * 12, register.closing_mg, ""])
+    writer.writerow(["", "", _("Closing balance"), *[""] * 13, register.closing_mg, ""])
     return response
 
 
 @staff(*OFFICER)
 def catalogue(request):
-    site = _site_or_none(request)
+    site = current_site(request)
     posted = request.POST.get("form")
     forms_by_name = {
         name: form_class(request.POST if posted == name else None, prefix=name)

@@ -392,3 +392,25 @@ def test_an_administration_with_destroyed_residue_is_reversed_after_its_residue(
     assert unaccounted_mg(administration) == D("65")
     services.reverse_entry(administration, reason="wrong", actor=officer, witness=physician)
     assert Holding.objects.get().balance_mg == D("500")
+
+
+def test_a_session_is_accounted_for_across_its_administrations(nurse, physician, lot, patient):
+    import uuid
+
+    from clinic.controlled_drugs.selectors import unaccounted_for_session
+
+    session = uuid.uuid4()
+    first = administer(nurse, lot, patient, drawn="100", given="60", clinical_reference=session)
+    administer(nurse, lot, patient, drawn="100", given="100", clinical_reference=session)
+    assert unaccounted_for_session(session) == D("40")
+    services.record_residue_destruction(
+        administration=first, quantity_mg=D("40"), actor=nurse, witness=physician
+    )
+    assert unaccounted_for_session(session) == 0
+
+
+def test_the_prescriber_must_be_a_physician_of_the_site(users, nurse, lot, patient):
+    with pytest.raises(LedgerRefused, match="prescriber"):
+        administer(nurse, lot, patient, prescribed_by=users[(Role.PHYSICIAN, "lviv")])
+    entry = administer(nurse, lot, patient, prescribed_by=users[(Role.PHYSICIAN, "kyiv")])
+    assert entry.prescribed_by == users[(Role.PHYSICIAN, "kyiv")]
