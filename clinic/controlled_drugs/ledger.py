@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -221,6 +222,41 @@ def check_anchors(holding: Holding) -> list[Finding]:
                     anchor.last_seq,
                     f"differs from the anchor of {anchor.day:%Y-%m-%d} (rewritten)",
                 )
+            )
+    return findings
+
+
+def check_printed_anchors(lines) -> list[Finding]:
+    """Compare the chains with anchor lines printed by `anchor_ledger` and kept outside the
+    database (`DAY holding UUID seq N HASH`). Whoever can rewrite the chains can rewrite the
+    anchor table too; they cannot rewrite a printout kept elsewhere."""
+    findings = []
+    for number, line in enumerate(lines, start=1):
+        parts = line.split()
+        if not parts:
+            continue
+        try:
+            _day, word, holding_id, seq_word, seq, expected = parts
+            if (word, seq_word) != ("holding", "seq"):
+                raise ValueError
+            seq = int(seq)
+            holding = (
+                Holding.objects.select_related("lot__drug", "safe__site")
+                .filter(public_id=holding_id)
+                .first()
+            )
+        except (ValueError, ValidationError):
+            findings.append(Finding("anchors", number, f"line {number} is not an anchor line"))
+            continue
+        if holding is None:
+            findings.append(Finding(holding_id, seq, "the anchored chain is gone"))
+            continue
+        stored = holding.entries.filter(seq=seq).values_list("row_hash", flat=True).first()
+        if stored is None:
+            findings.append(Finding(_label(holding), seq, "anchored but gone (entries removed)"))
+        elif stored != expected:
+            findings.append(
+                Finding(_label(holding), seq, "differs from the printed anchor (rewritten)")
             )
     return findings
 

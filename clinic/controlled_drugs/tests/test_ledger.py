@@ -261,8 +261,8 @@ def test_an_anchor_reveals_entries_removed_from_the_end(chain):
 def test_anchor_ledger_records_each_chain_once_a_day(chain):
     out = StringIO()
     with time_machine.travel(date(2026, 12, 1)):
-        call_command("anchor_ledger", stdout=out)
-        call_command("anchor_ledger", stdout=StringIO())
+        call_command("anchor_ledger", stdout=out, stderr=StringIO())
+        call_command("anchor_ledger", stdout=StringIO(), stderr=StringIO())
     anchor = LedgerAnchor.objects.get()
     assert (anchor.last_seq, anchor.last_hash) == (4, chain.last_hash)
     assert f"seq 4 {chain.last_hash}" in out.getvalue()
@@ -371,3 +371,31 @@ def test_fifty_concurrent_administrations_get_a_gap_free_sequence_and_exact_bala
     assert seqs == list(range(1, 52))
     assert balance == D("925.000")  # 1000 - 50 x 1.5
     assert findings == []
+
+
+@pytest.mark.django_db
+def test_a_printed_anchor_reveals_a_chain_recomputed_with_its_anchor_table(chain, tmp_path):
+    printed = StringIO()
+    call_command("anchor_ledger", stdout=printed, stderr=StringIO())
+    anchors = tmp_path / "anchors.txt"
+    anchors.write_text(printed.getvalue())
+    call_command("verify_ledger", "--anchors", str(anchors), stdout=StringIO())
+    # Someone with the owner's rights rewrites the last entry's hash and the anchor table too.
+    tamper(f"UPDATE {TABLE} SET row_hash = %s WHERE seq = 4", ["e" * 64])
+    append_only.unprotect(connection, "controlled_drugs_ledgeranchor")
+    with connection.cursor() as cursor:
+        cursor.execute("UPDATE controlled_drugs_ledgeranchor SET last_hash = %s", ["e" * 64])
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_ledger", "--anchors", str(anchors), stdout=out)
+    assert "differs from the printed anchor" in out.getvalue()
+
+
+@pytest.mark.django_db
+def test_a_garbled_anchor_file_is_a_finding_not_a_crash(chain, tmp_path):
+    anchors = tmp_path / "anchors.txt"
+    anchors.write_text("not an anchor\n2026-12-01 holding not-a-uuid seq x y\n")
+    out = StringIO()
+    with pytest.raises(CommandError):
+        call_command("verify_ledger", "--anchors", str(anchors), stdout=out)
+    assert out.getvalue().count("is not an anchor line") == 2

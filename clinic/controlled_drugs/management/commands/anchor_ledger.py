@@ -8,7 +8,8 @@ from clinic.core.audit import audit
 class Command(BaseCommand):
     help = (
         "Record today's anchor (last sequence number and hash) of every register chain and "
-        "print them; keep the printout outside the database (run daily from cron)."
+        "print them (one line each, for verify_ledger --anchors); keep the printout outside the "
+        "database (run daily from cron)."
     )
 
     def handle(self, **options):
@@ -20,4 +21,4 @@ class Command(BaseCommand):
                 f"seq {anchor.last_seq} {anchor.last_hash}"
             )
         audit(system, "drugs.ledger.anchored", reason=f"{len(anchors)} chains")
-        self.stdout.write(f"{len(anchors)} anchors recorded")
+        self.stderr.write(f"{len(anchors)} anchors recorded")
