@@ -399,3 +399,43 @@ def test_a_garbled_anchor_file_is_a_finding_not_a_crash(chain, tmp_path):
     with pytest.raises(CommandError):
         call_command("verify_ledger", "--anchors", str(anchors), stdout=out)
     assert out.getvalue().count("is not an anchor line") == 2
+
+
+def _direct_insert(entry, **changes):
+    """Insert a copy of `entry` with changes, bypassing the services."""
+    fields = [f for f in LedgerEntry._meta.local_fields if f.column != "id"]
+    values = {f.column: f.get_db_prep_value(getattr(entry, f.attname), connection) for f in fields}
+    values["public_id"] = "f" * 32
+    values.update(changes)
+    columns = ", ".join(values)
+    placeholders = ", ".join(["%s"] * len(values))
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {TABLE} ({columns}) VALUES ({placeholders})", list(values.values())
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"seq": 6},  # skips seq 5
+        {"seq": 5, "prev_hash": "a" * 64},  # does not link to seq 4
+        {"seq": 5, "balance_after_mg": "150"},  # 200 - 100 is not 150
+    ],
+)
+def test_the_database_refuses_an_entry_that_breaks_its_chain(chain, changes):
+    last = LedgerEntry.objects.get(seq=4)
+    base = {"prev_hash": last.row_hash, "balance_after_mg": "100", "row_hash": "b" * 64}
+    with pytest.raises(DatabaseError):
+        _direct_insert(last, **{**base, **changes})
+    assert LedgerEntry.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_direct_insert_that_continues_the_chain_is_accepted_but_fails_verification(chain):
+    # The chain rule holds in the database; a forged hash is still the verifier's to find.
+    last = LedgerEntry.objects.get(seq=4)
+    _direct_insert(last, seq=5, prev_hash=last.row_hash, balance_after_mg="100", row_hash="b" * 64)
+    findings = verify_ledger()
+    assert any(f.seq == 5 and "edited" in f.problem for f in findings)
