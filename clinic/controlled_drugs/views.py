@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -227,7 +228,7 @@ def destroy_residue(request, entry_id):
 
 @staff(*OFFICER, object_rule="controlled_drugs.access.get_entry_for")
 @require_POST
-def reverse(request, entry_id):
+def reversal(request, entry_id):
     entry = get_entry_for(request.user, entry_id)
     form = ReversalForm(request.POST)
     if form.is_valid():
@@ -446,11 +447,23 @@ def render_journal_pdf(register, *, request) -> bytes:
     return HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
 
 
+# WeasyPrint lays out about a page a second; a month of a busy site is some ten pages. Longer
+# periods are printed month by month (as the paper journal is kept) or exported as CSV.
+MAX_PDF_DAYS = 31
+
+
 @staff(*OFFICER)
 def journal_pdf(request):
     form = _journal_form(request)
     if not (form.is_bound and form.is_valid()):
         return redirect("controlled_drugs:journal")
+    data = form.cleaned_data
+    if (data["end"] - data["start"]).days >= MAX_PDF_DAYS:
+        messages.error(
+            request,
+            _("Print one month at a time; the CSV holds any period up to a year."),
+        )
+        return redirect(f"{reverse('controlled_drugs:journal')}?{request.GET.urlencode()}")
     register = _journal_for(request, form)
     response = HttpResponse(render_journal_pdf(register, request=request), "application/pdf")
     response["Content-Disposition"] = f'inline; filename="{_filename(register)}.pdf"'

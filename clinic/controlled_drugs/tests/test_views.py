@@ -321,6 +321,14 @@ def test_the_journal_pdf_renders_with_the_balances(client, officer, nurse, lot, 
     assert pages == len(HTML(string=html).render().pages)
 
 
+def test_a_pdf_of_more_than_a_month_is_refused_with_a_message(client, officer, lot):
+    client.force_login(officer)
+    query = {"site": lot.site_id, "drug": lot.drug_id, "start": "2026-01-01", "end": "2026-03-31"}
+    response = client.get(url("journal_pdf"), query, follow=True)
+    assert response.redirect_chain[-1][0].startswith(url("journal"))
+    assert list(response.context["messages"])
+
+
 def test_the_journal_csv_holds_every_movement(client, officer, nurse, lot, patient):
     services.record_administration(
         lot=lot, patient=patient, drawn_mg=D("100"), administered_mg=D("100"), actor=nurse
