@@ -137,7 +137,11 @@ def test_receipt_witnessed_administration_count_and_journal(open_page, live_serv
     nurse_page.select_option("#id_patient", str(patient.pk))
     nurse_page.select_option("#id_holding", str(holding.pk))
     nurse_page.fill("#id_drawn_mg", "100")
+    nurse_page.fill("#id_administered_mg", "100")
+    expect(nurse_page.locator("fieldset.witness")).to_be_hidden()  # nothing left to destroy
     nurse_page.fill("#id_administered_mg", "35")
+    expect(nurse_page.locator("fieldset.witness")).to_be_visible()
+    expect(nurse_page.locator("[data-residue-output]")).to_contain_text("65")
     nurse_page.fill("#id_act_number", "ЗЛ-1")
     nurse_page.fill("#id_witness_email", physician.email)
     nurse_page.fill("#id_witness_password", PASSWORD)
