@@ -107,7 +107,6 @@ def overview(request):
             .for_pages()
             .order_by("-recorded_at", "-id")[:15],
             "is_officer": is_officer,
-            "can_administer": request.user.has_role(*ADMINISTERING),
         },
     )
 
