@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "clinic.patients",
     "clinic.inquiries",
     "clinic.website",
+    "clinic.controlled_drugs",
 ]
 
 MIDDLEWARE = [
@@ -302,6 +303,8 @@ else:
 
 # Public contact form: inquiries accepted per sender (hashed IP) per hour.
 INQUIRY_LIMIT_PER_HOUR = envint("INQUIRY_LIMIT_PER_HOUR", "5")
+# Controlled drugs: lots expiring within this many days are flagged (the centre's own policy).
+DRUG_EXPIRY_WARNING_DAYS = envint("DRUG_EXPIRY_WARNING_DAYS", "90")
 
 # Outbox delivery: attempts before a message is dead-lettered, and the first retry delay.
 OUTBOX_MAX_ATTEMPTS = envint("OUTBOX_MAX_ATTEMPTS", "8")

@@ -9,6 +9,11 @@ MENU = [
     ("core:dashboard", _("Today"), None),
     ("inquiries:inbox", _("Inquiries"), "clinic.inquiries.selectors.new_inquiries_count"),
     ("patients:list", _("Patients"), None),
+    (
+        "controlled_drugs:overview",
+        _("Controlled drugs"),
+        "clinic.controlled_drugs.selectors.attention_count",
+    ),
     ("accounts:staff_list", _("Staff"), None),
     ("locations:site_list", _("Sites and closures"), None),
     ("content:list", _("Website"), None),
