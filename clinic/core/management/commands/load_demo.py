@@ -17,6 +17,7 @@ from django.db import transaction
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
 from clinic.accounts.services import _set_roles_and_sites, ensure_roles
+from clinic.assessments.demo import load_demo as load_assessments_demo
 from clinic.core.demo import (
     DEMO_PASSWORD,
     NEWCOMER_EMAIL,
@@ -125,6 +126,7 @@ class Command(BaseCommand):
                             actor=system,
                         )
             load_pages(actor=system)
+            load_assessments_demo(actor=system, sites=sites)
             if not Inquiry.objects.exists():
                 for name, phone, topic, code in DEMO_INQUIRIES:
                     submit_inquiry(
