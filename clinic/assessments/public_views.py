@@ -16,6 +16,8 @@ from clinic.assessments import services
 from clinic.assessments.forms import AnswerForm, item_wording
 from clinic.assessments.selectors import licensed_text
 from clinic.core.policy import public
+from clinic.locations.selectors import public_sites
+from clinic.website.seo import alternates_for
 
 SESSION_KEY = "selfreport_link"
 DONE_KEY = "selfreport_done"
@@ -28,6 +30,11 @@ def _unavailable(request, reason: str):
     )
     response["Cache-Control"] = "no-store"
     return response
+
+
+def _layout(request) -> dict:
+    """What the house's public layout needs: the sites' footer and the language alternates."""
+    return {"sites": public_sites(), "alternates": alternates_for(request)}
 
 
 def _no_store(response):
@@ -67,10 +74,18 @@ def questionnaire(request):
         return _unavailable(request, unavailable.reason)
     assessment = link.assessment
     instrument = assessment.instrument
-    with translation.override(link.language):
-        licensed = None if instrument.ships_text else licensed_text(instrument.code, link.language)
-        if licensed is None and not instrument.ships_text:
+    # The page's language (the visitor may switch it) when the scale's wording exists in it,
+    # else the patient's language the link was issued in.
+    language = request.LANGUAGE_CODE
+    licensed = None
+    if not instrument.ships_text:
+        licensed = licensed_text(instrument.code, language)
+        if licensed is None:
+            language = link.language
+            licensed = licensed_text(instrument.code, language)
+        if licensed is None:
             return _unavailable(request, "unknown")  # the licensed text was withdrawn
+    with translation.override(language):
         count = len(instrument.items)
         error = ""
         if request.method == "POST" and "send" in request.POST:
@@ -140,6 +155,7 @@ def questionnaire(request):
                     "previous": index - 1 if index > 0 else None,
                     "safety": assessment.safety,
                     "site": assessment.site,
+                    **_layout(request),
                 },
             )
         )
@@ -177,6 +193,7 @@ def _review(request, link, licensed, error):
             "error": error,
             "safety": assessment.safety,
             "site": assessment.site,
+            **_layout(request),
         },
     )
 
@@ -192,6 +209,11 @@ def done(request):
         render(
             request,
             "assessments/public/done.html",
-            {"safety": bool(finished.get("safety")), "site": site, "finished": bool(finished)},
+            {
+                "safety": bool(finished.get("safety")),
+                "site": site,
+                "finished": bool(finished),
+                **_layout(request),
+            },
         )
     )

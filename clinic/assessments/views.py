@@ -143,9 +143,9 @@ def detail(request, assessment_id):
                 "question": question,
                 "answer": labels[position] if position is not None else "—",
                 "score": item.options[position].value if position is not None else None,
-                "flagged": any(rule.index == index for rule in instrument.alert_items)
-                and position is not None
-                and item.options[position].value > 0,
+                "flagged": any(
+                    rule.index == index and rule.flag in flags for rule in instrument.alert_items
+                ),
             }
         )
     alert = SafetyAlert.objects.filter(assessment=assessment).first()

@@ -152,13 +152,13 @@ class Instrument:
     def band_for(self, total: int | None, bands=None) -> str:
         if total is None:
             return ""
-        for band in bands or self.bands:
+        for band in bands or self.bands_with():
             if band.low <= total <= band.high:
                 return band.code
         return ""
 
     def band_label(self, code: str, bands=None):
-        for band in bands or self.bands:
+        for band in bands or self.bands_with():
             if band.code == code:
                 return band.label
         return ""

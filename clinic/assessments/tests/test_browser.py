@@ -123,10 +123,21 @@ def test_this_apps_pages_have_no_axe_violations(browser, axe_path, live_server, 
         "/staff/assessments/settings/phq9/",
         "/staff/assessments/licensed-texts/",
     ]
-    problems = {}
+    problems, wide = {}, {}
     context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    narrow = browser.new_context(viewport={"width": 360, "height": 740})
     host = live_server.url.split("//")[1].split(":")[0]
     context.add_cookies(
+        [
+            {
+                "name": "sessionid",
+                "value": staff.cookies["sessionid"].value,
+                "domain": host,
+                "path": "/",
+            }
+        ]
+    )
+    narrow.add_cookies(
         [
             {
                 "name": "sessionid",
@@ -143,6 +154,12 @@ def test_this_apps_pages_have_no_axe_violations(browser, axe_path, live_server, 
             response = page.goto(live_server.url + path)
             assert response.status == 200, path
             problems.update(run_axe(page, axe_path, path))
+        small = narrow.new_page()
+        for path in staff_paths:
+            small.goto(live_server.url + path)
+            width = small.evaluate("document.documentElement.scrollWidth")
+            if width > 360:
+                wide[path] = width
         patient_page = phone.new_page()
         patient_page.goto(live_server.url + f"/uk/anketa/{token}/")
         problems.update(run_axe(patient_page, axe_path, "question"))
@@ -156,8 +173,10 @@ def test_this_apps_pages_have_no_axe_violations(browser, axe_path, live_server, 
         problems.update(run_axe(patient_page, axe_path, "used link"))
     finally:
         context.close()
+        narrow.close()
         phone.close()
     assert problems == {}
+    assert wide == {}
 
 
 def make_patient_staff_client(users):

@@ -232,3 +232,13 @@ def test_a_reminder_brings_a_fresh_link_and_the_old_one_stops_working(client, pa
         assert open_link(client, new_token).status_code == 302
         again = services.send_due_assessments(actor=User.objects.system_actor())
         assert again["reminded"] == 0
+
+
+def test_the_patient_may_switch_the_questionnaire_to_english(client, patient):
+    _link, token = issue_link(patient)
+    open_link(client, token)
+    page = client.get(form_url("en")).content.decode()
+    assert 'lang="en"' in page and "Little interest or pleasure in doing things" in page
+    answer(client, 0, 1, "en")
+    page = client.get(form_url("uk")).content.decode()
+    assert 'lang="uk"' in page and "Пригніченість, депресія або безнадія" in page

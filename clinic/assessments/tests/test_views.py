@@ -445,3 +445,49 @@ def test_the_sweep_sends_due_links_once_per_due_day(kyiv, users):
     link = SelfReportLink.objects.get()
     assert link.assessment.code == "pcl5" and link.assessment.schedule is not None
     assert OutboxMessage.objects.count() == 1
+
+
+def test_the_alerts_page_keeps_its_query_count(client, users, kyiv, django_assert_max_num_queries):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    nurse = users[(Role.NURSE, "kyiv")]
+    services.record_assessment(
+        make_patient(kyiv, "K-50"), "phq9", phq9_with_total(3, 1), actor=nurse
+    )
+    signed_in(client, users, Role.PHYSICIAN)
+    client.get("/staff/assessments/alerts/")
+    with CaptureQueriesContext(connection) as small:
+        client.get("/staff/assessments/alerts/")
+    for n in range(15):
+        services.record_assessment(
+            make_patient(kyiv, f"K-{60 + n}"), "phq9", phq9_with_total(3, 1), actor=nurse
+        )
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = client.get("/staff/assessments/alerts/").content.decode()
+    assert page.count('class="flagged"') == 16
+
+
+def test_the_patient_outcomes_page_shows_each_course_and_keeps_its_query_count(
+    client, users, patient, django_assert_max_num_queries
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    first = make_course(patient, started_days_ago=90, title="Перший курс")
+    make_assessment(patient, "phq9", phq9_with_total(20), days_ago=89, course=first)
+    make_assessment(patient, "phq9", phq9_with_total(8), days_ago=60, course=first)
+    signed_in(client, users, Role.PHYSICIAN)
+    url = f"/staff/assessments/patients/{patient.public_id}/outcomes/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as small:
+        client.get(url)
+    second = make_course(patient, started_days_ago=30, title="Другий курс")
+    for days in range(29, 0, -2):
+        make_assessment(patient, "phq9", phq9_with_total(days % 15), days_ago=days, course=second)
+        make_assessment(patient, "madrs", [days % 5] * 10, days_ago=days, course=second)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = client.get(url).content.decode()
+    assert "Перший курс" in page and "Другий курс" in page
+    assert "<td>60</td>" in page  # 20 -> 8: a 60 % drop in the first course
+    assert AuditEvent.objects.filter(action="assessment.outcomes.viewed", patient=patient).exists()
