@@ -746,9 +746,8 @@ def create_schedule(*, actor, **fields) -> Schedule:
         schedule.visit_type_code = ""
         if not schedule.interval_days:
             raise AssessmentRefused(_("Give the number of days between questionnaires."))
-    if not can_send_link(schedule.code, "uk", current_licensed_texts()) and not can_send_link(
-        schedule.code, "en", current_licensed_texts()
-    ):
+    licensed = current_licensed_texts()
+    if not any(can_send_link(schedule.code, language, licensed) for language in ("uk", "en")):
         raise AssessmentRefused(
             _("%(scale)s cannot be sent to patients: its wording may not be shown.")
             % {"scale": INSTRUMENTS[schedule.code].short_name}
