@@ -41,8 +41,12 @@ class AssessmentForm(forms.Form):
         self.instrument = instrument
         for index, item in enumerate(instrument.items):
             question, labels = item_wording(instrument, index, licensed)
+            # Names of unshipped items already carry their number ("Item 10 — ...").
+            named_only = licensed is None and not item.text
             field = forms.TypedChoiceField(
-                label=f"{item.number}. {question}",
+                label=question
+                if named_only and str(item.number) in question
+                else f"{item.number}. {question}",
                 choices=[(str(p), label) for p, label in enumerate(labels)],
                 coerce=int,
                 widget=forms.RadioSelect,

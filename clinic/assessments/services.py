@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 
 from clinic.assessments import cohorts
 from clinic.assessments.due import CourseSpan, Rule, compute_due
-from clinic.assessments.instruments import INSTRUMENTS, SAFETY_FLAGS, ScoringError, get
+from clinic.assessments.instruments import INSTRUMENTS, ScoringError, get
 from clinic.assessments.models import (
     AlertEvent,
     Assessment,
@@ -188,7 +188,7 @@ def raise_safety_alert(assessment: Assessment, flags, *, actor) -> SafetyAlert:
         alert=alert,
         kind=AlertEvent.Kind.RAISED,
         by=by,
-        text=", ".join(SAFETY_FLAGS.get(f, f) for f in alert.flag_list),
+        text=alert.flags,
     )
     for clinician in responsible_clinicians(patient):
         _tell_clinician(alert, clinician, escalation=False)

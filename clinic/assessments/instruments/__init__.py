@@ -10,6 +10,7 @@ input raises `ScoringError` with a message; nothing else is raised for any input
 from collections.abc import Mapping
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic.assessments.instruments import (
     aldrete,
@@ -54,12 +55,12 @@ INSTRUMENTS: dict[str, Instrument] = {
 
 # Flags that must reach a clinician, with what the alert says about them.
 SAFETY_FLAGS = {
-    "phq9_item9": "PHQ-9 item 9",
-    "epds_item10": "EPDS item 10",
-    "qids_item12": "QIDS-SR16 item 12",
-    "madrs_item10": "MADRS item 10",
-    "cssrs_moderate": "C-SSRS moderate",
-    "cssrs_high": "C-SSRS high",
+    "phq9_item9": gettext_lazy("PHQ-9, item 9 (thoughts of death or self-harm)"),
+    "epds_item10": gettext_lazy("EPDS, item 10 (thoughts of self-harm)"),
+    "qids_item12": gettext_lazy("QIDS-SR16, item 12 (thoughts of death or suicide)"),
+    "madrs_item10": gettext_lazy("MADRS, item 10 (suicidal thoughts)"),
+    "cssrs_moderate": gettext_lazy("C-SSRS: moderate risk"),
+    "cssrs_high": gettext_lazy("C-SSRS: high risk"),
 }
 
 

@@ -68,7 +68,7 @@ def test_a_patient_answers_item_9_sees_crisis_contacts_and_the_physician_acts(
     ).to_contain_text("1")
     physician.click("nav.mainnav a[href='/staff/assessments/alerts/']")
     physician.click("text=Прізвищенко")
-    expect(physician.locator("main")).to_contain_text("PHQ-9 item 9")
+    expect(physician.locator("main")).to_contain_text("PHQ-9, пункт 9")
     physician.fill("#id_action_taken", "Зателефонувала пацієнтці, план безпеки, огляд сьогодні.")
     physician.click("text=Підтвердити сигнал")
     expect(physician.locator(".messages")).to_contain_text("Сигнал підтверджено")

@@ -251,8 +251,8 @@ def test_the_outcomes_page_counts_response_and_remission(client, users, kyiv, lv
     signed_in(client, users, Role.PHYSICIAN)
     page = client.get("/staff/assessments/outcomes/?code=phq9").content.decode()
     assert "3 курси з повторною оцінкою" in page
-    assert "відповіли на лікування: 2 (67 %)" in page
-    assert "у ремісії: 1 (33 %)" in page
+    assert "відповіли на лікування — 2 (67 %)" in page
+    assert "у ремісії — 1 (33 %)" in page
     assert "Перинатальна (післяпологова) депресія" in page
     assert AuditEvent.objects.filter(action="assessment.outcomes.report_viewed").exists()
 
