@@ -9,7 +9,9 @@ from clinic.assessments.models import LicensedText, SafetyAlert, ScaleSettings
 def default_settings(code: str) -> ScaleSettings:
     """The published defaults of a scale, as an unsaved row (the seed migration's values)."""
     instrument = INSTRUMENTS[code]
-    row = ScaleSettings(code=code, remission_max=instrument.remission_max)
+    row = ScaleSettings(
+        code=code, remission_max=instrument.remission_max, response_pct=instrument.response_pct
+    )
     for name, (value, _note) in instrument.settings.items():
         setattr(row, name, value)
     row.provenance = instrument.remission_source

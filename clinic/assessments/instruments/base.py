@@ -128,6 +128,12 @@ class Instrument:
     self_report: bool = False
     min_total: int = 0
     max_total: int = 0
+    # Languages the shipped wording exists in (none for scales whose text may not be shipped).
+    # The Ukrainian wording is the project's translation: a validated Ukrainian version is
+    # UNCONFIRMED for every scale (domain.md §2.1) and replaces it once the clinic has one.
+    languages: tuple[str, ...] = ()
+    # Response = a drop of at least 50 % from baseline (domain.md §1.5, [R12][R6]).
+    response_pct: int = 50
     # Defaults for the clinic-configurable thresholds (ScaleSettings); each with its source.
     remission_max: int | None = None
     remission_source: str = ""

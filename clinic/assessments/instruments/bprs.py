@@ -71,6 +71,7 @@ INSTRUMENT = Instrument(
         for n, name in enumerate(NAMES, 1)
     ),
     licence=Licence.PUBLIC_DOMAIN,
+    languages=("uk", "en"),
     recall=_("rater-defined period"),
     source="Overall & Gorham 1962 [R33]",
     scorer=score_bprs,

@@ -43,6 +43,7 @@ INSTRUMENT = Instrument(
         Band("severe", _("severe"), 15, 21),
     ),
     licence=Licence.PUBLIC_DOMAIN,
+    languages=("uk", "en"),
     recall=_("last 2 weeks"),
     source="Spitzer 2006 [R23]; [R21]",
     scorer=sum_scorer,

@@ -112,6 +112,7 @@ INSTRUMENT = Pcl5(
         for n, text in enumerate(TEXTS, start=1)
     ),
     licence=Licence.PUBLIC_DOMAIN,
+    languages=("uk", "en"),
     recall=_("past month"),
     source="Weathers 2013 [R29]",
     scorer=score_pcl5,

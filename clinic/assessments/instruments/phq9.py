@@ -74,6 +74,7 @@ INSTRUMENT = Instrument(
     # Item 9 > 0 -> clinician review regardless of the total (domain.md §2.2).
     alert_items=(AlertItem(index=8, flag="phq9_item9"),),
     licence=Licence.PUBLIC_DOMAIN,
+    languages=("uk", "en"),
     recall=_("last 2 weeks"),
     source="Kroenke 2001 [R20]; Kroenke 2010 [R21]",
     scorer=sum_scorer,

@@ -321,3 +321,16 @@ def test_cssrs_behaviour_in_past_3_months_is_always_high_risk(answers):
 def test_any_input_scores_or_raises_scoring_error(code, answers):
     with contextlib.suppress(ScoringError):
         score(code, answers)
+
+
+def test_every_instrument_declares_its_licence_recall_and_languages():
+    for code, instrument in INSTRUMENTS.items():
+        assert instrument.code == code
+        assert instrument.licence in ("public_domain", "permission_required", "unconfirmed")
+        assert str(instrument.recall)
+        assert instrument.version
+        # Wording ships only for public-domain scales, and then in both languages.
+        shipped = any(item.text for item in instrument.items)
+        assert shipped == (instrument.languages == ("uk", "en")) or code == "bprs"
+        if instrument.licence != "public_domain":
+            assert not shipped and instrument.languages == ()
