@@ -30,3 +30,24 @@ def test_the_demo_has_responders_a_non_responder_and_one_waiting_alert(settings)
     )
     assert rates["overall"].count == 3
     assert rates["overall"].responders == 1 and rates["overall"].remitters == 1
+
+
+def test_the_demo_pages_render_for_the_kyiv_physician(client, settings):
+    from clinic.accounts.models import User
+    from clinic.core.demo import demo_email
+    from clinic.patients.models import Patient
+
+    settings.DEBUG = True
+    call_command("load_demo", "--quiet-logins", stdout=StringIO())
+    client.force_login(User.objects.get(email=demo_email("physician", "kyiv")))
+    for number in ("K-0001", "K-0002", "K-0003"):
+        patient = Patient.objects.get(record_number=number)
+        page = client.get(f"/staff/patients/{patient.public_id}/").content.decode()
+        assert "trend-chart" in page
+        assert (
+            client.get(f"/staff/assessments/patients/{patient.public_id}/outcomes/").status_code
+            == 200
+        )
+    alerts = client.get("/staff/assessments/alerts/").content.decode()
+    assert "K-0003" in alerts
+    assert client.get("/staff/assessments/outcomes/?code=madrs").status_code == 200
