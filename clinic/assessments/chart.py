@@ -121,4 +121,5 @@ def chart_section(patient, user) -> dict | None:
             if can_send_link(code, language, licensed)
         ],
         "has_channel": patient.message_address() is not None,
+        "completed": completed,
     }

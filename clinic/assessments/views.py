@@ -17,7 +17,7 @@ from clinic.assessments.access import (
     get_on_duty_for,
     get_schedule_for,
 )
-from clinic.assessments.chart import ENTRY_ROLES, SECTION_ROLES, chart_section, scale_histories
+from clinic.assessments.chart import ENTRY_ROLES, SECTION_ROLES, chart_section
 from clinic.assessments.forms import (
     AcknowledgeForm,
     AssessmentForm,
@@ -75,7 +75,7 @@ def enter(request, patient_id):
     instrument = _instrument_or_404(request.GET.get("scale"))
     language = request.LANGUAGE_CODE
     licensed = None if instrument.ships_text else licensed_text(instrument.code, language)
-    courses = [c for c in Course.objects.filter(patient=patient) if c.ended_on is None]
+    courses = list(Course.objects.filter(patient=patient, ended_on__isnull=True))
     form = AssessmentForm(
         request.POST or None, instrument=instrument, licensed=licensed, courses=courses
     )
@@ -225,7 +225,7 @@ def patient_outcomes(request, patient_id):
     audit(request.user, "assessment.outcomes.viewed", patient, obj=patient)
     section = chart_section(patient, request.user)
     settings = scale_settings()
-    completed, _waiting, _missed = scale_histories(patient)
+    completed = section["completed"]
     courses = section["courses"]
     per_course = []
     for course in courses:
