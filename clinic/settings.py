@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "clinic.inquiries",
     "clinic.website",
     "clinic.controlled_drugs",
+    "clinic.assessments",
 ]
 
 MIDDLEWARE = [

@@ -39,6 +39,7 @@ urlpatterns = [
     path("staff/inquiries/", include("clinic.inquiries.urls")),
     path("staff/content/", include("clinic.website.editor_urls")),
     path("staff/drugs/", include("clinic.controlled_drugs.urls")),
+    path("staff/assessments/", include("clinic.assessments.urls")),
     path("accounts/", include(account_urls)),
     path("accounts/2fa/", include(mfa_urls)),
     path("i18n/setlang/", public(set_language), name="set_language"),
@@ -52,6 +53,7 @@ urlpatterns = [
 urlpatterns += i18n_patterns(
     path("", include("clinic.website.urls")),
     path("", include("clinic.inquiries.public_urls")),
+    path("", include("clinic.assessments.public_urls")),
 )
 
 handler403 = core_views.permission_denied

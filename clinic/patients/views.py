@@ -2,6 +2,7 @@ from django.core.paginator import Paginator
 from django.shortcuts import render
 
 from clinic.accounts.roles import CLINICAL_ROLES
+from clinic.assessments.chart import chart_section
 from clinic.core.audit import audit
 from clinic.core.policy import staff
 from clinic.locations.selectors import current_site
@@ -22,4 +23,8 @@ def patient_list(request):
 def patient_chart(request, patient_id):
     patient = get_patient_for(request.user, patient_id)
     audit(request.user, "patient.chart.viewed", patient, obj=patient)
-    return render(request, "patients/patient_chart.html", {"patient": patient})
+    return render(
+        request,
+        "patients/patient_chart.html",
+        {"patient": patient, "assessments": chart_section(patient, request.user)},
+    )

@@ -17,6 +17,7 @@ from django.db import transaction
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
 from clinic.accounts.services import _set_roles_and_sites, ensure_roles
+from clinic.assessments.demo import load_demo as load_assessments_demo
 from clinic.controlled_drugs.demo import load_demo as load_drug_register
 from clinic.core.demo import (
     DEMO_PASSWORD,
@@ -127,6 +128,7 @@ class Command(BaseCommand):
                         )
             load_pages(actor=system)
             load_drug_register(actor=system, sites=sites)
+            load_assessments_demo(actor=system, sites=sites)
             if not Inquiry.objects.exists():
                 for name, phone, topic, code in DEMO_INQUIRIES:
                     submit_inquiry(
