@@ -208,7 +208,7 @@ def send_due_reminders(now=None) -> dict[str, int]:
     for pk in list(due[:500]):
         with transaction.atomic():
             notification = (
-                Notification.objects.select_for_update()
+                Notification.objects.select_for_update(of=("self",))
                 .select_related("appointment__patient", "appointment__site")
                 .filter(pk=pk, state=Notification.State.SCHEDULED)
                 .first()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,6 +69,31 @@ def _save(appointment: Appointment, **kwargs) -> None:
         raise conflict from error
 
 
+# Advisory lock namespaces (PostgreSQL): one lock per practitioner, room and patient.
+_LOCK_SPACES = {"practitioner": 7301, "room": 7302, "patient": 7303}
+
+
+def lock_resources(*, practitioners=(), rooms=(), patients=()) -> None:
+    """Serialise bookings that share a practitioner, room or patient (PostgreSQL).
+
+    The exclusion constraints alone are correct but, with two inserts racing on two of them
+    at once (same patient, different practitioners), PostgreSQL may resolve the wait as a
+    deadlock instead of a clean conflict. Taking the resources' locks first, always in one
+    order, makes the second booking wait, then see the first one in the check. SQLite
+    needs nothing: its IMMEDIATE transactions already hold the one write lock.
+    """
+    if connection.vendor != "postgresql":
+        return
+    keys = sorted(
+        {(_LOCK_SPACES["practitioner"], p.pk) for p in practitioners if p is not None}
+        | {(_LOCK_SPACES["room"], r.pk) for r in rooms if r is not None}
+        | {(_LOCK_SPACES["patient"], p.pk) for p in patients if p is not None}
+    )
+    with connection.cursor() as cursor:
+        for space, key in keys:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [space, key])
+
+
 def _event(appointment, kind, actor, *, note="", previous_starts_at=None):
     AppointmentEvent.objects.create(
         appointment=appointment,
@@ -117,6 +142,7 @@ def book_appointment(
     actor,
 ) -> Appointment:
     """Book one visit after checking every rule; raises BookingRefused / SlotTaken."""
+    lock_resources(practitioners=[practitioner], rooms=[room], patients=[patient])
     _release_expired_holds(actor)
     check_visit(
         patient=patient,
@@ -136,7 +162,7 @@ def book_appointment(
 
 def _locked(appointment: Appointment) -> Appointment:
     return (
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("patient", "site", "visit_type", "practitioner", "room")
         .get(pk=appointment.pk)
     )
@@ -165,12 +191,17 @@ def reschedule_appointment(
     The old reminder is withdrawn and a new one scheduled for the new time; the freed time
     is offered to the waitlist.
     """
+    practitioner = practitioner or appointment.practitioner
+    room = room if room is not None else appointment.room
+    lock_resources(
+        practitioners=[practitioner, appointment.practitioner],
+        rooms=[room, appointment.room],
+        patients=[appointment.patient],
+    )
     appointment = _locked(appointment)
     if appointment.status != Appointment.Status.BOOKED:
         _refuse_transition(appointment, "moved")
     _release_expired_holds(actor)
-    practitioner = practitioner or appointment.practitioner
-    room = room if room is not None else appointment.room
     check_visit(
         patient=appointment.patient,
         visit_type=appointment.visit_type,
@@ -378,6 +409,11 @@ def book_series(
     """
     if not 2 <= len(occurrences) <= 40:
         raise BookingRefused(_("A series has between 2 and 40 visits."))
+    lock_resources(
+        practitioners=[o[1] for o in occurrences],
+        rooms=[o[2] for o in occurrences],
+        patients=[patient],
+    )
     _release_expired_holds(actor)
     problems = []
     seen = []
@@ -435,7 +471,7 @@ class SeriesRefused(BookingRefused):
 
 def _rest_of_series(appointment):
     return list(
-        Appointment.objects.select_for_update()
+        Appointment.objects.select_for_update(of=("self",))
         .select_related("patient", "site", "visit_type", "practitioner", "room")
         .filter(
             series=appointment.series,
@@ -454,6 +490,14 @@ def reschedule_rest_of_series(
     as many days later, at the new local time. All move or none."""
     if appointment.series_id is None:
         raise BookingRefused(_("This visit is not part of a series."))
+    involved = Appointment.objects.filter(
+        series=appointment.series, starts_at__gte=appointment.starts_at
+    ).select_related("practitioner", "room")
+    lock_resources(
+        practitioners=[a.practitioner for a in involved],
+        rooms=[a.room for a in involved],
+        patients=[appointment.patient],
+    )
     rest = _rest_of_series(appointment)
     if not rest or rest[0].pk != appointment.pk:
         raise BookingRefused(_("Only a booked visit can be moved."))
@@ -630,6 +674,7 @@ def offer_freed_slot(freed: FreedSlot, *, actor, skip_entry_ids=()) -> WaitlistE
         if declined_before:
             continue
         room = entry.site.rooms.filter(pk=freed.room_id).first() if freed.room_id else None
+        lock_resources(practitioners=[practitioner], rooms=[room], patients=[entry.patient])
         try:
             with transaction.atomic():
                 check_visit(
@@ -667,7 +712,7 @@ def offer_freed_slot(freed: FreedSlot, *, actor, skip_entry_ids=()) -> WaitlistE
 
 def _locked_entry(entry):
     return (
-        WaitlistEntry.objects.select_for_update()
+        WaitlistEntry.objects.select_for_update(of=("self",))
         .select_related("patient", "site", "visit_type", "offer")
         .get(pk=entry.pk)
     )
@@ -696,7 +741,10 @@ def confirm_offer(entry: WaitlistEntry, *, actor) -> Appointment:
 
 def _release_offer(held: Appointment, *, actor, note: str, reoffer: bool = True) -> None:
     entry = (
-        WaitlistEntry.objects.select_for_update().filter(offer=held).select_related("site").first()
+        WaitlistEntry.objects.select_for_update(of=("self",))
+        .filter(offer=held)
+        .select_related("site")
+        .first()
     )
     freed = _freed(held)
     held.status = Appointment.Status.CANCELLED
@@ -747,7 +795,7 @@ def withdraw_from_waitlist(entry: WaitlistEntry, *, actor, note: str = "") -> Wa
 def release_expired_offers(*, actor) -> int:
     """Offers whose hold ran out go to the next in line (run by `send_reminders`)."""
     expired = list(
-        Appointment.objects.select_for_update().filter(
+        Appointment.objects.select_for_update(of=("self",)).filter(
             status=Appointment.Status.HELD, hold_until__lte=timezone.now()
         )
     )
