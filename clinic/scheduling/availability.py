@@ -203,28 +203,20 @@ def find_slots(
     room_ids = [room.pk for rooms in rooms_by_site.values() for room in rooms]
     if room_ids:
         who |= Q(room_id__in=room_ids)
-    if patient is not None:
-        who |= Q(patient=patient)
     taken = Appointment.objects.blocking(now).filter(
-        who, blocked_from__lt=range_end, blocked_until__gt=range_start
+        blocked_from__lt=range_end, blocked_until__gt=range_start
     )
     if exclude is not None:
         taken = taken.exclude(pk=exclude.pk)
-    patient_id = patient.pk if patient is not None else None
-    for row in taken.values_list(
-        "practitioner_id",
-        "room_id",
-        "patient_id",
-        "blocked_from",
-        "blocked_until",
-        "starts_at",
-        "ends_at",
+    for person_id, room_id, blocked_from, blocked_until in taken.filter(who).values_list(
+        "practitioner_id", "room_id", "blocked_from", "blocked_until"
     ):
-        person_id, room_id, appt_patient, blocked_from, blocked_until, starts_at, ends_at = row
         busy.add(("p", person_id), blocked_from, blocked_until)
         if room_id:
             busy.add(("r", room_id), blocked_from, blocked_until)
-        if appt_patient == patient_id:
+    patient_id = patient.pk if patient is not None else None
+    if patient is not None:
+        for starts_at, ends_at in taken.filter(patient=patient).values_list("starts_at", "ends_at"):
             busy.add(("pt", patient_id), starts_at, ends_at)
 
     before = cells_up(visit_type.buffer_before_minutes * 60)

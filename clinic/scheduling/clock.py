@@ -6,6 +6,7 @@ hour) is refused with a message that names what happened (security.md §7.5).
 """
 
 from datetime import UTC, date, datetime, time, timedelta
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -52,6 +53,7 @@ def local_instant(day: date, at: time, *, fold: int | None = None) -> datetime:
     return datetime.combine(day, at, tzinfo=KYIV).replace(fold=fold or 0).astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)
 def window_start(day: date, at: time) -> datetime:
     """The first instant of a span that begins at a wall time: inside a gap, the moment the
     clocks resume; inside a fold, the earlier of the two."""
@@ -60,6 +62,7 @@ def window_start(day: date, at: time) -> datetime:
     return datetime.combine(day, at, tzinfo=KYIV).replace(fold=0).astimezone(UTC)
 
 
+@lru_cache(maxsize=4096)
 def window_end(day: date, at: time) -> datetime:
     """The last instant of a span that ends at a wall time: inside a gap, the moment the
     clocks jumped; inside a fold, the later of the two."""
