@@ -17,6 +17,15 @@ from clinic.scheduling.models import VisitType, WorkingHours
 NOW = datetime(2026, 3, 2, 8, 0, tzinfo=KYIV)
 
 
+@pytest.fixture(autouse=True)
+def english_messages():
+    """Service messages are asserted in English; pages are checked in both languages."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
 @pytest.fixture
 def frozen():
     with time_machine.travel(NOW, tick=False) as traveller:
