@@ -21,7 +21,14 @@ from django.utils import timezone
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
 from clinic.locations.models import Closure, OpeningHours, Room, Site
-from clinic.scheduling.clock import day_bounds, days, local, window_end, window_start
+from clinic.scheduling.clock import (
+    day_bounds,
+    days,
+    is_fold,
+    local,
+    window_end,
+    window_start,
+)
 from clinic.scheduling.models import Absence, Appointment, VisitType, WorkingHours
 
 CELL = timedelta(minutes=5)
@@ -41,6 +48,12 @@ class Slot:
     @property
     def local_start(self) -> datetime:
         return local(self.starts_at)
+
+    @property
+    def is_fold_time(self) -> bool:
+        """The wall time happens twice that night: show the UTC offset beside it."""
+        moment = self.local_start
+        return is_fold(moment.date(), moment.time().replace(tzinfo=None))
 
     @property
     def key(self) -> str:
@@ -131,6 +144,7 @@ def find_slots(
     first_day: date,
     last_day: date,
     practitioner: User | None = None,
+    room: Room | None = None,
     patient=None,
     exclude=None,
     now: datetime | None = None,
@@ -193,10 +207,13 @@ def find_slots(
 
     rooms_by_site = defaultdict(list)
     if visit_type.room_kind:
-        for room in Room.objects.filter(
+        candidates = Room.objects.filter(
             site_id__in=site_ids, kind=visit_type.room_kind, is_active=True
-        ).order_by("name"):
-            rooms_by_site[room.site_id].append(room)
+        ).order_by("name")
+        if room is not None:
+            candidates = candidates.filter(pk=room.pk)
+        for candidate in candidates:
+            rooms_by_site[candidate.site_id].append(candidate)
 
     busy = _Busy()
     who = Q(practitioner_id__in=list(people))
@@ -266,9 +283,9 @@ def find_slots(
                 continue
             room_masks = []
             if visit_type.room_kind:
-                for room in rooms_by_site[site_id]:
-                    free = site_open & ~busy.mask(("r", room.pk), anchor, day_end, size)
-                    room_masks.append((room, runs(free, blocked) << before))
+                for chair in rooms_by_site[site_id]:
+                    free = site_open & ~busy.mask(("r", chair.pk), anchor, day_end, size)
+                    room_masks.append((chair, runs(free, blocked) << before))
                 any_room = 0
                 for _, mask in room_masks:
                     any_room |= mask
@@ -284,12 +301,12 @@ def find_slots(
                 )
                 starts = (runs(free, blocked) << before) & common
                 for i in _bits(starts):
-                    room = None
+                    chair = None
                     if room_masks:
-                        room = next(room for room, mask in room_masks if mask >> i & 1)
+                        chair = next(chair for chair, mask in room_masks if mask >> i & 1)
                     starts_at = anchor + CELL * i
                     slots.append(
-                        Slot(sites_by_id[site_id], starts_at, starts_at + duration, person, room)
+                        Slot(sites_by_id[site_id], starts_at, starts_at + duration, person, chair)
                     )
     slots.sort(key=lambda slot: (slot.starts_at, slot.site.pk, slot.practitioner.full_name))
     return slots[:limit] if limit else slots

@@ -135,15 +135,25 @@ def test_one_patient_booked_at_two_practitioners_at_once_gets_one_visit(
 
     def with_doctor():
         services.book_appointment(
-            patient, visit_type=visit["follow_up"], site=kyiv, starts_at=at(3, 11),
-            practitioner=doctor, room=clinic["kyiv"]["consulting"], actor=reception,
-        )  # fmt: skip
+            patient,
+            visit_type=visit["follow_up"],
+            site=kyiv,
+            starts_at=at(3, 11),
+            practitioner=doctor,
+            room=clinic["kyiv"]["consulting"],
+            actor=reception,
+        )
 
     def with_therapist():
         services.book_appointment(
-            patient, visit_type=visit["psychotherapy"], site=kyiv, starts_at=at(3, 11, 15),
-            practitioner=therapist, room=second_room, actor=reception,
-        )  # fmt: skip
+            patient,
+            visit_type=visit["psychotherapy"],
+            site=kyiv,
+            starts_at=at(3, 11, 15),
+            practitioner=therapist,
+            room=second_room,
+            actor=reception,
+        )
 
     outcomes = race(database, [with_doctor, with_therapist] * 10)
 
