@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 from icalendar import Calendar, Event
 
@@ -432,9 +433,15 @@ def series(request, patient_id):
                 except (BookingRefused, OperationalError) as refusal:
                     messages.error(request, _refusal_text(refusal))
                 else:
+                    count = len(appointments)
                     messages.success(
                         request,
-                        _("Series booked: %(count)s visits.") % {"count": len(appointments)},
+                        ngettext(
+                            "Series booked: %(count)s visit.",
+                            "Series booked: %(count)s visits.",
+                            count,
+                        )
+                        % {"count": count},
                     )
                     return redirect(
                         "scheduling:appointment", appointment_id=appointments[0].public_id
@@ -535,7 +542,11 @@ def cancel(request, appointment_id):
             done = services.cancel_rest_of_series(
                 appointment, reason=form.cleaned_data["reason"], actor=request.user
             )
-            messages.success(request, _("Cancelled: %(count)s visits.") % {"count": len(done)})
+            messages.success(
+                request,
+                ngettext("Cancelled: %(count)s visit.", "Cancelled: %(count)s visits.", len(done))
+                % {"count": len(done)},
+            )
         else:
             services.cancel_appointment(
                 appointment, reason=form.cleaned_data["reason"], actor=request.user
