@@ -78,9 +78,10 @@ def parse_slot_key(key: str):
     try:
         site_id, start, practitioner_id, room_id = key.split("|")
         starts_at = datetime.fromisoformat(start)
-        if starts_at.tzinfo is None:
+        ids = [int(site_id), int(practitioner_id), int(room_id) if room_id else None]
+        if starts_at.tzinfo is None or any(i is not None and not 0 < i < 2**63 for i in ids):
             raise ValueError
-        return int(site_id), starts_at, int(practitioner_id), int(room_id) if room_id else None
+        return ids[0], starts_at, ids[1], ids[2]
     except (ValueError, OverflowError):
         raise forms.ValidationError(_("That time could not be read. Search again.")) from None
 

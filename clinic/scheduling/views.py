@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 import holidays
 from django.contrib import messages
 from django.db import OperationalError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -231,10 +231,12 @@ def cell(request):
 
 
 def _int(value):
+    """An id from the request, or None; a number too big for the database is no id either."""
     try:
-        return int(value)
+        number = int(value)
     except (TypeError, ValueError):
         return None
+    return number if 0 < number < 2**63 else None
 
 
 def _parse_start(value):
@@ -354,7 +356,9 @@ def book(request, patient_id):
                 return redirect("scheduling:appointment", appointment_id=appointment.public_id)
         else:
             messages.error(request, _("That time could not be read. Search again."))
-        return redirect(f"{request.path}?{request.POST.get('query', '')}")
+        # The search to return to, rebuilt so nothing but parameters reaches the header.
+        back = QueryDict(request.POST.get("query", "")[:2000]).urlencode()
+        return redirect(f"{request.path}?{back}")
     search = SlotSearchForm(
         request.GET or None, user=request.user, initial=_search_initial(request)
     )

@@ -76,7 +76,9 @@ def desk_page(chromium_path, live_server, monkeypatch, clinic, kyiv, lviv, users
 
         yield open_page
         browser.close()
-    connections.close_all()
+        # Connections opened while Playwright's loop ran belong to that context: close them
+        # here, or PostgreSQL cannot drop the test database at the end.
+        connections.close_all()
 
 
 def check_axe(page, problems):

@@ -3,6 +3,7 @@
 from datetime import date
 
 import pytest
+from django.test import Client
 from django.urls import reverse
 
 from clinic.accounts.roles import Role
@@ -86,6 +87,8 @@ def test_booking_a_taken_slot_gives_a_clear_message_and_no_row(
         "1|\x00|1|1",
         "99|2026-03-03T08:00:00+00:00|1|",
         "1|9999999999-03-03T08:00:00+00:00|1|",
+        "1|2026-03-03T08:00:00+00:00|99999999999999999999999|",
+        "1|2026-03-03T08:00:00+00:00|1|99999999999999999999999",
     ],
 )
 def test_bad_slot_input_changes_nothing_and_never_fails(desk, visit, patient, slot):
@@ -372,3 +375,61 @@ def test_the_booking_pages_speak_english_too(desk, visit, kyiv, patient):
     )
     text = page.content.decode()
     assert "Find a time for" in text and "Tuesday" in text
+
+
+@pytest.mark.parametrize(
+    ("name", "params"),
+    [
+        ("scheduling:day", {"date": "99999-01-01\x00"}),
+        ("scheduling:cell", {"start": "\x00", "room": "99999999999999999999999"}),
+        ("scheduling:cell", {"start": "2026-03-29T03:30", "practitioner": "-1"}),
+        ("scheduling:find_patient", {"q": "Ко\x00"}),
+        ("scheduling:waitlist", {"closed": "\x00"}),
+    ],
+)
+def test_odd_query_parameters_never_cause_a_server_error(desk, clinic, name, params):
+    assert desk.get(reverse(name), params).status_code in (200, 404)
+
+
+def test_a_huge_visit_type_id_is_refused_cleanly(desk, patient):
+    response = desk.post(
+        reverse("scheduling:book", args=[patient.public_id]),
+        {"visit_type": "99999999999999999999999", "slot": "1|2026-03-03T08:00:00+00:00|1|"},
+    )
+    assert response.status_code == 302
+    assert not Appointment.objects.exists()
+
+
+def test_waitlist_and_week_pages_keep_their_query_count(
+    desk, visit, clinic, kyiv, users, reception, django_assert_max_num_queries
+):
+    doctor = users[(Role.PHYSICIAN, "kyiv")]
+
+    def add(i):
+        patient = make_patient(kyiv, f"Z-{i}")
+        services.add_to_waitlist(
+            patient,
+            visit_type=visit["follow_up"],
+            site=kyiv,
+            earliest_on=date(2026, 3, 2),
+            latest_on=date(2026, 3, 9),
+            actor=reception,
+        )
+        booked(visit, clinic, users, patient, reception, at(3 + i % 3, 10 + i))
+
+    week = reverse("scheduling:week", args=[doctor.public_id]) + "?date=2026-03-03"
+    watcher = Client()
+    watcher.force_login(doctor)
+    add(0)
+    with django_assert_max_num_queries(40) as few:
+        desk.get(reverse("scheduling:waitlist"))
+    listing = len(few)
+    with django_assert_max_num_queries(40) as few:
+        watcher.get(week)
+    weekly = len(few)
+    for i in range(1, 6):
+        add(i)
+    with django_assert_max_num_queries(listing):
+        desk.get(reverse("scheduling:waitlist"))
+    with django_assert_max_num_queries(weekly):
+        assert watcher.get(week).status_code == 200
