@@ -235,16 +235,16 @@ def cancel_appointment(appointment: Appointment, *, reason: str, actor) -> Appoi
         raise BookingRefused(_("Give the reason for cancelling."))
     appointment = _locked(appointment)
     _refuse_transition(appointment, Appointment.Status.CANCELLED)
-    was_held = appointment.status == Appointment.Status.HELD
+    if appointment.status == Appointment.Status.HELD:
+        # An offer withdrawn by reception: the entry waits again, the next one is asked.
+        _release_offer(appointment, actor=actor, note=reason[:300])
+        return appointment
     freed = _freed(appointment)
     appointment.status = Appointment.Status.CANCELLED
     appointment.cancel_reason = reason[:300]
     appointment.save(update_fields=["status", "cancel_reason"])
     _event(appointment, AppointmentEvent.Kind.CANCELLED, actor, note=reason)
-    if was_held:
-        WaitlistEntry.objects.filter(offer=appointment).update(offer=None)
-    else:
-        notifications.cancelled(appointment)
+    notifications.cancelled(appointment)
     audit(actor, "appointment.cancelled", appointment.patient, obj=appointment, reason=reason)
     offer_freed_slot(freed, actor=actor)
     return appointment
@@ -748,7 +748,6 @@ def _release_offer(held: Appointment, *, actor, note: str, reoffer: bool = True)
     )
     freed = _freed(held)
     held.status = Appointment.Status.CANCELLED
-    held.hold_until = held.hold_until or timezone.now()
     held.cancel_reason = note
     held.save(update_fields=["status", "cancel_reason"])
     _event(held, AppointmentEvent.Kind.RELEASED, actor, note=note)

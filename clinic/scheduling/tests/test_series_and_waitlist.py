@@ -346,3 +346,26 @@ def test_a_waitlist_window_in_the_past_or_reversed_is_refused(infusion_setup, pa
             latest_on=date(2026, 2, 10),
         )
     assert not WaitlistEntry.objects.exists()
+
+
+def test_cancelling_an_offer_on_hold_returns_the_entry_to_the_queue(
+    infusion_setup, kyiv, patient, reception
+):
+    booked = services.book_appointment(
+        patient,
+        visit_type=infusion_setup["visit_type"],
+        site=kyiv,
+        starts_at=at(4, 10),
+        practitioner=infusion_setup["practitioner"],
+        room=infusion_setup["room"],
+        actor=reception,
+    )
+    first = wait(make_patient(kyiv, "W-1"), infusion_setup, reception, priority=1)
+    second = wait(make_patient(kyiv, "W-2"), infusion_setup, reception, priority=2)
+    services.cancel_appointment(booked, reason="Захворіла", actor=reception)
+    first.refresh_from_db()
+    services.cancel_appointment(first.offer, reason="Помилка", actor=reception)
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert (first.status, first.offer) == ("waiting", None)
+    assert second.status == "offered"
