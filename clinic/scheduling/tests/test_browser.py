@@ -192,3 +192,58 @@ def test_reception_books_every_visit_type_a_course_moves_cancels_and_offers_the_
     expect(page.locator(".schedule-board")).to_be_visible()
     check_axe(page, problems)
     assert problems == []
+
+
+def test_booking_from_a_free_cell_of_the_day_board(desk_page, live_server, kyiv, users):
+    from playwright.sync_api import expect
+
+    patient = make_patient(kyiv, "K-0009", phone="+380501112239")
+    page = desk_page("uk")
+    tomorrow = _next_weekday()
+    page.goto(f"{live_server.url}/staff/schedule/?date={tomorrow.isoformat()}")
+    # The first chair's column, a morning cell: the panel opens in place (htmx).
+    header = page.locator(".schedule-board thead th", has_text="Крісло 1")
+    column = header.evaluate("th => Array.from(th.parentNode.children).indexOf(th)")
+    page.locator(f".schedule-board tbody tr:nth-child(5) td:nth-child({column + 1}) a").click()
+    expect(page.locator("#cell-panel form")).to_be_visible()
+    page.fill("#id_record_number", patient.record_number)
+    page.select_option("#id_visit_type", str(VisitType.objects.get(code="ketamine_infusion").pk))
+    page.click("#cell-panel button[type=submit]")
+    page.wait_for_url("**/appointments/**")
+    appointment = Appointment.objects.get(patient=patient)
+    assert appointment.room.name == "Крісло 1"
+
+
+def test_schedule_pages_fit_a_360_pixel_wide_screen(desk_page, live_server, kyiv, users):
+    patient = make_patient(kyiv, "K-0010", family_name="Довгопрізвищенко-Ковальчук")
+    page = desk_page("uk")
+    page.set_viewport_size({"width": 360, "height": 740})
+    day = _next_weekday().isoformat()
+    for path in (
+        f"/staff/schedule/?date={day}",
+        "/staff/schedule/book/?q=Довго",
+        f"/staff/schedule/book/{patient.public_id}/?visit_type="
+        f"{VisitType.objects.get(code='follow_up').pk}&sites={kyiv.pk}"
+        f"&first_day={day}&last_day={day}",
+        "/staff/schedule/waitlist/",
+        f"/staff/schedule/waitlist/add/{patient.public_id}/",
+    ):
+        page.goto(live_server.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        wide = page.evaluate(
+            "Array.from(document.querySelectorAll('body *')).filter(e => "
+            "e.getBoundingClientRect().right > 361).slice(0, 5).map(e => e.tagName + '.' + "
+            "e.className + ' ' + Math.round(e.getBoundingClientRect().right))"
+        )
+        assert width <= 360, (path, width, wide)
+
+
+def _next_weekday():
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    day = timezone.localdate() + timedelta(days=1)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    return day
