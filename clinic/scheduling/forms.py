@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
-from clinic.locations.models import OpeningHours, Room
+from clinic.locations.models import OpeningHours
 from clinic.scheduling.access import PRACTITIONER_ROLES
 from clinic.scheduling.models import Absence, VisitType, WaitlistEntry
 
@@ -318,6 +318,3 @@ class CellForm(forms.Form):
         if value.tzinfo is None:
             raise forms.ValidationError(_("That time could not be read."))
         return value
-
-
-ROOM_KINDS = Room.Kind

@@ -1,7 +1,7 @@
 """Reads of the schedule: the patient's visits (for the chart), the day board, the week view."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -15,7 +15,6 @@ from clinic.scheduling.clock import day_bounds, local, window_end, window_start
 from clinic.scheduling.models import (
     Appointment,
     AppointmentEvent,
-    Notification,
     WaitlistEntry,
     WaitlistEvent,
     WorkingHours,
@@ -188,10 +187,6 @@ def waiting_count(user) -> int:
     )
 
 
-def notifications_of(appointments):
-    return Notification.objects.filter(appointment__in=appointments).select_related("message")
-
-
 def feed_appointments(practitioner, *, days_back=14, days_ahead=90):
     now = timezone.now()
     return (
@@ -205,6 +200,3 @@ def feed_appointments(practitioner, *, days_back=14, days_ahead=90):
 
 def monday_of(day: date) -> date:
     return day - timedelta(days=day.isoweekday() - 1)
-
-
-MIDNIGHT = time(0)

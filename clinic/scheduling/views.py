@@ -1,10 +1,10 @@
 """Thin views of the schedule: parse the request, call a selector or a service, render."""
 
 from datetime import date, datetime, timedelta
-from urllib.parse import urlencode
 
 import holidays
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import OperationalError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
@@ -48,8 +48,10 @@ from clinic.scheduling.forms import (
     SlotSearchForm,
     VisitTypeForm,
     WaitlistForm,
+    parse_slot_key,
 )
 from clinic.scheduling.models import Appointment, VisitType, WaitlistEntry, WorkingHours
+from clinic.scheduling.notifications import DROP_REASONS
 from clinic.scheduling.rules import BookingRefused
 from clinic.scheduling.services import SeriesRefused
 
@@ -474,13 +476,9 @@ def series(request, patient_id):
 
 
 def _parse_occurrence(value):
-    from django import forms as django_forms
-
-    from clinic.scheduling.forms import parse_slot_key
-
     try:
         return parse_slot_key(value)
-    except django_forms.ValidationError as error:
+    except ValidationError as error:
         raise ValueError from error
 
 
@@ -492,8 +490,6 @@ def appointment(request, appointment_id):
     appointment = get_appointment_for(request.user, appointment_id)
     events, notes = selectors.appointment_page(appointment)
     audit(request.user, "appointment.viewed", appointment.patient, obj=appointment)
-    from clinic.scheduling.notifications import DROP_REASONS
-
     return render(
         request,
         "scheduling/appointment.html",
@@ -737,7 +733,11 @@ def practitioners(request):
         .prefetch_related("groups", "sites")
         .order_by("full_name")
     )
-    return render(request, "scheduling/practitioners.html", {"people": people})
+    rows = [
+        (person, [role.label for role in person.roles], [s.name for s in person.sites.all()])
+        for person in people
+    ]
+    return render(request, "scheduling/practitioners.html", {"rows": rows})
 
 
 @staff(*ADMIN, object_rule="scheduling.access.get_practitioner_for")
@@ -810,11 +810,11 @@ def absence_remove(request, user_id, absence_id):
 
 @staff(*ADMIN)
 def visit_types(request):
-    return render(
-        request,
-        "scheduling/visit_types.html",
-        {"visit_types": VisitType.objects.prefetch_related("practitioner_roles")},
-    )
+    rows = [
+        (visit_type, [Role(group.name).label for group in visit_type.practitioner_roles.all()])
+        for visit_type in VisitType.objects.prefetch_related("practitioner_roles")
+    ]
+    return render(request, "scheduling/visit_types.html", {"rows": rows})
 
 
 @staff(*ADMIN)
@@ -878,7 +878,3 @@ def _days(first, last):
     while day <= last and (day - first).days < 400:
         yield day
         day += timedelta(days=1)
-
-
-def query_string(**params) -> str:
-    return urlencode(params, doseq=True)

@@ -288,10 +288,14 @@ def test_an_unknown_waitlist_action_is_not_found(desk, visit, kyiv, patient, rec
     assert desk.post(url).status_code == 404
 
 
-def test_an_administrator_sets_hours_and_absences(client, users, kyiv):
+def test_an_administrator_sets_hours_and_absences(client, users, kyiv, visit):
     admin = users[(Role.ADMINISTRATOR, "kyiv")]
     nurse = users[(Role.NURSE, "kyiv")]
     client.force_login(admin)
+    listing = client.get(reverse("scheduling:practitioners")).content.decode()
+    assert nurse.full_name in listing and "Медична сестра" in listing
+    types = client.get(reverse("scheduling:visit_types")).content.decode()
+    assert "Кетамінова інфузія" in types and "Медична сестра" in types
     url = reverse("scheduling:practitioner", args=[nurse.public_id])
     assert client.get(url).status_code == 200
     data = {"site": kyiv.pk, "hours": "1"}
