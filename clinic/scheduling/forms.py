@@ -97,6 +97,7 @@ class SlotKeyField(forms.CharField):
 class BookSlotForm(forms.Form):
     visit_type = forms.ModelChoiceField(VisitType.objects.filter(is_active=True))
     slot = SlotKeyField()
+    key = forms.UUIDField(required=False, widget=forms.HiddenInput)
 
 
 WEEKDAY_CHOICES = OpeningHours.Weekday.choices

@@ -267,6 +267,9 @@ class Appointment(models.Model):
         Series, on_delete=models.PROTECT, null=True, blank=True, related_name="appointments"
     )
     hold_until = models.DateTimeField(null=True, blank=True)
+    # The booking form's key: the same form submitted twice (a double click, a retry after a
+    # lost answer) finds the first booking instead of making or refusing a second one.
+    idempotency_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
     cancel_reason = models.CharField(_("reason for cancelling"), max_length=300, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"

@@ -140,9 +140,19 @@ def book_appointment(
     practitioner: User,
     room=None,
     actor,
+    idempotency_key=None,
 ) -> Appointment:
-    """Book one visit after checking every rule; raises BookingRefused / SlotTaken."""
+    """Book one visit after checking every rule; raises BookingRefused / SlotTaken.
+
+    With an `idempotency_key` already used, the booking made with it is returned as it is.
+    """
     lock_resources(practitioners=[practitioner], rooms=[room], patients=[patient])
+    if idempotency_key is not None:
+        earlier = Appointment.objects.filter(idempotency_key=idempotency_key).first()
+        if earlier is not None:
+            if earlier.patient_id != patient.pk:
+                raise BookingRefused(_("This form was already used. Search again."))
+            return earlier
     _release_expired_holds(actor)
     check_visit(
         patient=patient,
@@ -152,7 +162,16 @@ def book_appointment(
         practitioner=practitioner,
         room=room,
     )
-    appointment = _build(patient, visit_type, site, starts_at, practitioner, room, actor)
+    appointment = _build(
+        patient,
+        visit_type,
+        site,
+        starts_at,
+        practitioner,
+        room,
+        actor,
+        idempotency_key=idempotency_key,
+    )
     _save(appointment, force_insert=True)
     _event(appointment, AppointmentEvent.Kind.BOOKED, actor)
     notifications.booked(appointment)

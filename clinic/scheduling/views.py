@@ -1,5 +1,6 @@
 """Thin views of the schedule: parse the request, call a selector or a service, render."""
 
+import uuid
 from datetime import date, datetime, timedelta
 
 import holidays
@@ -350,6 +351,7 @@ def book(request, patient_id):
                     practitioner=practitioner,
                     room=room,
                     actor=request.user,
+                    idempotency_key=form.cleaned_data["key"],
                 )
             except (BookingRefused, OperationalError) as refusal:
                 messages.error(request, _refusal_text(refusal))
@@ -392,6 +394,7 @@ def book(request, patient_id):
             "searched": search.is_bound and search.is_valid(),
             "more": more,
             "query": request.GET.urlencode(),
+            "form_key": uuid.uuid4(),
             "upcoming": selectors.upcoming_for_patient(patient, limit=5),
         },
     )

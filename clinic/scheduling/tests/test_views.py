@@ -437,3 +437,26 @@ def test_waitlist_and_week_pages_keep_their_query_count(
         desk.get(reverse("scheduling:waitlist"))
     with django_assert_max_num_queries(weekly):
         assert watcher.get(week).status_code == 200
+
+
+def test_the_same_booking_form_sent_twice_books_once_and_shows_the_booking(
+    desk, visit, kyiv, patient
+):
+    page = desk.get(
+        reverse("scheduling:book", args=[patient.public_id]),
+        {
+            "visit_type": visit["follow_up"].pk,
+            "sites": [kyiv.pk],
+            "first_day": "2026-03-03",
+            "last_day": "2026-03-03",
+        },
+    )
+    key = page.context["form_key"]
+    slot = first_slot(visit["follow_up"], kyiv, patient)
+    data = {"visit_type": visit["follow_up"].pk, "slot": slot.key, "key": key}
+    url = reverse("scheduling:book", args=[patient.public_id])
+    first, second = desk.post(url, data), desk.post(url, data)
+    appointment = Appointment.objects.get()
+    assert (
+        first.url == second.url == reverse("scheduling:appointment", args=[appointment.public_id])
+    )
