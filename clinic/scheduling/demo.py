@@ -99,19 +99,17 @@ def load_demo(*, actor, sites) -> None:
         "body_oriented",
         "follow_up",
     ]
-    for code, site in sites.items():
-        _demo_patients(code, site, actor)
+    for site in sites.values():
         patients = list(Patient.objects.filter(home_site=site).order_by("record_number"))
         if not patients:
             continue
-        # About three weeks of ordinary visits: a few a day, spread over the morning and
-        # afternoon, as reception would book them.
+        # About three weeks of ordinary visits, two a day, morning and afternoon.
         for offset in range(1, 22):
             day = today + timedelta(days=offset)
             if day.isoweekday() > 5:
                 continue
-            for n in range(3):
-                patient = patients[(offset * 3 + n) % len(patients)]
+            for n in range(2):
+                patient = patients[(offset * 2 + n) % len(patients)]
                 visit_type = VisitType.objects.get(code=plan[(offset + n) % len(plan)])
                 slots = find_slots(
                     visit_type,
@@ -119,7 +117,7 @@ def load_demo(*, actor, sites) -> None:
                     first_day=day,
                     last_day=day,
                     patient=patient,
-                    limit=1 + 6 * n,
+                    limit=1 + 12 * n,
                 )
                 if slots:
                     slot = slots[-1]
@@ -179,36 +177,3 @@ def load_demo(*, actor, sites) -> None:
                 note="Демо: хоче раніше",
                 actor=actor,
             )
-
-
-# More demo patients, so the board has a realistic few weeks (names are invented).
-DEMO_PATIENTS = [
-    ("Гнатюк", "Марта", "Ігорівна", "1986-04-11"),
-    ("Литвиненко", "Павло", "Сергійович", "1975-09-23"),
-    ("Савчук", "Оксана", "Василівна", "1991-12-02"),
-    ("Кравець", "Дмитро", "Олександрович", "1983-07-19"),
-    ("Романюк", "Надія", "Петрівна", "1969-02-28"),
-    ("Онищенко", "Юрій", "Миколайович", "1998-05-06"),
-]  # fmt: skip
-
-
-def _demo_patients(code, site, actor):
-    from datetime import date
-
-    from clinic.patients.services import register_patient
-
-    prefix = code[:1].upper()
-    for number, (family, given, patronymic, born) in enumerate(DEMO_PATIENTS, 101):
-        record = f"{prefix}-{number:04d}"
-        if Patient.objects.filter(record_number=record).exists():
-            continue
-        register_patient(
-            record_number=record,
-            family_name=family,
-            given_name=given,
-            patronymic=patronymic,
-            birth_date=date.fromisoformat(born),
-            home_site=site,
-            actor=actor,
-            phone=f"+38050000{number:04d}",
-        )
