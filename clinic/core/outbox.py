@@ -153,11 +153,16 @@ def cancel_message(message: OutboxMessage) -> bool:
     """Withdraw a message nobody is sending right now; True if it will never be sent.
 
     A message under a live lease is being handed to the sender at this moment and cannot be
-    recalled; it keeps its true outcome (sent or failed) rather than a false "withdrawn".
+    recalled; it keeps its true outcome (sent or failed) rather than a false "withdrawn". A
+    dead-lettered one is withdrawn too, so nobody sends it again by hand after its reason
+    is gone.
     """
     now = timezone.now()
     withdrawn = (
-        OutboxMessage.objects.filter(pk=message.pk, status=OutboxMessage.Status.PENDING)
+        OutboxMessage.objects.filter(
+            pk=message.pk,
+            status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.DEAD],
+        )
         .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
         .update(status=OutboxMessage.Status.CANCELLED, lease_until=None)
     )

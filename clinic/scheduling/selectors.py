@@ -13,6 +13,7 @@ from clinic.locations.models import OpeningHours, Room
 from clinic.scheduling.access import PRACTITIONER_ROLES
 from clinic.scheduling.clock import day_bounds, local, window_end, window_start
 from clinic.scheduling.models import (
+    Absence,
     Appointment,
     AppointmentEvent,
     WaitlistEntry,
@@ -70,6 +71,7 @@ class Cell:
     appointment: Appointment | None = None
     first: bool = False  # the row where the appointment begins
     working: bool = True
+    past: bool = False
 
     @property
     def query(self) -> str:
@@ -107,6 +109,8 @@ def day_board(site, day: date):
         spans.setdefault(row.practitioner_id, []).append(
             (window_start(day, row.starts), window_end(day, row.ends))
         )
+    absent = set(Absence.objects.overlapping(day, day).values_list("practitioner_id", flat=True))
+    now = timezone.now()
     people = list(
         User.objects.filter(pk__in=spans, is_active=True, groups__name__in=PRACTITIONER_ROLES)
         .distinct()
@@ -126,14 +130,14 @@ def day_board(site, day: date):
             )
         ]
         for moment in times:
-            cell = Cell(moment, column)
+            cell = Cell(moment, column, past=moment < now)
             for appointment in mine:
                 if appointment.starts_at < moment + step and appointment.ends_at > moment:
                     cell.appointment = appointment
                     cell.first = appointment.starts_at >= moment
                     break
             if column.kind == "practitioner":
-                cell.working = any(
+                cell.working = column.obj.pk not in absent and any(
                     s <= moment and moment + step <= e for s, e in spans[column.obj.pk]
                 )
             column.cells.append(cell)

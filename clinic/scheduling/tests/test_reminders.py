@@ -318,3 +318,26 @@ def test_without_a_gateway_a_text_is_not_marked_sent(
     notification = appointment.notifications.get(kind="confirmation")
     assert notification.delivery_state == "retrying"
     assert "no SMS gateway" in notification.message.last_error
+
+
+def test_a_failed_reminder_of_a_cancelled_visit_cannot_be_sent_again_by_hand(
+    visit, clinic, users, emailed, reception, monkeypatch, settings, frozen
+):
+    settings.OUTBOX_MAX_ATTEMPTS = 1
+
+    def mail_server_down(message):
+        raise outbox.DeliveryError("connection refused")
+
+    appointment = book(emailed, visit, clinic, users, at(4, 10), reception)
+    frozen.move_to(at(3, 10))
+    send_due_reminders()
+    monkeypatch.setitem(outbox.SENDERS, OutboxMessage.Channel.EMAIL, mail_server_down)
+    outbox.deliver_due()
+    reminder = appointment.notifications.get(kind="reminder")
+    assert reminder.delivery_state == "failed"
+    services.cancel_appointment(appointment, reason="Захворіла", actor=reception)
+    reminder.refresh_from_db()
+    assert reminder.message.status == OutboxMessage.Status.CANCELLED
+    outbox.retry_message(reminder.message, actor=users[(Role.ADMINISTRATOR, "kyiv")])
+    reminder.message.refresh_from_db()
+    assert reminder.message.status == OutboxMessage.Status.CANCELLED
