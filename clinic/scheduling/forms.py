@@ -9,8 +9,9 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
-from clinic.locations.models import OpeningHours
+from clinic.locations.models import OpeningHours, Room
 from clinic.scheduling.access import PRACTITIONER_ROLES
+from clinic.scheduling.clock import AmbiguousTime, local_instant
 from clinic.scheduling.models import Absence, VisitType, WaitlistEntry
 
 MAX_SEARCH_DAYS = 62
@@ -92,6 +93,56 @@ class SlotKeyField(forms.CharField):
 
     def clean(self, value):
         return parse_slot_key(super().clean(value))
+
+
+class ExactTimeForm(forms.Form):
+    """A visit at a time typed by reception (off the slot grid, say); the services check it.
+
+    The local time becomes an instant here; a time the clocks skip is refused, and one they
+    pass twice needs the first or second to be chosen (security.md §7.5).
+    """
+
+    visit_type = forms.ModelChoiceField(
+        VisitType.objects.filter(is_active=True), label=_("Visit type")
+    )
+    site = forms.ChoiceField(label=_("Site"))
+    day = forms.DateField(label=_("Day"), widget=DateInput())
+    at = forms.TimeField(label=_("Time"), widget=TimeInput())
+    occurrence = forms.ChoiceField(
+        label=_("If the clocks go back that night"),
+        choices=[("", "—"), ("0", _("the first time")), ("1", _("the second time"))],
+        required=False,
+    )
+    practitioner = forms.ModelChoiceField(User.objects.none(), label=_("Practitioner"))
+    room = forms.ModelChoiceField(
+        Room.objects.none(), label=_("Room or chair"), required=False, empty_label=_("No room")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, prefix="exact", **kwargs)
+        self.user_sites = {site.pk: site for site in user.sites.filter(is_active=True)}
+        self.fields["site"].choices = [(pk, s.name) for pk, s in self.user_sites.items()]
+        self.fields["practitioner"].queryset = practitioners_at(list(self.user_sites))
+        self.fields["room"].queryset = Room.objects.filter(
+            site_id__in=list(self.user_sites), is_active=True
+        ).select_related("site")
+        self.fields["room"].label_from_instance = lambda room: f"{room.name} · {room.site.name}"
+
+    def clean_site(self):
+        return self.user_sites[int(self.cleaned_data["site"])]
+
+    def clean(self):
+        data = super().clean()
+        day, at = data.get("day"), data.get("at")
+        if day and at:
+            fold = data.get("occurrence")
+            try:
+                data["starts_at"] = local_instant(day, at, fold=int(fold) if fold else None)
+            except AmbiguousTime as problem:
+                raise forms.ValidationError(str(problem)) from None
+            except OverflowError:
+                raise forms.ValidationError(_("That time could not be read.")) from None
+        return data
 
 
 class BookSlotForm(forms.Form):

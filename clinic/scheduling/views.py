@@ -42,6 +42,7 @@ from clinic.scheduling.forms import (
     BookSlotForm,
     CancelForm,
     CellForm,
+    ExactTimeForm,
     HoursForm,
     MoveForm,
     MoveSearchForm,
@@ -336,7 +337,26 @@ def _search_initial(request):
 @staff(*RECEPTION, object_rule="scheduling.access.get_bookable_patient_for")
 def book(request, patient_id):
     patient = get_bookable_patient_for(request.user, patient_id)
-    if request.method == "POST":
+    exact = ExactTimeForm(request.POST if "exact-day" in request.POST else None, user=request.user)
+    if exact.is_bound:
+        if exact.is_valid():
+            data = exact.cleaned_data
+            try:
+                appointment = services.book_appointment(
+                    patient,
+                    visit_type=data["visit_type"],
+                    site=data["site"],
+                    starts_at=data["starts_at"],
+                    practitioner=data["practitioner"],
+                    room=data["room"],
+                    actor=request.user,
+                )
+            except (BookingRefused, OperationalError) as refusal:
+                exact.add_error(None, _refusal_text(refusal))
+            else:
+                messages.success(request, _("Booked."))
+                return redirect("scheduling:appointment", appointment_id=appointment.public_id)
+    elif request.method == "POST":
         form = BookSlotForm(request.POST)
         if form.is_valid():
             site, starts_at, practitioner, room = _resolve_slot(
@@ -395,6 +415,7 @@ def book(request, patient_id):
             "more": more,
             "query": request.GET.urlencode(),
             "form_key": uuid.uuid4(),
+            "exact": exact,
             "upcoming": selectors.upcoming_for_patient(patient, limit=5),
         },
     )

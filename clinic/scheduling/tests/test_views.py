@@ -460,3 +460,57 @@ def test_the_same_booking_form_sent_twice_books_once_and_shows_the_booking(
     assert (
         first.url == second.url == reverse("scheduling:appointment", args=[appointment.public_id])
     )
+
+
+def exact(desk, patient, kyiv, users, clinic, visit, day, at_time, occurrence=""):
+    return desk.post(
+        reverse("scheduling:book", args=[patient.public_id]),
+        {
+            "exact-visit_type": visit["follow_up"].pk,
+            "exact-site": kyiv.pk,
+            "exact-day": day,
+            "exact-at": at_time,
+            "exact-occurrence": occurrence,
+            "exact-practitioner": users[(Role.PHYSICIAN, "kyiv")].pk,
+            "exact-room": clinic["kyiv"]["consulting"].pk,
+        },
+    )
+
+
+def test_reception_books_at_an_exact_time_off_the_grid(desk, visit, clinic, kyiv, users, patient):
+    response = exact(desk, patient, kyiv, users, clinic, visit, "2026-03-03", "10:10")
+    appointment = Appointment.objects.get()
+    assert response.url == reverse("scheduling:appointment", args=[appointment.public_id])
+    assert appointment.starts_at == at(3, 10, 10)
+
+
+@pytest.mark.parametrize(
+    ("day", "at_time", "occurrence", "message"),
+    [
+        ("2026-03-29", "03:30", "", "не існує"),
+        ("2026-10-25", "03:30", "", "буває двічі"),
+        ("2026-03-03", "25:00", "", "Введіть"),
+        ("2026-03-03", "07:00", "", "поза годинами"),
+    ],
+)
+def test_an_exact_time_that_does_not_exist_or_is_ambiguous_gets_a_clear_message(
+    desk, visit, clinic, kyiv, users, patient, day, at_time, occurrence, message
+):
+    response = exact(desk, patient, kyiv, users, clinic, visit, day, at_time, occurrence)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
+def test_an_ambiguous_time_with_its_occurrence_chosen_is_understood(
+    desk, visit, clinic, kyiv, users, patient, frozen
+):
+    from datetime import UTC, datetime
+
+    from clinic.locations.models import OpeningHours
+    from clinic.scheduling.tests.conftest import give_hours
+
+    OpeningHours.objects.create(site=kyiv, weekday=7, opens="00:00", closes="09:00")
+    give_hours(users[(Role.PHYSICIAN, "kyiv")], kyiv, starts="00:00", ends="09:00", weekdays=[7])
+    exact(desk, patient, kyiv, users, clinic, visit, "2026-10-25", "03:30", "1")
+    assert Appointment.objects.get().starts_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
