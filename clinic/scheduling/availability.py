@@ -292,14 +292,15 @@ def find_slots(
                 common &= runs(on_site, visit)
             if not common:
                 continue
-            room_masks = []
+            first_chair = {}  # start cell -> the first chair (by name) free for the visit
             if visit_type.room_kind:
+                any_room = 0
                 for chair in rooms_by_site[site_id]:
                     free = site_open & ~busy.mask(("r", chair.pk), day, anchor, day_end, size)
-                    room_masks.append((chair, runs(free, blocked) << before))
-                any_room = 0
-                for _, mask in room_masks:
-                    any_room |= mask
+                    fits = runs(free, blocked) << before
+                    for i in _bits(fits & ~any_room & common):
+                        first_chair[i] = chair
+                    any_room |= fits
                 common &= any_room
             for person_id in people:
                 spans = hours.get((person_id, site_id, weekday))
@@ -311,16 +312,17 @@ def find_slots(
                     & ~busy.mask(("p", person_id), day, anchor, day_end, size)
                 )
                 starts = (runs(free, blocked) << before) & common
+                site_index, person_index = site_order[site_id], person_order[person_id]
                 for i in _bits(starts):
-                    chair = None
-                    if room_masks:
-                        chair = next(chair for chair, mask in room_masks if mask >> i & 1)
-                    found.append((i, site_order[site_id], person_order[person_id], chair))
+                    found.append((i, site_index, person_index, first_chair.get(i)))
         # Earliest first, then by site and practitioner's name: sorting small integers per
-        # day is much cheaper than sorting the finished slots.
+        # day is much cheaper than sorting the finished slots (the first three are unique).
         found.sort(key=_order)
+        instants = {}
         for i, site_index, person_index, chair in found:
-            starts_at = anchor + CELL * i
+            starts_at = instants.get(i)
+            if starts_at is None:
+                starts_at = instants[i] = anchor + CELL * i
             slots.append(
                 Slot(
                     sites_by_id[site_ids[site_index]],
