@@ -99,6 +99,7 @@ def check_hours(visit_type, site, starts_at, practitioner, *, now=None) -> None:
             _("%(name)s does not work at that time.") % {"name": practitioner.full_name}
         )
     if visit_type.needs_physician_on_site:
+        absent = Absence.objects.overlapping(day, day).values("practitioner_id")
         physicians = (
             WorkingHours.objects.filter(
                 site=site,
@@ -106,10 +107,7 @@ def check_hours(visit_type, site, starts_at, practitioner, *, now=None) -> None:
                 practitioner__is_active=True,
                 practitioner__groups__name=Role.PHYSICIAN,
             )
-            .exclude(
-                practitioner__absences__starts_on__lte=day,
-                practitioner__absences__ends_on__gte=day,
-            )
+            .exclude(practitioner_id__in=absent)
             .values_list("starts", "ends")
         )
         if not _within(physicians, day, starts_at, ends_at):

@@ -151,12 +151,12 @@ def day_board(site, day: date):
     }
 
 
-def week_of(practitioner, monday: date):
-    """A practitioner's appointments for the seven days from `monday`, grouped by day."""
+def week_of(practitioner, monday: date, *, site_ids):
+    """A practitioner's appointments at the given sites for the seven days from `monday`."""
     start, _ = day_bounds(monday)
     _, end = day_bounds(monday + timedelta(days=6))
     appointments = list(
-        Appointment.objects.filter(practitioner=practitioner)
+        Appointment.objects.filter(practitioner=practitioner, site_id__in=site_ids)
         .blocking()
         .between(start, end)
         .select_related(*_RELATED)

@@ -255,7 +255,8 @@ def _parse_start(value):
 def week(request, user_id):
     practitioner = get_practitioner_for(request.user, user_id)
     monday = selectors.monday_of(_day_param(request))
-    days = selectors.week_of(practitioner, monday)
+    # Only the viewer's sites: a colleague who also works elsewhere brings no other site's data.
+    days = selectors.week_of(practitioner, monday, site_ids=request.user.site_ids)
     audit(request.user, "schedule.week.viewed", obj=practitioner, reason=monday.isoformat())
     feed = getattr(practitioner, "calendar_feed", None) if practitioner == request.user else None
     return render(

@@ -297,3 +297,32 @@ def test_a_cancelled_time_is_free_again(
     assert Appointment.objects.on(date(2026, 3, 4)).count() == 2
     assert list(Appointment.objects.between(at(4, 10, 10), at(4, 10, 20))) == [first, again]
     assert timedelta(minutes=30) == again.ends_at - again.starts_at
+
+
+def test_an_old_and_a_future_absence_do_not_take_the_physician_off_site_today(
+    visit, clinic, kyiv, users, patient
+):
+    doctor = users[(Role.PHYSICIAN, "kyiv")]
+    Absence.objects.create(
+        practitioner=doctor,
+        kind="leave",
+        starts_on=date(2026, 2, 2),
+        ends_on=date(2026, 2, 6),
+        created_by=doctor,
+    )
+    Absence.objects.create(
+        practitioner=doctor,
+        kind="leave",
+        starts_on=date(2026, 4, 6),
+        ends_on=date(2026, 4, 10),
+        created_by=doctor,
+    )
+    appointment = book(
+        patient,
+        visit["ketamine_infusion"],
+        kyiv,
+        at(3, 10),
+        users[(Role.NURSE, "kyiv")],
+        clinic["kyiv"]["chair1"],
+    )
+    assert appointment.status == "booked"

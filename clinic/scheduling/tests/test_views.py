@@ -514,3 +514,27 @@ def test_an_ambiguous_time_with_its_occurrence_chosen_is_understood(
     give_hours(users[(Role.PHYSICIAN, "kyiv")], kyiv, starts="00:00", ends="09:00", weekdays=[7])
     exact(desk, patient, kyiv, users, clinic, visit, "2026-10-25", "03:30", "1")
     assert Appointment.objects.get().starts_at == datetime(2026, 10, 25, 1, 30, tzinfo=UTC)
+
+
+def test_the_week_view_shows_only_the_viewers_sites(
+    client, visit, clinic, kyiv, lviv, users, patient, reception
+):
+    from clinic.conftest import make_user
+    from clinic.scheduling.tests.conftest import give_hours
+
+    both = make_user("both@test.clinic", roles=[Role.PHYSICIAN], sites=[kyiv, lviv])
+    give_hours(both, lviv)
+    lviv_patient = make_patient(lviv, "L-0200", family_name="Львівська")
+    services.book_appointment(
+        lviv_patient,
+        visit_type=visit["follow_up"],
+        site=lviv,
+        starts_at=at(3, 10),
+        practitioner=both,
+        room=clinic["lviv"]["consulting"],
+        actor=users[(Role.RECEPTIONIST, "lviv")],
+    )
+    client.force_login(users[(Role.NURSE, "kyiv")])
+    page = client.get(reverse("scheduling:week", args=[both.public_id]) + "?date=2026-03-03")
+    assert page.status_code == 200
+    assert lviv_patient.initials not in page.content.decode().replace(patient.initials, "")
