@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "clinic.website",
     "clinic.controlled_drugs",
     "clinic.assessments",
+    "clinic.scheduling",
 ]
 
 MIDDLEWARE = [
@@ -312,6 +313,19 @@ OUTBOX_MAX_ATTEMPTS = envint("OUTBOX_MAX_ATTEMPTS", "8")
 OUTBOX_RETRY_BASE_SECONDS = envint("OUTBOX_RETRY_BASE_SECONDS", "60")
 SMS_GATEWAY_URL = os.getenv("SMS_GATEWAY_URL", "")
 SMS_GATEWAY_TOKEN = envsecret("SMS_GATEWAY_TOKEN", "")
+TELEGRAM_GATEWAY_URL = os.getenv("TELEGRAM_GATEWAY_URL", "")
+TELEGRAM_GATEWAY_TOKEN = envsecret("TELEGRAM_GATEWAY_TOKEN", "")
+VIBER_GATEWAY_URL = os.getenv("VIBER_GATEWAY_URL", "")
+VIBER_GATEWAY_TOKEN = envsecret("VIBER_GATEWAY_TOKEN", "")
+MESSAGE_GATEWAY_TIMEOUT_SECONDS = envint("MESSAGE_GATEWAY_TIMEOUT_SECONDS", "10")
+# Only the tests' stub gateway on 127.0.0.1 may be plain http; a real gateway needs https.
+MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP = False
+
+# Scheduling: the slot grid, how long before a visit the reminder goes, how long a place
+# offered from the waitlist is held (clinic decisions, not clinical rules).
+SCHEDULING_SLOT_STEP_MINUTES = envint("SCHEDULING_SLOT_STEP_MINUTES", "15")
+REMINDER_HOURS_BEFORE = envint("REMINDER_HOURS_BEFORE", "24")
+WAITLIST_HOLD_MINUTES = envint("WAITLIST_HOLD_MINUTES", "120")
 
 LOGGING = {
     "version": 1,

@@ -99,11 +99,15 @@ class OutboxMessage(models.Model):
     class Channel(models.TextChoices):
         EMAIL = "email", _("e-mail")
         SMS = "sms", _("SMS")
+        TELEGRAM = "telegram", _("Telegram")
+        VIBER = "viber", _("Viber")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
         SENT = "sent", _("sent")
         DEAD = "dead", _("failed permanently")
+        # Withdrawn before any attempt to send (the visit it announced was cancelled or moved).
+        CANCELLED = "cancelled", _("withdrawn, not sent")
 
     message_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     channel = models.CharField(_("channel"), max_length=10, choices=Channel.choices)

@@ -6,9 +6,7 @@ worker (and in `manage.py deliver_outbox`, the sweeper for cron): claim due rows
 send outside any transaction, then record the outcome. security.md §6.3.
 """
 
-import json
 import logging
-import urllib.request
 from datetime import timedelta
 
 from django.conf import settings
@@ -44,37 +42,19 @@ def send_email(message: OutboxMessage) -> str:
     return f"<outbox-{message.message_id}@clinic>"
 
 
-def send_sms(message: OutboxMessage) -> str:
-    if not settings.SMS_GATEWAY_URL:
-        if settings.DEBUG:
-            log.info("SMS (development, not sent) to %s: %s", message.recipient, message.body)
-            return "development-log"
-        raise DeliveryError("no SMS gateway is configured (SMS_GATEWAY_URL)")
-    if not settings.SMS_GATEWAY_URL.startswith("https://"):
-        raise DeliveryError("SMS_GATEWAY_URL must be an https:// address")
-    request = urllib.request.Request(  # noqa: S310 - scheme checked above
-        settings.SMS_GATEWAY_URL,
-        data=json.dumps(
-            {"id": str(message.message_id), "to": message.recipient, "text": message.body}
-        ).encode(),
-        headers={
-            "Content-Type": "application/json",
-            "Authorization": f"Bearer {settings.SMS_GATEWAY_TOKEN}",
-            "Idempotency-Key": str(message.message_id),
-        },
-        method="POST",
-    )
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
-            body = json.loads(response.read() or b"{}")
-    except (OSError, ValueError) as exc:
-        raise DeliveryError(f"SMS gateway: {exc}") from exc
-    if not body.get("accepted"):
-        raise DeliveryError(f"SMS gateway refused the message: {body.get('error', 'no reason')}")
-    return str(body.get("ref", ""))
+def send_via_gateway(message: OutboxMessage) -> str:
+    """SMS, Telegram and Viber go through the gateway configured for the channel."""
+    from clinic.core.senders import sender_for
+
+    return sender_for(message.channel).send(message)
 
 
-SENDERS = {OutboxMessage.Channel.EMAIL: send_email, OutboxMessage.Channel.SMS: send_sms}
+SENDERS = {
+    OutboxMessage.Channel.EMAIL: send_email,
+    OutboxMessage.Channel.SMS: send_via_gateway,
+    OutboxMessage.Channel.TELEGRAM: send_via_gateway,
+    OutboxMessage.Channel.VIBER: send_via_gateway,
+}
 
 
 def enqueue_message(
@@ -167,6 +147,26 @@ def _record_failure(message: OutboxMessage, exc: Exception) -> None:
     else:
         message.next_attempt_at = timezone.now() + backoff(message.attempts)
     message.save(update_fields=["last_error", "lease_until", "status", "next_attempt_at"])
+
+
+def cancel_message(message: OutboxMessage) -> bool:
+    """Withdraw a message nobody is sending right now; True if it will never be sent.
+
+    A message under a live lease is being handed to the sender at this moment and cannot be
+    recalled; it keeps its true outcome (sent or failed) rather than a false "withdrawn". A
+    dead-lettered one is withdrawn too, so nobody sends it again by hand after its reason
+    is gone.
+    """
+    now = timezone.now()
+    withdrawn = (
+        OutboxMessage.objects.filter(
+            pk=message.pk,
+            status__in=[OutboxMessage.Status.PENDING, OutboxMessage.Status.DEAD],
+        )
+        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
+        .update(status=OutboxMessage.Status.CANCELLED, lease_until=None)
+    )
+    return withdrawn == 1
 
 
 def next_due_time():

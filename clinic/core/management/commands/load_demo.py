@@ -30,6 +30,7 @@ from clinic.inquiries.services import current_consent, submit_inquiry
 from clinic.locations.models import OpeningHours, Room, Site
 from clinic.patients.models import Patient
 from clinic.patients.services import register_patient
+from clinic.scheduling.demo import load_demo as load_schedule
 from clinic.website.demo_content import load_pages
 
 SITES = [
@@ -129,6 +130,7 @@ class Command(BaseCommand):
             load_pages(actor=system)
             load_drug_register(actor=system, sites=sites)
             load_assessments_demo(actor=system, sites=sites)
+            load_schedule(actor=system, sites=sites)
             if not Inquiry.objects.exists():
                 for name, phone, topic, code in DEMO_INQUIRIES:
                     submit_inquiry(
