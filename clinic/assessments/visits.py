@@ -1,11 +1,9 @@
-"""The one place this app learns about appointments.
-
-The scheduling app (appointments and visit types such as `ketamine_infusion`) supplies the
-visits; until it is wired in, there are none, and only "every N days" schedules produce work.
-"""
+"""The one place this app learns about appointments (the scheduling app's)."""
 
 from datetime import datetime
 from typing import NamedTuple
+
+from clinic.scheduling.models import Appointment
 
 
 class Visit(NamedTuple):
@@ -16,9 +14,16 @@ class Visit(NamedTuple):
 
 
 def upcoming_visits(start: datetime, end: datetime) -> list[Visit]:
-    """Visits starting in [start, end), as `Visit` tuples.
+    """Booked visits starting in [start, end), as `Visit` tuples.
 
-    The scheduling app supplies this (its appointments, not cancelled, with their visit type
-    code); it returns an empty list until that app is wired in.
+    Only visits still to come count: a cancelled, missed or finished visit needs no
+    questionnaire before it.
     """
-    return []
+    rows = (
+        Appointment.objects.filter(
+            status=Appointment.Status.BOOKED, starts_at__gte=start, starts_at__lt=end
+        )
+        .order_by("starts_at")
+        .values_list("patient_id", "visit_type__code", "starts_at", "public_id")
+    )
+    return [Visit(pid, code, at, str(ref)) for pid, code, at, ref in rows]

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from clinic.assessments.due import BEFORE_VISIT, EVERY_N_DAYS, CourseSpan, Rule, compute_due
-from clinic.assessments.visits import Visit, upcoming_visits
+from clinic.assessments.visits import Visit
 
 KYIV = ZoneInfo("Europe/Kyiv")
 TODAY = date(2026, 12, 1)
@@ -93,8 +93,3 @@ def test_due_keys_name_schedule_patient_and_day():
     rule = Rule(7, "phq9", EVERY_N_DAYS, interval_days=7)
     course = CourseSpan(2, TODAY, None, "trd")
     assert due(rules=[rule], courses=[course])[0].key == "7:2:2026-12-01"
-
-
-def test_visits_come_from_the_scheduling_app_and_are_none_until_it_is_wired():
-    start = datetime(2026, 12, 1, tzinfo=KYIV)
-    assert upcoming_visits(start, start + timedelta(days=1)) == []

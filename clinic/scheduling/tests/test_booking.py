@@ -326,3 +326,25 @@ def test_an_old_and_a_future_absence_do_not_take_the_physician_off_site_today(
         clinic["kyiv"]["chair1"],
     )
     assert appointment.status == "booked"
+
+
+def test_questionnaires_before_visits_see_only_booked_visits_in_the_window(
+    visit, clinic, kyiv, users, patient, other_patient, reception
+):
+    from clinic.assessments.visits import Visit, upcoming_visits
+
+    doctor, nurse = users[(Role.PHYSICIAN, "kyiv")], users[(Role.NURSE, "kyiv")]
+    kept = book(
+        patient, visit["ketamine_infusion"], kyiv, at(3, 10), nurse, clinic["kyiv"]["chair1"]
+    )
+    dropped = book(
+        other_patient, visit["follow_up"], kyiv, at(3, 12), doctor, clinic["kyiv"]["consulting"]
+    )
+    services.cancel_appointment(dropped, reason="patient ill", actor=reception)
+    book(other_patient, visit["follow_up"], kyiv, at(5, 12), doctor, clinic["kyiv"]["consulting"])
+
+    found = upcoming_visits(at(3, 0), at(4, 0))
+
+    assert found == [
+        Visit(patient.pk, "ketamine_infusion", at(3, 10), str(kept.public_id)),
+    ]
