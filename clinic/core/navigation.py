@@ -9,6 +9,7 @@ MENU = [
     ("core:dashboard", _("Today"), None),
     ("inquiries:inbox", _("Inquiries"), "clinic.inquiries.selectors.new_inquiries_count"),
     ("patients:list", _("Patients"), None),
+    ("formulary:rules", _("Trial adequacy rules"), None),
     ("accounts:staff_list", _("Staff"), None),
     ("locations:site_list", _("Sites and closures"), None),
     ("content:list", _("Website"), None),

@@ -1,0 +1,60 @@
+"""The patient chart is a list of sections, each supplied by a provider function.
+
+A provider is `(patient, user) -> ChartSection | None` and returns None when the user may not
+see that section. Other apps add their provider's dotted path to SECTIONS, in the order the
+chart shows them. Each provider loads what it shows in a fixed number of queries.
+"""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from django.utils.module_loading import import_string
+
+SECTIONS = [
+    "clinic.patients.chart_sections.demographics",
+    "clinic.patients.chart_sections.consents",
+    "clinic.patients.chart_sections.intake",
+    "clinic.patients.chart_sections.treatment_history",
+    "clinic.patients.chart_sections.resistance",
+    "clinic.patients.chart_sections.ketamine_screen",
+    "clinic.patients.chart_sections.notes",
+    "clinic.patients.chart_sections.privacy",
+]
+
+
+@dataclass(frozen=True)
+class TimelineItem:
+    at: date | datetime
+    kind: str  # visit, assessment, session, note, document, treatment, consent, ...
+    label: str
+    url: str = ""
+
+    @property
+    def sort_key(self) -> datetime:
+        if isinstance(self.at, datetime):
+            return self.at.replace(tzinfo=None)
+        return datetime(self.at.year, self.at.month, self.at.day)
+
+
+@dataclass
+class ChartSection:
+    key: str  # anchor on the page
+    title: str
+    template: str
+    context: dict = field(default_factory=dict)
+    timeline: list[TimelineItem] = field(default_factory=list)
+
+
+def chart_sections(patient, user, providers=None) -> list[ChartSection]:
+    sections = []
+    for path in providers if providers is not None else SECTIONS:
+        section = import_string(path)(patient, user)
+        if section is not None:
+            sections.append(section)
+    return sections
+
+
+def timeline_of(sections: list[ChartSection]) -> list[TimelineItem]:
+    """Every section's items, newest first."""
+    items = [item for section in sections for item in section.timeline]
+    return sorted(items, key=lambda item: item.sort_key, reverse=True)
