@@ -253,6 +253,8 @@ def record_intake(patient: Patient, *, data: dict, actor) -> Intake:
 def record_weight(patient: Patient, *, weight_kg, height_cm=None, measured_on, actor):
     """Weight (and height) on a date; doses later use the newest one."""
     _check_not_future(measured_on, _("The date of the measurement"))
+    if not 20 <= weight_kg <= 400 or (height_cm is not None and not 100 <= height_cm <= 250):
+        raise RecordRefused(_("Check the weight (20-400 kg) and height (100-250 cm)."))
     measurement = BodyMeasurement.objects.create(
         patient=patient,
         weight_kg=weight_kg,
@@ -268,6 +270,8 @@ def record_weight(patient: Patient, *, weight_kg, height_cm=None, measured_on, a
 def record_blood_pressure(patient: Patient, *, systolic, diastolic, measured_on, actor):
     """A resting blood pressure outside an infusion (screening)."""
     _check_not_future(measured_on, _("The date of the measurement"))
+    if not (50 <= systolic <= 300 and 20 <= diastolic <= 200):
+        raise RecordRefused(_("Check the blood pressure (systolic 50-300, diastolic 20-200)."))
     if systolic <= diastolic:
         raise RecordRefused(_("The systolic pressure must be higher than the diastolic."))
     reading = BloodPressure.objects.create(
