@@ -10,7 +10,6 @@ from clinic.core.models import AuditEvent
 from clinic.patients import selectors, services
 from clinic.patients.models import (
     AntidepressantTrial,
-    ClinicalNote,
     Consent,
     EligibilityDecision,
     Intake,
