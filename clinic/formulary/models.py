@@ -144,8 +144,8 @@ class AdequacyRules(models.Model):
     """The thresholds of the trial assessment; one row (pk 1), edited by the medical director."""
 
     class FailureThreshold(models.IntegerChoices):
-        EU_PEARL = 25, _("below 25% improvement (EU-PEARL, Sforzini 2022)")
-        CANADIAN = 50, _("below 50% improvement (Canadian consensus, Rybak 2021)")
+        EU_PEARL = 25, _("improvement under 25 percent (EU-PEARL, Sforzini 2022)")
+        CANADIAN = 50, _("improvement under 50 percent (Canadian consensus, Rybak 2021)")
 
     min_weeks = models.PositiveSmallIntegerField(
         _("minimum duration, weeks"),

@@ -237,38 +237,45 @@ def trd_status(assessed: list[TrialAssessment], *, bipolar: bool = False) -> Trd
         if a.failed is None and a.trial.drug_key not in {f.trial.drug_key for f in failed}
     ]
     undecided_names = _names(undecided)
-    if len(failed_names) >= 2:
-        return TrdStatus(
-            TRD_YES,
-            (
-                _(
-                    "%(count)s different antidepressants failed at an adequate dose and "
-                    "duration: %(drugs)s."
-                )
-                % {"count": len(failed_names), "drugs": ", ".join(failed_names)},
-            ),
-            tuple(failed_names),
-        )
-    lines = []
     if not assessed:
         return TrdStatus(
             TRD_INSUFFICIENT,
             (_("No antidepressant trials of the current episode are recorded."),),
         )
-    lines.append(
+    inadequate = [a for a in assessed if a.adequate is False]
+    not_counted = (
+        [
+            _("Not adequate, so not counted: %(trials)s.")
+            % {"trials": "; ".join(_trial_summary(a) for a in inadequate)}
+        ]
+        if inadequate
+        else []
+    )
+    if len(failed_names) >= 2:
+        return TrdStatus(
+            TRD_YES,
+            (
+                ngettext(
+                    "%(count)s different antidepressant failed at an adequate dose and "
+                    "duration: %(drugs)s.",
+                    "%(count)s different antidepressants failed at an adequate dose and "
+                    "duration: %(drugs)s.",
+                    len(failed_names),
+                )
+                % {"count": len(failed_names), "drugs": ", ".join(failed_names)},
+                *not_counted,
+            ),
+            tuple(failed_names),
+        )
+    lines = [
         ngettext(
             "%(count)s antidepressant failed after an adequate trial.",
             "%(count)s antidepressants failed after an adequate trial.",
             len(failed_names),
         )
-        % {"count": len(failed_names)}
-    )
-    inadequate = [a for a in assessed if a.adequate is False]
-    if inadequate:
-        lines.append(
-            _("Not adequate, so not counted: %(trials)s.")
-            % {"trials": "; ".join(_trial_summary(a) for a in inadequate)}
-        )
+        % {"count": len(failed_names)},
+        *not_counted,
+    ]
     if len(failed_names) + len(undecided_names) >= 2:
         lines.append(
             _("Cannot be judged yet: %(trials)s.")

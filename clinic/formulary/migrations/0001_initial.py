@@ -38,7 +38,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('min_weeks', models.PositiveSmallIntegerField(default=6, help_text='6 weeks is the classic rule (Fava 2020); the Canadian consensus allows 4.', validators=[django.core.validators.MinValueValidator(4), django.core.validators.MaxValueValidator(12)], verbose_name='minimum duration, weeks')),
                 ('early_stop_weeks', models.PositiveSmallIntegerField(default=4, help_text='Stopping before the end of week 4 without clear non-response is not a failure (EU-PEARL).', validators=[django.core.validators.MinValueValidator(1), django.core.validators.MaxValueValidator(12)], verbose_name='stopped early if before, weeks')),
-                ('failure_below_pct', models.PositiveSmallIntegerField(choices=[(25, 'below 25% improvement (EU-PEARL, Sforzini 2022)'), (50, 'below 50% improvement (Canadian consensus, Rybak 2021)')], default=25, verbose_name='a trial failed when improvement is')),
+                ('failure_below_pct', models.PositiveSmallIntegerField(choices=[(25, 'improvement under 25 percent (EU-PEARL, Sforzini 2022)'), (50, 'improvement under 50 percent (Canadian consensus, Rybak 2021)')], default=25, verbose_name='a trial failed when improvement is')),
                 ('changed_at', models.DateTimeField(blank=True, null=True, verbose_name='changed')),
                 ('signed_off_at', models.DateTimeField(blank=True, null=True, verbose_name='signed off')),
                 ('changed_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL)),

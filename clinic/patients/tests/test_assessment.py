@@ -129,6 +129,18 @@ def test_two_different_failed_antidepressants_are_trd():
     assert status.failed_drugs == ("Sertraline", "Venlafaxine")
 
 
+def test_a_trd_explanation_also_names_the_trials_not_counted():
+    status = a.trd_status(
+        [
+            assess(trial()),
+            assess(trial("venlafaxine", "snri")),
+            assess(trial("amitriptyline", "tca", dose=25, minimum=150)),
+        ]
+    )
+    assert status.value == a.TRD_YES
+    assert len(status.explanation) == 2 and "Amitriptyline" in status.explanation[1]
+
+
 def test_the_same_drug_failing_twice_is_not_trd():
     status = a.trd_status([assess(trial()), assess(trial())])
     assert status.value == a.TRD_NO
