@@ -70,7 +70,7 @@ class Patient(models.Model):
     # Latin spelling as in the passport; filled by the KMU 2010 transliteration when left empty.
     family_name_latin = models.CharField(_("family name (Latin)"), max_length=100, blank=True)
     given_name_latin = models.CharField(_("given name (Latin)"), max_length=100, blank=True)
-    birth_date = models.DateField(_("date of birth"), db_index=True)
+    birth_date = models.DateField(_("date of birth"))
     sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices, default=Sex.UNKNOWN)
     address = models.CharField(_("address"), max_length=300, blank=True)
     home_site = models.ForeignKey(
@@ -124,6 +124,13 @@ class Patient(models.Model):
         ordering = ["family_name", "given_name"]
         verbose_name = _("patient")
         verbose_name_plural = _("patients")
+        indexes = [
+            # The site's list is paged in name order, and searched by date of birth.
+            models.Index(
+                fields=["home_site", "family_name", "given_name"], name="patient_site_name_idx"
+            ),
+            models.Index(fields=["home_site", "birth_date"], name="patient_site_birth_idx"),
+        ]
 
     def __str__(self):
         return self.full_name
