@@ -110,7 +110,11 @@ def medication_changes(patient: Patient) -> list[tuple[date, str]]:
     first, for markers on rating-scale charts."""
     changes = []
     for trial in trials_of(patient):
-        dose = f" {assessment._number(trial.daily_dose_mg)} mg" if trial.daily_dose_mg else ""
+        dose = (
+            " " + _("%(mg)s mg/day") % {"mg": assessment._number(trial.daily_dose_mg)}
+            if trial.daily_dose_mg
+            else ""
+        )
         if trial.started_on:
             changes.append(
                 (trial.started_on, _("%(drug)s started") % {"drug": trial.drug.name + dose})
