@@ -10,6 +10,7 @@ MENU = [
     ("inquiries:inbox", _("Inquiries"), "clinic.inquiries.selectors.new_inquiries_count"),
     ("patients:list", _("Patients"), None),
     ("formulary:rules", _("Trial adequacy rules"), None),
+    ("patients:consent_texts", _("Consent texts"), None),
     ("accounts:staff_list", _("Staff"), None),
     ("locations:site_list", _("Sites and closures"), None),
     ("content:list", _("Website"), None),

@@ -2,6 +2,7 @@
 
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from clinic.patients import access, screening, selectors
@@ -89,7 +90,11 @@ def intake(patient, user):
             for at, by in versions
         ]
         + [
-            TimelineItem(w.measured_on, "measurement", _("Weight %(kg)s kg") % {"kg": w.weight_kg})
+            TimelineItem(
+                w.measured_on,
+                "measurement",
+                _("Weight %(kg)s kg") % {"kg": number_format(w.weight_kg)},
+            )
             for w in weights
         ],
     )

@@ -105,7 +105,7 @@ PICTURES = [
         {
             "severity": "severe",
             "episode_count": 1,
-            "onset_months": 3,
+            "onset_months": 5,
             "condition_postpartum": True,
             "postpartum": True,
             "breastfeeding": "exclusive",

@@ -430,3 +430,13 @@ class OutcomeForm(NormalisedForm, forms.Form):
     outcome = forms.CharField(
         label=_("How was it answered?"), max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
     )
+
+
+class ConsentWordingForm(NormalisedForm, forms.Form):
+    purpose = forms.ChoiceField(label=_("Consent to"), choices=ConsentPurpose.choices)
+    text_uk = forms.CharField(
+        label=_("Text (Ukrainian)"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )
+    text_en = forms.CharField(
+        label=_("Text (English)"), max_length=5000, widget=forms.Textarea(attrs={"rows": 5})
+    )

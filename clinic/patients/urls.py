@@ -6,6 +6,7 @@ app_name = "patients"
 urlpatterns = [
     path("", views.patient_list, name="list"),
     path("new/", views.register, name="register"),
+    path("consent-texts/", views.consent_texts, name="consent_texts"),
     path("<uuid:patient_id>/", views.patient_chart, name="chart"),
     path("<uuid:patient_id>/details/", views.edit_details, name="edit_details"),
     path("<uuid:patient_id>/consents/new/", views.add_consent, name="add_consent"),

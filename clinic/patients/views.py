@@ -35,6 +35,7 @@ from clinic.patients.access import (
 from clinic.patients.export import patient_data, summary_pdf
 from clinic.patients.forms import (
     ConsentForm,
+    ConsentWordingForm,
     CourseForm,
     EligibilityForm,
     IntakeForm,
@@ -50,7 +51,7 @@ from clinic.patients.forms import (
     TrialForm,
     WithdrawForm,
 )
-from clinic.patients.models import ClinicalNote, Intake, Patient
+from clinic.patients.models import ClinicalNote, ConsentWording, Intake, Patient
 from clinic.patients.selectors import current_intake, ketamine_screen
 from clinic.patients.services import RecordRefused
 
@@ -216,6 +217,8 @@ def withdraw_consent(request, consent_id):
 def edit_intake(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
     current = current_intake(patient)
+    if request.method == "GET":
+        audit(request.user, "patient.intake.viewed", patient, obj=current)
     form = IntakeForm(request.POST or None, instance=None, initial=_intake_initial(current))
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.Meta.fields}
@@ -378,6 +381,8 @@ def strike_out_medication(request, medication_id):
 def decide_eligibility(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
     findings = ketamine_screen(patient)
+    if request.method == "GET":
+        audit(request.user, "patient.ketamine_screen.viewed", patient)
     form = EligibilityForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -534,11 +539,36 @@ def export_json(request, patient_id):
 def export_pdf(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
     services.record_export(patient, kind="pdf", actor=request.user)
+    data = patient_data(patient)
+    # Labels in the reader's language for the identity block.
+    details = [
+        (Patient._meta.get_field(name).verbose_name, data["patient"].get(name))
+        for name in services.DEMOGRAPHIC_FIELDS
+    ]
     html = render_to_string(
         "patients/summary_pdf.html",
-        {"patient": patient, **_header(patient), "data": patient_data(patient)},
+        {"patient": patient, **_header(patient), "data": data, "details": details},
     )
     response = HttpResponse(summary_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="patient-{patient.record_number}.pdf"'
     response["Cache-Control"] = "no-store"
     return response
+
+
+@staff(Role.ADMINISTRATOR)
+def consent_texts(request):
+    form = ConsentWordingForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        wording = services.publish_consent_wording(**form.cleaned_data, actor=request.user)
+        messages.success(
+            request,
+            _("Version %(version)s of “%(purpose)s” is now in force.")
+            % {"version": wording.version, "purpose": wording.get_purpose_display()},
+        )
+        return redirect("patients:consent_texts")
+    return render(
+        request,
+        "patients/consent_texts.html",
+        {"form": form, "wordings": ConsentWording.objects.all()},
+        status=400 if form.is_bound and form.errors else 200,
+    )

@@ -349,3 +349,23 @@ def test_the_chart_in_english(as_role, kyiv):
     page = client.get(base(patient)).content.decode()
     assert "Treatment-resistant depression: yes" in page
     assert "Sertraline" in page
+
+
+def test_an_administrator_publishes_a_new_consent_version(admin_client):
+    response = admin_client.post(
+        "/staff/patients/consent-texts/",
+        {"purpose": "ketamine", "text_uk": "Нова редакція", "text_en": "New wording"},
+    )
+    assert response.status_code == 302
+    from clinic.patients.models import ConsentWording
+
+    assert (
+        ConsentWording.objects.filter(purpose="ketamine").order_by("-version").first().version == 2
+    )
+    assert (
+        admin_client.post(
+            "/staff/patients/consent-texts/", {"purpose": "ketamine", "text_uk": "", "text_en": ""}
+        ).status_code
+        == 400
+    )
+    assert ConsentWording.objects.filter(purpose="ketamine").count() == 2
