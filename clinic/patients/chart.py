@@ -22,6 +22,12 @@ SECTIONS = [
 ]
 
 
+# Short facts other apps add to the chart's summary line, such as the active treatment course
+# (sessions) or the next visit (scheduling): dotted paths of functions
+# `(patient, user) -> (label, value) | None`, shown to users who may read clinical content.
+HEADER_FACTS: list[str] = []
+
+
 @dataclass(frozen=True)
 class TimelineItem:
     at: date | datetime
@@ -58,3 +64,12 @@ def timeline_of(sections: list[ChartSection]) -> list[TimelineItem]:
     """Every section's items, newest first."""
     items = [item for section in sections for item in section.timeline]
     return sorted(items, key=lambda item: item.sort_key, reverse=True)
+
+
+def header_facts(patient, user, providers=None) -> list[tuple[str, str]]:
+    facts = []
+    for path in providers if providers is not None else HEADER_FACTS:
+        fact = import_string(path)(patient, user)
+        if fact is not None:
+            facts.append(fact)
+    return facts

@@ -26,8 +26,15 @@ def _str(value):
     return "" if value is None else str(value)
 
 
-def patient_data(patient) -> dict:
-    """Everything the record holds about the patient, in plain structures."""
+def patient_data(patient, user) -> dict:
+    """Everything the record holds about the patient, in plain structures.
+
+    Psychotherapy notes the exporting user may not read are left out and counted, so the
+    export does not become a way round the rule that only their author and the treating
+    physician read them; one of those exports them.
+    """
+    from clinic.patients.access import can_read_note
+
     details = {
         name: _str(getattr(patient, name)) if name.endswith("phone") else getattr(patient, name)
         for name in DEMOGRAPHIC_FIELDS
@@ -47,7 +54,14 @@ def patient_data(patient) -> dict:
         if f.concrete and f.name not in ("id", "patient", "recorded_by")
     ]
     picture = selectors.trd_picture(patient)
-    return {
+    notes = list(
+        ClinicalNote.objects.filter(patient=patient)
+        .select_related("author")
+        .prefetch_related("addenda__author")
+    )
+    for note in notes:
+        note.patient = patient
+    data = {
         "format": f"clinic.patient-export.v{FORMAT_VERSION}",
         "exported_at": timezone.now(),
         "patient": details,
@@ -124,9 +138,7 @@ def patient_data(patient) -> dict:
                 "decided_by"
             )
         ],
-        # Psychotherapy notes are part of the record the patient may ask for; they are
-        # exported with the rest (the clinician may withhold under medical-secrecy rules:
-        # UNCONFIRMED, domain.md §6.2).
+        "notes_withheld": 0,
         "notes": [
             {
                 "kind": n.kind,
@@ -139,15 +151,16 @@ def patient_data(patient) -> dict:
                     for a in n.addenda.all()
                 ],
             }
-            for n in ClinicalNote.objects.filter(patient=patient)
-            .select_related("author")
-            .prefetch_related("addenda__author")
+            for n in notes
+            if can_read_note(user, n)
         ],
         "privacy_requests": [
             _row(r, ["kind", "received_on", "due_on", "status", "outcome"])
             for r in PrivacyRequest.objects.filter(patient=patient)
         ],
     }
+    data["notes_withheld"] = len(notes) - len(data["notes"])
+    return data
 
 
 def summary_pdf(html: str) -> bytes:

@@ -1,5 +1,5 @@
 import unicodedata
-from datetime import date
+from datetime import date, timedelta
 
 from django import forms
 from django.utils import timezone
@@ -155,6 +155,12 @@ class ConsentForm(forms.Form):
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
 
+    def clean_given_at(self):
+        given_at = self.cleaned_data["given_at"]
+        if given_at.year < 2000:
+            raise forms.ValidationError(_("Check the date."))
+        return given_at
+
 
 class WithdrawForm(NormalisedForm, forms.Form):
     note = forms.CharField(label=_("Note (optional)"), max_length=300, required=False)
@@ -202,6 +208,15 @@ class IntakeForm(NormalisedForm, forms.ModelForm):
 
     def clean_infant_birth_date(self):
         return _check_past(self.cleaned_data["infant_birth_date"])
+
+    def clean_delivery_date(self):
+        delivery = self.cleaned_data["delivery_date"]
+        # A delivery may be expected (pregnant now), but not beyond a pregnancy's length.
+        if delivery and (
+            delivery < date(1900, 1, 1) or delivery > timezone.localdate() + timedelta(days=300)
+        ):
+            raise forms.ValidationError(_("Check the date."))
+        return delivery
 
     def clean(self):
         data = super().clean()

@@ -16,7 +16,7 @@ from clinic.accounts.roles import CLINICAL_ROLES, Role
 from clinic.core.audit import audit
 from clinic.core.policy import staff
 from clinic.locations.selectors import current_site
-from clinic.patients import chart, services
+from clinic.patients import chart, selectors, services
 from clinic.patients.access import (
     CLINICAL_READERS,
     MEASURERS,
@@ -52,7 +52,6 @@ from clinic.patients.forms import (
     WithdrawForm,
 )
 from clinic.patients.models import ClinicalNote, ConsentWording, Intake, Patient
-from clinic.patients.selectors import current_intake, ketamine_screen
 from clinic.patients.services import RecordRefused
 
 NOTE_AUTHORS = (Role.PHYSICIAN, Role.PSYCHOTHERAPIST)
@@ -134,13 +133,12 @@ def patient_chart(request, patient_id):
             "sections": sections,
             "timeline": chart.timeline_of(sections)[:50],
             "header": _header(patient) if clinical else None,
+            "facts": chart.header_facts(patient, request.user) if clinical else [],
         },
     )
 
 
 def _header(patient):
-    from clinic.patients import selectors
-
     intake = selectors.current_intake(patient)
     findings = selectors.ketamine_screen(patient)
     return {
@@ -216,7 +214,7 @@ def withdraw_consent(request, consent_id):
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_clinical_patient_for")
 def edit_intake(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
-    current = current_intake(patient)
+    current = selectors.current_intake(patient)
     if request.method == "GET":
         audit(request.user, "patient.intake.viewed", patient, obj=current)
     form = IntakeForm(request.POST or None, instance=None, initial=_intake_initial(current))
@@ -380,7 +378,7 @@ def strike_out_medication(request, medication_id):
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_clinical_patient_for")
 def decide_eligibility(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
-    findings = ketamine_screen(patient)
+    findings = selectors.ketamine_screen(patient)
     if request.method == "GET":
         audit(request.user, "patient.ketamine_screen.viewed", patient)
     form = EligibilityForm(request.POST or None)
@@ -528,7 +526,9 @@ def process_erasure(request, request_id):
 def export_json(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
     services.record_export(patient, kind="json", actor=request.user)
-    body = json.dumps(patient_data(patient), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+    body = json.dumps(
+        patient_data(patient, request.user), cls=DjangoJSONEncoder, ensure_ascii=False, indent=2
+    )
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="patient-{patient.record_number}.json"'
     response["Cache-Control"] = "no-store"
@@ -539,7 +539,7 @@ def export_json(request, patient_id):
 def export_pdf(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
     services.record_export(patient, kind="pdf", actor=request.user)
-    data = patient_data(patient)
+    data = patient_data(patient, request.user)
     # Labels in the reader's language for the identity block.
     details = [
         (Patient._meta.get_field(name).verbose_name, data["patient"].get(name))

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from clinic.accounts.roles import Role
 from clinic.core.models import AuditEvent
-from clinic.patients import services
+from clinic.patients import chart, services
 from clinic.patients.tests.factories import make_intake, make_registered, make_trial
 
 pytestmark = pytest.mark.django_db
@@ -86,3 +86,67 @@ def test_the_chart_query_count_does_not_grow_with_the_history(
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(chart_url(patient))
     assert response.status_code == 200
+
+
+def active_course_for_test(patient, user):
+    return ("Active course", "Ketamine, 3 of 6")
+
+
+def test_other_apps_add_facts_to_the_summary(client, users, kyiv, monkeypatch):
+    from clinic.patients import chart
+
+    monkeypatch.setattr(
+        chart, "HEADER_FACTS", ["clinic.patients.tests.test_chart.active_course_for_test"]
+    )
+    patient = make_registered(kyiv)
+    client.force_login(users[(Role.PHYSICIAN, "kyiv")])
+    assert "Ketamine, 3 of 6" in client.get(chart_url(patient)).content.decode()
+    client.force_login(users[(Role.RECEPTIONIST, "kyiv")])
+    assert "Ketamine, 3 of 6" not in client.get(chart_url(patient)).content.decode()
+
+
+@pytest.mark.parametrize("provider", chart.SECTIONS)
+def test_each_section_loads_in_a_fixed_number_of_queries(users, kyiv, provider):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.utils.module_loading import import_string
+
+    from clinic.patients import selectors
+
+    physician = users[(Role.PHYSICIAN, "kyiv")]
+    patient = make_registered(kyiv, physician=physician)
+    section = import_string(provider)
+
+    def count():
+        selectors.forget(patient)
+        with CaptureQueriesContext(connection) as queries:
+            section(patient, physician)
+        return len(queries)
+
+    def add_history(n):
+        today = timezone.localdate()
+        for i in range(n):
+            make_intake(patient, episode_count=i + 1)
+            make_trial(patient, "escitalopram", started_on=today - timedelta(weeks=60 + i * 10))
+            services.write_note(patient, kind="psychotherapy", text=f"С{i}", actor=physician)
+            services.record_weight(patient, weight_kg=70 + i, measured_on=today, actor=physician)
+            services.record_blood_pressure(
+                patient, systolic=120 + i, diastolic=80, measured_on=today, actor=physician
+            )
+            services.record_consent(
+                patient,
+                purpose="treatment",
+                given=True,
+                channel="paper",
+                given_at=timezone.now(),
+                actor=physician,
+            )
+            services.receive_privacy_request(
+                patient, kind="access", received_on=today, actor=physician
+            )
+
+    add_history(1)
+    count()  # the first call also loads the user's roles and sites (cached on the user)
+    small = count()
+    add_history(10)
+    assert count() == small

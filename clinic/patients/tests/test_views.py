@@ -161,6 +161,17 @@ def test_a_consent_time_inside_the_dst_gap_is_refused(as_role, kyiv):
     assert not Consent.objects.exists()
 
 
+@pytest.mark.parametrize("given_at", ["0001-01-01T00:00", "9999-12-31T23:59", "2026-13-01T10:00"])
+def test_a_consent_at_an_impossible_time_is_refused(as_role, kyiv, given_at):
+    patient = make_registered(kyiv)
+    response = as_role(Role.RECEPTIONIST).post(
+        base(patient) + "consents/new/",
+        {"purpose": "treatment", "given": "yes", "channel": "paper", "given_at": given_at},
+    )
+    assert response.status_code == 400
+    assert not Consent.objects.exists()
+
+
 def test_reception_records_and_withdraws_a_consent(as_role, kyiv):
     patient = make_registered(kyiv)
     client = as_role(Role.RECEPTIONIST)
@@ -323,6 +334,22 @@ def test_the_json_export_holds_the_record_and_is_audited(as_role, kyiv):
     assert data["antidepressant_trials"][0]["drug"] == "Сертралін"
     assert response["Cache-Control"] == "no-store"
     assert AuditEvent.objects.filter(action="patient.exported", reason="json").count() == 1
+
+
+def test_the_export_leaves_out_psychotherapy_notes_the_exporter_may_not_read(
+    as_role, users, kyiv, staff_factory
+):
+    therapist = users[(Role.PSYCHOTHERAPIST, "kyiv")]
+    patient = make_registered(kyiv, physician=users[(Role.PHYSICIAN, "kyiv")])
+    services.write_note(patient, kind="psychotherapy", text="Сон про батька", actor=therapist)
+    other = staff_factory("other.doc@test.clinic", roles=[Role.PHYSICIAN], sites=[kyiv])
+    client = as_role(Role.PHYSICIAN)
+    data = json.loads(client.get(base(patient) + "export.json").content)
+    assert data["notes"][0]["text"] == "Сон про батька" and data["notes_withheld"] == 0
+    client.force_login(other)
+    response = client.get(base(patient) + "export.json")
+    assert "Сон про батька" not in response.content.decode()
+    assert json.loads(response.content)["notes_withheld"] == 1
 
 
 def test_the_pdf_summary_is_a_pdf_and_is_audited(as_role, kyiv):
