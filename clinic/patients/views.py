@@ -1,5 +1,6 @@
 import json
 from copy import copy
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.core.paginator import Paginator
@@ -91,7 +92,7 @@ def patient_list(request):
             "site": site,
             "form": form,
             "query": query,
-            "querystring": f"q={query}" if query else "",
+            "querystring": urlencode({"q": query}) if query else "",
             "can_register": request.user.has_role(*REGISTRARS),
         },
     )

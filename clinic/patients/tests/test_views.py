@@ -123,6 +123,15 @@ def test_odd_search_input_answers_normally(as_role, kyiv, query):
     assert response.status_code == 200
 
 
+def test_search_results_page_with_the_query_kept(as_role, kyiv):
+    for i in range(55):
+        make_registered(kyiv, f"K-{i:04d}", family_name="Петренко")
+    page = as_role(Role.RECEPTIONIST).get("/staff/patients/", {"q": "петренко & ол"}).content
+    assert "q=%D0%BF%D0%B5%D1%82%D1%80%D0%B5%D0%BD%D0%BA%D0%BE+%26+%D0%BE%D0%BB&amp;page=2" in (
+        page.decode()
+    )
+
+
 def test_the_search_query_count_does_not_grow(as_role, kyiv, django_assert_max_num_queries):
     client = as_role(Role.RECEPTIONIST)
     for i in range(3):
