@@ -549,6 +549,7 @@ def export_pdf(request, patient_id):
     html = render_to_string(
         "patients/summary_pdf.html",
         {"patient": patient, **_header(patient), "data": data, "details": details},
+        request=request,
     )
     response = HttpResponse(summary_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="patient-{patient.record_number}.pdf"'

@@ -320,3 +320,38 @@ def test_maudsley_total_stays_within_3_to_15_and_matches_its_band(
 )
 def test_months_between_counts_whole_months(start, end, months):
     assert a.months_between(start, end) == months
+
+
+trials_strategy = st.builds(
+    trial,
+    drug=st.sampled_from(["sertraline", "escitalopram", "venlafaxine", "amitriptyline"]),
+    cls=st.sampled_from(["ssri", "snri", "tca", "maoi", "other_ad"]),
+    dose=st.one_of(st.none(), st.integers(1, 400)),
+    minimum=st.one_of(st.none(), st.integers(1, 200)),
+    weeks=st.integers(0, 30),
+    adherence=st.sampled_from(["good", "partial", "poor", "unknown"]),
+    improvement=st.one_of(st.none(), st.integers(-100, 100)),
+    ongoing=st.booleans(),
+)
+
+
+@given(st.lists(trials_strategy, max_size=8))
+def test_assessment_invariants(trials):
+    assessed = [assess(t) for t in trials]
+    for result in assessed:
+        # Never failed unless adequate; never adequate with an inadequacy reason.
+        if result.failed:
+            assert result.adequate is True
+        if any(r.makes_inadequate for r in result.reasons):
+            assert result.adequate is False and result.failed is False
+        # The Canadian threshold is the stricter: failing EU-PEARL fails it too.
+        if result.failed:
+            assert result.failed_canadian
+    status = a.trd_status(assessed)
+    failed_drugs = {r.trial.drug_key for r in assessed if r.failed}
+    assert (status.value == a.TRD_YES) == (len(failed_drugs) >= 2)
+    stage = a.thase_rush_stage(assessed)
+    if failed_drugs:
+        assert stage is not None and stage >= 1
+    if stage is not None and stage >= 2:
+        assert len({r.trial.drug_class for r in assessed if r.failed}) >= 2
