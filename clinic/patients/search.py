@@ -11,7 +11,7 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
-from clinic.patients.transliteration import APOSTROPHES
+from clinic.patients.transliteration import APOSTROPHES, transliterate
 
 _APOSTROPHE_RE = re.compile(f"[{re.escape(APOSTROPHES)}]")
 _WORD_RE = re.compile(r"[^\W_]+(?:'[^\W_]+)*")
@@ -44,7 +44,8 @@ def national_digits(phone: str) -> str:
 
 
 def record_term(record_number: str) -> str:
-    return fold(record_number).replace(" ", "")
+    # Record numbers are Latin (K-0001); "К-0001" typed on a Ukrainian layout finds it too.
+    return fold(transliterate(record_number)).replace(" ", "")
 
 
 @dataclass(frozen=True)

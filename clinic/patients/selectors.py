@@ -1,7 +1,7 @@
 """Reads of the patient record that other apps and the chart use.
 
 Public for other apps: `current_ketamine_eligibility`, `latest_weight`, `medication_changes`,
-`current_intake`, `trd_picture`, `ketamine_screen`, `active_medications`.
+`has_consent`, `current_intake`, `trd_picture`, `ketamine_screen`, `active_medications`.
 """
 
 from dataclasses import dataclass
@@ -19,6 +19,7 @@ from clinic.patients.models import (
     BloodPressure,
     BodyMeasurement,
     ClinicalNote,
+    Consent,
     EligibilityDecision,
     Intake,
     Medication,
@@ -39,6 +40,11 @@ def _cached(patient: Patient, key: str, compute):
 
 def forget(patient: Patient) -> None:
     patient.__dict__.pop(_CACHE, None)
+
+
+def has_consent(patient: Patient, purpose: str) -> bool:
+    """Whether a consent for `purpose` (ConsentPurpose) is given and not withdrawn."""
+    return Consent.objects.in_force().filter(patient=patient, purpose=purpose).exists()
 
 
 def current_intake(patient: Patient) -> Intake | None:

@@ -225,10 +225,6 @@ def withdraw_consent(consent: Consent, *, note: str = "", actor) -> Consent:
     return consent
 
 
-def has_consent(patient: Patient, purpose: str) -> bool:
-    return Consent.objects.in_force().filter(patient=patient, purpose=purpose).exists()
-
-
 # Intake and measurements -----------------------------------------------------------------
 
 

@@ -61,9 +61,9 @@ def test_a_consent_records_the_wording_version_and_can_be_withdrawn(patient, phy
         given_at=timezone.now(),
         actor=physician,
     )
-    assert consent.wording.version == 1 and services.has_consent(patient, "ketamine")
+    assert consent.wording.version == 1 and selectors.has_consent(patient, "ketamine")
     services.withdraw_consent(consent, note="передумала", actor=physician)
-    assert not services.has_consent(patient, "ketamine")
+    assert not selectors.has_consent(patient, "ketamine")
     consent.refresh_from_db()
     assert consent.withdrawn_by == physician and consent.given
 
@@ -330,7 +330,7 @@ def test_erasure_of_a_record_with_medical_content_is_refused_and_recorded(patien
     assert result.status == PrivacyRequest.Status.REFUSED
     assert "первинний огляд" in result.outcome or "intake" in result.outcome
     assert patient.family_name == "Коваленко" and patient.erased_at is None
-    assert not services.has_consent(patient, "communications")
+    assert not selectors.has_consent(patient, "communications")
 
 
 def test_erasure_of_a_record_without_medical_content_pseudonymises_it(patient, physician):

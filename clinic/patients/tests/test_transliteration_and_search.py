@@ -67,5 +67,7 @@ def test_queries_are_recognised():
     assert parse_query("31.02.1988").birth_date is None and parse_query("31.02.1988").prefixes == ()
     assert parse_query("067 123").prefixes == ("tel:67123",)
     assert parse_query("K-0012").prefixes == ("k-0012",)
+    assert parse_query("К-0012").prefixes == ("k-0012",)  # Cyrillic К
+    assert parse_query("Л-0012").prefixes == ("l-0012",)
     assert parse_query("Коваленко ОЛЕНА").prefixes == ("коваленко", "олена")
     assert parse_query("\x00").prefixes == ()
