@@ -13,6 +13,16 @@ urlpatterns = [
     path("consents/<uuid:consent_id>/withdraw/", views.withdraw_consent, name="withdraw_consent"),
     path("<uuid:patient_id>/intake/", views.edit_intake, name="intake"),
     path("<uuid:patient_id>/measurements/new/", views.add_measurement, name="add_measurement"),
+    path(
+        "measurements/<uuid:measurement_id>/error/",
+        views.strike_out_measurement,
+        name="strike_out_measurement",
+    ),
+    path(
+        "blood-pressure/<uuid:reading_id>/error/",
+        views.strike_out_blood_pressure,
+        name="strike_out_blood_pressure",
+    ),
     path("<uuid:patient_id>/medications/new/", views.add_medication, name="add_medication"),
     path("medications/<uuid:medication_id>/stop/", views.stop_medication, name="stop_medication"),
     path(

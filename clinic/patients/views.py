@@ -24,9 +24,11 @@ from clinic.patients.access import (
     REGISTRARS,
     can_read_clinical,
     can_write_note,
+    get_blood_pressure_for,
     get_clinical_patient_for,
     get_consent_for,
     get_course_for,
+    get_measurement_for,
     get_medication_for,
     get_note_for,
     get_patient_for,
@@ -374,6 +376,16 @@ def strike_out_course(request, course_id):
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_medication_for")
 def strike_out_medication(request, medication_id):
     return _strike_out(request, get_medication_for(request.user, medication_id), "intake")
+
+
+@staff(*MEASURERS, object_rule="patients.access.get_measurement_for")
+def strike_out_measurement(request, measurement_id):
+    return _strike_out(request, get_measurement_for(request.user, measurement_id), "intake")
+
+
+@staff(*MEASURERS, object_rule="patients.access.get_blood_pressure_for")
+def strike_out_blood_pressure(request, reading_id):
+    return _strike_out(request, get_blood_pressure_for(request.user, reading_id), "intake")
 
 
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_clinical_patient_for")

@@ -405,3 +405,24 @@ def test_an_administrator_publishes_a_new_consent_version(admin_client):
         == 400
     )
     assert ConsentWording.objects.filter(purpose="ketamine").count() == 2
+
+
+def test_a_nurse_strikes_out_a_wrong_blood_pressure_and_the_screen_follows(as_role, users, kyiv):
+    patient = make_registered(kyiv)
+    make_intake(patient)
+    reading = services.record_blood_pressure(
+        patient,
+        systolic=210,
+        diastolic=120,
+        measured_on=timezone.localdate(),
+        actor=users[(Role.NURSE, "kyiv")],
+    )
+    client = as_role(Role.NURSE)
+    assert "неконтрольована гіпертензія" in client.get(base(patient)).content.decode()
+    response = client.post(
+        f"/staff/patients/blood-pressure/{reading.public_id}/error/", {"reason": "не той пацієнт"}
+    )
+    assert response.status_code == 302
+    reading.refresh_from_db()
+    assert reading.entered_in_error
+    assert "неконтрольована гіпертензія" not in client.get(base(patient)).content.decode()
