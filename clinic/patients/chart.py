@@ -3,11 +3,17 @@
 A provider is `(patient, user) -> ChartSection | None` and returns None when the user may not
 see that section. Other apps add their provider's dotted path to SECTIONS, in the order the
 chart shows them. Each provider loads what it shows in a fixed number of queries.
+
+A section's template gets its context's keys as variables (and the whole context as `c`, and
+`patient`). The chart frames it with a heading; a template that brings its own `<section>`
+and heading sets `framed=False`. An app with a partial that expects `section` passes
+`ChartSection(key, title, "app/_partial.html", {"section": data}, framed=False)`.
 """
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
+from django.template.loader import render_to_string
 from django.utils.module_loading import import_string
 
 SECTIONS = [
@@ -49,6 +55,14 @@ class ChartSection:
     template: str
     context: dict = field(default_factory=dict)
     timeline: list[TimelineItem] = field(default_factory=list)
+    framed: bool = True
+    html: str = ""
+
+    def render(self, patient, request) -> str:
+        self.html = render_to_string(
+            self.template, {**self.context, "c": self.context, "patient": patient}, request
+        )
+        return self.html
 
 
 def chart_sections(patient, user, providers=None) -> list[ChartSection]:

@@ -126,6 +126,8 @@ def register(request):
 def patient_chart(request, patient_id):
     patient = get_patient_for(request.user, patient_id)
     sections = chart.chart_sections(patient, request.user)
+    for section in sections:
+        section.render(patient, request)
     audit(request.user, "patient.chart.viewed", patient, obj=patient)
     clinical = can_read_clinical(request.user, patient)
     return render(

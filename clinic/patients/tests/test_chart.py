@@ -88,6 +88,25 @@ def test_the_chart_query_count_does_not_grow_with_the_history(
     assert response.status_code == 200
 
 
+def unframed_section_for_test(patient, user):
+    return chart.ChartSection(
+        "example", "Example", "patients/_msm_band.html", {"band": "mild"}, framed=False
+    )
+
+
+def test_a_section_gets_its_context_as_variables_and_may_bring_its_own_frame(
+    client, users, kyiv, monkeypatch
+):
+    monkeypatch.setattr(
+        chart, "SECTIONS", ["clinic.patients.tests.test_chart.unframed_section_for_test"]
+    )
+    patient = make_registered(kyiv)
+    client.force_login(users[(Role.PHYSICIAN, "kyiv")])
+    page = client.get(chart_url(patient)).content.decode()
+    assert '<div class="chart-section" id="example">легка резистентність</div>' in page
+    assert 'id="example-title"' not in page
+
+
 def active_course_for_test(patient, user):
     return ("Active course", "Ketamine, 3 of 6")
 
