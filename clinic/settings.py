@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "clinic.core",
     "clinic.accounts",
     "clinic.locations",
+    "clinic.formulary",
     "clinic.patients",
     "clinic.inquiries",
     "clinic.website",

@@ -36,6 +36,7 @@ urlpatterns = [
     path("staff/team/", include("clinic.accounts.urls")),
     path("staff/sites/", include("clinic.locations.urls")),
     path("staff/patients/", include("clinic.patients.urls")),
+    path("staff/formulary/", include("clinic.formulary.urls")),
     path("staff/inquiries/", include("clinic.inquiries.urls")),
     path("staff/content/", include("clinic.website.editor_urls")),
     path("staff/drugs/", include("clinic.controlled_drugs.urls")),

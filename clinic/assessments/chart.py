@@ -123,3 +123,35 @@ def chart_section(patient, user) -> dict | None:
         "has_channel": patient.message_address() is not None,
         "completed": completed,
     }
+
+
+def chart_provider(patient, user):
+    """The chart's rating-scales section (patients/chart.py), with one timeline item per
+    completed administration."""
+    from django.urls import reverse
+    from django.utils.translation import gettext as _
+
+    from clinic.patients.access import can_read_clinical
+    from clinic.patients.chart import ChartSection, TimelineItem
+
+    section = chart_section(patient, user) if can_read_clinical(user, patient) else None
+    if section is None:
+        return None
+    timeline = [
+        TimelineItem(
+            row.completed_at,
+            "assessment",
+            _("%(scale)s: %(total)s") % {"scale": INSTRUMENTS[code].short_name, "total": row.total},
+            reverse("assessments:detail", args=[row.public_id]),
+        )
+        for code, rows in section["completed"].items()
+        for row in rows
+    ]
+    return ChartSection(
+        "scales",
+        _("Rating scales"),
+        "assessments/_chart_section.html",
+        {"section": section},
+        timeline,
+        framed=False,
+    )

@@ -1,18 +1,47 @@
 """What other records say about patients, for outcome breakdowns and chart markers.
 
-The intake (presenting conditions), the infusion sessions and the medication record are
-other apps' data. These functions are the single seam through which they arrive; until those
-apps are wired in they return the neutral answer.
+The intake (presenting conditions), the infusion sessions and the medication record are other
+apps' data; these functions are the single seam through which they arrive here.
 """
 
 from datetime import date
 
 from clinic.assessments.models import Condition
+from clinic.patients.models import Intake
+from clinic.patients.selectors import medication_changes
+
+# The intake's presenting conditions, most specific first: a postpartum patient with TRD is
+# counted with the perinatal cohort, whose course and scale (EPDS) differ.
+_INTAKE_CONDITIONS = (
+    ("condition_postpartum", Condition.PERINATAL),
+    ("condition_trd", Condition.TRD),
+    ("condition_ptsd", Condition.PTSD),
+    ("condition_anxiety", Condition.ANXIETY),
+    ("condition_phobia", Condition.ANXIETY),
+    ("condition_psychosomatic", Condition.OTHER),
+    ("condition_oncology", Condition.OTHER),
+)
 
 
 def condition_of(patient_ids) -> dict[int, str]:
-    """Presenting condition per patient from the intake; "unspecified" until it is wired."""
-    return dict.fromkeys(patient_ids, Condition.UNSPECIFIED.value)
+    """Presenting condition per patient from the current intake (one query)."""
+    found = dict.fromkeys(patient_ids, Condition.UNSPECIFIED.value)
+    fields = [name for name, _ in _INTAKE_CONDITIONS]
+    rows = (
+        Intake.objects.filter(patient_id__in=found)
+        .order_by("patient_id", "-recorded_at", "-pk")
+        .values("patient_id", *fields)
+    )
+    seen = set()
+    for row in rows:
+        if row["patient_id"] in seen:
+            continue  # an older version of the intake
+        seen.add(row["patient_id"])
+        for name, condition in _INTAKE_CONDITIONS:
+            if row[name]:
+                found[row["patient_id"]] = condition.value
+                break
+    return found
 
 
 def infusion_count(patient_ids) -> dict[int, int]:
@@ -21,5 +50,5 @@ def infusion_count(patient_ids) -> dict[int, int]:
 
 
 def treatment_markers(patient) -> list[tuple[date, str]]:
-    """(day, label) of infusions and medication changes for the trend charts; [] for now."""
-    return []
+    """(day, label) of infusions and medication changes for the trend charts."""
+    return medication_changes(patient)

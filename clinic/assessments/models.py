@@ -156,7 +156,7 @@ class Course(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="courses"
+        "patients.Patient", on_delete=models.PROTECT, related_name="measurement_courses"
     )
     title = models.CharField(_("title"), max_length=120)
     condition = models.CharField(

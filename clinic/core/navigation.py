@@ -21,6 +21,8 @@ MENU = [
     ("scheduling:waitlist", _("Waitlist"), "clinic.scheduling.selectors.waiting_count"),
     ("scheduling:practitioners", _("Working hours"), None),
     ("scheduling:visit_types", _("Visit types"), None),
+    ("formulary:rules", _("Trial adequacy rules"), None),
+    ("patients:consent_texts", _("Consent texts"), None),
     ("accounts:staff_list", _("Staff"), None),
     ("locations:site_list", _("Sites and closures"), None),
     ("content:list", _("Website"), None),

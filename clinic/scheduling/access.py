@@ -71,22 +71,13 @@ def get_bookable_patient_for(user, public_id) -> Patient:
 
 
 def find_patients_for(user, query: str, limit: int = 20) -> list[Patient]:
-    """Patients of the user's sites matching a record number or the start of a family name.
-
-    SQLite's `lower()` does not fold Cyrillic, so the name is also tried as typed and with a
-    capital first letter, the way names are written.
-    """
+    """Patients of the user's sites found by the record's own search (names in any case and
+    script, phone, date of birth, record number)."""
     query = query.strip()
     if not query or len(query) > 100 or "\x00" in query:
         return []
-    from django.db.models import Q
-
-    names = {query, query.capitalize(), query.lower(), query.upper()}
-    condition = Q(record_number__iexact=query)
-    for name in names:
-        condition |= Q(family_name__startswith=name)
     return list(
-        Patient.objects.visible_to(user).filter(condition).select_related("home_site")[:limit]
+        Patient.objects.visible_to(user).matching(query).select_related("home_site")[:limit]
     )
 
 

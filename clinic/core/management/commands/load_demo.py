@@ -28,6 +28,7 @@ from clinic.core.demo import (
 from clinic.inquiries.models import Inquiry
 from clinic.inquiries.services import current_consent, submit_inquiry
 from clinic.locations.models import OpeningHours, Room, Site
+from clinic.patients.demo import load_demo as load_patient_demo
 from clinic.patients.models import Patient
 from clinic.patients.services import register_patient
 from clinic.scheduling.demo import load_demo as load_schedule
@@ -131,6 +132,7 @@ class Command(BaseCommand):
             load_drug_register(actor=system, sites=sites)
             load_assessments_demo(actor=system, sites=sites)
             load_schedule(actor=system, sites=sites)
+            load_patient_demo(actor=system, sites=sites)
             if not Inquiry.objects.exists():
                 for name, phone, topic, code in DEMO_INQUIRIES:
                     submit_inquiry(
