@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "clinic.patients",
     "clinic.inquiries",
     "clinic.website",
+    "clinic.treatment",
 ]
 
 MIDDLEWARE = [

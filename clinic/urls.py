@@ -38,6 +38,7 @@ urlpatterns = [
     path("staff/patients/", include("clinic.patients.urls")),
     path("staff/inquiries/", include("clinic.inquiries.urls")),
     path("staff/content/", include("clinic.website.editor_urls")),
+    path("staff/", include("clinic.treatment.urls")),
     path("accounts/", include(account_urls)),
     path("accounts/2fa/", include(mfa_urls)),
     path("i18n/setlang/", public(set_language), name="set_language"),

@@ -28,6 +28,7 @@ from clinic.inquiries.services import current_consent, submit_inquiry
 from clinic.locations.models import OpeningHours, Room, Site
 from clinic.patients.models import Patient
 from clinic.patients.services import register_patient
+from clinic.treatment.demo import load_demo as load_treatment_demo
 from clinic.website.demo_content import load_pages
 
 SITES = [
@@ -125,6 +126,7 @@ class Command(BaseCommand):
                             actor=system,
                         )
             load_pages(actor=system)
+            load_treatment_demo(actor=system, sites=sites)
             if not Inquiry.objects.exists():
                 for name, phone, topic, code in DEMO_INQUIRIES:
                     submit_inquiry(
