@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
+from django.utils.formats import localize
 from django.utils.translation import gettext_lazy as _
 
 UNCONFIRMED = _("UNCONFIRMED — to be confirmed by the medical director.")
@@ -116,12 +117,12 @@ def dose_problems(*, mg_per_kg: Decimal, dose_mg: Decimal, rules) -> list[str]:
     if mg_per_kg > rules.max_dose_mg_per_kg:
         problems.append(
             _("%(dose)s mg/kg is above the maximum of %(limit)s mg/kg.")
-            % {"dose": mg_per_kg, "limit": rules.max_dose_mg_per_kg}
+            % {"dose": localize(mg_per_kg), "limit": localize(rules.max_dose_mg_per_kg)}
         )
     if dose_mg > rules.max_dose_mg:
         problems.append(
             _("%(dose)s mg is above the maximum of %(limit)s mg per session.")
-            % {"dose": dose_mg, "limit": rules.max_dose_mg}
+            % {"dose": localize(dose_mg), "limit": localize(rules.max_dose_mg)}
         )
     return problems
 
@@ -182,17 +183,17 @@ def tes_problems(*, current_ma: Decimal, minutes: int, charge_c: Decimal, rules)
     if current_ma > rules.tes_max_current_ma:
         problems.append(
             _("The current %(value)s mA is above the limit of %(limit)s mA.")
-            % {"value": current_ma, "limit": rules.tes_max_current_ma}
+            % {"value": localize(current_ma), "limit": localize(rules.tes_max_current_ma)}
         )
     if minutes > rules.tes_max_minutes:
         problems.append(
             _("The duration %(value)s min is above the limit of %(limit)s min.")
-            % {"value": minutes, "limit": rules.tes_max_minutes}
+            % {"value": localize(minutes), "limit": localize(rules.tes_max_minutes)}
         )
     if charge_c > rules.tes_max_charge_c:
         problems.append(
             _("The charge %(value)s C is above the limit of %(limit)s C.")
-            % {"value": charge_c, "limit": rules.tes_max_charge_c}
+            % {"value": localize(charge_c), "limit": localize(rules.tes_max_charge_c)}
         )
     return problems
 

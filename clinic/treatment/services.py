@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import Role
@@ -123,7 +124,7 @@ def approve_course(
         if target_dose_mg_per_kg > settings.max_dose_mg_per_kg:
             raise TreatmentRefused(
                 _("The target dose is above this site's maximum of %(limit)s mg/kg.")
-                % {"limit": settings.max_dose_mg_per_kg},
+                % {"limit": localize(settings.max_dose_mg_per_kg)},
                 action="course.refused",
             )
         if not ketamine_consent_confirmed:
