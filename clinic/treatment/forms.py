@@ -103,12 +103,14 @@ class OpenSessionForm(forms.Form):
         self.fields["chair"].queryset = Room.objects.filter(
             site=site, kind=Room.Kind.INFUSION_CHAIR, is_active=True
         )
+        self.fields["chair"].label_from_instance = lambda room: room.name
 
 
 class PreCheckForm(forms.Form):
     weight_kg = _decimal(_("Weight (kg)"), "30", "250")
     weight_measured_on = forms.DateField(
-        label=_("Weight measured on"), widget=forms.DateInput(attrs={"type": "date"})
+        label=_("Weight measured on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     systolic = _int(_("Systolic (mmHg)"), 50, 300)
     diastolic = _int(_("Diastolic (mmHg)"), 20, 200)
@@ -271,6 +273,7 @@ class TesStartForm(forms.Form):
         self.fields["room"].queryset = Room.objects.filter(
             site=patient.home_site, kind=Room.Kind.TES, is_active=True
         )
+        self.fields["room"].label_from_instance = lambda room: room.name
         self.fields["course"].queryset = TreatmentCourse.objects.filter(
             patient=patient, modality=Modality.TES, status=TreatmentCourse.Status.ACTIVE
         )
@@ -292,7 +295,9 @@ class TesCompleteForm(forms.Form):
 
 class NoteForm(forms.Form):
     kind = forms.ChoiceField(label=_("Kind"), choices=SessionNote.Kind.choices)
-    held_on = forms.DateField(label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}))
+    held_on = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
     text = forms.CharField(
         label=_("Note"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
     )

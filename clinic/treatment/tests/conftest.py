@@ -3,7 +3,11 @@ from django.utils import translation
 
 from clinic.accounts.roles import Role
 from clinic.conftest import make_patient
+
+# The browser fixtures of the core and website tests, shared rather than copied.
+from clinic.core.tests.test_browser import browser, signed_in_page  # noqa: F401
 from clinic.treatment.tests.factories import make_chair, make_course
+from clinic.website.tests.test_accessibility import axe_path  # noqa: F401
 
 
 @pytest.fixture
