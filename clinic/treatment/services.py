@@ -516,12 +516,14 @@ def record_vitals(
     Out-of-range values raise alerts that stay open until a clinician records an action.
     Returns (reading, created).
     """
+    # Lock first, then look for the key: two copies of one reading (a retry racing the
+    # original) target the same session, so the second waits here and then finds the first.
+    session = _locked(session)
     existing = VitalSigns.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.session_id != session.pk:
             raise TreatmentRefused(_("This reading belongs to another session."))
         return existing, False
-    session = _locked(session)
     if session.status not in InfusionSession.MONITORED:
         raise TreatmentRefused(
             _("Vital signs are recorded from the start of the infusion until discharge."),

@@ -513,3 +513,46 @@ def test_progress_counts_discharged_sessions_and_their_dose(course, kyiv, nurse,
     annotated = courses_with_progress(type(course).objects.filter(pk=course.pk)).get()
     assert annotated.infusions_done == 2
     assert annotated.cumulative_mg == Decimal("70.0") == cumulative_mg(course)
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_one_reading_sent_ten_times_at_once_is_recorded_once(kyiv, users):
+    """security.md §5.3 / C4: the same key sent concurrently gives one row.
+
+    PostgreSQL only: the SQLite test database is in memory with a shared cache, where
+    threads meet table locks instead of waiting (a file database with IMMEDIATE
+    transactions serialises writers, stack.md)."""
+    import threading
+
+    from django.db import connection
+
+    from clinic.conftest import make_patient
+
+    nurse = users[("nurse", "kyiv")]
+    physician = users[("physician", "kyiv")]
+    course = make_course(make_patient(kyiv, "K-0900"), physician)
+    session = make_session(course, make_chair(kyiv), nurse=nurse, physician=physician)
+    key = uuid.uuid4()
+    results, errors = [], []
+
+    def send():
+        try:
+            reading, created = services.record_vitals(
+                session, reading=vitals(), idempotency_key=key, actor=nurse
+            )
+            results.append((reading.pk, created))
+        except Exception as error:  # noqa: BLE001  (collected and asserted below)
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=send) for _ in range(10)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert VitalSigns.objects.filter(idempotency_key=key).count() == 1
+    assert len({pk for pk, _created in results}) == 1
+    assert sorted(created for _pk, created in results) == [False] * 9 + [True]

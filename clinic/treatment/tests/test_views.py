@@ -288,3 +288,31 @@ def test_a_nurse_opens_a_session_from_the_course_page(nurse_client, course, chai
     session = InfusionSession.objects.get()
     assert response["Location"] == url(session)
     assert session.status == "checked_in"
+
+
+def test_the_session_page_query_count_does_not_grow_with_readings_and_alerts(
+    nurse_client, session, nurse, django_assert_max_num_queries
+):
+    record(session, nurse, systolic=185)
+    with django_assert_max_num_queries(80) as few:
+        nurse_client.get(url(session))
+    for _ in range(12):
+        record(session, nurse, systolic=185, spo2=90)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = nurse_client.get(url(session)).content.decode()
+    assert page.count("високий систолічний тиск") == 13
+
+
+def test_the_chart_section_query_count_does_not_grow_with_courses_and_sessions(
+    nurse_client, patient, physician, nurse, kyiv, django_assert_max_num_queries
+):
+    chart = f"/staff/patients/{patient.public_id}/"
+    make_course(patient, physician)
+    with django_assert_max_num_queries(60) as few:
+        nurse_client.get(chart)
+    for n in range(4):
+        course = make_course(patient, physician, indication=f"Курс {n}")
+    make_session(course, make_chair(kyiv), nurse=nurse, physician=physician, stage="checked_in")
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        page = nurse_client.get(chart).content.decode()
+    assert page.count("/staff/treatment/courses/") == 5 + 1  # five courses and the menu
