@@ -18,11 +18,13 @@ from clinic.patients.models import Patient
 from clinic.treatment import services
 from clinic.treatment.models import (
     Discharge,
+    DoseOrder,
     InfusionSession,
     InfusionStatusChange,
     Modality,
     PreCheck,
     SessionNote,
+    SessionScore,
     TesSession,
     TreatmentCourse,
 )
@@ -89,6 +91,13 @@ def _vitals(session, nurse, minutes_ago, bp, hr=78, spo2=98, now=None):
     )
 
 
+def _score(session, nurse, code, point, answers, *, minutes_ago, now):
+    score = services.record_score(session, code=code, point=point, answers=answers, actor=nurse)
+    SessionScore.objects.filter(pk=score.pk).update(
+        recorded_at=now - timedelta(minutes=minutes_ago)
+    )
+
+
 def _back_date(session, *, checked_in, started=None, ended=None, discharged=None, now):
     """Move a session's times back (demo only), history rows with them."""
     fields = {"checked_in_at": now - timedelta(minutes=checked_in)}
@@ -103,6 +112,13 @@ def _back_date(session, *, checked_in, started=None, ended=None, discharged=None
     )
     if discharged is not None:
         Discharge.objects.filter(session=session).update(at=fields["discharged_at"])
+    PreCheck.objects.filter(session=session).update(
+        recorded_at=fields["checked_in_at"] + timedelta(minutes=5)
+    )
+    if started is not None:
+        DoseOrder.objects.filter(session=session).update(
+            signed_at=fields["infusion_started_at"] - timedelta(minutes=3)
+        )
     for change in InfusionStatusChange.objects.filter(session=session):
         at = {
             "scheduled": fields["checked_in_at"],
@@ -166,20 +182,8 @@ def load_demo(*, actor, sites):
         for minutes, bp in ((70, (126, 80)), (60, (134, 86)), (50, (142, 90)), (40, (138, 88))):
             _vitals(second, nurse, minutes, bp, now=now)
         _vitals(second, nurse, 34, (130, 84), now=now)
-        services.record_score(
-            second,
-            code="cadss6",
-            point="during",
-            answers={
-                "item_1": 2,
-                "item_2": 1,
-                "item_6": 0,
-                "item_7": 3,
-                "item_15": 1,
-                "item_22": 0,
-            },
-            actor=nurse,
-        )
+        cadss6 = {"item_1": 2, "item_2": 1, "item_6": 0, "item_7": 3, "item_15": 1, "item_22": 0}
+        _score(second, nurse, "cadss6", "during", cadss6, minutes_ago=36, now=now)
         # Chair 3: observed long enough, Aldrete 10: ready for discharge.
         third = _run(
             patients["K-0003"], chairs["kyiv"][2], nurse=nurse, physician=physician,
@@ -187,16 +191,9 @@ def load_demo(*, actor, sites):
         )  # fmt: skip
         for minutes in (120, 110, 100, 90, 75, 60, 45, 30, 15, 3):
             _vitals(third, nurse, minutes, (124, 78), hr=72, now=now)
-        services.record_score(
-            third, code="moaas", point="during", answers={"responsiveness": 5}, actor=nurse
-        )
-        services.record_score(
-            third,
-            code="aldrete",
-            point="discharge",
-            answers=dict.fromkeys(ALDRETE_ITEMS, 2),
-            actor=nurse,
-        )  # fmt: skip
+        _score(third, nurse, "moaas", "during", {"responsiveness": 5}, minutes_ago=85, now=now)
+        aldrete = dict.fromkeys(ALDRETE_ITEMS, 2)
+        _score(third, nurse, "aldrete", "discharge", aldrete, minutes_ago=4, now=now)
         # A TES session and a psychotherapy note, so the chart shows more than infusions.
         tes_room = Room.objects.filter(site=sites["kyiv"], kind=Room.Kind.TES).first()
         if tes_room and not TesSession.objects.exists():
@@ -217,13 +214,8 @@ def load_demo(*, actor, sites):
             patients["L-0002"], chairs["lviv"][1], nurse=nurse, physician=physician,
             weight="61.0", started=26 * 60, ended=26 * 60 - 40, now=now,
         )  # fmt: skip
-        services.record_score(
-            yesterday,
-            code="aldrete",
-            point="discharge",
-            answers=dict.fromkeys(ALDRETE_ITEMS, 2),
-            actor=nurse,
-        )  # fmt: skip
+        aldrete = dict.fromkeys(ALDRETE_ITEMS, 2)
+        _score(yesterday, nurse, "aldrete", "discharge", aldrete, minutes_ago=24 * 60 + 5, now=now)
         services.discharge_patient(
             yesterday, escort_confirmed=True, instructions_given=True, actor=nurse
         )

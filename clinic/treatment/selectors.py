@@ -288,3 +288,36 @@ def infusion_detail_queryset():
         Prefetch("vitals", queryset=VitalSigns.objects.order_by("measured_at", "pk")),
         "history__by",
     )
+
+
+@dataclass(frozen=True)
+class Checkpoint:
+    at: datetime
+    state: str  # "done", "overdue" or "due"
+
+
+def vitals_checkpoints(session, readings, now=None) -> list[Checkpoint]:
+    """The planned reading times so far and the next one, each marked done (a reading within
+    half an interval), overdue or due. During the infusion they run from its start every
+    `vitals_every_minutes_infusing`; afterwards from its end every `..._after`."""
+    now = now or timezone.now()
+    if session.infusion_started_at is None:
+        return []
+    settings = getattr(session, "_rules", None) or rules_for(session.site)
+    taken = [r.measured_at for r in readings if not r.entered_in_error]
+    ended, discharged = session.infusion_ended_at, session.discharged_at
+    # (start, last possible time or None while the phase goes on, interval)
+    phases = [(session.infusion_started_at, ended, settings.vitals_every_minutes_infusing)]
+    if ended is not None:
+        phases.append((ended, discharged, settings.vitals_every_minutes_after))
+    points = []
+    for start, until, every in phases:
+        step = timedelta(minutes=every)
+        at = start + step
+        while len(points) < 60 and (until is None or at <= until):
+            covered = any(abs((t - at).total_seconds()) <= step.total_seconds() / 2 for t in taken)
+            points.append(Checkpoint(at, "done" if covered else "overdue" if at < now else "due"))
+            if at > now:
+                break  # only the next one ahead
+            at += step
+    return points

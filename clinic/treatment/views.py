@@ -294,6 +294,7 @@ def _infusion_context(session, user):
         "readings": readings,
         "chart": vitals_svg(readings, started_at=session.infusion_started_at),
         "next_due": due,
+        "checkpoints": selectors.vitals_checkpoints(session, readings, now),
         "overdue": bool(due and due < now),
         "alerts": list(session.alerts.select_related("vitals", "closed_by")),
         "scores": scores,

@@ -316,3 +316,28 @@ def test_the_chart_section_query_count_does_not_grow_with_courses_and_sessions(
     with django_assert_max_num_queries(len(few.captured_queries)):
         page = nurse_client.get(chart).content.decode()
     assert page.count("/staff/treatment/courses/") == 5 + 1  # five courses and the menu
+
+
+def test_each_planned_reading_is_shown_and_a_missed_one_is_highlighted(
+    course, chair, nurse, physician
+):
+    from clinic.treatment import services
+    from clinic.treatment.selectors import vitals_checkpoints
+
+    with time_machine.travel(datetime(2026, 12, 1, 9, 0, tzinfo=KYIV), tick=False) as clock:
+        session = make_session(course, chair, nurse=nurse, physician=physician)
+        clock.shift(timedelta(minutes=10))
+        record(session, nurse)
+        clock.shift(timedelta(minutes=15))  # the 20-minute reading was missed
+        points = vitals_checkpoints(session, list(session.vitals.all()))
+        assert [(p.at.astimezone(KYIV).strftime("%H:%M"), p.state) for p in points] == [
+            ("09:10", "done"),
+            ("09:20", "overdue"),
+            ("09:30", "due"),
+        ]
+        clock.shift(timedelta(minutes=15))
+        services.end_infusion(session, actor=nurse)
+        session.refresh_from_db()
+        points = vitals_checkpoints(session, list(session.vitals.all()))
+    assert [p.state for p in points][-1] == "due"  # the first reading after the infusion
+    assert points[-1].at == session.infusion_ended_at + timedelta(minutes=15)
