@@ -57,6 +57,11 @@ urlpatterns = [
         name="infusion_vitals",
     ),
     path(
+        "treatment/infusions/<uuid:session_id>/vitals/error/",
+        views.infusion_vitals_error,
+        name="infusion_vitals_error",
+    ),
+    path(
         "treatment/infusions/<uuid:session_id>/scores/",
         views.infusion_score,
         name="infusion_score",

@@ -556,6 +556,20 @@ def infusion_vitals(request, session_id):
     return redirect("treatment:infusion", session_id=session.public_id)
 
 
+@_step(*INFUSION_ROLES)
+def infusion_vitals_error(request, session):
+    try:
+        key = uuid.UUID(request.POST.get("reading", ""))
+    except ValueError:
+        key = None
+    reading = session.vitals.filter(idempotency_key=key, entered_in_error=False).first()
+    reason = request.POST.get("reason", "")
+    if reading is None or len(reason) > 500 or "\x00" in reason:
+        raise services.TreatmentRefused(_("Choose a reading and give the reason."))
+    services.mark_vitals_in_error(reading, reason=reason, actor=request.user)
+    return _("The reading is marked as entered in error.")
+
+
 @staff(*INFUSION_ROLES, object_rule="treatment.access.get_alert_for")
 @require_POST
 def alert_resolve(request, alert_id):

@@ -341,3 +341,18 @@ def test_each_planned_reading_is_shown_and_a_missed_one_is_highlighted(
         points = vitals_checkpoints(session, list(session.vitals.all()))
     assert [p.state for p in points][-1] == "due"  # the first reading after the infusion
     assert points[-1].at == session.infusion_ended_at + timedelta(minutes=15)
+
+
+def test_a_mistyped_reading_stays_marked_as_entered_in_error(nurse_client, session, nurse):
+    reading, _created = record(session, nurse, systolic=210)
+    nurse_client.post(
+        url(session, "vitals/error"),
+        {"reading": str(reading.idempotency_key), "reason": "Введено в чужий сеанс"},
+    )
+    reading.refresh_from_db()
+    assert reading.entered_in_error and reading.error_reason == "Введено в чужий сеанс"
+    assert VitalSigns.objects.count() == 1  # kept, not deleted
+    page = nurse_client.get(url(session)).content.decode()
+    assert 'class="struck"' in page
+    assert nurse_client.post(url(session, "vitals/error"), {"reading": "nope"}).status_code == 302
+    assert AuditEvent.objects.filter(action="infusion.vitals.entered_in_error").count() == 1
