@@ -329,7 +329,7 @@ class InfusionSession(models.Model):
         Status.INFUSING: {Status.MONITORING, Status.INTERRUPTED, Status.STOPPED},
         Status.INTERRUPTED: {Status.INFUSING, Status.MONITORING, Status.STOPPED},
         Status.MONITORING: {Status.READY, Status.INTERRUPTED, Status.DISCHARGED, Status.STOPPED},
-        Status.READY: {Status.MONITORING, Status.DISCHARGED, Status.STOPPED},
+        Status.READY: {Status.MONITORING, Status.INTERRUPTED, Status.DISCHARGED, Status.STOPPED},
         Status.DISCHARGED: set(),
         Status.STOPPED: {Status.DISCHARGED},
         Status.ABORTED: set(),

@@ -234,13 +234,13 @@ def _check_in(session, *, actor):
 def check_in_patient(session, *, actor) -> InfusionSession:
     """The patient has arrived for a session scheduled ahead."""
     session = _locked(session)
-    if (
-        InfusionSession.objects.on_chairs()
-        .exclude(status=Status.SCHEDULED)
-        .filter(chair_id=session.chair_id)
-        .exists()
-    ):
+    busy = InfusionSession.objects.on_chairs().exclude(status=Status.SCHEDULED)
+    if busy.filter(chair_id=session.chair_id).exists():
         raise TreatmentRefused(_("This chair is taken."), action="infusion.refused")
+    if busy.filter(patient_id=session.patient_id).exists():
+        raise TreatmentRefused(
+            _("This patient already has a session in progress."), action="infusion.refused"
+        )
     _check_in(session, actor=actor)
     return session
 
@@ -403,7 +403,12 @@ def current_dose(session) -> DoseOrder | None:
 def start_infusion(session, *, actor) -> InfusionSession:
     """The pump is running: vitals are now due on the infusion schedule."""
     session = _locked(session)
-    if session.status == Status.PRECHECKED and current_dose(session) is None:
+    if session.status != Status.PRECHECKED:
+        # Resuming after an interruption is `resume_session`; the start time stays the first.
+        raise TreatmentRefused(
+            _("The infusion starts once, after the pre-check."), action="infusion.start.refused"
+        )
+    if current_dose(session) is None:
         raise TreatmentRefused(
             _("The dose has not been signed by a physician."), action="infusion.start.refused"
         )

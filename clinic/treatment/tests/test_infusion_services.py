@@ -556,3 +556,27 @@ def test_one_reading_sent_ten_times_at_once_is_recorded_once(kyiv, users):
     assert VitalSigns.objects.filter(idempotency_key=key).count() == 1
     assert len({pk for pk, _created in results}) == 1
     assert sorted(created for _pk, created in results) == [False] * 9 + [True]
+
+
+def test_a_session_ended_before_the_infusion_is_aborted_from_the_page(
+    client, course, chair, nurse, physician
+):
+    session = make_session(course, chair, nurse=nurse, physician=physician, stage="prechecked")
+    client.force_login(nurse)
+    client.post(
+        f"/staff/treatment/infusions/{session.public_id}/stop/",
+        {"reason": "Пацієнтка передумала"},
+    )
+    session.refresh_from_db()
+    assert session.status == Status.ABORTED and session.infusion_started_at is None
+
+
+def test_the_infusion_cannot_be_started_twice(course, chair, nurse, physician):
+    session = make_session(course, chair, nurse=nurse, physician=physician, stage="infusing")
+    started = session.infusion_started_at
+    services.interrupt_session(session, reason="Знеструмлення", actor=nurse)
+    with pytest.raises(services.TreatmentRefused, match="starts once"):
+        services.start_infusion(session, actor=nurse)
+    services.resume_session(session, actor=nurse)
+    session.refresh_from_db()
+    assert session.infusion_started_at == started and session.status == Status.INFUSING
