@@ -205,6 +205,7 @@ def course_detail(request, course_id):
         "course": course,
         "patient": course.patient,
         "done": selectors.sessions_done(course),
+        "is_physician": request.user.has_role(Role.PHYSICIAN),
         **selectors.course_overview(course),
     }
     context["notes"] = [n for n in context["notes"] if may_read_note(request.user, n)]
