@@ -248,7 +248,10 @@ def scale_answers(form, code: str) -> dict:
 class TesStartForm(forms.Form):
     room = forms.ModelChoiceField(label=_("Room"), queryset=Room.objects.none(), empty_label=None)
     course = forms.ModelChoiceField(
-        label=_("Course"), queryset=TreatmentCourse.objects.none(), required=False
+        label=_("Course"),
+        queryset=TreatmentCourse.objects.none(),
+        required=False,
+        empty_label=_("outside a course"),
     )
     device = forms.CharField(label=_("Device"), max_length=100)
     serial_number = forms.CharField(label=_("Serial number"), max_length=60)
