@@ -9,6 +9,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -71,6 +72,9 @@ def without_session_renewal(view):
         response = view(request, *args, **kwargs)
         if hasattr(request, "session"):
             del request.session
+        # SessionMiddleware would have added Vary: Cookie; the answer is per user.
+        patch_vary_headers(response, ("Cookie",))
+        add_never_cache_headers(response)
         return response
 
     return wrapper

@@ -217,6 +217,7 @@ def test_the_board_poll_does_not_renew_the_idle_timeout(nurse_client):
         response = nurse_client.get("/staff/board/partial/")
     assert response.status_code == 200
     assert "sessionid" not in response.cookies
+    assert "Cookie" in response["Vary"] and "no-store" in response["Cache-Control"]
     assert Session.objects.get(session_key=key).expire_date == expiry
     with time_machine.travel(timedelta(minutes=5)):
         nurse_client.get("/staff/board/")
