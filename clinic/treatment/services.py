@@ -539,10 +539,12 @@ def record_vitals(
         raise TreatmentRefused(
             _("The time of measurement is in the future."), action="infusion.vitals.refused"
         )
-    # The form gives minutes; a reading in the minute of the check-in is not "before" it.
-    if reading.measured_at < session.checked_in_at - timedelta(minutes=1):
+    # Readings before the start belong to the pre-check. The form gives minutes, so a
+    # reading in the minute the pump started is not "before" it.
+    if reading.measured_at < session.infusion_started_at - timedelta(minutes=1):
         raise TreatmentRefused(
-            _("The time of measurement is before the check-in."), action="infusion.vitals.refused"
+            _("The time of measurement is before the start of the infusion."),
+            action="infusion.vitals.refused",
         )
     if reading.systolic <= reading.diastolic:
         raise TreatmentRefused(

@@ -405,8 +405,8 @@ def test_it_refuses_systolic_not_above_diastolic_and_future_or_early_times(
         record(session, nurse, systolic=90, diastolic=90)
     with pytest.raises(services.TreatmentRefused, match="future"):
         record(session, nurse, at=session.infusion_started_at + timedelta(hours=1))
-    with pytest.raises(services.TreatmentRefused, match="before the check-in"):
-        record(session, nurse, at=session.checked_in_at - timedelta(minutes=5))
+    with pytest.raises(services.TreatmentRefused, match="before the start of the infusion"):
+        record(session, nurse, at=session.infusion_started_at - timedelta(minutes=5))
     assert not VitalSigns.objects.exists()
 
 
