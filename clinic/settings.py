@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "clinic.controlled_drugs",
     "clinic.assessments",
     "clinic.scheduling",
+    "clinic.treatment",
 ]
 
 MIDDLEWARE = [

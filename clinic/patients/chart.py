@@ -25,6 +25,7 @@ SECTIONS = [
     "clinic.patients.chart_sections.treatment_history",
     "clinic.patients.chart_sections.resistance",
     "clinic.patients.chart_sections.ketamine_screen",
+    "clinic.treatment.chart.chart_provider",
     "clinic.assessments.chart.chart_provider",
     "clinic.patients.chart_sections.notes",
     "clinic.patients.chart_sections.privacy",
@@ -34,7 +35,10 @@ SECTIONS = [
 # Short facts other apps add to the chart's summary line, such as the active treatment course
 # (sessions) or the next visit (scheduling): dotted paths of functions
 # `(patient, user) -> (label, value) | None`, shown to users who may read clinical content.
-HEADER_FACTS: list[str] = ["clinic.scheduling.chart.next_visit"]
+HEADER_FACTS: list[str] = [
+    "clinic.treatment.chart.active_course_fact",
+    "clinic.scheduling.chart.next_visit",
+]
 
 
 @dataclass(frozen=True)

@@ -21,6 +21,7 @@ CLINICAL = [
     "history",
     "resistance",
     "ketamine",
+    "treatment",
     "scales",
     "notes",
 ]

@@ -32,6 +32,7 @@ from clinic.patients.demo import load_demo as load_patient_demo
 from clinic.patients.models import Patient
 from clinic.patients.services import register_patient
 from clinic.scheduling.demo import load_demo as load_schedule
+from clinic.treatment.demo import load_demo as load_treatment_demo
 from clinic.website.demo_content import load_pages
 
 SITES = [
@@ -133,6 +134,7 @@ class Command(BaseCommand):
             load_assessments_demo(actor=system, sites=sites)
             load_schedule(actor=system, sites=sites)
             load_patient_demo(actor=system, sites=sites)
+            load_treatment_demo(actor=system, sites=sites)
             if not Inquiry.objects.exists():
                 for name, phone, topic, code in DEMO_INQUIRIES:
                     submit_inquiry(

@@ -1,0 +1,105 @@
+"""Treatment: the chair board and a vitals write, at a few chairs and at many."""
+
+import time
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+from django.contrib.auth.models import Group
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from clinic.accounts.models import User
+from clinic.locations.models import Room, Site
+from clinic.patients.models import Patient
+from clinic.treatment import services
+from clinic.treatment.models import PreCheck
+
+
+def _user(email, role, site):
+    user = User.objects.create_user(email=email, full_name=email, password="x")
+    user.groups.set([Group.objects.get(name=role)])
+    user.sites.set([site])
+    TOTP.activate(user, generate_totp_secret())
+    return User.objects.get(pk=user.pk)
+
+
+def _reading(session, nurse, systolic=130):
+    from django.utils import timezone
+
+    services.record_vitals(
+        session,
+        reading=services.VitalsInput(
+            measured_at=timezone.now(), systolic=systolic, diastolic=80, heart_rate=70, spo2=98
+        ),
+        idempotency_key=uuid.uuid4(),
+        actor=nurse,
+    )
+
+
+def _fill(site, nurse, physician, start, count, readings):
+    from django.utils import timezone
+
+    sessions = []
+    for n in range(start, start + count):
+        chair = Room.objects.create(site=site, name=f"Chair {n}", kind=Room.Kind.INFUSION_CHAIR)
+        patient = Patient.objects.create(
+            record_number=f"BT-{n:05d}", family_name="Тест", given_name=f"П{n}",
+            birth_date=date(1990, 1, 1), home_site=site, created_by=nurse,
+        )  # fmt: skip
+        course = services.approve_course(
+            patient, modality="iv_ketamine", indication="bench", planned_sessions=6,
+            ketamine_consent_confirmed=True, eligibility_confirmed=True, actor=physician,
+        )  # fmt: skip
+        session = services.open_infusion_session(course, chair=chair, actor=nurse)
+        services.record_precheck(
+            session,
+            check=services.PreCheckInput(
+                weight_kg=Decimal("70"), weight_measured_on=timezone.localdate(), systolic=120,
+                diastolic=80, heart_rate=70, spo2=98, resp_rate=14, fasting_hours=6,
+                escort_name="E", escort_phone="1", escort_relation="", advice_given="",
+                pregnancy=PreCheck.Pregnancy.NOT_APPLICABLE,
+                breastfeeding=PreCheck.Breastfeeding.NOT_APPLICABLE,
+            ),
+            actor=nurse,
+        )  # fmt: skip
+        services.sign_dose(
+            session, mg_per_kg=Decimal("0.5"), concentration_mg_per_ml=Decimal("1"),
+            minutes=40, actor=physician,
+        )  # fmt: skip
+        services.start_infusion(session, actor=nurse)
+        for r in range(readings):
+            _reading(session, nurse, systolic=185 if r == 0 else 130)
+        sessions.append(session)
+    return sessions
+
+
+def run():
+    site = Site.objects.create(code="bench-t", name="Bench", phone="+380737308088")
+    nurse = _user("bench.nurse@test.clinic", "nurse", site)
+    physician = _user("bench.physician@test.clinic", "physician", site)
+    client = Client()
+    client.force_login(nurse)
+    results = {}
+    sessions = _fill(site, nurse, physician, 1, 3, 4)
+    for size, add in ((3, 0), (30, 27)):
+        if add:
+            sessions += _fill(site, nurse, physician, 4, add, 12)
+        with CaptureQueriesContext(connection) as queries:
+            client.get("/staff/board/partial/")
+        count = len(queries)  # now: each later request clears the query log
+        start = time.perf_counter()
+        for _ in range(10):
+            client.get("/staff/board/partial/")
+        results[size] = (count, (time.perf_counter() - start) / 10)
+    print(f"chair board queries: {results[3][0]} at 3 chairs, {results[30][0]} at 30")
+    print(
+        f"{'chair board partial (3 -> 30 chairs)':44} small {results[3][1] * 1000:8.2f} ms  "
+        f"large {results[30][1] * 1000:8.2f} ms  ratio {results[30][1] / results[3][1]:5.2f}"
+    )
+    start = time.perf_counter()
+    for _ in range(50):
+        _reading(sessions[-1], nurse)
+    print(f"record_vitals: {(time.perf_counter() - start) / 50 * 1000:.2f} ms per reading")

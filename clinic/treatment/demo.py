@@ -1,0 +1,240 @@
+"""A realistic infusion day on both sites' chair boards, for the demo centre.
+
+Everything goes through the services, as staff would enter it; afterwards the times are
+moved back so the day is already under way (a demo-only step: services always use "now").
+Idempotent: a site that already has infusion sessions is left alone.
+"""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from clinic.accounts.models import User
+from clinic.core.demo import demo_email
+from clinic.locations.models import Room
+from clinic.patients.models import Patient
+from clinic.treatment import services
+from clinic.treatment.models import (
+    Discharge,
+    DoseOrder,
+    InfusionSession,
+    InfusionStatusChange,
+    Modality,
+    PreCheck,
+    SessionNote,
+    SessionScore,
+    TesSession,
+    TreatmentCourse,
+)
+
+ALDRETE_ITEMS = ("activity", "respiration", "circulation", "consciousness", "saturation")
+
+
+def _staff(role, code):
+    return User.objects.get(email=demo_email(role, code))
+
+
+def _course(patient, physician, *, indication="Резистентна депресія"):
+    course = TreatmentCourse.objects.filter(patient=patient, modality=Modality.IV_KETAMINE).first()
+    if course is None:
+        course = services.approve_course(
+            patient,
+            modality=Modality.IV_KETAMINE,
+            indication=indication,
+            planned_sessions=6,
+            plan="Індукція: 6 інфузій за 2-3 тижні, далі підтримувальні за потреби.",
+            ketamine_consent_confirmed=True,
+            eligibility_confirmed=True,
+            actor=physician,
+        )
+    return course
+
+
+def _precheck(session, nurse, *, weight, bp=(128, 82)):
+    services.record_precheck(
+        session,
+        check=services.PreCheckInput(
+            weight_kg=Decimal(weight),
+            weight_measured_on=timezone.localdate(),
+            systolic=bp[0],
+            diastolic=bp[1],
+            heart_rate=74,
+            spo2=98,
+            resp_rate=14,
+            fasting_hours=6,
+            escort_name="Супровідник (демо)",
+            escort_phone="+380671112233",
+            escort_relation="родина",
+            pregnancy=PreCheck.Pregnancy.NOT_APPLICABLE,
+            breastfeeding=PreCheck.Breastfeeding.NOT_APPLICABLE,
+            advice_given="",
+        ),
+        actor=nurse,
+    )
+
+
+def _vitals(session, nurse, minutes_ago, bp, hr=78, spo2=98, now=None):
+    services.record_vitals(
+        session,
+        reading=services.VitalsInput(
+            measured_at=now - timedelta(minutes=minutes_ago),
+            systolic=bp[0],
+            diastolic=bp[1],
+            heart_rate=hr,
+            spo2=spo2,
+            resp_rate=14,
+        ),
+        idempotency_key=uuid.uuid4(),
+        actor=nurse,
+    )
+
+
+def _score(session, nurse, code, point, answers, *, minutes_ago, now):
+    score = services.record_score(session, code=code, point=point, answers=answers, actor=nurse)
+    SessionScore.objects.filter(pk=score.pk).update(
+        recorded_at=now - timedelta(minutes=minutes_ago)
+    )
+
+
+def _back_date(session, *, checked_in, started=None, ended=None, discharged=None, now):
+    """Move a session's times back (demo only), history rows with them."""
+    fields = {"checked_in_at": now - timedelta(minutes=checked_in)}
+    if started is not None:
+        fields["infusion_started_at"] = now - timedelta(minutes=started)
+    if ended is not None:
+        fields["infusion_ended_at"] = now - timedelta(minutes=ended)
+    if discharged is not None:
+        fields["discharged_at"] = now - timedelta(minutes=discharged)
+    InfusionSession.objects.filter(pk=session.pk).update(
+        created_at=fields["checked_in_at"], **fields
+    )
+    if discharged is not None:
+        Discharge.objects.filter(session=session).update(at=fields["discharged_at"])
+    PreCheck.objects.filter(session=session).update(
+        recorded_at=fields["checked_in_at"] + timedelta(minutes=5)
+    )
+    if started is not None:
+        DoseOrder.objects.filter(session=session).update(
+            signed_at=fields["infusion_started_at"] - timedelta(minutes=3)
+        )
+    for change in InfusionStatusChange.objects.filter(session=session):
+        at = {
+            "scheduled": fields["checked_in_at"],
+            "checked_in": fields["checked_in_at"],
+            "prechecked": fields["checked_in_at"] + timedelta(minutes=5),
+            "infusing": fields.get("infusion_started_at"),
+            "monitoring": fields.get("infusion_ended_at"),
+            "discharged": fields.get("discharged_at"),
+        }.get(change.status)
+        if at is not None:
+            InfusionStatusChange.objects.filter(pk=change.pk).update(at=at)
+    session.refresh_from_db()
+    return session
+
+
+def _run(patient, chair, *, nurse, physician, weight, started, ended=None, now):
+    """Check in, pre-check, dose and start; the pump started `started` minutes ago."""
+    course = _course(patient, physician)
+    session = services.open_infusion_session(course, chair=chair, actor=nurse)
+    _precheck(session, nurse, weight=weight)
+    services.sign_dose(
+        session,
+        mg_per_kg=course.target_dose_mg_per_kg,
+        concentration_mg_per_ml=Decimal("1.00"),
+        minutes=course.infusion_minutes,
+        actor=physician,
+    )
+    services.start_infusion(session, actor=nurse)
+    session = _back_date(session, checked_in=started + 20, started=started, now=now)
+    if ended is not None:
+        services.end_infusion(session, actor=nurse)
+        session = _back_date(
+            session, checked_in=started + 20, started=started, ended=ended, now=now
+        )
+    return session
+
+
+def load_demo(*, actor, sites):
+    """Fill both boards: chairs in different phases, one overdue reading, one BP alert."""
+    now = timezone.now()
+    chairs = {
+        code: list(Room.objects.filter(site=site, kind=Room.Kind.INFUSION_CHAIR).order_by("name"))
+        for code, site in sites.items()
+    }
+    patients = {p.record_number: p for p in Patient.objects.filter(home_site__in=sites.values())}
+    if "kyiv" in sites and not InfusionSession.objects.filter(site=sites["kyiv"]).exists():
+        nurse, physician = _staff("nurse", "kyiv"), _staff("physician", "kyiv")
+        # Chair 1: infusing for 25 minutes; the last pressure is over the alert limit.
+        first = _run(
+            patients["K-0001"], chairs["kyiv"][0], nurse=nurse, physician=physician,
+            weight="64.5", started=25, now=now,
+        )  # fmt: skip
+        _vitals(first, nurse, 20, (132, 84), now=now)
+        _vitals(first, nurse, 10, (148, 92), now=now)
+        _vitals(first, nurse, 1, (186, 104), hr=96, now=now)
+        # Chair 2: after the infusion; the 15-minute reading is overdue.
+        second = _run(
+            patients["K-0002"], chairs["kyiv"][1], nurse=nurse, physician=physician,
+            weight="82.4", started=75, ended=35, now=now,
+        )  # fmt: skip
+        for minutes, bp in ((70, (126, 80)), (60, (134, 86)), (50, (142, 90)), (40, (138, 88))):
+            _vitals(second, nurse, minutes, bp, now=now)
+        _vitals(second, nurse, 34, (130, 84), now=now)
+        cadss6 = {"item_1": 2, "item_2": 1, "item_6": 0, "item_7": 3, "item_15": 1, "item_22": 0}
+        _score(second, nurse, "cadss6", "during", cadss6, minutes_ago=36, now=now)
+        # Chair 3: observed long enough, Aldrete 10: ready for discharge.
+        third = _run(
+            patients["K-0003"], chairs["kyiv"][2], nurse=nurse, physician=physician,
+            weight="58.0", started=125, ended=85, now=now,
+        )  # fmt: skip
+        for minutes in (120, 110, 100, 90, 75, 60, 45, 30, 15, 3):
+            _vitals(third, nurse, minutes, (124, 78), hr=72, now=now)
+        _score(third, nurse, "moaas", "during", {"responsiveness": 5}, minutes_ago=85, now=now)
+        aldrete = dict.fromkeys(ALDRETE_ITEMS, 2)
+        _score(third, nurse, "aldrete", "discharge", aldrete, minutes_ago=4, now=now)
+        # A TES session and a psychotherapy note, so the chart shows more than infusions.
+        tes_room = Room.objects.filter(site=sites["kyiv"], kind=Room.Kind.TES).first()
+        if tes_room and not TesSession.objects.exists():
+            tes = services.start_tes_session(
+                patients["K-0002"], room=tes_room, device="Demo tDCS", serial_number="SN-0001",
+                stimulation="tdcs", anode="F3", cathode="SO_right",
+                electrode_area_cm2=Decimal("25"), current_ma=Decimal("2.0"), minutes=30,
+                ramp_up_seconds=30, ramp_down_seconds=30, skin_before="intact", actor=nurse,
+            )  # fmt: skip
+            services.complete_tes_session(
+                tes, skin_after="redness", skin_after_note="легке почервоніння під анодом",
+                sensations="поколювання перші хвилини", actor=nurse,
+            )  # fmt: skip
+    if "lviv" in sites and not InfusionSession.objects.filter(site=sites["lviv"]).exists():
+        nurse, physician = _staff("nurse", "lviv"), _staff("physician", "lviv")
+        # Yesterday's infusion, discharged: an integration session is to be offered.
+        yesterday = _run(
+            patients["L-0002"], chairs["lviv"][1], nurse=nurse, physician=physician,
+            weight="61.0", started=26 * 60, ended=26 * 60 - 40, now=now,
+        )  # fmt: skip
+        aldrete = dict.fromkeys(ALDRETE_ITEMS, 2)
+        _score(yesterday, nurse, "aldrete", "discharge", aldrete, minutes_ago=24 * 60 + 5, now=now)
+        services.discharge_patient(
+            yesterday, escort_confirmed=True, instructions_given=True, actor=nurse
+        )
+        _back_date(
+            yesterday, checked_in=26 * 60 + 20, started=26 * 60, ended=26 * 60 - 40,
+            discharged=24 * 60, now=now,
+        )  # fmt: skip
+        # Chair 1: checked in, pre-check done, waiting for the physician's dose.
+        course = _course(patients["L-0001"], physician)
+        waiting = services.open_infusion_session(course, chair=chairs["lviv"][0], actor=nurse)
+        _precheck(waiting, nurse, weight="90.2")
+        _back_date(waiting, checked_in=12, now=now)
+    if "kyiv" in sites and not SessionNote.objects.exists():
+        psychotherapist = _staff("psychotherapist", "kyiv")
+        note = services.write_session_note(
+            patients["K-0001"],
+            kind=SessionNote.Kind.PSYCHOTHERAPY,
+            held_on=timezone.localdate() - timedelta(days=2),
+            text="Підготовча сесія перед курсом: очікування, страхи, домовленості про супровід.",
+            actor=psychotherapist,
+        )
+        services.sign_session_note(note, actor=psychotherapist)

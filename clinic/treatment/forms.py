@@ -1,0 +1,357 @@
+"""Input validation for treatment pages. Business rules live in services and rules."""
+
+import uuid
+from decimal import Decimal
+
+from django import forms
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from clinic.locations.models import Room
+from clinic.treatment.models import (
+    ELECTRODE_POSITIONS,
+    AdverseEvent,
+    AlertAction,
+    InteractionRule,
+    Modality,
+    PreCheck,
+    ScalePoint,
+    SessionNote,
+    Skin,
+    TesSession,
+    TreatmentCourse,
+    TreatmentSettings,
+)
+from clinic.treatment.rules import PROVENANCE
+from clinic.treatment.scales import SCALES
+
+
+def _int(label, low, high, *, required=True, **kwargs):
+    return forms.IntegerField(
+        label=label,
+        min_value=low,
+        max_value=high,
+        required=required,
+        widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
+        **kwargs,
+    )
+
+
+def _decimal(label, low, high, places=1, *, required=True, **kwargs):
+    return forms.DecimalField(
+        label=label,
+        min_value=Decimal(low),
+        max_value=Decimal(high),
+        decimal_places=places,
+        max_digits=6,
+        required=required,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+        **kwargs,
+    )
+
+
+class LocalDateTimeField(forms.DateTimeField):
+    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+
+    def __init__(self, **kwargs):
+        super().__init__(input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S"], **kwargs)
+
+
+def now_local_input():
+    return timezone.localtime().strftime("%Y-%m-%dT%H:%M")
+
+
+class CourseForm(forms.Form):
+    modality = forms.ChoiceField(label=_("Modality"), choices=Modality.choices)
+    indication = forms.CharField(label=_("Indication"), max_length=200)
+    planned_sessions = _int(_("Planned sessions"), 1, 100)
+    plan = forms.CharField(
+        label=_("Plan"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=TreatmentCourse._meta.get_field("plan").help_text,
+    )
+    target_dose_mg_per_kg = _decimal(
+        _("Target dose (mg/kg)"), "0.05", "0.75", 2, required=False,
+        help_text=_("For IV ketamine; the site's default when empty."),
+    )  # fmt: skip
+    infusion_minutes = _int(_("Infusion time (minutes)"), 2, 100, required=False)
+    ketamine_consent_confirmed = forms.BooleanField(
+        label=_("The patient has signed the ketamine consent"), required=False
+    )
+    eligibility_confirmed = forms.BooleanField(
+        label=_(
+            "No eligibility decision is on file: I confirm I have assessed the patient as eligible"
+        ),
+        required=False,
+    )
+
+
+class OpenSessionForm(forms.Form):
+    chair = forms.ModelChoiceField(label=_("Chair"), queryset=Room.objects.none(), empty_label=None)
+    appointment_public_id = forms.UUIDField(
+        label=_("Appointment reference (optional)"), required=False
+    )
+    check_in = forms.BooleanField(
+        label=_("The patient is here (check in now)"), required=False, initial=True
+    )
+
+    def __init__(self, *args, site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = Room.objects.filter(
+            site=site, kind=Room.Kind.INFUSION_CHAIR, is_active=True
+        )
+        self.fields["chair"].label_from_instance = lambda room: room.name
+
+
+class PreCheckForm(forms.Form):
+    weight_kg = _decimal(_("Weight (kg)"), "30", "250")
+    weight_measured_on = forms.DateField(
+        label=_("Weight measured on"),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+    )
+    systolic = _int(_("Systolic (mmHg)"), 50, 300)
+    diastolic = _int(_("Diastolic (mmHg)"), 20, 200)
+    heart_rate = _int(_("Heart rate (/min)"), 20, 250)
+    spo2 = _int(_("SpO2 (%)"), 50, 100)
+    resp_rate = _int(_("Respiratory rate (/min)"), 4, 60, required=False)
+    fasting_hours = _int(_("Hours since the last meal"), 0, 72, required=False)
+    escort_name = forms.CharField(label=_("Escort's name"), max_length=150)
+    escort_phone = forms.CharField(
+        label=_("Escort's phone"),
+        max_length=30,
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+    escort_relation = forms.CharField(label=_("Escort's relation"), max_length=100, required=False)
+    pregnancy = forms.ChoiceField(label=_("Pregnancy"), choices=PreCheck.Pregnancy.choices)
+    breastfeeding = forms.ChoiceField(
+        label=_("Breastfeeding"), choices=PreCheck.Breastfeeding.choices
+    )
+    advice_given = forms.CharField(
+        label=_("Advice given (pregnancy, breastfeeding, interactions)"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    drugs = forms.ModelMultipleChoiceField(
+        label=_("Concomitant drugs from the interaction list"),
+        queryset=InteractionRule.objects.filter(is_active=True),
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("systolic") and data.get("diastolic") and data["systolic"] <= data["diastolic"]:
+            self.add_error("diastolic", _("Diastolic pressure must be lower than systolic."))
+        return data
+
+
+class BpDecisionForm(forms.Form):
+    proceed = forms.TypedChoiceField(
+        label=_("Decision"),
+        choices=[("yes", _("Proceed with the infusion")), ("no", _("Defer the infusion"))],
+        coerce=lambda v: v == "yes",
+        widget=forms.RadioSelect,
+    )
+    note = forms.CharField(label=_("Reason"), max_length=500)
+
+
+class DoseForm(forms.Form):
+    mg_per_kg = _decimal(_("Dose (mg/kg)"), "0.01", "0.75", 2)
+    concentration_mg_per_ml = _decimal(_("Concentration (mg/ml)"), "0.1", "100", 2)
+    minutes = _int(_("Infusion time (minutes)"), 2, 100)
+    reason = forms.CharField(label=_("Reason for the change"), max_length=500, required=False)
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+    administered_mg = _decimal(_("Amount given so far (mg)"), "0", "999", 1, required=False)
+
+
+class EndInfusionForm(forms.Form):
+    administered_mg = _decimal(_("Amount given (mg)"), "0", "999", 1, required=False)
+
+
+class VitalsForm(forms.Form):
+    measured_at = LocalDateTimeField(label=_("Measured at"))
+    systolic = _int(_("Systolic (mmHg)"), 50, 300)
+    diastolic = _int(_("Diastolic (mmHg)"), 20, 200)
+    heart_rate = _int(_("Heart rate (/min)"), 20, 250)
+    spo2 = _int(_("SpO2 (%)"), 50, 100)
+    resp_rate = _int(_("Respiratory rate (/min)"), 4, 60, required=False)
+    idempotency_key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault(
+            "initial", {"measured_at": now_local_input(), "idempotency_key": uuid.uuid4()}
+        )
+        super().__init__(*args, **kwargs)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("systolic") and data.get("diastolic") and data["systolic"] <= data["diastolic"]:
+            self.add_error("diastolic", _("Diastolic pressure must be lower than systolic."))
+        return data
+
+
+class AlertForm(forms.Form):
+    action = forms.ChoiceField(label=_("Action"), choices=AlertAction.choices)
+    note = forms.CharField(label=_("Note"), max_length=1000)
+
+
+class AdverseEventForm(forms.Form):
+    term = forms.ChoiceField(label=_("Event"), choices=AdverseEvent.Term.choices)
+    onset_at = LocalDateTimeField(label=_("Onset"))
+    severity = forms.ChoiceField(label=_("Severity"), choices=AdverseEvent.Severity.choices)
+    action = forms.ChoiceField(label=_("Action taken"), choices=AdverseEvent.Action.choices)
+    outcome = forms.ChoiceField(label=_("Outcome"), choices=AdverseEvent.Outcome.choices)
+    note = forms.CharField(label=_("Note"), max_length=1000, required=False)
+
+
+class DischargeForm(forms.Form):
+    escort_confirmed = forms.BooleanField(
+        label=_("The escort is here and will take the patient home"), required=False
+    )
+    instructions_given = forms.BooleanField(
+        label=_("Written instructions given: no driving until the next day after sleep"),
+        required=False,
+    )
+    override_reason = forms.CharField(
+        label=_("Physician's override: reason for discharge before the criteria are met"),
+        max_length=500,
+        required=False,
+    )
+
+
+def scale_form_class(code: str):
+    """A form with one choice per item of the scale."""
+    scale = SCALES[code]
+    fields = {
+        "point": forms.ChoiceField(label=_("When"), choices=ScalePoint.choices),
+    }
+    for item in scale.items:
+        fields[item.key] = forms.TypedChoiceField(
+            label=item.label,
+            choices=[(v, label) for v, label in item.options],
+            coerce=int,
+        )
+    return type(f"{code.title()}Form", (forms.Form,), fields)
+
+
+def scale_answers(form, code: str) -> dict:
+    return {item.key: form.cleaned_data[item.key] for item in SCALES[code].items}
+
+
+class TesStartForm(forms.Form):
+    room = forms.ModelChoiceField(label=_("Room"), queryset=Room.objects.none(), empty_label=None)
+    course = forms.ModelChoiceField(
+        label=_("Course"),
+        queryset=TreatmentCourse.objects.none(),
+        required=False,
+        empty_label=_("outside a course"),
+    )
+    device = forms.CharField(label=_("Device"), max_length=100)
+    serial_number = forms.CharField(label=_("Serial number"), max_length=60)
+    stimulation = forms.ChoiceField(label=_("Type"), choices=TesSession.Type.choices)
+    anode = forms.ChoiceField(label=_("Anode"), choices=ELECTRODE_POSITIONS, initial="F3")
+    cathode = forms.ChoiceField(label=_("Cathode"), choices=ELECTRODE_POSITIONS, initial="SO_right")
+    electrode_area_cm2 = _decimal(_("Electrode area (cm²)"), "1", "100")
+    # The form accepts anything a device can deliver; the limits are checked by the service,
+    # which explains a refusal in terms of the site's configured maximum.
+    current_ma = _decimal(_("Current (mA)"), "0.1", "20")
+    minutes = _int(_("Duration (minutes)"), 1, 240)
+    ramp_up_seconds = _int(_("Ramp up (seconds)"), 0, 300, initial=30)
+    ramp_down_seconds = _int(_("Ramp down (seconds)"), 0, 300, initial=30)
+    skin_before = forms.ChoiceField(label=_("Skin before"), choices=Skin.choices)
+    skin_before_note = forms.CharField(label=_("Skin before: note"), max_length=300, required=False)
+    appointment_public_id = forms.UUIDField(
+        label=_("Appointment reference (optional)"), required=False
+    )
+
+    def __init__(self, *args, patient, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["room"].queryset = Room.objects.filter(
+            site=patient.home_site, kind=Room.Kind.TES, is_active=True
+        )
+        self.fields["room"].label_from_instance = lambda room: room.name
+        self.fields["course"].queryset = TreatmentCourse.objects.filter(
+            patient=patient, modality=Modality.TES, status=TreatmentCourse.Status.ACTIVE
+        )
+
+
+class TesCompleteForm(forms.Form):
+    skin_after = forms.ChoiceField(label=_("Skin after"), choices=Skin.choices)
+    skin_after_note = forms.CharField(label=_("Skin after: note"), max_length=300, required=False)
+    sensations = forms.CharField(
+        label=_("Sensations (tingling, itching, burning)"), max_length=500, required=False
+    )
+    adverse_effects = forms.CharField(
+        label=_("Adverse effects (headache, fatigue, burn, mood switch)"),
+        max_length=1000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+
+
+class NoteForm(forms.Form):
+    kind = forms.ChoiceField(label=_("Kind"), choices=SessionNote.Kind.choices)
+    held_on = forms.DateField(
+        label=_("Date"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+    )
+    text = forms.CharField(
+        label=_("Note"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+    appointment_public_id = forms.UUIDField(
+        label=_("Appointment reference (optional)"), required=False
+    )
+
+
+class NoteEditForm(forms.Form):
+    text = forms.CharField(
+        label=_("Note"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
+    )
+
+
+class AddendumForm(forms.Form):
+    text = forms.CharField(
+        label=_("Addendum"), max_length=5000, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+
+SETTINGS_FIELDS = list(PROVENANCE)
+
+
+class TreatmentSettingsForm(forms.ModelForm):
+    class Meta:
+        model = TreatmentSettings
+        fields = SETTINGS_FIELDS
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, note in PROVENANCE.items():
+            self.fields[name].help_text = note
+        # The ceilings of domain.md §4 and §3.3, as the form's limits too.
+        self.fields["tes_max_current_ma"].validators.append(MaxValueValidator(Decimal("4.0")))
+        self.fields["tes_max_minutes"].validators.append(MaxValueValidator(40))
+        self.fields["tes_max_charge_c"].validators.append(MaxValueValidator(Decimal("7.2")))
+        self.fields["max_dose_mg_per_kg"].validators.append(MaxValueValidator(Decimal("0.75")))
+        for name in ("tes_max_current_ma", "tes_max_charge_c", "max_dose_mg_per_kg"):
+            self.fields[name].validators.append(MinValueValidator(Decimal("0.1")))
+        for name in self.fields:
+            if isinstance(self.fields[name], forms.IntegerField):
+                self.fields[name].validators.append(MaxValueValidator(1000))
+
+    def clean(self):
+        data = super().clean()
+        pairs = [
+            ("bp_warn_systolic", "bp_block_systolic"),
+            ("bp_warn_diastolic", "bp_block_diastolic"),
+            ("default_dose_mg_per_kg", "max_dose_mg_per_kg"),
+        ]
+        for low, high in pairs:
+            if data.get(low) is not None and data.get(high) is not None and data[low] > data[high]:
+                self.add_error(low, _("This must not exceed the value it leads up to."))
+        return data

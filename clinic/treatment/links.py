@@ -1,0 +1,39 @@
+"""Everything treatment needs from other parts of the record, behind one seam: the patient
+record (eligibility, consent, weight) and the controlled-drug register."""
+
+from decimal import Decimal
+
+from clinic.controlled_drugs.selectors import unaccounted_for_session
+from clinic.patients import selectors as record
+from clinic.patients.models import ConsentPurpose
+from clinic.treatment import scales
+
+
+def ketamine_eligibility(patient):
+    """The physician's eligibility decision on file for ketamine, or None when there is none.
+
+    With None, a ketamine course needs the approving physician's explicit confirmation.
+    """
+    return record.current_ketamine_eligibility(patient)
+
+
+def ketamine_consent_on_file(patient) -> bool:
+    """A ketamine-therapy consent recorded in the chart and not withdrawn."""
+    return record.has_consent(patient, ConsentPurpose.KETAMINE)
+
+
+def latest_weight(patient):
+    """(weight_kg, measured_on) from the record, or None; the pre-check then records it."""
+    return record.latest_weight(patient)
+
+
+def score_scale(code: str, answers: dict) -> int:
+    """Total of a CADSS / CADSS-6 / MOAA/S / modified Aldrete / PADSS rating."""
+    return scales.score(code, answers)
+
+
+def ampoule_unaccounted_mg(session) -> Decimal:
+    """Ketamine drawn for the session and not yet given or destroyed, per the register (its
+    administrations carry the session as clinical reference). A session cannot be closed while
+    this is not zero."""
+    return unaccounted_for_session(session.public_id)

@@ -1,0 +1,896 @@
+"""The writes of treatment: courses, infusion sessions step by step, TES sessions and notes.
+
+Each service locks the session row before checking its state (two nurses on two tablets must
+not both start the same infusion), writes its rows and its audit row in one transaction, and
+raises `TreatmentRefused` with a message for the person when the step is not allowed.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.formats import localize
+from django.utils.translation import gettext as _
+
+from clinic.accounts.roles import Role
+from clinic.core.audit import audit
+from clinic.locations.models import Room
+from clinic.treatment import links, rules
+from clinic.treatment.models import (
+    AdverseEvent,
+    AlertAction,
+    Discharge,
+    DoseOrder,
+    InfusionSession,
+    InfusionStatusChange,
+    Modality,
+    NoteAddendum,
+    PreCheck,
+    SessionNote,
+    SessionScore,
+    TesSession,
+    TreatmentCourse,
+    TreatmentSettings,
+    VitalAlert,
+    VitalSigns,
+)
+from clinic.treatment.scales import DISCHARGE_SCALES, ScaleError
+from clinic.treatment.selectors import rules_for, unmet_discharge_criteria
+
+Status = InfusionSession.Status
+# A reading may be entered a little ahead of the server's clock (a tablet's clock drifts).
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+class TreatmentRefused(Exception):
+    """The step was not taken; the message says why. `action` names it for the audit."""
+
+    def __init__(self, message, *, action="treatment.refused"):
+        super().__init__(message)
+        self.action = action
+
+
+def _require_physician(actor, what):
+    if not actor.has_role(Role.PHYSICIAN):
+        raise TreatmentRefused(
+            _("Only a physician can %(what)s.") % {"what": what}, action="treatment.refused"
+        )
+
+
+def _locked(session: InfusionSession) -> InfusionSession:
+    return (
+        InfusionSession.objects.select_for_update()
+        .select_related("site", "patient", "course")
+        .get(pk=session.pk)
+    )
+
+
+def _move(session: InfusionSession, status, *, actor, reason="", at=None):
+    if not session.can_move_to(status):
+        raise TreatmentRefused(
+            _("This step is not possible while the session is %(status)s.")
+            % {"status": session.get_status_display()},
+            action="infusion.step.refused",
+        )
+    session.status = status
+    InfusionStatusChange.objects.create(
+        session=session, status=status, by=actor, reason=reason, at=at or timezone.now()
+    )
+
+
+# Settings ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def update_treatment_settings(site, *, values: dict, actor) -> TreatmentSettings:
+    """Change a site's thresholds and limits (administrators); the ceilings are constraints."""
+    current = TreatmentSettings.objects.select_for_update().filter(site=site).first()
+    current = current or TreatmentSettings(site=site)
+    changed = [name for name, value in values.items() if getattr(current, name) != value]
+    for name, value in values.items():
+        setattr(current, name, value)
+    current.updated_at, current.updated_by = timezone.now(), actor
+    current.save()
+    audit(actor, "treatment.settings.changed", obj=current, site=site, reason=",".join(changed))
+    return current
+
+
+# Courses -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def approve_course(
+    patient,
+    *,
+    modality,
+    indication,
+    planned_sessions,
+    plan="",
+    target_dose_mg_per_kg=None,
+    infusion_minutes=None,
+    ketamine_consent_confirmed=False,
+    eligibility_confirmed=False,
+    actor,
+) -> TreatmentCourse:
+    """A physician approves a treatment plan for one patient and indication."""
+    _require_physician(actor, _("approve a treatment course"))
+    eligibility = None
+    if modality == Modality.IV_KETAMINE:
+        settings = rules_for(patient.home_site)
+        target_dose_mg_per_kg = target_dose_mg_per_kg or settings.default_dose_mg_per_kg
+        infusion_minutes = infusion_minutes or settings.default_infusion_minutes
+        if target_dose_mg_per_kg > settings.max_dose_mg_per_kg:
+            raise TreatmentRefused(
+                _("The target dose is above this site's maximum of %(limit)s mg/kg.")
+                % {"limit": localize(settings.max_dose_mg_per_kg)},
+                action="course.refused",
+            )
+        if not ketamine_consent_confirmed:
+            raise TreatmentRefused(
+                _("A ketamine course needs the patient's signed consent."), action="course.refused"
+            )
+        eligibility = links.ketamine_eligibility(patient)
+        if eligibility is None and not eligibility_confirmed:
+            raise TreatmentRefused(
+                _(
+                    "No eligibility decision is on file. Confirm that you have assessed the "
+                    "patient as eligible, or record the decision first."
+                ),
+                action="course.refused",
+            )
+    else:
+        target_dose_mg_per_kg = infusion_minutes = None
+    course = TreatmentCourse.objects.create(
+        patient=patient,
+        site=patient.home_site,
+        modality=modality,
+        indication=indication,
+        planned_sessions=planned_sessions,
+        plan=plan,
+        target_dose_mg_per_kg=target_dose_mg_per_kg,
+        infusion_minutes=infusion_minutes,
+        ketamine_consent_confirmed=ketamine_consent_confirmed,
+        eligibility_reference=str(getattr(eligibility, "public_id", "") or ""),
+        eligibility_confirmed_by_physician=modality == Modality.IV_KETAMINE and eligibility is None,
+        approved_by=actor,
+    )
+    audit(actor, "course.approved", patient, obj=course, reason=modality)
+    if course.eligibility_confirmed_by_physician:
+        audit(
+            actor,
+            "course.eligibility.confirmed_without_decision",
+            patient,
+            obj=course,
+            reason="no eligibility decision on file; confirmed by the approving physician",
+        )
+    return course
+
+
+@transaction.atomic
+def close_course(course, *, status, reason, actor) -> TreatmentCourse:
+    """Complete or stop a course."""
+    course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
+    if course.status != TreatmentCourse.Status.ACTIVE or status == TreatmentCourse.Status.ACTIVE:
+        raise TreatmentRefused(_("This course is already closed."), action="course.refused")
+    course.status, course.status_reason = status, reason
+    course.save(update_fields=["status", "status_reason"])
+    audit(actor, "course.closed", course.patient, obj=course, reason=status)
+    return course
+
+
+# Infusion session: opening and pre-check ------------------------------------------------------
+
+
+@transaction.atomic
+def open_infusion_session(
+    course, *, chair, appointment_public_id=None, check_in=True, actor
+) -> InfusionSession:
+    """Put a patient of an active ketamine course on a chair; checked in unless scheduled ahead."""
+    if not course.is_ketamine or course.status != TreatmentCourse.Status.ACTIVE:
+        raise TreatmentRefused(
+            _("Infusions need an active IV ketamine course."), action="infusion.refused"
+        )
+    # Lock the chair so two nurses cannot seat two patients on it at once.
+    chair = Room.objects.select_for_update().get(pk=chair.pk)
+    if chair.kind != Room.Kind.INFUSION_CHAIR or chair.site_id != course.site_id:
+        raise TreatmentRefused(
+            _("Choose an infusion chair of this site."), action="infusion.refused"
+        )
+    if not chair.is_active:
+        raise TreatmentRefused(_("This chair is not in use."), action="infusion.refused")
+    busy = InfusionSession.objects.on_chairs().exclude(status=Status.SCHEDULED)
+    if check_in and busy.filter(chair=chair).exists():
+        raise TreatmentRefused(_("This chair is taken."), action="infusion.refused")
+    if busy.filter(patient=course.patient).exists():
+        raise TreatmentRefused(
+            _("This patient already has a session in progress."), action="infusion.refused"
+        )
+    session = InfusionSession.objects.create(
+        course=course,
+        patient=course.patient,
+        site=course.site,
+        chair=chair,
+        appointment_public_id=appointment_public_id,
+        created_by=actor,
+    )
+    InfusionStatusChange.objects.create(session=session, status=Status.SCHEDULED, by=actor)
+    audit(actor, "infusion.scheduled", course.patient, obj=session)
+    if check_in:
+        _check_in(session, actor=actor)
+    return session
+
+
+def _check_in(session, *, actor):
+    now = timezone.now()
+    _move(session, Status.CHECKED_IN, actor=actor, at=now)
+    session.checked_in_at = now
+    session.save(update_fields=["status", "checked_in_at"])
+    audit(actor, "infusion.checked_in", session.patient, obj=session)
+
+
+@transaction.atomic
+def check_in_patient(session, *, actor) -> InfusionSession:
+    """The patient has arrived for a session scheduled ahead."""
+    session = _locked(session)
+    busy = InfusionSession.objects.on_chairs().exclude(status=Status.SCHEDULED)
+    if busy.filter(chair_id=session.chair_id).exists():
+        raise TreatmentRefused(_("This chair is taken."), action="infusion.refused")
+    if busy.filter(patient_id=session.patient_id).exists():
+        raise TreatmentRefused(
+            _("This patient already has a session in progress."), action="infusion.refused"
+        )
+    _check_in(session, actor=actor)
+    return session
+
+
+@dataclass(frozen=True)
+class PreCheckInput:
+    weight_kg: Decimal
+    weight_measured_on: object
+    systolic: int
+    diastolic: int
+    heart_rate: int
+    spo2: int
+    resp_rate: int | None
+    fasting_hours: int | None
+    escort_name: str
+    escort_phone: str
+    escort_relation: str
+    pregnancy: str
+    breastfeeding: str
+    advice_given: str
+    drugs: tuple = ()
+
+
+@transaction.atomic
+def record_precheck(session, *, check: PreCheckInput, actor) -> PreCheck:
+    """Record the pre-dose checks. High pressure asks a physician; very high pressure blocks."""
+    session = _locked(session)
+    if session.status != Status.CHECKED_IN:
+        raise TreatmentRefused(
+            _("The pre-check is done once, after check-in."), action="infusion.precheck.refused"
+        )
+    settings = rules_for(session.site)
+    today = timezone.localdate()
+    oldest = today - timedelta(days=settings.weight_max_age_days)
+    if check.weight_measured_on > today or check.weight_measured_on < oldest:
+        raise TreatmentRefused(
+            _("The weight must have been measured within the last %(days)s days.")
+            % {"days": settings.weight_max_age_days},
+            action="infusion.precheck.refused",
+        )
+    if settings.fasting_required and (
+        check.fasting_hours is None or check.fasting_hours < settings.fasting_hours
+    ):
+        raise TreatmentRefused(
+            _("This site's policy asks for at least %(hours)s hours of fasting.")
+            % {"hours": settings.fasting_hours},
+            action="infusion.precheck.refused",
+        )
+    pressure = rules.classify_predose_bp(check.systolic, check.diastolic, settings)
+    if pressure == rules.BP_BLOCK:
+        raise TreatmentRefused(
+            _(
+                "Blood pressure %(sys)s/%(dia)s is above %(bsys)s/%(bdia)s: no infusion now. "
+                "Measure again after rest, or end the session."
+            )
+            % {
+                "sys": check.systolic,
+                "dia": check.diastolic,
+                "bsys": settings.bp_block_systolic,
+                "bdia": settings.bp_block_diastolic,
+            },
+            action="infusion.precheck.blocked",
+        )
+    fields = {k: v for k, v in check.__dict__.items() if k != "drugs"}
+    precheck = PreCheck.objects.create(
+        session=session,
+        **fields,
+        bp_decision=PreCheck.Decision.PENDING if pressure == rules.BP_WARN else "",
+        recorded_by=actor,
+    )
+    precheck.drugs.set(check.drugs)
+    if pressure == rules.BP_NORMAL:
+        _move(session, Status.PRECHECKED, actor=actor)
+        session.save(update_fields=["status"])
+    audit(actor, "infusion.precheck.recorded", session.patient, obj=session, reason=pressure)
+    return precheck
+
+
+@transaction.atomic
+def decide_on_blood_pressure(session, *, proceed: bool, note: str, actor) -> PreCheck:
+    """A physician's decision on a pre-dose pressure above the warning threshold."""
+    _require_physician(actor, _("decide on the blood pressure"))
+    session = _locked(session)
+    precheck = PreCheck.objects.select_for_update().get(session=session)
+    if precheck.bp_decision != PreCheck.Decision.PENDING:
+        raise TreatmentRefused(_("No decision is awaited."), action="infusion.bp_decision.refused")
+    if not note.strip():
+        raise TreatmentRefused(
+            _("Give a reason for the decision."), action="infusion.bp_decision.refused"
+        )
+    precheck.bp_decision = PreCheck.Decision.PROCEED if proceed else PreCheck.Decision.DEFER
+    precheck.bp_decision_by, precheck.bp_decision_note = actor, note
+    precheck.save(update_fields=["bp_decision", "bp_decision_by", "bp_decision_note"])
+    _move(session, Status.PRECHECKED if proceed else Status.ABORTED, actor=actor, reason=note)
+    session.save(update_fields=["status"])
+    audit(actor, "infusion.bp_decision", session.patient, obj=session, reason=precheck.bp_decision)
+    return precheck
+
+
+# Dose and infusion -----------------------------------------------------------------------------
+
+
+@transaction.atomic
+def sign_dose(
+    session, *, mg_per_kg: Decimal, concentration_mg_per_ml: Decimal, minutes: int, reason="", actor
+) -> DoseOrder:
+    """A physician signs the dose; a change (before or during the infusion) needs a reason."""
+    _require_physician(actor, _("sign a dose"))
+    session = _locked(session)
+    if session.status not in (Status.PRECHECKED, Status.INFUSING, Status.INTERRUPTED):
+        raise TreatmentRefused(
+            _("A dose is signed after the pre-check and before the infusion ends."),
+            action="infusion.dose.refused",
+        )
+    precheck = session.precheck
+    current = session.doses.filter(replaced_by__isnull=True).last()
+    if current is not None and not reason.strip():
+        raise TreatmentRefused(
+            _("Changing the dose needs a reason."), action="infusion.dose.refused"
+        )
+    calc = rules.calculate_dose(
+        weight_kg=precheck.weight_kg,
+        mg_per_kg=mg_per_kg,
+        concentration_mg_per_ml=concentration_mg_per_ml,
+        minutes=minutes,
+    )
+    problems = rules.dose_problems(
+        mg_per_kg=mg_per_kg, dose_mg=calc.dose_mg, rules=rules_for(session.site)
+    )
+    if problems:
+        raise TreatmentRefused(" ".join(problems), action="infusion.dose.refused")
+    order = DoseOrder.objects.create(
+        session=session,
+        mg_per_kg=mg_per_kg,
+        weight_kg=precheck.weight_kg,
+        dose_mg=calc.dose_mg,
+        concentration_mg_per_ml=concentration_mg_per_ml,
+        volume_ml=calc.volume_ml,
+        minutes=minutes,
+        rate_ml_per_h=calc.rate_ml_per_h,
+        replaces=current,
+        reason=reason.strip(),
+        signed_by=actor,
+    )
+    audit(
+        actor,
+        "infusion.dose.changed" if current else "infusion.dose.signed",
+        session.patient,
+        obj=session,
+        reason=f"{calc.dose_mg} mg",
+    )
+    return order
+
+
+def current_dose(session) -> DoseOrder | None:
+    return session.doses.filter(replaced_by__isnull=True).last()
+
+
+@transaction.atomic
+def start_infusion(session, *, actor) -> InfusionSession:
+    """The pump is running: vitals are now due on the infusion schedule."""
+    session = _locked(session)
+    if session.status != Status.PRECHECKED:
+        # Resuming after an interruption is `resume_session`; the start time stays the first.
+        raise TreatmentRefused(
+            _("The infusion starts once, after the pre-check."), action="infusion.start.refused"
+        )
+    if current_dose(session) is None:
+        raise TreatmentRefused(
+            _("The dose has not been signed by a physician."), action="infusion.start.refused"
+        )
+    now = timezone.now()
+    _move(session, Status.INFUSING, actor=actor, at=now)
+    session.infusion_started_at = now
+    session.save(update_fields=["status", "infusion_started_at"])
+    audit(actor, "infusion.started", session.patient, obj=session)
+    return session
+
+
+@transaction.atomic
+def interrupt_session(session, *, reason: str, actor) -> InfusionSession:
+    """A power cut, an air-raid alert: the session pauses and can be resumed or ended."""
+    session = _locked(session)
+    if not reason.strip():
+        raise TreatmentRefused(
+            _("Give the reason for the interruption."), action="infusion.refused"
+        )
+    _move(session, Status.INTERRUPTED, actor=actor, reason=reason)
+    session.save(update_fields=["status"])
+    audit(actor, "infusion.interrupted", session.patient, obj=session, reason=reason)
+    return session
+
+
+@transaction.atomic
+def resume_session(session, *, actor) -> InfusionSession:
+    """Back to where the interruption found the session."""
+    session = _locked(session)
+    if session.status != Status.INTERRUPTED:
+        raise TreatmentRefused(_("The session is not interrupted."), action="infusion.refused")
+    before = session.history.exclude(status=Status.INTERRUPTED).order_by("-at", "-pk").first()
+    target = (
+        Status.MONITORING if before.status in (Status.MONITORING, Status.READY) else Status.INFUSING
+    )
+    _move(session, target, actor=actor, reason="resumed")
+    session.save(update_fields=["status"])
+    audit(actor, "infusion.resumed", session.patient, obj=session)
+    return session
+
+
+@transaction.atomic
+def end_infusion(session, *, administered_mg: Decimal | None = None, actor) -> InfusionSession:
+    """The infusion is complete; observation continues on the after-infusion schedule."""
+    session = _locked(session)
+    if session.infusion_ended_at is not None:
+        raise TreatmentRefused(_("The infusion has already ended."), action="infusion.refused")
+    dose = current_dose(session)
+    given = dose.dose_mg if administered_mg is None else administered_mg
+    if dose is None or given < 0 or given > dose.dose_mg:
+        raise TreatmentRefused(
+            _("The amount given must be between 0 and the signed dose."), action="infusion.refused"
+        )
+    now = timezone.now()
+    _move(session, Status.MONITORING, actor=actor, at=now)
+    session.infusion_ended_at, session.administered_mg = now, given
+    session.save(update_fields=["status", "infusion_ended_at", "administered_mg"])
+    audit(actor, "infusion.ended", session.patient, obj=session, reason=f"{given} mg")
+    return session
+
+
+@transaction.atomic
+def stop_session(session, *, reason: str, administered_mg: Decimal | None = None, actor):
+    """Stop for a clinical reason. Before the drug was given the session is aborted; after,
+    it is stopped and the patient is still observed until discharge."""
+    session = _locked(session)
+    if not reason.strip():
+        raise TreatmentRefused(_("Give the reason for stopping."), action="infusion.refused")
+    if session.infusion_started_at is None:
+        _move(session, Status.ABORTED, actor=actor, reason=reason)
+        session.save(update_fields=["status"])
+        audit(actor, "infusion.aborted", session.patient, obj=session, reason=reason)
+        return session
+    now = timezone.now()
+    fields = ["status"]
+    if session.infusion_ended_at is None:
+        dose = current_dose(session)
+        if administered_mg is None or administered_mg < 0 or administered_mg > dose.dose_mg:
+            raise TreatmentRefused(
+                _("Give the amount given so far (between 0 and the signed dose)."),
+                action="infusion.refused",
+            )
+        session.infusion_ended_at, session.administered_mg = now, administered_mg
+        fields += ["infusion_ended_at", "administered_mg"]
+    _move(session, Status.STOPPED, actor=actor, reason=reason, at=now)
+    session.save(update_fields=fields)
+    audit(actor, "infusion.stopped", session.patient, obj=session, reason=reason)
+    return session
+
+
+# Monitoring -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VitalsInput:
+    measured_at: object
+    systolic: int
+    diastolic: int
+    heart_rate: int
+    spo2: int
+    resp_rate: int | None = None
+
+
+@transaction.atomic
+def record_vitals(
+    session, *, reading: VitalsInput, idempotency_key, actor
+) -> tuple[VitalSigns, bool]:
+    """Append one timed set of vital signs; a repeated key returns the first reading unchanged.
+
+    Out-of-range values raise alerts that stay open until a clinician records an action.
+    Returns (reading, created).
+    """
+    # Lock first, then look for the key: two copies of one reading (a retry racing the
+    # original) target the same session, so the second waits here and then finds the first.
+    session = _locked(session)
+    existing = VitalSigns.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.session_id != session.pk:
+            raise TreatmentRefused(_("This reading belongs to another session."))
+        return existing, False
+    if session.status not in InfusionSession.MONITORED:
+        raise TreatmentRefused(
+            _("Vital signs are recorded from the start of the infusion until discharge."),
+            action="infusion.vitals.refused",
+        )
+    now = timezone.now()
+    if reading.measured_at > now + CLOCK_SKEW:
+        raise TreatmentRefused(
+            _("The time of measurement is in the future."), action="infusion.vitals.refused"
+        )
+    # Readings before the start belong to the pre-check. The form gives minutes, so a
+    # reading in the minute the pump started is not "before" it.
+    if reading.measured_at < session.infusion_started_at - timedelta(minutes=1):
+        raise TreatmentRefused(
+            _("The time of measurement is before the start of the infusion."),
+            action="infusion.vitals.refused",
+        )
+    if reading.systolic <= reading.diastolic:
+        raise TreatmentRefused(
+            _("Systolic pressure must be higher than diastolic."), action="infusion.vitals.refused"
+        )
+    ended = session.infusion_ended_at
+    phase = (
+        VitalSigns.Phase.AFTER
+        if ended is not None and reading.measured_at >= ended
+        else VitalSigns.Phase.INFUSING
+    )
+    vitals = VitalSigns.objects.create(
+        session=session,
+        phase=phase,
+        idempotency_key=idempotency_key,
+        recorded_by=actor,
+        **reading.__dict__,
+    )
+    for kind, value, limit in rules.out_of_range(vitals, rules_for(session.site)):
+        alert = VitalAlert.objects.create(
+            session=session, vitals=vitals, kind=kind, value=value, limit=limit
+        )
+        audit(
+            actor,
+            "infusion.alert.raised",
+            session.patient,
+            obj=alert,
+            site=session.site,
+            reason=kind,
+        )
+    audit(actor, "infusion.vitals.recorded", session.patient, obj=session)
+    return vitals, True
+
+
+@transaction.atomic
+def mark_vitals_in_error(vitals, *, reason: str, actor) -> VitalSigns:
+    """A reading typed into the wrong session or mistyped; it stays, marked, with the reason."""
+    vitals = VitalSigns.objects.select_for_update().select_related("session").get(pk=vitals.pk)
+    if not reason.strip():
+        raise TreatmentRefused(_("Give the reason."))
+    vitals.entered_in_error, vitals.error_reason = True, reason
+    vitals.save(update_fields=["entered_in_error", "error_reason"])
+    audit(
+        actor,
+        "infusion.vitals.entered_in_error",
+        vitals.session.patient,
+        obj=vitals.session,
+        reason=reason,
+    )
+    return vitals
+
+
+@transaction.atomic
+def resolve_alert(alert, *, action: str, note: str, actor) -> VitalAlert:
+    """Close an alert with what was done (continue, slow, pause, stop, treat) and a note."""
+    alert = (
+        VitalAlert.objects.select_for_update().select_related("session__patient").get(pk=alert.pk)
+    )
+    if alert.closed_at is not None:
+        raise TreatmentRefused(_("This alert has already been handled."))
+    if action not in AlertAction.values or not note.strip():
+        raise TreatmentRefused(
+            _("Choose an action and write a note."), action="infusion.alert.refused"
+        )
+    alert.action, alert.note = action, note.strip()
+    alert.closed_at, alert.closed_by = timezone.now(), actor
+    alert.save(update_fields=["action", "note", "closed_at", "closed_by"])
+    audit(
+        actor,
+        "infusion.alert.resolved",
+        alert.session.patient,
+        obj=alert,
+        site=alert.session.site,
+        reason=action,
+    )
+    return alert
+
+
+@transaction.atomic
+def record_score(session, *, code: str, point: str, answers: dict, actor) -> SessionScore:
+    """A CADSS, MOAA/S or discharge rating. A discharge score at or above the site's threshold
+    marks the patient ready for discharge; a lower one returns the session to monitoring."""
+    session = _locked(session)
+    if session.status in InfusionSession.CLOSED or session.status == Status.SCHEDULED:
+        raise TreatmentRefused(_("Ratings are recorded during a session."))
+    try:
+        total = links.score_scale(code, answers)
+    except ScaleError:
+        raise TreatmentRefused(_("Answer every item of the scale.")) from None
+    score = SessionScore.objects.create(
+        session=session, code=code, point=point, answers=answers, total=total, recorded_by=actor
+    )
+    settings = rules_for(session.site)
+    if code in DISCHARGE_SCALES and code == settings.discharge_scale and point == "discharge":
+        fit = total >= settings.discharge_threshold
+        if fit and session.status == Status.MONITORING:
+            _move(session, Status.READY, actor=actor, reason=f"{code} {total}")
+            session.save(update_fields=["status"])
+        elif not fit and session.status == Status.READY:
+            _move(session, Status.MONITORING, actor=actor, reason=f"{code} {total}")
+            session.save(update_fields=["status"])
+    audit(actor, "infusion.score.recorded", session.patient, obj=session, reason=f"{code}={total}")
+    return score
+
+
+@transaction.atomic
+def record_adverse_event(session, *, term, onset_at, severity, action, outcome, note="", actor):
+    """An adverse event with onset, severity, action and outcome (domain.md §3.7)."""
+    session = _locked(session)
+    if session.status in (Status.SCHEDULED, Status.ABORTED) and session.infusion_started_at is None:
+        raise TreatmentRefused(_("Adverse events are recorded once the session is under way."))
+    if onset_at > timezone.now() + CLOCK_SKEW or onset_at < (session.checked_in_at or onset_at):
+        raise TreatmentRefused(_("The onset must lie within the session."))
+    event = AdverseEvent.objects.create(
+        session=session,
+        term=term,
+        onset_at=onset_at,
+        severity=severity,
+        action=action,
+        outcome=outcome,
+        note=note,
+        recorded_by=actor,
+    )
+    audit(
+        actor,
+        "infusion.adverse_event.recorded",
+        session.patient,
+        obj=session,
+        reason=f"{term}/{severity}",
+    )
+    return event
+
+
+@transaction.atomic
+def discharge_patient(
+    session, *, escort_confirmed: bool, instructions_given: bool, override_reason="", actor
+) -> Discharge:
+    """Discharge when the criteria are met; before that only a physician's override with a
+    reason. Unaccounted ketamine or an open alert refuse discharge even with an override."""
+    session = _locked(session)
+    if session.status not in (Status.MONITORING, Status.READY, Status.STOPPED):
+        raise TreatmentRefused(
+            _("Discharge follows the infusion and the observation after it."),
+            action="infusion.discharge.refused",
+        )
+    if links.ampoule_unaccounted_mg(session) != 0:
+        raise TreatmentRefused(
+            _("Ketamine drawn for this session is not yet accounted for in the register."),
+            action="infusion.discharge.refused",
+        )
+    now = timezone.now()
+    unmet = unmet_discharge_criteria(
+        session, escort_confirmed=escort_confirmed, instructions_given=instructions_given, now=now
+    )
+    blocking = [c for c in unmet if not c.overridable]
+    if blocking:
+        raise TreatmentRefused(
+            " ".join(c.message for c in blocking), action="infusion.discharge.refused"
+        )
+    override_reason = override_reason.strip()
+    if unmet and not override_reason:
+        raise TreatmentRefused(
+            _("Not yet: %(reasons)s") % {"reasons": " ".join(c.message for c in unmet)},
+            action="infusion.discharge.refused",
+        )
+    if unmet:
+        _require_physician(actor, _("discharge before the criteria are met"))
+    from clinic.treatment.selectors import latest_discharge_score
+
+    discharge = Discharge.objects.create(
+        session=session,
+        at=now,
+        by=actor,
+        score=latest_discharge_score(session),
+        escort_confirmed=escort_confirmed,
+        instructions_given=instructions_given,
+        observed_minutes=int((now - session.infusion_started_at).total_seconds() // 60),
+        unmet=[c.code for c in unmet],
+        override_reason=override_reason if unmet else "",
+    )
+    _move(session, Status.DISCHARGED, actor=actor, at=now, reason=override_reason)
+    session.discharged_at = now
+    session.save(update_fields=["status", "discharged_at"])
+    audit(
+        actor,
+        "infusion.discharged.override" if unmet else "infusion.discharged",
+        session.patient,
+        obj=session,
+        reason=",".join(c.code for c in unmet),
+    )
+    return discharge
+
+
+# TES -----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def start_tes_session(
+    patient,
+    *,
+    room,
+    course=None,
+    appointment_public_id=None,
+    device,
+    serial_number,
+    stimulation,
+    anode,
+    cathode,
+    electrode_area_cm2: Decimal,
+    current_ma: Decimal,
+    minutes: int,
+    ramp_up_seconds: int,
+    ramp_down_seconds: int,
+    skin_before,
+    skin_before_note="",
+    actor,
+) -> TesSession:
+    """Start a TES session after the skin check; parameters above the site's limits are refused."""
+    if room.kind != Room.Kind.TES or room.site_id != patient.home_site_id:
+        raise TreatmentRefused(_("Choose a TES room of the patient's site."), action="tes.refused")
+    if course is not None and (course.patient_id != patient.pk or course.modality != Modality.TES):
+        raise TreatmentRefused(_("Choose a TES course of this patient."), action="tes.refused")
+    if anode == cathode:
+        raise TreatmentRefused(
+            _("Anode and cathode must be at different positions."), action="tes.refused"
+        )
+    if skin_before == "lesion":
+        raise TreatmentRefused(
+            _("Do not stimulate over damaged skin: move the electrode or postpone."),
+            action="tes.refused",
+        )
+    derived = rules.tes_derived(
+        current_ma=current_ma, minutes=minutes, electrode_area_cm2=electrode_area_cm2
+    )
+    problems = rules.tes_problems(
+        current_ma=current_ma,
+        minutes=minutes,
+        charge_c=derived.charge_c,
+        rules=rules_for(patient.home_site),
+    )
+    if problems:
+        raise TreatmentRefused(" ".join(problems), action="tes.limits.refused")
+    tes = TesSession.objects.create(
+        patient=patient,
+        site=patient.home_site,
+        room=room,
+        course=course,
+        appointment_public_id=appointment_public_id,
+        device=device,
+        serial_number=serial_number,
+        stimulation=stimulation,
+        anode=anode,
+        cathode=cathode,
+        electrode_area_cm2=electrode_area_cm2,
+        current_ma=current_ma,
+        minutes=minutes,
+        ramp_up_seconds=ramp_up_seconds,
+        ramp_down_seconds=ramp_down_seconds,
+        charge_c=derived.charge_c,
+        current_density_ma_cm2=derived.current_density_ma_cm2,
+        skin_before=skin_before,
+        skin_before_note=skin_before_note,
+        performed_by=actor,
+    )
+    audit(actor, "tes.started", patient, obj=tes, reason=f"{current_ma} mA {minutes} min")
+    return tes
+
+
+@transaction.atomic
+def complete_tes_session(
+    tes, *, skin_after, skin_after_note="", sensations="", adverse_effects="", actor
+) -> TesSession:
+    """Close a TES session with the skin check after, sensations and adverse effects."""
+    tes = TesSession.objects.select_for_update().select_related("patient").get(pk=tes.pk)
+    if tes.status != TesSession.Status.STARTED:
+        raise TreatmentRefused(_("This session has already been completed."))
+    tes.skin_after, tes.skin_after_note = skin_after, skin_after_note
+    tes.sensations, tes.adverse_effects = sensations, adverse_effects
+    tes.status, tes.completed_at = TesSession.Status.COMPLETED, timezone.now()
+    tes.save()
+    audit(actor, "tes.completed", tes.patient, obj=tes, reason=skin_after)
+    return tes
+
+
+# Session notes -------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def write_session_note(
+    patient, *, kind, held_on, text, course=None, infusion=None, appointment_public_id=None, actor
+) -> SessionNote:
+    """A draft note of a psychotherapy, integration, body-oriented or rehabilitation session."""
+    if held_on > timezone.localdate():
+        raise TreatmentRefused(_("The session date cannot be in the future."))
+    if infusion is not None and infusion.patient_id != patient.pk:
+        raise TreatmentRefused(_("Choose an infusion of this patient."))
+    if course is not None and course.patient_id != patient.pk:
+        raise TreatmentRefused(_("Choose a course of this patient."))
+    note = SessionNote.objects.create(
+        patient=patient,
+        kind=kind,
+        held_on=held_on,
+        text=text,
+        course=course,
+        infusion=infusion,
+        appointment_public_id=appointment_public_id,
+        author=actor,
+    )
+    audit(actor, "note.written", patient, obj=note, reason=kind)
+    return note
+
+
+@transaction.atomic
+def edit_session_note(note, *, text, actor) -> SessionNote:
+    """The author may change a draft; a signed note only takes addenda."""
+    note = SessionNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    if note.is_signed or note.author_id != actor.pk:
+        raise TreatmentRefused(
+            _("Only the author can change a draft; a signed note takes addenda.")
+        )
+    note.text = text
+    note.save(update_fields=["text"])
+    audit(actor, "note.edited", note.patient, obj=note)
+    return note
+
+
+@transaction.atomic
+def sign_session_note(note, *, actor) -> SessionNote:
+    """Sign and lock the note."""
+    note = SessionNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    if note.is_signed or note.author_id != actor.pk:
+        raise TreatmentRefused(_("Only the author can sign a draft note."))
+    note.signed_at = timezone.now()
+    note.save(update_fields=["signed_at"])
+    audit(actor, "note.signed", note.patient, obj=note)
+    return note
+
+
+@transaction.atomic
+def add_note_addendum(note, *, text, actor) -> NoteAddendum:
+    """A dated addition to a signed note."""
+    note = SessionNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    if not note.is_signed:
+        raise TreatmentRefused(_("A draft is edited, not given addenda."))
+    if not text.strip():
+        raise TreatmentRefused(_("The addendum is empty."))
+    addendum = NoteAddendum.objects.create(note=note, text=text.strip(), by=actor)
+    audit(actor, "note.addendum.added", note.patient, obj=note)
+    return addendum

@@ -1,0 +1,107 @@
+"""Plain helpers that walk a session through the services, as staff would."""
+
+import uuid
+from datetime import timedelta
+from decimal import Decimal
+
+from django.utils import timezone
+
+from clinic.locations.models import Room
+from clinic.treatment import services
+from clinic.treatment.models import Modality, PreCheck
+
+ALDRETE_ITEMS = ("activity", "respiration", "circulation", "consciousness", "saturation")
+
+
+def make_chair(site, name="Крісло 1", kind=Room.Kind.INFUSION_CHAIR):
+    return Room.objects.create(site=site, name=name, kind=kind)
+
+
+def make_course(patient, physician, **overrides):
+    fields = {
+        "modality": Modality.IV_KETAMINE,
+        "indication": "Резистентна депресія",
+        "planned_sessions": 6,
+        "ketamine_consent_confirmed": True,
+        "eligibility_confirmed": True,
+    }
+    fields.update(overrides)
+    return services.approve_course(patient, **fields, actor=physician)
+
+
+def precheck_input(**overrides):
+    fields = {
+        "weight_kg": Decimal("70.0"),
+        "weight_measured_on": timezone.localdate(),
+        "systolic": 128,
+        "diastolic": 82,
+        "heart_rate": 72,
+        "spo2": 98,
+        "resp_rate": 14,
+        "fasting_hours": 6,
+        "escort_name": "Петро Коваленко",
+        "escort_phone": "+380671112233",
+        "escort_relation": "чоловік",
+        "pregnancy": PreCheck.Pregnancy.TEST_NEGATIVE,
+        "breastfeeding": PreCheck.Breastfeeding.NO,
+        "advice_given": "",
+    }
+    fields.update(overrides)
+    return services.PreCheckInput(**fields)
+
+
+def vitals(at=None, **overrides):
+    fields = {
+        "measured_at": at or timezone.now(),
+        "systolic": 130,
+        "diastolic": 84,
+        "heart_rate": 76,
+        "spo2": 98,
+        "resp_rate": 14,
+    }
+    fields.update(overrides)
+    return services.VitalsInput(**fields)
+
+
+STAGES = ("checked_in", "prechecked", "dosed", "infusing", "monitoring")
+
+
+def make_session(course, chair, *, nurse, physician, stage="infusing"):
+    """A session on a chair, advanced to `stage` through the services."""
+    session = services.open_infusion_session(course, chair=chair, actor=nurse)
+    target = STAGES.index(stage)
+    if target >= 1:
+        services.record_precheck(session, check=precheck_input(), actor=nurse)
+    if target >= 2:
+        services.sign_dose(
+            session,
+            mg_per_kg=Decimal("0.50"),
+            concentration_mg_per_ml=Decimal("1.00"),
+            minutes=40,
+            actor=physician,
+        )
+    if target >= 3:
+        services.start_infusion(session, actor=nurse)
+    if target >= 4:
+        services.end_infusion(session, actor=nurse)
+    session.refresh_from_db()
+    return session
+
+
+def record(session, nurse, **overrides):
+    return services.record_vitals(
+        session, reading=vitals(**overrides), idempotency_key=uuid.uuid4(), actor=nurse
+    )
+
+
+def aldrete(session, nurse, total=10):
+    answers = dict.fromkeys(ALDRETE_ITEMS, 2)
+    for key in ALDRETE_ITEMS[: 10 - total]:
+        answers[key] = 1
+    return services.record_score(
+        session, code="aldrete", point="discharge", answers=answers, actor=nurse
+    )
+
+
+def minutes(n):
+    return timedelta(minutes=n)

@@ -1,0 +1,797 @@
+"""Thin views of treatment: parse, call a service, redirect or render."""
+
+import uuid
+from functools import wraps
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse, JsonResponse
+from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+from django.utils.cache import add_never_cache_headers, patch_vary_headers
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from clinic.accounts.roles import Role
+from clinic.core.audit import audit
+from clinic.core.models import AuditEvent
+from clinic.core.policy import staff
+from clinic.locations.models import Site
+from clinic.locations.selectors import current_site
+from clinic.patients.access import get_patient_for
+from clinic.treatment import forms, selectors, services
+from clinic.treatment.access import (
+    get_alert_for,
+    get_course_for,
+    get_infusion_for,
+    get_note_for,
+    get_tes_for,
+    may_read_note,
+)
+from clinic.treatment.models import InfusionSession, SessionNote, TreatmentCourse
+from clinic.treatment.rules import PROVENANCE
+from clinic.treatment.scales import SCALES
+from clinic.treatment.vitals_chart import vitals_svg
+
+INFUSION_ROLES = (Role.NURSE, Role.PHYSICIAN)
+COURSE_ROLES = (Role.PHYSICIAN, Role.NURSE, Role.PSYCHOTHERAPIST)
+NOTE_ROLES = (Role.PHYSICIAN, Role.PSYCHOTHERAPIST)
+Status = InfusionSession.Status
+
+
+def _refused(request, refusal, patient, obj=None):
+    """Tell the person why, and keep the refusal in the audit trail (nothing else is written)."""
+    messages.error(request, str(refusal))
+    audit(
+        request.user,
+        refusal.action,
+        patient,
+        obj=obj,
+        outcome=AuditEvent.Outcome.DENIED,
+        reason=str(refusal),
+    )
+
+
+def _form_errors(request, form):
+    problems = [str(e) for errors in form.errors.values() for e in errors]
+    messages.error(request, _("Check the entries: %(errors)s") % {"errors": " ".join(problems)})
+
+
+def without_session_renewal(view):
+    """For polling endpoints: the response does not count as activity.
+
+    Sessions are saved on every request (SESSION_SAVE_EVERY_REQUEST), which renews the idle
+    timeout. A board that polls every 20 seconds would otherwise keep a session open forever
+    on an unattended screen. Detaching the session before SessionMiddleware's response phase
+    skips that save; an expired session still ends the poll (the user is signed out).
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        if hasattr(request, "session"):
+            del request.session
+        # SessionMiddleware would have added Vary: Cookie; the answer is per user.
+        patch_vary_headers(response, ("Cookie",))
+        add_never_cache_headers(response)
+        return response
+
+    return wrapper
+
+
+# Chair board ---------------------------------------------------------------------------------
+
+
+def _board_context(request, site_ids, *, all_sites):
+    return {
+        "groups": selectors.board(site_ids),
+        "awaiting_integration": selectors.infusions_awaiting_integration(site_ids)[:20],
+        "now": timezone.now(),
+        "all_sites": all_sites,
+        "poll_url": "treatment:board_all_partial" if all_sites else "treatment:board_partial",
+    }
+
+
+def _board_site_ids(request):
+    site = current_site(request)
+    return [site.pk] if site else []
+
+
+@staff(*INFUSION_ROLES)
+def board(request):
+    site_ids = _board_site_ids(request)
+    audit(request.user, "board.viewed", site=current_site(request))
+    return render(
+        request, "treatment/board.html", _board_context(request, site_ids, all_sites=False)
+    )
+
+
+@without_session_renewal
+@staff(*INFUSION_ROLES)
+def board_partial(request):
+    site_ids = _board_site_ids(request)
+    return render(
+        request, "treatment/_board.html", _board_context(request, site_ids, all_sites=False)
+    )
+
+
+@staff(Role.ADMINISTRATOR)
+def board_all(request):
+    audit(request.user, "board.viewed", reason="all sites")
+    return render(
+        request,
+        "treatment/board.html",
+        _board_context(request, sorted(request.user.site_ids), all_sites=True),
+    )
+
+
+@without_session_renewal
+@staff(Role.ADMINISTRATOR)
+def board_all_partial(request):
+    return render(
+        request,
+        "treatment/_board.html",
+        _board_context(request, sorted(request.user.site_ids), all_sites=True),
+    )
+
+
+# Courses -------------------------------------------------------------------------------------
+
+
+@staff(*COURSE_ROLES)
+def course_list(request):
+    site = current_site(request)
+    courses = selectors.courses_with_progress(
+        TreatmentCourse.objects.visible_to(request.user)
+        .filter(site=site)
+        .select_related("patient", "approved_by")
+    )
+    status = request.GET.get("status", "active")
+    if status in TreatmentCourse.Status.values:
+        courses = courses.filter(status=status)
+    page = Paginator(courses.order_by("-approved_at", "-pk"), 50).get_page(request.GET.get("page"))
+    for course in page:
+        course.done = selectors.sessions_done(course)
+    audit(request.user, "course.list.viewed", site=site)
+    return render(
+        request,
+        "treatment/course_list.html",
+        {"page": page, "site": site, "status": status, "statuses": TreatmentCourse.Status.choices},
+    )
+
+
+@staff(Role.PHYSICIAN, object_rule="patients.access.get_patient_for")
+def course_new(request, patient_id):
+    patient = get_patient_for(request.user, patient_id)
+    settings = selectors.rules_for(patient.home_site)
+    form = forms.CourseForm(
+        request.POST or None,
+        initial={
+            "target_dose_mg_per_kg": settings.default_dose_mg_per_kg,
+            "infusion_minutes": settings.default_infusion_minutes,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            course = services.approve_course(patient, **form.cleaned_data, actor=request.user)
+        except services.TreatmentRefused as refusal:
+            form.add_error(None, str(refusal))
+            audit(
+                request.user,
+                refusal.action,
+                patient,
+                outcome=AuditEvent.Outcome.DENIED,
+                reason=str(refusal),
+            )
+        else:
+            messages.success(request, _("The course has been approved."))
+            return redirect("treatment:course", course_id=course.public_id)
+    from clinic.treatment import links
+
+    return render(
+        request,
+        "treatment/course_form.html",
+        {
+            "form": form,
+            "patient": patient,
+            "eligibility": links.ketamine_eligibility(patient),
+        },
+    )
+
+
+@staff(*COURSE_ROLES, object_rule="treatment.access.get_course_for")
+def course_detail(request, course_id):
+    course = get_course_for(request.user, course_id)
+    course = selectors.courses_with_progress(TreatmentCourse.objects.filter(pk=course.pk)).get()
+    audit(request.user, "course.viewed", course.patient, obj=course)
+    context = {
+        "course": course,
+        "patient": course.patient,
+        "done": selectors.sessions_done(course),
+        "is_physician": request.user.has_role(Role.PHYSICIAN),
+        **selectors.course_overview(course),
+    }
+    context["notes"] = [n for n in context["notes"] if may_read_note(request.user, n)]
+    if course.is_ketamine and course.status == TreatmentCourse.Status.ACTIVE:
+        context["open_form"] = forms.OpenSessionForm(site=course.site)
+    return render(request, "treatment/course_detail.html", context)
+
+
+@staff(Role.PHYSICIAN, object_rule="treatment.access.get_course_for")
+@require_POST
+def course_close(request, course_id):
+    course = get_course_for(request.user, course_id)
+    status, reason = request.POST.get("status", ""), request.POST.get("reason", "").strip()
+    if status not in (TreatmentCourse.Status.COMPLETED, TreatmentCourse.Status.STOPPED) or not (
+        reason and len(reason) <= 500 and "\x00" not in reason
+    ):
+        messages.error(request, _("Choose how the course ends and give a reason."))
+    else:
+        try:
+            services.close_course(course, status=status, reason=reason, actor=request.user)
+        except services.TreatmentRefused as refusal:
+            _refused(request, refusal, course.patient, course)
+        else:
+            messages.success(request, _("The course has been closed."))
+    return redirect("treatment:course", course_id=course.public_id)
+
+
+# Infusion sessions ---------------------------------------------------------------------------
+
+
+@staff(*INFUSION_ROLES, object_rule="treatment.access.get_course_for")
+@require_POST
+def infusion_open(request, course_id):
+    course = get_course_for(request.user, course_id)
+    form = forms.OpenSessionForm(request.POST, site=course.site)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return redirect("treatment:course", course_id=course.public_id)
+    try:
+        session = services.open_infusion_session(
+            course,
+            chair=form.cleaned_data["chair"],
+            appointment_public_id=form.cleaned_data["appointment_public_id"],
+            check_in=form.cleaned_data["check_in"],
+            actor=request.user,
+        )
+    except services.TreatmentRefused as refusal:
+        _refused(request, refusal, course.patient, course)
+        return redirect("treatment:course", course_id=course.public_id)
+    return redirect("treatment:infusion", session_id=session.public_id)
+
+
+def _infusion_context(session, user):
+    settings = selectors.rules_for(session.site)
+    readings = list(session.vitals.all())
+    valid = [v for v in readings if not v.entered_in_error]
+    last_in_phase = None
+    phase = selectors.phase_of(session)
+    if phase is not None:
+        in_phase = [v for v in valid if v.measured_at >= phase[1]]
+        last_in_phase = in_phase[-1].measured_at if in_phase else None
+    due = selectors.next_due(session, last_in_phase)
+    now = timezone.now()
+    precheck = getattr(session, "precheck", None)
+    doses = list(session.doses.select_related("signed_by"))
+    replaced_ids = {d.replaces_id for d in doses if d.replaces_id}
+    current = next((d for d in reversed(doses) if d.pk not in replaced_ids), None)
+    scores = list(session.scores.all())
+    cadss_due = (
+        session.infusion_started_at + timezone.timedelta(minutes=settings.cadss_at_minutes)
+        if session.infusion_started_at
+        else None
+    )
+    unmet = []
+    if session.status in (Status.MONITORING, Status.READY, Status.STOPPED):
+        unmet = selectors.unmet_discharge_criteria(
+            session, escort_confirmed=True, instructions_given=True, now=now
+        )
+    return {
+        "session": session,
+        "patient": session.patient,
+        "settings": settings,
+        "precheck": precheck,
+        "drugs": list(precheck.drugs.all()) if precheck else [],
+        "doses": doses,
+        "dose": current,
+        "readings": readings,
+        "chart": vitals_svg(readings, started_at=session.infusion_started_at),
+        "next_due": due,
+        "checkpoints": selectors.vitals_checkpoints(session, readings, now),
+        "overdue": bool(due and due < now),
+        "alerts": list(session.alerts.select_related("vitals", "closed_by")),
+        "scores": scores,
+        "scale_names": {code: scale.name for code, scale in SCALES.items()},
+        "cadss_due": cadss_due,
+        "events": list(session.adverse_events.select_related("recorded_by")),
+        "history": list(session.history.all()),
+        "unmet": unmet,
+        "discharge": getattr(session, "discharge", None),
+        "now": now,
+        "is_physician": user.has_role(Role.PHYSICIAN),
+    }
+
+
+@staff(*INFUSION_ROLES, object_rule="treatment.access.get_infusion_for")
+def infusion_detail(request, session_id):
+    session = get_infusion_for(request.user, session_id)
+    audit(request.user, "infusion.viewed", session.patient, obj=session)
+    context = _infusion_context(session, request.user)
+    settings = context["settings"]
+    status = session.status
+    if status == Status.CHECKED_IN and context["precheck"] is None:
+        from clinic.treatment import links
+
+        known = links.latest_weight(session.patient)
+        initial = {"weight_measured_on": timezone.localdate()}
+        if known:
+            initial.update(weight_kg=known[0], weight_measured_on=known[1])
+        context["precheck_form"] = forms.PreCheckForm(initial=initial)
+    if context["precheck"] and context["precheck"].bp_decision == "pending":
+        context["bp_form"] = forms.BpDecisionForm()
+    if status in (Status.PRECHECKED, Status.INFUSING, Status.INTERRUPTED):
+        dose = context["dose"]
+        context["dose_form"] = forms.DoseForm(
+            initial={
+                "mg_per_kg": dose.mg_per_kg if dose else session.course.target_dose_mg_per_kg,
+                "concentration_mg_per_ml": dose.concentration_mg_per_ml if dose else "1.00",
+                "minutes": dose.minutes if dose else session.course.infusion_minutes,
+            }
+        )
+    if status in InfusionSession.MONITORED:
+        context["vitals_form"] = forms.VitalsForm()
+        context["event_form"] = forms.AdverseEventForm(
+            initial={"onset_at": forms.now_local_input()}
+        )
+        context["alert_form"] = forms.AlertForm()
+    if status not in InfusionSession.CLOSED and status != Status.SCHEDULED:
+        context["scale_forms"] = [
+            (code, SCALES[code].name, forms.scale_form_class(code)(prefix=code))
+            for code in ("cadss6", "cadss", "moaas", settings.discharge_scale)
+        ]
+    if status in (Status.MONITORING, Status.READY, Status.STOPPED):
+        context["discharge_form"] = forms.DischargeForm()
+    return render(request, "treatment/infusion_detail.html", context)
+
+
+def _infusion_step(handler):
+    """A POST step on a session: fetch through access, run, report, back to the session."""
+
+    @wraps(handler)
+    def view(request, session_id):
+        session = get_infusion_for(request.user, session_id)
+        try:
+            done = handler(request, session)
+        except services.TreatmentRefused as refusal:
+            _refused(request, refusal, session.patient, session)
+        else:
+            if done:
+                messages.success(request, done)
+        return redirect("treatment:infusion", session_id=session.public_id)
+
+    return require_POST(view)
+
+
+def _step(*roles):
+    def decorator(handler):
+        return staff(*roles, object_rule="treatment.access.get_infusion_for")(
+            _infusion_step(handler)
+        )
+
+    return decorator
+
+
+@_step(*INFUSION_ROLES)
+def infusion_check_in(request, session):
+    services.check_in_patient(session, actor=request.user)
+    return _("The patient is checked in.")
+
+
+@_step(*INFUSION_ROLES)
+def infusion_precheck(request, session):
+    form = forms.PreCheckForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return None
+    data = dict(form.cleaned_data)
+    data["drugs"] = tuple(data["drugs"])
+    precheck = services.record_precheck(
+        session, check=services.PreCheckInput(**data), actor=request.user
+    )
+    if precheck.bp_decision == "pending":
+        return _("The pre-check is recorded. The blood pressure needs a physician's decision.")
+    return _("The pre-check is recorded.")
+
+
+@_step(Role.PHYSICIAN)
+def infusion_bp_decision(request, session):
+    form = forms.BpDecisionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return None
+    services.decide_on_blood_pressure(session, **form.cleaned_data, actor=request.user)
+    return _("The decision is recorded.")
+
+
+@_step(Role.PHYSICIAN)
+def infusion_dose(request, session):
+    form = forms.DoseForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return None
+    order = services.sign_dose(session, **form.cleaned_data, actor=request.user)
+    return _("Dose signed: %(mg)s mg in %(ml)s ml at %(rate)s ml/h.") % {
+        "mg": order.dose_mg,
+        "ml": order.volume_ml,
+        "rate": order.rate_ml_per_h,
+    }
+
+
+@_step(*INFUSION_ROLES)
+def infusion_start(request, session):
+    services.start_infusion(session, actor=request.user)
+    return _("The infusion has started.")
+
+
+@_step(*INFUSION_ROLES)
+def infusion_interrupt(request, session):
+    reason = request.POST.get("reason", "")
+    if len(reason) > 500 or "\x00" in reason:
+        raise services.TreatmentRefused(_("Give the reason for the interruption."))
+    services.interrupt_session(session, reason=reason, actor=request.user)
+    return _("The session is interrupted.")
+
+
+@_step(*INFUSION_ROLES)
+def infusion_resume(request, session):
+    services.resume_session(session, actor=request.user)
+    return _("The session has resumed.")
+
+
+@_step(*INFUSION_ROLES)
+def infusion_end(request, session):
+    form = forms.EndInfusionForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return None
+    services.end_infusion(
+        session, administered_mg=form.cleaned_data["administered_mg"], actor=request.user
+    )
+    return _("The infusion has ended; observation continues.")
+
+
+@_step(*INFUSION_ROLES)
+def infusion_stop(request, session):
+    form = forms.ReasonForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return None
+    services.stop_session(session, **form.cleaned_data, actor=request.user)
+    return _("The session has been stopped.")
+
+
+@_step(*INFUSION_ROLES)
+def infusion_score(request, session):
+    code = request.POST.get("code", "")
+    if code not in SCALES:
+        raise services.TreatmentRefused(_("Choose a scale."))
+    form = forms.scale_form_class(code)(request.POST, prefix=code)
+    if not form.is_valid():
+        raise services.TreatmentRefused(_("Answer every item of the scale."))
+    score = services.record_score(
+        session,
+        code=code,
+        point=form.cleaned_data["point"],
+        answers=forms.scale_answers(form, code),
+        actor=request.user,
+    )
+    return _("%(scale)s recorded: %(total)s.") % {"scale": SCALES[code].name, "total": score.total}
+
+
+@_step(*INFUSION_ROLES)
+def infusion_adverse_event(request, session):
+    form = forms.AdverseEventForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return None
+    services.record_adverse_event(session, **form.cleaned_data, actor=request.user)
+    return _("The adverse event is recorded.")
+
+
+@_step(*INFUSION_ROLES)
+def infusion_discharge(request, session):
+    form = forms.DischargeForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return None
+    services.discharge_patient(session, **form.cleaned_data, actor=request.user)
+    return _("The patient has been discharged.")
+
+
+@staff(*INFUSION_ROLES, object_rule="treatment.access.get_infusion_for")
+@require_POST
+def infusion_vitals(request, session_id):
+    """Record one reading. Answers JSON to the offline queue (vitals.js), redirects a form."""
+    session = get_infusion_for(request.user, session_id)
+    wants_json = "application/json" in request.headers.get("Accept", "")
+    form = forms.VitalsForm(request.POST)
+    if not form.is_valid():
+        if wants_json:
+            return JsonResponse({"status": "invalid", "errors": form.errors}, status=400)
+        _form_errors(request, form)
+        return redirect("treatment:infusion", session_id=session.public_id)
+    data = dict(form.cleaned_data)
+    key = data.pop("idempotency_key")
+    try:
+        vitals, created = services.record_vitals(
+            session, reading=services.VitalsInput(**data), idempotency_key=key, actor=request.user
+        )
+    except services.TreatmentRefused as refusal:
+        if wants_json:
+            audit(
+                request.user,
+                refusal.action,
+                session.patient,
+                obj=session,
+                outcome=AuditEvent.Outcome.DENIED,
+                reason=str(refusal),
+            )
+            return JsonResponse({"status": "refused", "message": str(refusal)}, status=409)
+        _refused(request, refusal, session.patient, session)
+        return redirect("treatment:infusion", session_id=session.public_id)
+    if wants_json:
+        return JsonResponse(
+            {
+                "status": "recorded" if created else "duplicate",
+                "key": str(vitals.idempotency_key),
+                "measured_at": vitals.measured_at.isoformat(),
+            },
+            status=201 if created else 200,
+        )
+    if created:
+        alerts = vitals.alerts.count()
+        if alerts:
+            messages.warning(request, _("Out of range: an alert needs an action."))
+        else:
+            messages.success(request, _("The reading is recorded."))
+    else:
+        messages.info(request, _("This reading had already been recorded."))
+    return redirect("treatment:infusion", session_id=session.public_id)
+
+
+@_step(*INFUSION_ROLES)
+def infusion_vitals_error(request, session):
+    try:
+        key = uuid.UUID(request.POST.get("reading", ""))
+    except ValueError:
+        key = None
+    reading = session.vitals.filter(idempotency_key=key, entered_in_error=False).first()
+    reason = request.POST.get("reason", "")
+    if reading is None or len(reason) > 500 or "\x00" in reason:
+        raise services.TreatmentRefused(_("Choose a reading and give the reason."))
+    services.mark_vitals_in_error(reading, reason=reason, actor=request.user)
+    return _("The reading is marked as entered in error.")
+
+
+@staff(*INFUSION_ROLES, object_rule="treatment.access.get_alert_for")
+@require_POST
+def alert_resolve(request, alert_id):
+    alert = get_alert_for(request.user, alert_id)
+    form = forms.AlertForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        try:
+            services.resolve_alert(alert, **form.cleaned_data, actor=request.user)
+        except services.TreatmentRefused as refusal:
+            _refused(request, refusal, alert.session.patient, alert.session)
+        else:
+            messages.success(request, _("The alert is closed."))
+    return redirect("treatment:infusion", session_id=alert.session.public_id)
+
+
+@staff(*INFUSION_ROLES, object_rule="treatment.access.get_infusion_for")
+def infusion_record(request, session_id, language):
+    """The session record as a PDF, in the patient's language or the other one."""
+    if language not in ("uk", "en"):
+        raise Http404
+    session = get_infusion_for(request.user, session_id)
+    from weasyprint import HTML
+
+    with translation.override(language):
+        context = _infusion_context(session, request.user)
+        context["language"] = language
+        html = render_to_string("treatment/infusion_record.html", context, request=request)
+    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    audit(request.user, "infusion.record.printed", session.patient, obj=session, reason=language)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    name = f"infusion-{session.patient.record_number}-{session.created_at:%Y%m%d}-{language}.pdf"
+    response["Content-Disposition"] = f'inline; filename="{name}"'
+    return response
+
+
+# TES -----------------------------------------------------------------------------------------
+
+
+@staff(*INFUSION_ROLES, object_rule="patients.access.get_patient_for")
+def tes_new(request, patient_id):
+    patient = get_patient_for(request.user, patient_id)
+    form = forms.TesStartForm(request.POST or None, patient=patient)
+    settings = selectors.rules_for(patient.home_site)
+    if request.method == "POST" and form.is_valid():
+        try:
+            tes = services.start_tes_session(patient, **form.cleaned_data, actor=request.user)
+        except services.TreatmentRefused as refusal:
+            form.add_error(None, str(refusal))
+            audit(
+                request.user,
+                refusal.action,
+                patient,
+                outcome=AuditEvent.Outcome.DENIED,
+                reason=str(refusal),
+            )
+        else:
+            messages.success(request, _("The TES session has started."))
+            return redirect("treatment:tes", tes_id=tes.public_id)
+    return render(
+        request, "treatment/tes_form.html", {"form": form, "patient": patient, "settings": settings}
+    )
+
+
+@staff(*INFUSION_ROLES, object_rule="treatment.access.get_tes_for")
+def tes_detail(request, tes_id):
+    tes = get_tes_for(request.user, tes_id)
+    audit(request.user, "tes.viewed", tes.patient, obj=tes)
+    return render(
+        request,
+        "treatment/tes_detail.html",
+        {
+            "tes": tes,
+            "patient": tes.patient,
+            "complete_form": forms.TesCompleteForm() if tes.status == "started" else None,
+        },
+    )
+
+
+@staff(*INFUSION_ROLES, object_rule="treatment.access.get_tes_for")
+@require_POST
+def tes_complete(request, tes_id):
+    tes = get_tes_for(request.user, tes_id)
+    form = forms.TesCompleteForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+    else:
+        try:
+            services.complete_tes_session(tes, **form.cleaned_data, actor=request.user)
+        except services.TreatmentRefused as refusal:
+            _refused(request, refusal, tes.patient, tes)
+        else:
+            messages.success(request, _("The TES session is complete."))
+    return redirect("treatment:tes", tes_id=tes.public_id)
+
+
+# Session notes -------------------------------------------------------------------------------
+
+
+@staff(*NOTE_ROLES, object_rule="patients.access.get_patient_for")
+def note_new(request, patient_id):
+    patient = get_patient_for(request.user, patient_id)
+    infusion = None
+    try:
+        infusion_id = uuid.UUID(request.GET.get("infusion", ""))
+    except ValueError:
+        infusion_id = None  # no link, or a malformed one: the note stands alone
+    if infusion_id:
+        infusion = InfusionSession.objects.filter(public_id=infusion_id, patient=patient).first()
+    kind = SessionNote.Kind.INTEGRATION if infusion else SessionNote.Kind.PSYCHOTHERAPY
+    form = forms.NoteForm(
+        request.POST or None, initial={"kind": kind, "held_on": timezone.localdate()}
+    )
+    if request.method == "POST" and form.is_valid():
+        try:
+            note = services.write_session_note(
+                patient, **form.cleaned_data, infusion=infusion, actor=request.user
+            )
+        except services.TreatmentRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("The note is saved as a draft."))
+            return redirect("treatment:note", note_id=note.public_id)
+    return render(
+        request,
+        "treatment/note_form.html",
+        {"form": form, "patient": patient, "infusion": infusion},
+    )
+
+
+@staff(*NOTE_ROLES, object_rule="treatment.access.get_note_for")
+def note_detail(request, note_id):
+    note = get_note_for(request.user, note_id)
+    audit(request.user, "note.viewed", note.patient, obj=note)
+    mine = note.author_id == request.user.pk
+    return render(
+        request,
+        "treatment/note_detail.html",
+        {
+            "note": note,
+            "patient": note.patient,
+            "addenda": note.addenda.select_related("by"),
+            "edit_form": forms.NoteEditForm(initial={"text": note.text})
+            if mine and not note.is_signed
+            else None,
+            "addendum_form": forms.AddendumForm() if note.is_signed else None,
+            "can_sign": mine and not note.is_signed,
+        },
+    )
+
+
+def _note_step(handler):
+    @wraps(handler)
+    def view(request, note_id):
+        note = get_note_for(request.user, note_id)
+        try:
+            done = handler(request, note)
+        except services.TreatmentRefused as refusal:
+            _refused(request, refusal, note.patient, note)
+        else:
+            if done:
+                messages.success(request, done)
+        return redirect("treatment:note", note_id=note.public_id)
+
+    return staff(*NOTE_ROLES, object_rule="treatment.access.get_note_for")(require_POST(view))
+
+
+@_note_step
+def note_edit(request, note):
+    form = forms.NoteEditForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return None
+    services.edit_session_note(note, text=form.cleaned_data["text"], actor=request.user)
+    return _("The draft is saved.")
+
+
+@_note_step
+def note_sign(request, note):
+    services.sign_session_note(note, actor=request.user)
+    return _("The note is signed and locked.")
+
+
+@_note_step
+def note_addendum(request, note):
+    form = forms.AddendumForm(request.POST)
+    if not form.is_valid():
+        _form_errors(request, form)
+        return None
+    services.add_note_addendum(note, text=form.cleaned_data["text"], actor=request.user)
+    return _("The addendum is added.")
+
+
+# Settings ------------------------------------------------------------------------------------
+
+
+@staff(Role.ADMINISTRATOR)
+def settings_list(request):
+    sites = Site.objects.filter(pk__in=request.user.site_ids)
+    return render(request, "treatment/settings_list.html", {"sites": sites})
+
+
+@staff(Role.ADMINISTRATOR)
+def settings_edit(request, site_code):
+    site = Site.objects.filter(code=site_code, pk__in=request.user.site_ids).first()
+    if site is None:
+        raise Http404
+    current = selectors.rules_for(site)
+    form = forms.TreatmentSettingsForm(request.POST or None, instance=current)
+    if request.method == "POST" and form.is_valid():
+        values = {name: form.cleaned_data[name] for name in forms.SETTINGS_FIELDS}
+        services.update_treatment_settings(site, values=values, actor=request.user)
+        messages.success(request, _("The settings of %(site)s are saved.") % {"site": site.name})
+        return redirect("treatment:settings")
+    return render(
+        request,
+        "treatment/settings_form.html",
+        {"form": form, "site": site, "provenance": PROVENANCE},
+    )
