@@ -369,3 +369,31 @@ def test_the_board_leaves_out_visits_with_a_session_and_other_days(
     assert (
         "/staff/treatment/visits/" not in nurse_client.get("/staff/board/partial/").content.decode()
     )
+
+
+def discharged_session(course, chair, nurse, physician):
+    from clinic.treatment.tests.factories import make_session
+
+    with time_machine.travel(MORNING - timedelta(hours=5), tick=False) as clock:
+        session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+        aldrete(session, nurse)
+        clock.shift(timedelta(hours=3))
+        services.discharge_patient(
+            session, escort_confirmed=True, instructions_given=True, actor=nurse
+        )
+    return session
+
+
+def test_the_integration_offer_links_to_booking_for_those_who_book(
+    client, course, chair, nurse, physician, patient
+):
+    from django.contrib.auth.models import Group
+
+    discharged_session(course, chair, nurse, physician)
+    client.force_login(nurse)
+    link = f"/staff/schedule/book/{patient.public_id}/?type=integration"
+    page = client.get("/staff/board/partial/").content.decode()
+    assert link not in page
+    assert "на інтеграційну сесію записує реєстратура" in page
+    nurse.groups.add(Group.objects.get(name=Role.RECEPTIONIST))
+    assert link in client.get("/staff/board/partial/").content.decode()
