@@ -163,6 +163,7 @@ class VisitSession:
     kind: str
     existing: object | None
     can_start: bool
+    can_open: bool
 
 
 def session_for_visit(appointment, user) -> VisitSession | None:
@@ -190,7 +191,9 @@ def session_for_visit(appointment, user) -> VisitSession | None:
         and user.has_role(*roles)
         and appointment.site_id in user.site_ids
     )
-    return VisitSession(kind=kind, existing=existing, can_start=can_start)
+    return VisitSession(
+        kind=kind, existing=existing, can_start=can_start, can_open=user.has_role(*roles)
+    )
 
 
 # Courses -------------------------------------------------------------------------------------

@@ -397,3 +397,13 @@ def test_the_integration_offer_links_to_booking_for_those_who_book(
     assert "на інтеграційну сесію записує реєстратура" in page
     nurse.groups.add(Group.objects.get(name=Role.RECEPTIONIST))
     assert link in client.get("/staff/board/partial/").content.decode()
+
+
+def test_reception_sees_that_the_session_exists_without_a_link_into_it(
+    client, users, visit, course, nurse
+):
+    session = services.start_infusion_for_visit(visit, actor=nurse)
+    client.force_login(users[(Role.RECEPTIONIST, "kyiv")])
+    page = page_of(client, visit)
+    assert "Сеанс цього візиту записано." in page
+    assert str(session.public_id) not in page
