@@ -336,7 +336,8 @@ def _search_initial(request):
     }
     # `?type=<code>` preselects the visit type (links such as "book an integration session").
     code = request.GET.get("type", "")[:40]
-    visit_type = VisitType.objects.filter(code=code, is_active=True).first() if code else None
+    wanted = code and "\x00" not in code  # PostgreSQL refuses NUL in a query parameter
+    visit_type = VisitType.objects.filter(code=code, is_active=True).first() if wanted else None
     if visit_type is not None:
         initial["visit_type"] = visit_type.pk
     return initial
