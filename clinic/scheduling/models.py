@@ -328,6 +328,7 @@ class AppointmentEvent(models.Model):
         NO_SHOW = "no_show", _("Did not attend")
         CANCELLED = "cancelled", _("Cancelled")
         RELEASED = "released", _("Offer released")
+        SESSION_ENDED = "session_end", _("Treatment session ended early")
 
     appointment = models.ForeignKey(Appointment, on_delete=models.CASCADE, related_name="events")
     kind = models.CharField(max_length=12, choices=Kind.choices)

@@ -321,6 +321,18 @@ def complete_appointment(appointment: Appointment, *, actor) -> Appointment:
     )
 
 
+@transaction.atomic
+def note_session_ended(appointment: Appointment, *, note: str, actor) -> Appointment:
+    """A history row: the treatment session of this visit ended early (an aborted infusion).
+
+    The status stays as it was: the patient is still checked in until the visit is closed.
+    """
+    appointment = _locked(appointment)
+    _event(appointment, AppointmentEvent.Kind.SESSION_ENDED, actor, note=note)
+    audit(actor, "appointment.session_ended", appointment.patient, obj=appointment, reason=note)
+    return appointment
+
+
 # --- Series -----------------------------------------------------------------------------
 
 

@@ -56,6 +56,7 @@ from clinic.scheduling.models import Appointment, VisitType, WaitlistEntry, Work
 from clinic.scheduling.notifications import DROP_REASONS
 from clinic.scheduling.rules import BookingRefused
 from clinic.scheduling.services import SeriesRefused
+from clinic.treatment.selectors import session_for_visit
 
 CLINICAL = tuple(CLINICAL_ROLES)
 RECEPTION = (Role.RECEPTIONIST,)
@@ -328,11 +329,23 @@ def find_patient(request):
 def _search_initial(request):
     today = timezone.localdate()
     site = current_site(request)
-    return {
+    initial = {
         "first_day": today + timedelta(days=1),
         "last_day": today + timedelta(days=14),
         "sites": [site.pk] if site else [],
     }
+    # `?type=<code>` preselects the visit type (links such as "book an integration session").
+    code = request.GET.get("type", "")[:40]
+    wanted = code and "\x00" not in code  # PostgreSQL refuses NUL in a query parameter
+    visit_type = VisitType.objects.filter(code=code, is_active=True).first() if wanted else None
+    if visit_type is not None:
+        initial["visit_type"] = visit_type.pk
+    return initial
+
+
+def _search_data(request):
+    """The submitted search, or None when the page is only opened (perhaps with `?type=`)."""
+    return request.GET if any(name in request.GET for name in SlotSearchForm.base_fields) else None
 
 
 @staff(*RECEPTION, object_rule="scheduling.access.get_bookable_patient_for")
@@ -385,7 +398,7 @@ def book(request, patient_id):
         back = QueryDict(request.POST.get("query", "")[:2000]).urlencode()
         return redirect(f"{request.path}?{back}")
     search = SlotSearchForm(
-        request.GET or None, user=request.user, initial=_search_initial(request)
+        _search_data(request), user=request.user, initial=_search_initial(request)
     )
     slots, more = [], False
     if search.is_valid():
@@ -529,6 +542,7 @@ def appointment(request, appointment_id):
             "can_complete": appointment.can_move_to(Appointment.Status.COMPLETED),
             "can_no_show": appointment.can_move_to(Appointment.Status.NO_SHOW)
             and appointment.starts_at <= timezone.now(),
+            "session": session_for_visit(appointment, request.user),
         },
     )
 

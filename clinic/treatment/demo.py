@@ -238,3 +238,33 @@ def load_demo(*, actor, sites):
             actor=psychotherapist,
         )
         services.sign_session_note(note, actor=psychotherapist)
+    if "lviv" in sites:
+        _book_visit_awaiting_infusion(sites["lviv"], patients.get("L-0002"), actor=actor)
+
+
+def _book_visit_awaiting_infusion(site, patient, *, actor):
+    """A ketamine visit later today with no session yet, for the board's "start" list; when
+    the demo is loaded after the day's last free chair time there is none."""
+    from clinic.scheduling import services as scheduling
+    from clinic.scheduling.availability import find_slots
+    from clinic.scheduling.models import Appointment, VisitType
+
+    infusion = VisitType.objects.filter(code="ketamine_infusion").first()
+    if patient is None or infusion is None:
+        return
+    today = timezone.localdate()
+    if Appointment.objects.on(today).filter(patient=patient, visit_type=infusion).exists():
+        return
+    slots = find_slots(infusion, sites=[site], first_day=today, last_day=today, patient=patient)
+    if slots:
+        _course(patient, _staff("physician", site.code))
+        slot = slots[0]
+        scheduling.book_appointment(
+            patient,
+            visit_type=infusion,
+            site=site,
+            starts_at=slot.starts_at,
+            practitioner=slot.practitioner,
+            room=slot.room,
+            actor=actor,
+        )

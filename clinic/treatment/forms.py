@@ -91,9 +91,6 @@ class CourseForm(forms.Form):
 
 class OpenSessionForm(forms.Form):
     chair = forms.ModelChoiceField(label=_("Chair"), queryset=Room.objects.none(), empty_label=None)
-    appointment_public_id = forms.UUIDField(
-        label=_("Appointment reference (optional)"), required=False
-    )
     check_in = forms.BooleanField(
         label=_("The patient is here (check in now)"), required=False, initial=True
     )
@@ -267,11 +264,8 @@ class TesStartForm(forms.Form):
     ramp_down_seconds = _int(_("Ramp down (seconds)"), 0, 300, initial=30)
     skin_before = forms.ChoiceField(label=_("Skin before"), choices=Skin.choices)
     skin_before_note = forms.CharField(label=_("Skin before: note"), max_length=300, required=False)
-    appointment_public_id = forms.UUIDField(
-        label=_("Appointment reference (optional)"), required=False
-    )
 
-    def __init__(self, *args, patient, **kwargs):
+    def __init__(self, *args, patient, visit=None, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["room"].queryset = Room.objects.filter(
             site=patient.home_site, kind=Room.Kind.TES, is_active=True
@@ -280,6 +274,10 @@ class TesStartForm(forms.Form):
         self.fields["course"].queryset = TreatmentCourse.objects.filter(
             patient=patient, modality=Modality.TES, status=TreatmentCourse.Status.ACTIVE
         )
+        if visit is not None:
+            # The visit's booked room and the patient's current TES course, as a start.
+            self.fields["room"].initial = visit.room_id
+            self.fields["course"].initial = self.fields["course"].queryset.first()
 
 
 class TesCompleteForm(forms.Form):
@@ -303,9 +301,6 @@ class NoteForm(forms.Form):
     )
     text = forms.CharField(
         label=_("Note"), max_length=20000, widget=forms.Textarea(attrs={"rows": 8})
-    )
-    appointment_public_id = forms.UUIDField(
-        label=_("Appointment reference (optional)"), required=False
     )
 
 

@@ -37,3 +37,40 @@ def ampoule_unaccounted_mg(session) -> Decimal:
     administrations carry the session as clinical reference). A session cannot be closed while
     this is not zero."""
     return unaccounted_for_session(session.public_id)
+
+
+# Scheduling: the visit a session fulfils -----------------------------------------------------
+
+
+def lock_visit(appointment):
+    """The appointment row, locked: two nurses starting the same visit wait for each other."""
+    from clinic.scheduling.models import Appointment
+
+    return (
+        Appointment.objects.select_for_update(of=("self",))
+        .select_related("patient", "site", "visit_type", "room")
+        .get(pk=appointment.pk)
+    )
+
+
+def check_in_visit(appointment, *, actor):
+    """Check the patient in for the visit (scheduling's own rule: only on the day)."""
+    from clinic.scheduling import services as scheduling
+
+    return scheduling.check_in_appointment(appointment, actor=actor)
+
+
+def complete_visit(appointment, *, actor):
+    """Close a checked-in visit once its session is over; other states are left alone."""
+    from clinic.scheduling import services as scheduling
+    from clinic.scheduling.models import Appointment
+
+    appointment = lock_visit(appointment)
+    if appointment.status == Appointment.Status.CHECKED_IN:
+        scheduling.complete_appointment(appointment, actor=actor)
+
+
+def note_visit_session_ended(appointment, *, note: str, actor):
+    from clinic.scheduling import services as scheduling
+
+    scheduling.note_session_ended(appointment, note=note, actor=actor)

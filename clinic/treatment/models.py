@@ -351,8 +351,15 @@ class InfusionSession(models.Model):
     chair = models.ForeignKey(
         "locations.Room", on_delete=models.PROTECT, related_name="+", verbose_name=_("chair")
     )
-    # The appointment this session fulfils; becomes a foreign key when scheduling arrives.
-    appointment_public_id = models.UUIDField(null=True, blank=True)
+    # The scheduled visit this session fulfils; one session per appointment (a retry after an
+    # aborted session is a new visit, so the aborted one keeps its link).
+    appointment = models.OneToOneField(
+        "scheduling.Appointment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="infusion_session",
+    )
     status = models.CharField(max_length=15, choices=Status.choices, default=Status.SCHEDULED)
     created_at = models.DateTimeField(default=timezone.now)
     created_by = models.ForeignKey(
@@ -808,7 +815,13 @@ class TesSession(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey("locations.Site", on_delete=models.PROTECT, related_name="+")
     room = models.ForeignKey("locations.Room", on_delete=models.PROTECT, related_name="+")
-    appointment_public_id = models.UUIDField(null=True, blank=True)
+    appointment = models.OneToOneField(
+        "scheduling.Appointment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="tes_session",
+    )
     device = models.CharField(_("device"), max_length=100)
     serial_number = models.CharField(_("serial number"), max_length=60)
     stimulation = models.CharField(_("type"), max_length=10, choices=Type.choices)
@@ -894,7 +907,13 @@ class SessionNote(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     held_on = models.DateField(_("date"))
-    appointment_public_id = models.UUIDField(null=True, blank=True)
+    appointment = models.ForeignKey(
+        "scheduling.Appointment",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="session_notes",
+    )
     # The infusion an integration session follows.
     infusion = models.ForeignKey(
         InfusionSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+"

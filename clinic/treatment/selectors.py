@@ -121,6 +121,81 @@ def board(site_ids, now=None) -> list[tuple[Site, list[ChairRow]]]:
     return list(grouped.values())
 
 
+# Scheduled visits and their sessions ---------------------------------------------------------
+
+SESSION_INFUSION, SESSION_TES, SESSION_NOTE = "infusion", "tes", "note"
+
+
+def session_kind(visit_type) -> str | None:
+    """Which session a visit type leads to: the room it books says infusion or TES; a visit
+    type whose code names a kind of session note (psychotherapy, integration, ...) leads to
+    that note. Other visits (consultations) have no session here."""
+    if visit_type.room_kind == Room.Kind.INFUSION_CHAIR:
+        return SESSION_INFUSION
+    if visit_type.room_kind == Room.Kind.TES:
+        return SESSION_TES
+    if visit_type.code in SessionNote.Kind.values:
+        return SESSION_NOTE
+    return None
+
+
+def visits_awaiting_infusion(site_ids, day=None):
+    """Today's booked or checked-in infusion visits of the sites with no session yet (one query)."""
+    from clinic.scheduling.models import Appointment
+
+    return (
+        Appointment.objects.on(day or timezone.localdate())
+        .filter(
+            site_id__in=site_ids,
+            status__in=(Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN),
+            visit_type__room_kind=Room.Kind.INFUSION_CHAIR,
+            infusion_session__isnull=True,
+        )
+        .select_related("patient", "room")
+        .order_by("starts_at", "pk")
+    )
+
+
+@dataclass
+class VisitSession:
+    """What the visit page offers: the session already recorded, or the way to start it."""
+
+    kind: str
+    existing: object | None
+    can_start: bool
+    can_open: bool
+
+
+def session_for_visit(appointment, user) -> VisitSession | None:
+    """The session of a visit and whether this user may start it now (None: no session kind)."""
+    from clinic.accounts.roles import Role
+
+    kind = session_kind(appointment.visit_type)
+    if kind is None:
+        return None
+    if kind == SESSION_NOTE:
+        existing = appointment.session_notes.filter(author=user).first()
+        roles = (Role.PHYSICIAN, Role.PSYCHOTHERAPIST)
+        on_time = timezone.localdate(appointment.starts_at) <= timezone.localdate()
+        states = ("booked", "checked_in", "completed")
+    else:
+        model = InfusionSession if kind == SESSION_INFUSION else TesSession
+        existing = model.objects.filter(appointment=appointment).first()
+        roles = (Role.NURSE, Role.PHYSICIAN)
+        on_time = timezone.localdate(appointment.starts_at) == timezone.localdate()
+        states = ("booked", "checked_in")
+    can_start = (
+        existing is None
+        and on_time
+        and appointment.status in states
+        and user.has_role(*roles)
+        and appointment.site_id in user.site_ids
+    )
+    return VisitSession(
+        kind=kind, existing=existing, can_start=can_start, can_open=user.has_role(*roles)
+    )
+
+
 # Courses -------------------------------------------------------------------------------------
 
 

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
 from clinic.locations.models import Room
+from clinic.scheduling.rules import BookingRefused
 from clinic.treatment import links, rules
 from clinic.treatment.models import (
     AdverseEvent,
@@ -37,7 +38,14 @@ from clinic.treatment.models import (
     VitalSigns,
 )
 from clinic.treatment.scales import DISCHARGE_SCALES, ScaleError
-from clinic.treatment.selectors import rules_for, unmet_discharge_criteria
+from clinic.treatment.selectors import (
+    SESSION_INFUSION,
+    SESSION_NOTE,
+    SESSION_TES,
+    rules_for,
+    session_kind,
+    unmet_discharge_criteria,
+)
 
 Status = InfusionSession.Status
 # A reading may be entered a little ahead of the server's clock (a tablet's clock drifts).
@@ -185,7 +193,7 @@ def close_course(course, *, status, reason, actor) -> TreatmentCourse:
 
 @transaction.atomic
 def open_infusion_session(
-    course, *, chair, appointment_public_id=None, check_in=True, actor
+    course, *, chair, appointment=None, check_in=True, actor
 ) -> InfusionSession:
     """Put a patient of an active ketamine course on a chair; checked in unless scheduled ahead."""
     if not course.is_ketamine or course.status != TreatmentCourse.Status.ACTIVE:
@@ -212,7 +220,7 @@ def open_infusion_session(
         patient=course.patient,
         site=course.site,
         chair=chair,
-        appointment_public_id=appointment_public_id,
+        appointment=appointment,
         created_by=actor,
     )
     InfusionStatusChange.objects.create(session=session, status=Status.SCHEDULED, by=actor)
@@ -220,6 +228,93 @@ def open_infusion_session(
     if check_in:
         _check_in(session, actor=actor)
     return session
+
+
+# The visit a session fulfils ------------------------------------------------------------------
+
+OPEN_VISIT = ("booked", "checked_in")
+
+
+def _check_visit(appointment, *, patient, kind, today_only=True):
+    """Refuse a visit that cannot carry this session; the visit is locked by the caller."""
+    if appointment.patient_id != patient.pk:
+        raise TreatmentRefused(
+            _("This visit belongs to another patient."), action="session.visit.refused"
+        )
+    if appointment.status == "cancelled":
+        raise TreatmentRefused(_("This visit was cancelled."), action="session.visit.refused")
+    if appointment.status not in OPEN_VISIT and (today_only or appointment.status != "completed"):
+        raise TreatmentRefused(
+            _("A visit that is “%(status)s” cannot take a session.")
+            % {"status": appointment.get_status_display()},
+            action="session.visit.refused",
+        )
+    if session_kind(appointment.visit_type) != kind:
+        raise TreatmentRefused(
+            _("This visit is not booked for this kind of session."),
+            action="session.visit.refused",
+        )
+    if today_only and timezone.localdate(appointment.starts_at) != timezone.localdate():
+        raise TreatmentRefused(
+            _("A session is started on the day of its visit."), action="session.visit.refused"
+        )
+    taken = {
+        SESSION_INFUSION: InfusionSession.objects.filter(appointment=appointment),
+        SESSION_TES: TesSession.objects.filter(appointment=appointment),
+    }.get(kind)
+    if taken is not None and taken.exists():
+        raise TreatmentRefused(
+            _("This visit already has its session."), action="session.visit.refused"
+        )
+
+
+def _check_in_visit(appointment, *, actor):
+    if appointment.status != "booked":
+        return
+    try:
+        links.check_in_visit(appointment, actor=actor)
+    except BookingRefused as refusal:
+        raise TreatmentRefused(str(refusal), action="session.visit.refused") from None
+
+
+def _visit_session_ended(session, *, reason, actor):
+    """An aborted infusion leaves its visit checked in, with a line in the visit's history."""
+    if session.appointment_id is not None:
+        links.note_visit_session_ended(
+            session.appointment,
+            note=_("Infusion aborted: %(reason)s") % {"reason": reason},
+            actor=actor,
+        )
+
+
+@transaction.atomic
+def start_infusion_for_visit(appointment, *, actor) -> InfusionSession:
+    """Open the infusion of today's ketamine visit on its chair, in the patient's active IV
+    ketamine course; a visit still booked is checked in first."""
+    appointment = links.lock_visit(appointment)
+    _check_visit(appointment, patient=appointment.patient, kind=SESSION_INFUSION)
+    course = (
+        TreatmentCourse.objects.filter(
+            patient=appointment.patient,
+            modality=Modality.IV_KETAMINE,
+            status=TreatmentCourse.Status.ACTIVE,
+        )
+        .order_by("-approved_at")
+        .first()
+    )
+    if course is None:
+        raise TreatmentRefused(
+            _("This patient has no active IV ketamine course: a physician approves one first."),
+            action="infusion.refused",
+        )
+    if appointment.room is None or appointment.site_id != course.site_id:
+        raise TreatmentRefused(
+            _("The visit has no chair of the course's site booked."), action="infusion.refused"
+        )
+    _check_in_visit(appointment, actor=actor)
+    return open_infusion_session(
+        course, chair=appointment.room, appointment=appointment, actor=actor
+    )
 
 
 def _check_in(session, *, actor):
@@ -336,6 +431,8 @@ def decide_on_blood_pressure(session, *, proceed: bool, note: str, actor) -> Pre
     precheck.save(update_fields=["bp_decision", "bp_decision_by", "bp_decision_note"])
     _move(session, Status.PRECHECKED if proceed else Status.ABORTED, actor=actor, reason=note)
     session.save(update_fields=["status"])
+    if not proceed:
+        _visit_session_ended(session, reason=note, actor=actor)
     audit(actor, "infusion.bp_decision", session.patient, obj=session, reason=precheck.bp_decision)
     return precheck
 
@@ -481,6 +578,7 @@ def stop_session(session, *, reason: str, administered_mg: Decimal | None = None
         _move(session, Status.ABORTED, actor=actor, reason=reason)
         session.save(update_fields=["status"])
         audit(actor, "infusion.aborted", session.patient, obj=session, reason=reason)
+        _visit_session_ended(session, reason=reason, actor=actor)
         return session
     now = timezone.now()
     fields = ["status"]
@@ -735,6 +833,8 @@ def discharge_patient(
         obj=session,
         reason=",".join(c.code for c in unmet),
     )
+    if session.appointment_id is not None:
+        links.complete_visit(session.appointment, actor=actor)
     return discharge
 
 
@@ -747,7 +847,7 @@ def start_tes_session(
     *,
     room,
     course=None,
-    appointment_public_id=None,
+    appointment=None,
     device,
     serial_number,
     stimulation,
@@ -771,6 +871,9 @@ def start_tes_session(
         raise TreatmentRefused(
             _("Anode and cathode must be at different positions."), action="tes.refused"
         )
+    if appointment is not None:
+        appointment = links.lock_visit(appointment)
+        _check_visit(appointment, patient=patient, kind=SESSION_TES)
     if skin_before == "lesion":
         raise TreatmentRefused(
             _("Do not stimulate over damaged skin: move the electrode or postpone."),
@@ -787,12 +890,14 @@ def start_tes_session(
     )
     if problems:
         raise TreatmentRefused(" ".join(problems), action="tes.limits.refused")
+    if appointment is not None:
+        _check_in_visit(appointment, actor=actor)
     tes = TesSession.objects.create(
         patient=patient,
         site=patient.home_site,
         room=room,
         course=course,
-        appointment_public_id=appointment_public_id,
+        appointment=appointment,
         device=device,
         serial_number=serial_number,
         stimulation=stimulation,
@@ -826,6 +931,8 @@ def complete_tes_session(
     tes.status, tes.completed_at = TesSession.Status.COMPLETED, timezone.now()
     tes.save()
     audit(actor, "tes.completed", tes.patient, obj=tes, reason=skin_after)
+    if tes.appointment_id is not None:
+        links.complete_visit(tes.appointment, actor=actor)
     return tes
 
 
@@ -834,7 +941,7 @@ def complete_tes_session(
 
 @transaction.atomic
 def write_session_note(
-    patient, *, kind, held_on, text, course=None, infusion=None, appointment_public_id=None, actor
+    patient, *, kind, held_on, text, course=None, infusion=None, appointment=None, actor
 ) -> SessionNote:
     """A draft note of a psychotherapy, integration, body-oriented or rehabilitation session."""
     if held_on > timezone.localdate():
@@ -843,6 +950,13 @@ def write_session_note(
         raise TreatmentRefused(_("Choose an infusion of this patient."))
     if course is not None and course.patient_id != patient.pk:
         raise TreatmentRefused(_("Choose a course of this patient."))
+    if appointment is not None:
+        appointment = links.lock_visit(appointment)
+        _check_visit(appointment, patient=patient, kind=SESSION_NOTE, today_only=False)
+        if held_on != timezone.localdate(appointment.starts_at):
+            raise TreatmentRefused(_("The session date must be the day of the visit."))
+        if appointment.session_notes.filter(author=actor).exists():
+            raise TreatmentRefused(_("You have already written the note of this visit."))
     note = SessionNote.objects.create(
         patient=patient,
         kind=kind,
@@ -850,7 +964,7 @@ def write_session_note(
         text=text,
         course=course,
         infusion=infusion,
-        appointment_public_id=appointment_public_id,
+        appointment=appointment,
         author=actor,
     )
     audit(actor, "note.written", patient, obj=note, reason=kind)

@@ -19,6 +19,11 @@ urlpatterns = [
     path("treatment/patients/<uuid:patient_id>/courses/new/", views.course_new, name="course_new"),
     path("treatment/patients/<uuid:patient_id>/tes/new/", views.tes_new, name="tes_new"),
     path("treatment/patients/<uuid:patient_id>/notes/new/", views.note_new, name="note_new"),
+    path(
+        "treatment/visits/<uuid:appointment_id>/infusion/",
+        views.visit_infusion_start,
+        name="visit_infusion_start",
+    ),
     path("treatment/infusions/<uuid:session_id>/", views.infusion_detail, name="infusion"),
     path(
         "treatment/infusions/<uuid:session_id>/check-in/",

@@ -20,6 +20,7 @@ from clinic.core.policy import staff
 from clinic.locations.models import Site
 from clinic.locations.selectors import current_site
 from clinic.patients.access import get_patient_for
+from clinic.scheduling.access import get_appointment_for
 from clinic.treatment import forms, selectors, services
 from clinic.treatment.access import (
     get_alert_for,
@@ -87,6 +88,8 @@ def _board_context(request, site_ids, *, all_sites):
     return {
         "groups": selectors.board(site_ids),
         "awaiting_integration": selectors.infusions_awaiting_integration(site_ids)[:20],
+        "awaiting_infusion": selectors.visits_awaiting_infusion(site_ids),
+        "can_book": request.user.has_role(Role.RECEPTIONIST),
         "now": timezone.now(),
         "all_sites": all_sites,
         "poll_url": "treatment:board_all_partial" if all_sites else "treatment:board_partial",
@@ -252,7 +255,6 @@ def infusion_open(request, course_id):
         session = services.open_infusion_session(
             course,
             chair=form.cleaned_data["chair"],
-            appointment_public_id=form.cleaned_data["appointment_public_id"],
             check_in=form.cleaned_data["check_in"],
             actor=request.user,
         )
@@ -260,6 +262,31 @@ def infusion_open(request, course_id):
         _refused(request, refusal, course.patient, course)
         return redirect("treatment:course", course_id=course.public_id)
     return redirect("treatment:infusion", session_id=session.public_id)
+
+
+@staff(*INFUSION_ROLES, object_rule="scheduling.access.get_appointment_for")
+@require_POST
+def visit_infusion_start(request, appointment_id):
+    """ "Start the infusion session" on a visit page or the chair board."""
+    appointment = get_appointment_for(request.user, appointment_id)
+    try:
+        session = services.start_infusion_for_visit(appointment, actor=request.user)
+    except services.TreatmentRefused as refusal:
+        _refused(request, refusal, appointment.patient, appointment)
+        return redirect("scheduling:appointment", appointment_id=appointment.public_id)
+    messages.success(
+        request, _("The patient is checked in on %(chair)s.") % {"chair": session.chair.name}
+    )
+    return redirect("treatment:infusion", session_id=session.public_id)
+
+
+def _visit_from_query(request):
+    """The visit named by `?appointment=` (the visit page's link), or None without one."""
+    try:
+        public_id = uuid.UUID(request.GET.get("appointment", ""))
+    except ValueError:
+        return None  # no link, or a malformed one: the session stands alone
+    return get_appointment_for(request.user, public_id)
 
 
 def _infusion_context(session, user):
@@ -618,11 +645,14 @@ def infusion_record(request, session_id, language):
 @staff(*INFUSION_ROLES, object_rule="patients.access.get_patient_for")
 def tes_new(request, patient_id):
     patient = get_patient_for(request.user, patient_id)
-    form = forms.TesStartForm(request.POST or None, patient=patient)
+    visit = _visit_from_query(request)
+    form = forms.TesStartForm(request.POST or None, patient=patient, visit=visit)
     settings = selectors.rules_for(patient.home_site)
     if request.method == "POST" and form.is_valid():
         try:
-            tes = services.start_tes_session(patient, **form.cleaned_data, actor=request.user)
+            tes = services.start_tes_session(
+                patient, **form.cleaned_data, appointment=visit, actor=request.user
+            )
         except services.TreatmentRefused as refusal:
             form.add_error(None, str(refusal))
             audit(
@@ -636,7 +666,9 @@ def tes_new(request, patient_id):
             messages.success(request, _("The TES session has started."))
             return redirect("treatment:tes", tes_id=tes.public_id)
     return render(
-        request, "treatment/tes_form.html", {"form": form, "patient": patient, "settings": settings}
+        request,
+        "treatment/tes_form.html",
+        {"form": form, "patient": patient, "settings": settings, "visit": visit},
     )
 
 
@@ -685,14 +717,22 @@ def note_new(request, patient_id):
         infusion_id = None  # no link, or a malformed one: the note stands alone
     if infusion_id:
         infusion = InfusionSession.objects.filter(public_id=infusion_id, patient=patient).first()
+    visit = _visit_from_query(request)
     kind = SessionNote.Kind.INTEGRATION if infusion else SessionNote.Kind.PSYCHOTHERAPY
-    form = forms.NoteForm(
-        request.POST or None, initial={"kind": kind, "held_on": timezone.localdate()}
-    )
+    held_on = timezone.localdate()
+    if visit is not None:
+        if visit.visit_type.code in SessionNote.Kind.values:
+            kind = visit.visit_type.code
+        held_on = timezone.localdate(visit.starts_at)
+    form = forms.NoteForm(request.POST or None, initial={"kind": kind, "held_on": held_on})
     if request.method == "POST" and form.is_valid():
         try:
             note = services.write_session_note(
-                patient, **form.cleaned_data, infusion=infusion, actor=request.user
+                patient,
+                **form.cleaned_data,
+                infusion=infusion,
+                appointment=visit,
+                actor=request.user,
             )
         except services.TreatmentRefused as refusal:
             form.add_error(None, str(refusal))
@@ -702,7 +742,7 @@ def note_new(request, patient_id):
     return render(
         request,
         "treatment/note_form.html",
-        {"form": form, "patient": patient, "infusion": infusion},
+        {"form": form, "patient": patient, "infusion": infusion, "visit": visit},
     )
 
 

@@ -538,3 +538,18 @@ def test_the_week_view_shows_only_the_viewers_sites(
     page = client.get(reverse("scheduling:week", args=[both.public_id]) + "?date=2026-03-03")
     assert page.status_code == 200
     assert lviv_patient.initials not in page.content.decode().replace(patient.initials, "")
+
+
+def test_the_booking_page_preselects_the_visit_type_named_in_the_link(desk, visit, patient):
+    url = reverse("scheduling:book", args=[patient.public_id])
+    page = desk.get(url, {"type": "integration"}).content.decode()
+    assert f'<option value="{visit["integration"].pk}" selected>' in page
+    # Opening with the link is not a search: no form errors, no slots yet.
+    assert "errorlist" not in page
+
+
+def test_an_unknown_visit_type_in_the_link_is_ignored(desk, visit, patient):
+    url = reverse("scheduling:book", args=[patient.public_id])
+    response = desk.get(url, {"type": "no-such\x00type"})
+    assert response.status_code == 200
+    assert '<option value="" selected>' in response.content.decode()

@@ -105,3 +105,28 @@ def aldrete(session, nurse, total=10):
 
 def minutes(n):
     return timedelta(minutes=n)
+
+
+def make_visit(patient, *, code, practitioner, room=None, starts_at=None, status="booked"):
+    """A scheduled visit written directly (the booking rules are scheduling's own tests)."""
+    from clinic.scheduling.models import Appointment, VisitType
+
+    kinds = {"ketamine_infusion": Room.Kind.INFUSION_CHAIR, "tes_session": Room.Kind.TES}
+    visit_type, _ = VisitType.objects.get_or_create(
+        code=code,
+        defaults={"name": code, "duration_minutes": 60, "room_kind": kinds.get(code, "")},
+    )
+    starts_at = starts_at or timezone.now()
+    return Appointment.objects.create(
+        patient=patient,
+        visit_type=visit_type,
+        site=patient.home_site,
+        starts_at=starts_at,
+        ends_at=starts_at + timedelta(minutes=60),
+        blocked_from=starts_at,
+        blocked_until=starts_at + timedelta(minutes=60),
+        practitioner=practitioner,
+        room=room,
+        status=status,
+        created_by=practitioner,
+    )
