@@ -14,7 +14,9 @@ from django.utils import timezone
 from clinic.accounts.models import User
 from clinic.core.demo import demo_email
 from clinic.locations.models import Room
-from clinic.patients.models import Patient
+from clinic.patients import selectors as record_selectors
+from clinic.patients import services as record_services
+from clinic.patients.models import Consent, ConsentPurpose, Patient
 from clinic.treatment import services
 from clinic.treatment.models import (
     Discharge,
@@ -36,16 +38,40 @@ def _staff(role, code):
     return User.objects.get(email=demo_email(role, code))
 
 
+def _record_for_course(patient, physician):
+    """What the chart must hold before a ketamine course: the signed consent and, where the
+    screen finds no contraindication, the physician's eligibility decision."""
+    if not record_selectors.has_consent(patient, ConsentPurpose.KETAMINE):
+        record_services.record_consent(
+            patient,
+            purpose=ConsentPurpose.KETAMINE,
+            given=True,
+            channel=Consent.Channel.PAPER,
+            given_at=timezone.now() - timedelta(days=7),
+            actor=physician,
+        )
+    if record_selectors.current_ketamine_eligibility(patient) is None and not any(
+        finding.is_contraindication for finding in record_selectors.ketamine_screen(patient)
+    ):
+        record_services.decide_ketamine_eligibility(
+            patient,
+            is_eligible=True,
+            reasons="Скринінг без протипоказань, супровід домовлено.",
+            actor=physician,
+        )
+
+
 def _course(patient, physician, *, indication="Резистентна депресія"):
     course = TreatmentCourse.objects.filter(patient=patient, modality=Modality.IV_KETAMINE).first()
     if course is None:
+        _record_for_course(patient, physician)
         course = services.approve_course(
             patient,
             modality=Modality.IV_KETAMINE,
             indication=indication,
             planned_sessions=6,
             plan="Індукція: 6 інфузій за 2-3 тижні, далі підтримувальні за потреби.",
-            ketamine_consent_confirmed=True,
+            # Stands in only where the screen left the decision open (no decision on file).
             eligibility_confirmed=True,
             actor=physician,
         )

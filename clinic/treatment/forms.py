@@ -78,9 +78,6 @@ class CourseForm(forms.Form):
         help_text=_("For IV ketamine; the site's default when empty."),
     )  # fmt: skip
     infusion_minutes = _int(_("Infusion time (minutes)"), 2, 100, required=False)
-    ketamine_consent_confirmed = forms.BooleanField(
-        label=_("The patient has signed the ketamine consent"), required=False
-    )
     eligibility_confirmed = forms.BooleanField(
         label=_(
             "No eligibility decision is on file: I confirm I have assessed the patient as eligible"

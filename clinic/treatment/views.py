@@ -163,8 +163,11 @@ def course_list(request):
 
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_patient_for")
 def course_new(request, patient_id):
+    from clinic.treatment import links
+
     patient = get_patient_for(request.user, patient_id)
     settings = selectors.rules_for(patient.home_site)
+    eligibility = links.ketamine_eligibility(patient)
     form = forms.CourseForm(
         request.POST or None,
         initial={
@@ -172,6 +175,10 @@ def course_new(request, patient_id):
             "infusion_minutes": settings.default_infusion_minutes,
         },
     )
+    if eligibility is not None:
+        # The decision on file answers the question; the physician's own confirmation is
+        # only asked for when nobody has decided yet.
+        del form.fields["eligibility_confirmed"]
     if request.method == "POST" and form.is_valid():
         try:
             course = services.approve_course(patient, **form.cleaned_data, actor=request.user)
@@ -187,15 +194,14 @@ def course_new(request, patient_id):
         else:
             messages.success(request, _("The course has been approved."))
             return redirect("treatment:course", course_id=course.public_id)
-    from clinic.treatment import links
-
     return render(
         request,
         "treatment/course_form.html",
         {
             "form": form,
             "patient": patient,
-            "eligibility": links.ketamine_eligibility(patient),
+            "eligibility": eligibility,
+            "consent_on_file": links.ketamine_consent_on_file(patient),
         },
     )
 

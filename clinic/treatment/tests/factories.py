@@ -7,6 +7,9 @@ from decimal import Decimal
 from django.utils import timezone
 
 from clinic.locations.models import Room
+from clinic.patients import selectors as record_selectors
+from clinic.patients import services as patient_services
+from clinic.patients.models import ConsentPurpose
 from clinic.treatment import services
 from clinic.treatment.models import Modality, PreCheck
 
@@ -17,12 +20,25 @@ def make_chair(site, name="Крісло 1", kind=Room.Kind.INFUSION_CHAIR):
     return Room.objects.create(site=site, name=name, kind=kind)
 
 
+def record_ketamine_consent(patient, actor):
+    """The signed ketamine-therapy consent on the chart, as reception records it."""
+    return patient_services.record_consent(
+        patient,
+        purpose=ConsentPurpose.KETAMINE,
+        given=True,
+        channel="paper",
+        given_at=timezone.now(),
+        actor=actor,
+    )
+
+
 def make_course(patient, physician, **overrides):
+    if not record_selectors.has_consent(patient, ConsentPurpose.KETAMINE):
+        record_ketamine_consent(patient, physician)
     fields = {
         "modality": Modality.IV_KETAMINE,
         "indication": "Резистентна депресія",
         "planned_sessions": 6,
-        "ketamine_consent_confirmed": True,
         "eligibility_confirmed": True,
     }
     fields.update(overrides)

@@ -9,8 +9,15 @@ from django.contrib.sessions.models import Session
 from clinic.accounts.roles import Role
 from clinic.conftest import make_patient
 from clinic.core.models import AuditEvent
+from clinic.patients.services import decide_ketamine_eligibility
 from clinic.treatment.models import InfusionSession, PreCheck, TreatmentCourse, VitalSigns
-from clinic.treatment.tests.factories import make_chair, make_course, make_session, record
+from clinic.treatment.tests.factories import (
+    make_chair,
+    make_course,
+    make_session,
+    record,
+    record_ketamine_consent,
+)
 
 pytestmark = pytest.mark.django_db
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -254,6 +261,7 @@ def test_the_course_list_has_a_constant_query_count(
 
 def test_a_physician_approves_a_course_from_the_form(client, physician, patient):
     client.force_login(physician)
+    record_ketamine_consent(patient, physician)
     data = {
         "modality": "iv_ketamine",
         "indication": "Резистентна депресія",
@@ -261,7 +269,6 @@ def test_a_physician_approves_a_course_from_the_form(client, physician, patient)
         "plan": "Індукція 6 інфузій",
         "target_dose_mg_per_kg": "0.5",
         "infusion_minutes": "40",
-        "ketamine_consent_confirmed": "on",
     }
     response = client.post(f"/staff/treatment/patients/{patient.public_id}/courses/new/", data)
     assert response.status_code == 200  # no eligibility on file and no confirmation
@@ -271,6 +278,38 @@ def test_a_physician_approves_a_course_from_the_form(client, physician, patient)
     response = client.post(f"/staff/treatment/patients/{patient.public_id}/courses/new/", data)
     course = TreatmentCourse.objects.get()
     assert response["Location"] == f"/staff/treatment/courses/{course.public_id}/"
+    assert course.ketamine_consent_confirmed
+
+
+def test_the_course_form_without_consent_links_to_recording_it_and_refuses(
+    client, physician, patient
+):
+    client.force_login(physician)
+    url_new = f"/staff/treatment/patients/{patient.public_id}/courses/new/"
+    page = client.get(url_new).content.decode()
+    assert f"/staff/patients/{patient.public_id}/consents/new/" in page
+    assert 'name="ketamine_consent_confirmed"' not in page
+    data = {"modality": "iv_ketamine", "indication": "ТРД", "planned_sessions": "6"}
+    response = client.post(url_new, {**data, "eligibility_confirmed": "on"})
+    assert response.status_code == 200
+    assert not TreatmentCourse.objects.exists()
+    assert AuditEvent.objects.filter(action="course.refused", outcome="denied").exists()
+
+
+def test_the_course_form_names_a_not_eligible_decision_and_drops_the_confirmation(
+    client, physician, patient
+):
+    client.force_login(physician)
+    record_ketamine_consent(patient, physician)
+    decide_ketamine_eligibility(patient, is_eligible=False, reasons="психоз", actor=physician)
+    url_new = f"/staff/treatment/patients/{patient.public_id}/courses/new/"
+    page = client.get(url_new).content.decode()
+    assert 'name="eligibility_confirmed"' not in page
+    assert physician.full_name in page
+    data = {"modality": "iv_ketamine", "indication": "ТРД", "planned_sessions": "6"}
+    response = client.post(url_new, data)
+    assert response.status_code == 200
+    assert not TreatmentCourse.objects.exists()
 
 
 def test_the_patient_chart_shows_progress_and_cumulative_dose(
