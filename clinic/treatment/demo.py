@@ -31,8 +31,6 @@ from clinic.treatment.models import (
     TreatmentCourse,
 )
 
-ALDRETE_ITEMS = ("activity", "respiration", "circulation", "consciousness", "saturation")
-
 
 def _staff(role, code):
     return User.objects.get(email=demo_email(role, code))
@@ -208,7 +206,7 @@ def load_demo(*, actor, sites):
         for minutes, bp in ((70, (126, 80)), (60, (134, 86)), (50, (142, 90)), (40, (138, 88))):
             _vitals(second, nurse, minutes, bp, now=now)
         _vitals(second, nurse, 34, (130, 84), now=now)
-        cadss6 = {"item_1": 2, "item_2": 1, "item_6": 0, "item_7": 3, "item_15": 1, "item_22": 0}
+        cadss6 = [2, 1, 0, 3, 1, 0]  # items 1, 2, 6, 7, 15, 22
         _score(second, nurse, "cadss6", "during", cadss6, minutes_ago=36, now=now)
         # Chair 3: observed long enough, Aldrete 10: ready for discharge.
         third = _run(
@@ -217,8 +215,8 @@ def load_demo(*, actor, sites):
         )  # fmt: skip
         for minutes in (120, 110, 100, 90, 75, 60, 45, 30, 15, 3):
             _vitals(third, nurse, minutes, (124, 78), hr=72, now=now)
-        _score(third, nurse, "moaas", "during", {"responsiveness": 5}, minutes_ago=85, now=now)
-        aldrete = dict.fromkeys(ALDRETE_ITEMS, 2)
+        _score(third, nurse, "moaas", "during", [5], minutes_ago=85, now=now)
+        aldrete = [2] * 5  # every criterion at its best
         _score(third, nurse, "aldrete", "discharge", aldrete, minutes_ago=4, now=now)
         # A TES session and a psychotherapy note, so the chart shows more than infusions.
         tes_room = Room.objects.filter(site=sites["kyiv"], kind=Room.Kind.TES).first()
@@ -240,7 +238,7 @@ def load_demo(*, actor, sites):
             patients["L-0002"], chairs["lviv"][1], nurse=nurse, physician=physician,
             weight="61.0", started=26 * 60, ended=26 * 60 - 40, now=now,
         )  # fmt: skip
-        aldrete = dict.fromkeys(ALDRETE_ITEMS, 2)
+        aldrete = [2] * 5  # every criterion at its best
         _score(yesterday, nurse, "aldrete", "discharge", aldrete, minutes_ago=24 * 60 + 5, now=now)
         services.discharge_patient(
             yesterday, escort_confirmed=True, instructions_given=True, actor=nurse

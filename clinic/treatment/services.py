@@ -646,20 +646,27 @@ def resolve_alert(alert, *, action: str, note: str, actor) -> VitalAlert:
 
 
 @transaction.atomic
-def record_score(session, *, code: str, point: str, answers: dict, actor) -> SessionScore:
-    """A CADSS, MOAA/S or discharge rating. A discharge score at or above the site's threshold
-    marks the patient ready for discharge; a lower one returns the session to monitoring."""
+def record_score(session, *, code: str, point: str, answers: list, actor) -> SessionScore:
+    """A CADSS, MOAA/S or discharge rating, `answers` as option positions in item order.
+
+    A discharge score at or above the site's threshold marks the patient ready for discharge;
+    a lower one returns the session to monitoring."""
     session = _locked(session)
     if session.status in InfusionSession.CLOSED or session.status == Status.SCHEDULED:
         raise TreatmentRefused(_("Ratings are recorded during a session."))
+    settings = rules_for(session.site)
     try:
-        total = links.score_scale(code, answers)
+        total = links.score_scale(code, answers, discharge_min=settings.discharge_threshold)
     except ScaleError:
         raise TreatmentRefused(_("Answer every item of the scale.")) from None
     score = SessionScore.objects.create(
-        session=session, code=code, point=point, answers=answers, total=total, recorded_by=actor
+        session=session,
+        code=code,
+        point=point,
+        answers=list(answers),
+        total=total,
+        recorded_by=actor,
     )
-    settings = rules_for(session.site)
     if code in DISCHARGE_SCALES and code == settings.discharge_scale and point == "discharge":
         fit = total >= settings.discharge_threshold
         if fit and session.status == Status.MONITORING:

@@ -20,7 +20,7 @@ from clinic.core.policy import staff
 from clinic.locations.models import Site
 from clinic.locations.selectors import current_site
 from clinic.patients.access import get_patient_for
-from clinic.treatment import forms, selectors, services
+from clinic.treatment import forms, scales, selectors, services
 from clinic.treatment.access import (
     get_alert_for,
     get_course_for,
@@ -31,7 +31,6 @@ from clinic.treatment.access import (
 )
 from clinic.treatment.models import InfusionSession, SessionNote, TreatmentCourse
 from clinic.treatment.rules import PROVENANCE
-from clinic.treatment.scales import SCALES
 from clinic.treatment.vitals_chart import vitals_svg
 
 INFUSION_ROLES = (Role.NURSE, Role.PHYSICIAN)
@@ -309,7 +308,7 @@ def _infusion_context(session, user):
         "overdue": bool(due and due < now),
         "alerts": list(session.alerts.select_related("vitals", "closed_by")),
         "scores": scores,
-        "scale_names": {code: scale.name for code, scale in SCALES.items()},
+        "scale_names": {code: scales.name(code) for code in scales.SESSION_SCALES},
         "cadss_due": cadss_due,
         "events": list(session.adverse_events.select_related("recorded_by")),
         "history": list(session.history.all()),
@@ -354,7 +353,7 @@ def infusion_detail(request, session_id):
         context["alert_form"] = forms.AlertForm()
     if status not in InfusionSession.CLOSED and status != Status.SCHEDULED:
         context["scale_forms"] = [
-            (code, SCALES[code].name, forms.scale_form_class(code)(prefix=code))
+            (code, scales.name(code), forms.scale_form_class(code)(prefix=code))
             for code in ("cadss6", "cadss", "moaas", settings.discharge_scale)
         ]
     if status in (Status.MONITORING, Status.READY, Status.STOPPED):
@@ -481,7 +480,7 @@ def infusion_stop(request, session):
 @_step(*INFUSION_ROLES)
 def infusion_score(request, session):
     code = request.POST.get("code", "")
-    if code not in SCALES:
+    if code not in scales.SESSION_SCALES:
         raise services.TreatmentRefused(_("Choose a scale."))
     form = forms.scale_form_class(code)(request.POST, prefix=code)
     if not form.is_valid():
@@ -493,7 +492,7 @@ def infusion_score(request, session):
         answers=forms.scale_answers(form, code),
         actor=request.user,
     )
-    return _("%(scale)s recorded: %(total)s.") % {"scale": SCALES[code].name, "total": score.total}
+    return _("%(scale)s recorded: %(total)s.") % {"scale": scales.name(code), "total": score.total}
 
 
 @_step(*INFUSION_ROLES)

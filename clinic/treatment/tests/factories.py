@@ -13,8 +13,6 @@ from clinic.patients.models import ConsentPurpose
 from clinic.treatment import services
 from clinic.treatment.models import Modality, PreCheck
 
-ALDRETE_ITEMS = ("activity", "respiration", "circulation", "consciousness", "saturation")
-
 
 def make_chair(site, name="Крісло 1", kind=Room.Kind.INFUSION_CHAIR):
     return Room.objects.create(site=site, name=name, kind=kind)
@@ -111,9 +109,10 @@ def record(session, nurse, **overrides):
 
 
 def aldrete(session, nurse, total=10):
-    answers = dict.fromkeys(ALDRETE_ITEMS, 2)
-    for key in ALDRETE_ITEMS[: 10 - total]:
-        answers[key] = 1
+    """A modified Aldrete rating with the given total (option position = score, 0-2)."""
+    answers = [2] * 5
+    for n in range(10 - total):
+        answers[n] = 1
     return services.record_score(
         session, code="aldrete", point="discharge", answers=answers, actor=nurse
     )

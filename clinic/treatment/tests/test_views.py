@@ -396,3 +396,33 @@ def test_a_mistyped_reading_stays_marked_as_entered_in_error(nurse_client, sessi
     assert 'class="struck"' in page
     assert nurse_client.post(url(session, "vitals/error"), {"reading": "nope"}).status_code == 302
     assert AuditEvent.objects.filter(action="infusion.vitals.entered_in_error").count() == 1
+
+
+def test_the_rating_forms_come_from_the_rating_scales_definitions(
+    nurse_client, course, chair, nurse, physician
+):
+    session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+    page = nurse_client.get(url(session)).content.decode()
+    for number in (1, 2, 6, 7, 15, 22):
+        assert f'name="cadss6-item_{number}"' in page
+    assert 'name="cadss6-item_3"' not in page
+    data = {"code": "aldrete", "aldrete-point": "discharge"}
+    data |= {f"aldrete-item_{n}": "2" for n in range(1, 6)}
+    nurse_client.post(url(session, "scores"), data)
+    score = session.scores.get()
+    assert (score.code, score.total, score.answers) == ("aldrete", 10, [2, 2, 2, 2, 2])
+    session.refresh_from_db()
+    assert session.status == InfusionSession.Status.READY
+
+
+def test_an_incomplete_rating_is_refused_and_writes_nothing(
+    nurse_client, course, chair, nurse, physician
+):
+    session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+    data = {"code": "cadss6", "cadss6-point": "during", "cadss6-item_1": "2", "cadss6-item_2": "9"}
+    response = nurse_client.post(url(session, "scores"), data)
+    assert response.status_code in (200, 302)
+    assert not session.scores.exists()
+    response = nurse_client.post(url(session, "scores"), {"code": "phq9"})
+    assert response.status_code in (200, 302)
+    assert not session.scores.exists()
