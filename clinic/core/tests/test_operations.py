@@ -182,3 +182,17 @@ def test_the_dashboard_shows_closures_ahead_and_new_inquiries(client, users, kyi
     page = client.get("/staff/").content.decode()
     assert "Планові роботи" in page
     assert "1 нове" in page
+
+
+def test_the_stylesheet_closes_every_block_it_opens():
+    # An unclosed `@media print {` silently turns every later rule into a print-only rule.
+    from django.conf import settings
+
+    css = (settings.BASE_DIR / "clinic" / "static" / "css" / "app.css").read_text()
+    depth = 0
+    for number, line in enumerate(css.splitlines(), 1):
+        depth += line.count("{") - line.count("}")
+        assert depth >= 0, f"line {number} closes a block that was never opened"
+        if line.startswith("@media"):
+            assert depth == 1, f"line {number} opens @media inside another block"
+    assert depth == 0
