@@ -6,9 +6,14 @@ apps' data; these functions are the single seam through which they arrive here.
 
 from datetime import date
 
+from django.db.models import Count
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
 from clinic.assessments.models import Condition
 from clinic.patients.models import Intake
 from clinic.patients.selectors import medication_changes
+from clinic.treatment.models import InfusionSession
 
 # The intake's presenting conditions, most specific first: a postpartum patient with TRD is
 # counted with the perinatal cohort, whose course and scale (EPDS) differ.
@@ -44,11 +49,33 @@ def condition_of(patient_ids) -> dict[int, str]:
     return found
 
 
+def _given(sessions):
+    # An infusion counts once the pump has started: a session aborted at the pre-check gave
+    # nothing, one stopped during the infusion did.
+    return sessions.filter(infusion_started_at__isnull=False)
+
+
 def infusion_count(patient_ids) -> dict[int, int]:
-    """Infusions given per patient (infusion sessions app); 0 until it is wired."""
-    return dict.fromkeys(patient_ids, 0)
+    """Infusions given per patient, every course together (one query)."""
+    found = dict.fromkeys(patient_ids, 0)
+    rows = (
+        _given(InfusionSession.objects.filter(patient_id__in=found))
+        .values("patient_id")
+        .annotate(n=Count("pk"))
+        .values_list("patient_id", "n")
+    )
+    found.update(rows)
+    return found
 
 
 def treatment_markers(patient) -> list[tuple[date, str]]:
-    """(day, label) of infusions and medication changes for the trend charts."""
-    return medication_changes(patient)
+    """(day, label) of infusions ("Infusion 3") and medication changes for the trend charts,
+    oldest first."""
+    started = _given(InfusionSession.objects.filter(patient=patient)).order_by(
+        "infusion_started_at", "pk"
+    )
+    infusions = [
+        (timezone.localdate(at), _("Infusion %(number)s") % {"number": n})
+        for n, at in enumerate(started.values_list("infusion_started_at", flat=True), 1)
+    ]
+    return sorted(infusions + medication_changes(patient), key=lambda marker: marker[0])

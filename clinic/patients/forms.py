@@ -120,6 +120,10 @@ class PatientForm(NormalisedForm, forms.ModelForm):
         data = super().clean()
         if data.get("preferred_channel") == Patient.Channel.SMS and not data.get("phone"):
             self.add_error("phone", _("Text messages need a phone number."))
+        if data.get("preferred_channel") in (Patient.Channel.TELEGRAM, Patient.Channel.VIBER) and (
+            not data.get("phone")
+        ):
+            self.add_error("phone", _("Telegram and Viber messages need a phone number."))
         if data.get("preferred_channel") == Patient.Channel.EMAIL and not data.get("email"):
             self.add_error("email", _("E-mail messages need an address."))
         if data.get("email"):

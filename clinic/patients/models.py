@@ -55,7 +55,14 @@ class Patient(models.Model):
     class Channel(models.TextChoices):
         SMS = "sms", _("SMS")
         EMAIL = "email", _("E-mail")
+        # Both reach the patient by the phone number their messenger account is registered to
+        # (clinic/core/senders.py: the outbox's Telegram and Viber gateways).
+        TELEGRAM = "telegram", _("Telegram")
+        VIBER = "viber", _("Viber")
         NONE = "none", _("No messages")
+
+    # The channels addressed by the patient's phone number.
+    PHONE_CHANNELS = (Channel.SMS, Channel.TELEGRAM, Channel.VIBER)
 
     class Sex(models.TextChoices):
         FEMALE = "female", _("female")
@@ -142,8 +149,8 @@ class Patient(models.Model):
 
     def message_address(self) -> tuple[str, str] | None:
         """(channel, recipient) for reminders and links, or None when no channel is usable."""
-        if self.preferred_channel == self.Channel.SMS and self.phone:
-            return (self.Channel.SMS, str(self.phone))
+        if self.preferred_channel in self.PHONE_CHANNELS and self.phone:
+            return (self.Channel(self.preferred_channel), str(self.phone))
         if self.preferred_channel == self.Channel.EMAIL and self.email:
             return (self.Channel.EMAIL, self.email)
         return None

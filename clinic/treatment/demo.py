@@ -14,7 +14,9 @@ from django.utils import timezone
 from clinic.accounts.models import User
 from clinic.core.demo import demo_email
 from clinic.locations.models import Room
-from clinic.patients.models import Patient
+from clinic.patients import selectors as record_selectors
+from clinic.patients import services as record_services
+from clinic.patients.models import Consent, ConsentPurpose, Patient
 from clinic.treatment import services
 from clinic.treatment.models import (
     Discharge,
@@ -29,23 +31,45 @@ from clinic.treatment.models import (
     TreatmentCourse,
 )
 
-ALDRETE_ITEMS = ("activity", "respiration", "circulation", "consciousness", "saturation")
-
 
 def _staff(role, code):
     return User.objects.get(email=demo_email(role, code))
 
 
+def _record_for_course(patient, physician):
+    """What the chart must hold before a ketamine course: the signed consent and, where the
+    screen finds no contraindication, the physician's eligibility decision."""
+    if not record_selectors.has_consent(patient, ConsentPurpose.KETAMINE):
+        record_services.record_consent(
+            patient,
+            purpose=ConsentPurpose.KETAMINE,
+            given=True,
+            channel=Consent.Channel.PAPER,
+            given_at=timezone.now() - timedelta(days=7),
+            actor=physician,
+        )
+    if record_selectors.current_ketamine_eligibility(patient) is None and not any(
+        finding.is_contraindication for finding in record_selectors.ketamine_screen(patient)
+    ):
+        record_services.decide_ketamine_eligibility(
+            patient,
+            is_eligible=True,
+            reasons="Скринінг без протипоказань, супровід домовлено.",
+            actor=physician,
+        )
+
+
 def _course(patient, physician, *, indication="Резистентна депресія"):
     course = TreatmentCourse.objects.filter(patient=patient, modality=Modality.IV_KETAMINE).first()
     if course is None:
+        _record_for_course(patient, physician)
         course = services.approve_course(
             patient,
             modality=Modality.IV_KETAMINE,
             indication=indication,
             planned_sessions=6,
             plan="Індукція: 6 інфузій за 2-3 тижні, далі підтримувальні за потреби.",
-            ketamine_consent_confirmed=True,
+            # Stands in only where the screen left the decision open (no decision on file).
             eligibility_confirmed=True,
             actor=physician,
         )
@@ -182,7 +206,7 @@ def load_demo(*, actor, sites):
         for minutes, bp in ((70, (126, 80)), (60, (134, 86)), (50, (142, 90)), (40, (138, 88))):
             _vitals(second, nurse, minutes, bp, now=now)
         _vitals(second, nurse, 34, (130, 84), now=now)
-        cadss6 = {"item_1": 2, "item_2": 1, "item_6": 0, "item_7": 3, "item_15": 1, "item_22": 0}
+        cadss6 = [2, 1, 0, 3, 1, 0]  # items 1, 2, 6, 7, 15, 22
         _score(second, nurse, "cadss6", "during", cadss6, minutes_ago=36, now=now)
         # Chair 3: observed long enough, Aldrete 10: ready for discharge.
         third = _run(
@@ -191,8 +215,8 @@ def load_demo(*, actor, sites):
         )  # fmt: skip
         for minutes in (120, 110, 100, 90, 75, 60, 45, 30, 15, 3):
             _vitals(third, nurse, minutes, (124, 78), hr=72, now=now)
-        _score(third, nurse, "moaas", "during", {"responsiveness": 5}, minutes_ago=85, now=now)
-        aldrete = dict.fromkeys(ALDRETE_ITEMS, 2)
+        _score(third, nurse, "moaas", "during", [5], minutes_ago=85, now=now)
+        aldrete = [2] * 5  # every criterion at its best
         _score(third, nurse, "aldrete", "discharge", aldrete, minutes_ago=4, now=now)
         # A TES session and a psychotherapy note, so the chart shows more than infusions.
         tes_room = Room.objects.filter(site=sites["kyiv"], kind=Room.Kind.TES).first()
@@ -214,7 +238,7 @@ def load_demo(*, actor, sites):
             patients["L-0002"], chairs["lviv"][1], nurse=nurse, physician=physician,
             weight="61.0", started=26 * 60, ended=26 * 60 - 40, now=now,
         )  # fmt: skip
-        aldrete = dict.fromkeys(ALDRETE_ITEMS, 2)
+        aldrete = [2] * 5  # every criterion at its best
         _score(yesterday, nurse, "aldrete", "discharge", aldrete, minutes_ago=24 * 60 + 5, now=now)
         services.discharge_patient(
             yesterday, escort_confirmed=True, instructions_given=True, actor=nurse

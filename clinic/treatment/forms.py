@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.locations.models import Room
+from clinic.treatment import scales
 from clinic.treatment.models import (
     ELECTRODE_POSITIONS,
     AdverseEvent,
@@ -24,7 +25,6 @@ from clinic.treatment.models import (
     TreatmentSettings,
 )
 from clinic.treatment.rules import PROVENANCE
-from clinic.treatment.scales import SCALES
 
 
 def _int(label, low, high, *, required=True, **kwargs):
@@ -78,9 +78,6 @@ class CourseForm(forms.Form):
         help_text=_("For IV ketamine; the site's default when empty."),
     )  # fmt: skip
     infusion_minutes = _int(_("Infusion time (minutes)"), 2, 100, required=False)
-    ketamine_consent_confirmed = forms.BooleanField(
-        label=_("The patient has signed the ketamine consent"), required=False
-    )
     eligibility_confirmed = forms.BooleanField(
         label=_(
             "No eligibility decision is on file: I confirm I have assessed the patient as eligible"
@@ -224,22 +221,31 @@ class DischargeForm(forms.Form):
 
 
 def scale_form_class(code: str):
-    """A form with one choice per item of the scale."""
-    scale = SCALES[code]
+    """A form with one choice per item of the scale, as the rating-scales module defines it.
+
+    Choices are option positions (what `instruments.score` takes), labelled with the option's
+    wording where the licence allows it and its score otherwise.
+    """
+    instrument = scales.instrument(code)
     fields = {
         "point": forms.ChoiceField(label=_("When"), choices=ScalePoint.choices),
     }
-    for item in scale.items:
-        fields[item.key] = forms.TypedChoiceField(
-            label=item.label,
-            choices=[(v, label) for v, label in item.options],
+    # Fields are named by the item's number on the paper form (CADSS-6: item_1 ... item_22).
+    for item in instrument.items:
+        fields[f"item_{item.number}"] = forms.TypedChoiceField(
+            label=item.name,
+            choices=[
+                (n, f"{option.value}: {option.text}" if option.text else str(option.value))
+                for n, option in enumerate(item.options)
+            ],
             coerce=int,
         )
     return type(f"{code.title()}Form", (forms.Form,), fields)
 
 
-def scale_answers(form, code: str) -> dict:
-    return {item.key: form.cleaned_data[item.key] for item in SCALES[code].items}
+def scale_answers(form, code: str) -> list[int]:
+    """The option positions in item order."""
+    return [form.cleaned_data[f"item_{item.number}"] for item in scales.instrument(code).items]
 
 
 class TesStartForm(forms.Form):

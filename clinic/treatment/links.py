@@ -27,9 +27,11 @@ def latest_weight(patient):
     return record.latest_weight(patient)
 
 
-def score_scale(code: str, answers: dict) -> int:
-    """Total of a CADSS / CADSS-6 / MOAA/S / modified Aldrete / PADSS rating."""
-    return scales.score(code, answers)
+def score_scale(code: str, answers: list, *, discharge_min: int | None = None) -> int:
+    """Total of a CADSS / CADSS-6 / MOAA/S / modified Aldrete / PADSS rating, scored by the
+    rating-scales module from option positions in item order; `scales.ScaleError` when the
+    answers do not fit."""
+    return scales.score(code, answers, discharge_min=discharge_min)
 
 
 def ampoule_unaccounted_mg(session) -> Decimal:

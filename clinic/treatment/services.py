@@ -11,7 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import localize
+from django.utils.formats import date_format, localize
 from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import Role
@@ -118,13 +118,18 @@ def approve_course(
     plan="",
     target_dose_mg_per_kg=None,
     infusion_minutes=None,
-    ketamine_consent_confirmed=False,
     eligibility_confirmed=False,
     actor,
 ) -> TreatmentCourse:
-    """A physician approves a treatment plan for one patient and indication."""
+    """A physician approves a treatment plan for one patient and indication.
+
+    For IV ketamine the record decides: the consent must be on the chart, and a "not eligible"
+    decision in force refuses the course. Only with no decision on file does the approving
+    physician's own confirmation (`eligibility_confirmed`) stand in for it.
+    """
     _require_physician(actor, _("approve a treatment course"))
     eligibility = None
+    consent_on_file = False
     if modality == Modality.IV_KETAMINE:
         settings = rules_for(patient.home_site)
         target_dose_mg_per_kg = target_dose_mg_per_kg or settings.default_dose_mg_per_kg
@@ -135,11 +140,28 @@ def approve_course(
                 % {"limit": localize(settings.max_dose_mg_per_kg)},
                 action="course.refused",
             )
-        if not ketamine_consent_confirmed:
+        consent_on_file = links.ketamine_consent_on_file(patient)
+        if not consent_on_file:
             raise TreatmentRefused(
-                _("A ketamine course needs the patient's signed consent."), action="course.refused"
+                _(
+                    "No ketamine-therapy consent is on the patient's chart. Record the signed "
+                    "consent on the chart first."
+                ),
+                action="course.refused",
             )
         eligibility = links.ketamine_eligibility(patient)
+        if eligibility is not None and not eligibility.is_eligible:
+            raise TreatmentRefused(
+                _(
+                    "On %(date)s %(physician)s decided that the patient is not eligible for "
+                    "ketamine. A new eligibility decision is needed before a course."
+                )
+                % {
+                    "date": date_format(timezone.localdate(eligibility.decided_at)),
+                    "physician": str(eligibility.decided_by),
+                },
+                action="course.refused",
+            )
         if eligibility is None and not eligibility_confirmed:
             raise TreatmentRefused(
                 _(
@@ -159,7 +181,7 @@ def approve_course(
         plan=plan,
         target_dose_mg_per_kg=target_dose_mg_per_kg,
         infusion_minutes=infusion_minutes,
-        ketamine_consent_confirmed=ketamine_consent_confirmed,
+        ketamine_consent_confirmed=consent_on_file,
         eligibility_reference=str(getattr(eligibility, "public_id", "") or ""),
         eligibility_confirmed_by_physician=modality == Modality.IV_KETAMINE and eligibility is None,
         approved_by=actor,
@@ -722,20 +744,27 @@ def resolve_alert(alert, *, action: str, note: str, actor) -> VitalAlert:
 
 
 @transaction.atomic
-def record_score(session, *, code: str, point: str, answers: dict, actor) -> SessionScore:
-    """A CADSS, MOAA/S or discharge rating. A discharge score at or above the site's threshold
-    marks the patient ready for discharge; a lower one returns the session to monitoring."""
+def record_score(session, *, code: str, point: str, answers: list, actor) -> SessionScore:
+    """A CADSS, MOAA/S or discharge rating, `answers` as option positions in item order.
+
+    A discharge score at or above the site's threshold marks the patient ready for discharge;
+    a lower one returns the session to monitoring."""
     session = _locked(session)
     if session.status in InfusionSession.CLOSED or session.status == Status.SCHEDULED:
         raise TreatmentRefused(_("Ratings are recorded during a session."))
+    settings = rules_for(session.site)
     try:
-        total = links.score_scale(code, answers)
+        total = links.score_scale(code, answers, discharge_min=settings.discharge_threshold)
     except ScaleError:
         raise TreatmentRefused(_("Answer every item of the scale.")) from None
     score = SessionScore.objects.create(
-        session=session, code=code, point=point, answers=answers, total=total, recorded_by=actor
+        session=session,
+        code=code,
+        point=point,
+        answers=list(answers),
+        total=total,
+        recorded_by=actor,
     )
-    settings = rules_for(session.site)
     if code in DISCHARGE_SCALES and code == settings.discharge_scale and point == "discharge":
         fit = total >= settings.discharge_threshold
         if fit and session.status == Status.MONITORING:

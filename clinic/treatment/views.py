@@ -21,7 +21,7 @@ from clinic.locations.models import Site
 from clinic.locations.selectors import current_site
 from clinic.patients.access import get_patient_for
 from clinic.scheduling.access import get_appointment_for
-from clinic.treatment import forms, selectors, services
+from clinic.treatment import forms, scales, selectors, services
 from clinic.treatment.access import (
     get_alert_for,
     get_course_for,
@@ -32,7 +32,6 @@ from clinic.treatment.access import (
 )
 from clinic.treatment.models import InfusionSession, SessionNote, TreatmentCourse
 from clinic.treatment.rules import PROVENANCE
-from clinic.treatment.scales import SCALES
 from clinic.treatment.vitals_chart import vitals_svg
 
 INFUSION_ROLES = (Role.NURSE, Role.PHYSICIAN)
@@ -166,8 +165,11 @@ def course_list(request):
 
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_patient_for")
 def course_new(request, patient_id):
+    from clinic.treatment import links
+
     patient = get_patient_for(request.user, patient_id)
     settings = selectors.rules_for(patient.home_site)
+    eligibility = links.ketamine_eligibility(patient)
     form = forms.CourseForm(
         request.POST or None,
         initial={
@@ -175,6 +177,10 @@ def course_new(request, patient_id):
             "infusion_minutes": settings.default_infusion_minutes,
         },
     )
+    if eligibility is not None:
+        # The decision on file answers the question; the physician's own confirmation is
+        # only asked for when nobody has decided yet.
+        del form.fields["eligibility_confirmed"]
     if request.method == "POST" and form.is_valid():
         try:
             course = services.approve_course(patient, **form.cleaned_data, actor=request.user)
@@ -190,15 +196,14 @@ def course_new(request, patient_id):
         else:
             messages.success(request, _("The course has been approved."))
             return redirect("treatment:course", course_id=course.public_id)
-    from clinic.treatment import links
-
     return render(
         request,
         "treatment/course_form.html",
         {
             "form": form,
             "patient": patient,
-            "eligibility": links.ketamine_eligibility(patient),
+            "eligibility": eligibility,
+            "consent_on_file": links.ketamine_consent_on_file(patient),
         },
     )
 
@@ -330,7 +335,7 @@ def _infusion_context(session, user):
         "overdue": bool(due and due < now),
         "alerts": list(session.alerts.select_related("vitals", "closed_by")),
         "scores": scores,
-        "scale_names": {code: scale.name for code, scale in SCALES.items()},
+        "scale_names": {code: scales.name(code) for code in scales.SESSION_SCALES},
         "cadss_due": cadss_due,
         "events": list(session.adverse_events.select_related("recorded_by")),
         "history": list(session.history.all()),
@@ -375,7 +380,7 @@ def infusion_detail(request, session_id):
         context["alert_form"] = forms.AlertForm()
     if status not in InfusionSession.CLOSED and status != Status.SCHEDULED:
         context["scale_forms"] = [
-            (code, SCALES[code].name, forms.scale_form_class(code)(prefix=code))
+            (code, scales.name(code), forms.scale_form_class(code)(prefix=code))
             for code in ("cadss6", "cadss", "moaas", settings.discharge_scale)
         ]
     if status in (Status.MONITORING, Status.READY, Status.STOPPED):
@@ -502,7 +507,7 @@ def infusion_stop(request, session):
 @_step(*INFUSION_ROLES)
 def infusion_score(request, session):
     code = request.POST.get("code", "")
-    if code not in SCALES:
+    if code not in scales.SESSION_SCALES:
         raise services.TreatmentRefused(_("Choose a scale."))
     form = forms.scale_form_class(code)(request.POST, prefix=code)
     if not form.is_valid():
@@ -514,7 +519,7 @@ def infusion_score(request, session):
         answers=forms.scale_answers(form, code),
         actor=request.user,
     )
-    return _("%(scale)s recorded: %(total)s.") % {"scale": SCALES[code].name, "total": score.total}
+    return _("%(scale)s recorded: %(total)s.") % {"scale": scales.name(code), "total": score.total}
 
 
 @_step(*INFUSION_ROLES)

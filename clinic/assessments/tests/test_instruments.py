@@ -188,6 +188,15 @@ def test_cadss_vectors():
     assert score("cadss", answers).details["cadss6"] == 7
 
 
+def test_cadss6_scores_its_six_items_like_the_full_form_does():
+    # domain.md §2.9: CADSS-6 with items {1:2,2:1,6:0,7:3,15:1,22:0} -> 7.
+    assert score("cadss6", [2, 1, 0, 3, 1, 0]).total == 7
+    assert score("cadss6", [4] * 6).total == get("cadss6").max_total == 24
+    assert [item.number for item in get("cadss6").items] == [1, 2, 6, 7, 15, 22]
+    with pytest.raises(ScoringError):
+        score("cadss6", [0] * 23)
+
+
 def test_discharge_vectors():
     assert score("padss", [2, 2, 2, 2, 1]).total == 9
     assert score("padss", [2, 2, 2, 2, 1]).details["fit_for_discharge"] is True

@@ -7,22 +7,36 @@ from decimal import Decimal
 from django.utils import timezone
 
 from clinic.locations.models import Room
+from clinic.patients import selectors as record_selectors
+from clinic.patients import services as patient_services
+from clinic.patients.models import ConsentPurpose
 from clinic.treatment import services
 from clinic.treatment.models import Modality, PreCheck
-
-ALDRETE_ITEMS = ("activity", "respiration", "circulation", "consciousness", "saturation")
 
 
 def make_chair(site, name="Крісло 1", kind=Room.Kind.INFUSION_CHAIR):
     return Room.objects.create(site=site, name=name, kind=kind)
 
 
+def record_ketamine_consent(patient, actor):
+    """The signed ketamine-therapy consent on the chart, as reception records it."""
+    return patient_services.record_consent(
+        patient,
+        purpose=ConsentPurpose.KETAMINE,
+        given=True,
+        channel="paper",
+        given_at=timezone.now(),
+        actor=actor,
+    )
+
+
 def make_course(patient, physician, **overrides):
+    if not record_selectors.has_consent(patient, ConsentPurpose.KETAMINE):
+        record_ketamine_consent(patient, physician)
     fields = {
         "modality": Modality.IV_KETAMINE,
         "indication": "Резистентна депресія",
         "planned_sessions": 6,
-        "ketamine_consent_confirmed": True,
         "eligibility_confirmed": True,
     }
     fields.update(overrides)
@@ -95,9 +109,10 @@ def record(session, nurse, **overrides):
 
 
 def aldrete(session, nurse, total=10):
-    answers = dict.fromkeys(ALDRETE_ITEMS, 2)
-    for key in ALDRETE_ITEMS[: 10 - total]:
-        answers[key] = 1
+    """A modified Aldrete rating with the given total (option position = score, 0-2)."""
+    answers = [2] * 5
+    for n in range(10 - total):
+        answers[n] = 1
     return services.record_score(
         session, code="aldrete", point="discharge", answers=answers, actor=nurse
     )

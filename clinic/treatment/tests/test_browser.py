@@ -148,8 +148,8 @@ def test_a_nurse_runs_a_demo_patient_through_a_whole_infusion(
     board_phase(board, live_server, "спостереження")
     page.click("details.scale:has(input[value=aldrete]) summary")
     page.select_option("#id_aldrete-point", "discharge")
-    for key in ("activity", "respiration", "circulation", "consciousness", "saturation"):
-        page.select_option(f"#id_aldrete-{key}", "2")
+    for number in range(1, 6):
+        page.select_option(f"#id_aldrete-item_{number}", "2")
     page.click("form:has(input[value=aldrete]) button[type=submit]")
     expect(page.locator("[data-testid=status]")).to_have_text("готовий до виписки")
     board_phase(board, live_server, "готовий до виписки")

@@ -8,12 +8,14 @@ import time_machine
 from django.db import IntegrityError, transaction
 
 from clinic.core.models import AuditEvent
+from clinic.patients import services as patient_services
 from clinic.treatment import services
 from clinic.treatment.models import (
     Discharge,
     DoseOrder,
     InfusionSession,
     PreCheck,
+    TreatmentCourse,
     VitalAlert,
     VitalSigns,
 )
@@ -24,6 +26,7 @@ from clinic.treatment.tests.factories import (
     make_session,
     precheck_input,
     record,
+    record_ketamine_consent,
     vitals,
 )
 
@@ -462,37 +465,90 @@ def test_a_chair_of_another_site_is_refused(course, lviv, nurse):
 # Courses -------------------------------------------------------------------------------------
 
 
+COURSE = {"modality": "iv_ketamine", "indication": "ТРД", "planned_sessions": 6}
+
+
 def test_a_ketamine_course_without_eligibility_on_file_needs_explicit_confirmation(
     patient, physician, nurse
 ):
-    fields = {
-        "modality": "iv_ketamine",
-        "indication": "ТРД",
-        "planned_sessions": 6,
-        "ketamine_consent_confirmed": True,
-    }
+    record_ketamine_consent(patient, physician)
     with pytest.raises(services.TreatmentRefused, match="No eligibility decision"):
-        services.approve_course(patient, **fields, actor=physician)
+        services.approve_course(patient, **COURSE, actor=physician)
     with pytest.raises(services.TreatmentRefused, match="Only a physician"):
-        services.approve_course(patient, **fields, eligibility_confirmed=True, actor=nurse)
-    course = services.approve_course(patient, **fields, eligibility_confirmed=True, actor=physician)
-    assert course.eligibility_confirmed_by_physician
+        services.approve_course(patient, **COURSE, eligibility_confirmed=True, actor=nurse)
+    assert not TreatmentCourse.objects.exists()
+    course = services.approve_course(patient, **COURSE, eligibility_confirmed=True, actor=physician)
+    assert course.eligibility_confirmed_by_physician and course.eligibility_reference == ""
+    assert course.ketamine_consent_confirmed
     assert course.target_dose_mg_per_kg == Decimal("0.50") and course.infusion_minutes == 40
     assert AuditEvent.objects.filter(
         action="course.eligibility.confirmed_without_decision", patient=patient
     ).exists()
 
 
-def test_a_ketamine_course_needs_the_consent(patient, physician):
-    with pytest.raises(services.TreatmentRefused, match="consent"):
-        services.approve_course(
-            patient,
-            modality="iv_ketamine",
-            indication="ТРД",
-            planned_sessions=6,
-            eligibility_confirmed=True,
-            actor=physician,
+def test_it_refuses_a_ketamine_course_without_the_consent_on_the_chart(patient, physician):
+    with pytest.raises(services.TreatmentRefused, match="No ketamine-therapy consent"):
+        services.approve_course(patient, **COURSE, eligibility_confirmed=True, actor=physician)
+    assert not TreatmentCourse.objects.exists()
+
+
+def test_a_withdrawn_consent_no_longer_allows_a_course(patient, physician):
+    consent = record_ketamine_consent(patient, physician)
+    patient_services.withdraw_consent(consent, note="передумала", actor=physician)
+    with pytest.raises(services.TreatmentRefused, match="No ketamine-therapy consent"):
+        services.approve_course(patient, **COURSE, eligibility_confirmed=True, actor=physician)
+    assert not TreatmentCourse.objects.exists()
+
+
+def test_a_not_eligible_decision_refuses_the_course_naming_its_date_and_physician(
+    patient, physician
+):
+    record_ketamine_consent(patient, physician)
+    with time_machine.travel(datetime(2026, 3, 2, 10, 0, tzinfo=KYIV), tick=False):
+        patient_services.decide_ketamine_eligibility(
+            patient, is_eligible=False, reasons="неконтрольована гіпертензія", actor=physician
         )
+    later = time_machine.travel(datetime(2026, 3, 9, 10, 0, tzinfo=KYIV), tick=False)
+    with later, pytest.raises(services.TreatmentRefused) as refusal:
+        services.approve_course(patient, **COURSE, eligibility_confirmed=True, actor=physician)
+    assert "not eligible" in str(refusal.value)
+    assert "March 2, 2026" in str(refusal.value)
+    assert str(physician) in str(refusal.value)
+    assert not TreatmentCourse.objects.exists()
+
+
+def test_an_eligible_decision_is_referenced_on_the_course(patient, physician):
+    record_ketamine_consent(patient, physician)
+    decision = patient_services.decide_ketamine_eligibility(
+        patient, is_eligible=True, reasons="скринінг без протипоказань", actor=physician
+    )
+    course = services.approve_course(patient, **COURSE, actor=physician)
+    assert course.eligibility_reference == str(decision.public_id)
+    assert not course.eligibility_confirmed_by_physician
+    assert not AuditEvent.objects.filter(
+        action="course.eligibility.confirmed_without_decision"
+    ).exists()
+
+
+def test_a_newer_eligible_decision_supersedes_a_refusal(patient, physician):
+    record_ketamine_consent(patient, physician)
+    with time_machine.travel(datetime(2026, 3, 2, 10, 0, tzinfo=KYIV), tick=False):
+        patient_services.decide_ketamine_eligibility(
+            patient, is_eligible=False, reasons="гіпертензія", actor=physician
+        )
+    with time_machine.travel(datetime(2026, 3, 20, 10, 0, tzinfo=KYIV), tick=False):
+        newer = patient_services.decide_ketamine_eligibility(
+            patient, is_eligible=True, reasons="тиск контрольований", actor=physician
+        )
+        course = services.approve_course(patient, **COURSE, actor=physician)
+    assert course.eligibility_reference == str(newer.public_id)
+
+
+def test_a_tes_course_needs_neither_consent_nor_eligibility(patient, physician):
+    course = services.approve_course(
+        patient, modality="tes", indication="Тривога", planned_sessions=10, actor=physician
+    )
+    assert not course.ketamine_consent_confirmed and course.target_dose_mg_per_kg is None
 
 
 def test_progress_counts_discharged_sessions_and_their_dose(course, kyiv, nurse, physician):

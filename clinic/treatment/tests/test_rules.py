@@ -172,27 +172,34 @@ def test_tes_is_refused_exactly_when_a_limit_is_exceeded(current, minutes, area)
 
 
 def test_scale_vectors_from_domain():
-    assert scales.score("cadss", {f"item_{n}": 0 for n in range(1, 24)}) == 0
-    assert scales.score("cadss", {f"item_{n}": 1 for n in range(1, 24)}) == 23
-    six = {"item_1": 2, "item_2": 1, "item_6": 0, "item_7": 3, "item_15": 1, "item_22": 0}
-    assert scales.score("cadss6", six) == 7
-    aldrete_keys = ("activity", "respiration", "circulation", "consciousness", "saturation")
-    assert scales.score("aldrete", dict(zip(aldrete_keys, (2, 2, 1, 2, 2), strict=True))) == 9
-    assert scales.score("aldrete", dict(zip(aldrete_keys, (2, 2, 1, 1, 2), strict=True))) == 8
-    padss_keys = ("vital_signs", "activity", "pain_nausea", "bleeding", "intake_output")
-    assert scales.score("padss", dict(zip(padss_keys, (2, 2, 2, 2, 1), strict=True))) == 9
-    assert scales.score("padss", dict(zip(padss_keys, (2, 1, 1, 2, 2), strict=True))) == 8
-    assert scales.score("moaas", {"responsiveness": 3}) == 3
+    # domain.md §2.9 and §2.12; answers are option positions (position = score for these).
+    assert scales.score("cadss", [0] * 23) == 0
+    assert scales.score("cadss", [1] * 23) == 23
+    assert scales.score("cadss6", [2, 1, 0, 3, 1, 0]) == 7
+    assert scales.score("aldrete", [2, 2, 1, 2, 2]) == 9
+    assert scales.score("aldrete", [2, 2, 1, 1, 2]) == 8
+    assert scales.score("padss", [2, 2, 2, 2, 1]) == 9
+    assert scales.score("padss", [2, 1, 1, 2, 2]) == 8
+    assert scales.score("moaas", [3]) == 3
+
+
+def test_the_session_ratings_are_the_rating_scales_own_definitions():
+    from clinic.assessments.instruments import INSTRUMENTS
+
+    for code in scales.SESSION_SCALES:
+        assert scales.instrument(code) is INSTRUMENTS[code]
+
+
+def test_a_scale_that_is_not_a_session_rating_is_refused():
+    with pytest.raises(scales.ScaleError):
+        scales.score("phq9", [0] * 9)
 
 
 @st.composite
 def valid_answers(draw):
-    code = draw(st.sampled_from(sorted(scales.SCALES)))
-    scale = scales.SCALES[code]
-    answers = {
-        item.key: draw(st.sampled_from([v for v, _label in item.options])) for item in scale.items
-    }
-    return code, answers
+    code = draw(st.sampled_from(scales.SESSION_SCALES))
+    items = scales.instrument(code).items
+    return code, [draw(st.integers(0, len(item.options) - 1)) for item in items]
 
 
 @settings(max_examples=2000, deadline=None)
@@ -200,8 +207,9 @@ def valid_answers(draw):
 def test_every_complete_answer_set_totals_within_the_scale_range(case):
     code, answers = case
     total = scales.score(code, answers)
-    assert total == sum(answers.values())
-    assert 0 <= total <= scales.SCALES[code].max_total
+    items = scales.instrument(code).items
+    assert total == sum(item.options[p].value for item, p in zip(items, answers, strict=True))
+    assert 0 <= total <= scales.instrument(code).max_total
 
 
 @settings(max_examples=2000, deadline=None)
@@ -212,16 +220,13 @@ def test_every_complete_answer_set_totals_within_the_scale_range(case):
 )
 def test_anything_outside_the_instrument_is_refused(case, bad, drop):
     code, answers = case
-    key = sorted(answers)[0]
-    allowed = {
-        v for v, _label in next(i for i in scales.SCALES[code].items if i.key == key).options
-    }
+    allowed = range(len(scales.instrument(code).items[0].options))
     if drop:
-        answers.pop(key)
+        answers.pop(0)
     elif isinstance(bad, int) and not isinstance(bad, bool) and bad in allowed:
-        answers["unexpected"] = 1
+        answers.append(1)
     else:
-        answers[key] = bad
+        answers[0] = bad
     with pytest.raises(scales.ScaleError):
         scales.score(code, answers)
 

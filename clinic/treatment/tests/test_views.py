@@ -9,8 +9,15 @@ from django.contrib.sessions.models import Session
 from clinic.accounts.roles import Role
 from clinic.conftest import make_patient
 from clinic.core.models import AuditEvent
+from clinic.patients.services import decide_ketamine_eligibility
 from clinic.treatment.models import InfusionSession, PreCheck, TreatmentCourse, VitalSigns
-from clinic.treatment.tests.factories import make_chair, make_course, make_session, record
+from clinic.treatment.tests.factories import (
+    make_chair,
+    make_course,
+    make_session,
+    record,
+    record_ketamine_consent,
+)
 
 pytestmark = pytest.mark.django_db
 KYIV = ZoneInfo("Europe/Kyiv")
@@ -254,6 +261,7 @@ def test_the_course_list_has_a_constant_query_count(
 
 def test_a_physician_approves_a_course_from_the_form(client, physician, patient):
     client.force_login(physician)
+    record_ketamine_consent(patient, physician)
     data = {
         "modality": "iv_ketamine",
         "indication": "Резистентна депресія",
@@ -261,7 +269,6 @@ def test_a_physician_approves_a_course_from_the_form(client, physician, patient)
         "plan": "Індукція 6 інфузій",
         "target_dose_mg_per_kg": "0.5",
         "infusion_minutes": "40",
-        "ketamine_consent_confirmed": "on",
     }
     response = client.post(f"/staff/treatment/patients/{patient.public_id}/courses/new/", data)
     assert response.status_code == 200  # no eligibility on file and no confirmation
@@ -271,6 +278,38 @@ def test_a_physician_approves_a_course_from_the_form(client, physician, patient)
     response = client.post(f"/staff/treatment/patients/{patient.public_id}/courses/new/", data)
     course = TreatmentCourse.objects.get()
     assert response["Location"] == f"/staff/treatment/courses/{course.public_id}/"
+    assert course.ketamine_consent_confirmed
+
+
+def test_the_course_form_without_consent_links_to_recording_it_and_refuses(
+    client, physician, patient
+):
+    client.force_login(physician)
+    url_new = f"/staff/treatment/patients/{patient.public_id}/courses/new/"
+    page = client.get(url_new).content.decode()
+    assert f"/staff/patients/{patient.public_id}/consents/new/" in page
+    assert 'name="ketamine_consent_confirmed"' not in page
+    data = {"modality": "iv_ketamine", "indication": "ТРД", "planned_sessions": "6"}
+    response = client.post(url_new, {**data, "eligibility_confirmed": "on"})
+    assert response.status_code == 200
+    assert not TreatmentCourse.objects.exists()
+    assert AuditEvent.objects.filter(action="course.refused", outcome="denied").exists()
+
+
+def test_the_course_form_names_a_not_eligible_decision_and_drops_the_confirmation(
+    client, physician, patient
+):
+    client.force_login(physician)
+    record_ketamine_consent(patient, physician)
+    decide_ketamine_eligibility(patient, is_eligible=False, reasons="психоз", actor=physician)
+    url_new = f"/staff/treatment/patients/{patient.public_id}/courses/new/"
+    page = client.get(url_new).content.decode()
+    assert 'name="eligibility_confirmed"' not in page
+    assert physician.full_name in page
+    data = {"modality": "iv_ketamine", "indication": "ТРД", "planned_sessions": "6"}
+    response = client.post(url_new, data)
+    assert response.status_code == 200
+    assert not TreatmentCourse.objects.exists()
 
 
 def test_the_patient_chart_shows_progress_and_cumulative_dose(
@@ -357,3 +396,33 @@ def test_a_mistyped_reading_stays_marked_as_entered_in_error(nurse_client, sessi
     assert 'class="struck"' in page
     assert nurse_client.post(url(session, "vitals/error"), {"reading": "nope"}).status_code == 302
     assert AuditEvent.objects.filter(action="infusion.vitals.entered_in_error").count() == 1
+
+
+def test_the_rating_forms_come_from_the_rating_scales_definitions(
+    nurse_client, course, chair, nurse, physician
+):
+    session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+    page = nurse_client.get(url(session)).content.decode()
+    for number in (1, 2, 6, 7, 15, 22):
+        assert f'name="cadss6-item_{number}"' in page
+    assert 'name="cadss6-item_3"' not in page
+    data = {"code": "aldrete", "aldrete-point": "discharge"}
+    data |= {f"aldrete-item_{n}": "2" for n in range(1, 6)}
+    nurse_client.post(url(session, "scores"), data)
+    score = session.scores.get()
+    assert (score.code, score.total, score.answers) == ("aldrete", 10, [2, 2, 2, 2, 2])
+    session.refresh_from_db()
+    assert session.status == InfusionSession.Status.READY
+
+
+def test_an_incomplete_rating_is_refused_and_writes_nothing(
+    nurse_client, course, chair, nurse, physician
+):
+    session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+    data = {"code": "cadss6", "cadss6-point": "during", "cadss6-item_1": "2", "cadss6-item_2": "9"}
+    response = nurse_client.post(url(session, "scores"), data)
+    assert response.status_code in (200, 302)
+    assert not session.scores.exists()
+    response = nurse_client.post(url(session, "scores"), {"code": "phq9"})
+    assert response.status_code in (200, 302)
+    assert not session.scores.exists()
