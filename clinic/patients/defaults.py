@@ -4,6 +4,8 @@ Loaded by migration 0004 and again after every migrate/flush (apps.py), idempote
 flushed test database has them too.
 """
 
+from datetime import UTC, datetime
+
 WORDINGS = {
     "treatment": (
         "Я погоджуюся на обстеження та лікування в центрі. Мені пояснили мету, очікувану "
@@ -40,6 +42,9 @@ WORDINGS = {
 }
 
 
+FIRST_WORDING_IN_FORCE = datetime(2020, 1, 1, tzinfo=UTC)
+
+
 def load_consent_wordings(apps=None) -> None:
     if apps is None:
         from clinic.patients.models import ConsentWording
@@ -47,5 +52,13 @@ def load_consent_wordings(apps=None) -> None:
         ConsentWording = apps.get_model("patients", "ConsentWording")
     for purpose, (text_uk, text_en) in WORDINGS.items():
         ConsentWording.objects.get_or_create(
-            purpose=purpose, version=1, defaults={"text_uk": text_uk, "text_en": text_en}
+            purpose=purpose,
+            version=1,
+            defaults={
+                "text_uk": text_uk,
+                "text_en": text_en,
+                # The first wording has been in force since before the system kept records, so
+                # consents dated earlier than the installation (paper, imported) find it too.
+                "effective_from": FIRST_WORDING_IN_FORCE,
+            },
         )
