@@ -1,8 +1,10 @@
 """The demo register: a month of ketamine at both sites, written through the services.
 
-Receipts a month ago, two infusions a week for each demo patient with the residue of every
-ampoule destroyed before a witness, one destruction act for a broken ampoule, and today's count
-of the Kyiv safe with a discrepancy that was explained and resolved. Idempotent: a site whose
+Receipts a month ago, two infusions a week for each demo patient who has infusions on the
+treatment boards (at that patient's weight-based dose), with the residue of every ampoule
+destroyed before a witness, one destruction act for a broken ampoule, and today's count of the
+Kyiv safe with a discrepancy that was explained and resolved. The last two days belong to the
+treatment demo, whose sessions enter their own administrations. Idempotent: a site whose
 register already has entries is left alone.
 """
 
@@ -25,6 +27,8 @@ from clinic.controlled_drugs.models import (
 )
 from clinic.core.demo import demo_email
 from clinic.patients.models import Patient
+from clinic.treatment.demo import DEMO_INFUSION_WEIGHTS_KG
+from clinic.treatment.rules import calculate_dose
 
 # Ketamine hydrochloride 50 mg/ml in 2 ml ampoules: the strength Ukrainian wholesalers list.
 KETAMINE = {
@@ -36,13 +40,24 @@ KETAMINE = {
     "unit_content_mg": Decimal("100"),
     "unit_of_account": UnitOfAccount.AMPOULE,
 }
-# 0.5 mg/kg IV over 40 min (domain.md §3.3): 70 kg -> 35 mg, 82.4 kg -> 41.2 mg.
-DEMO_DOSES_MG = [Decimal("35"), Decimal("41.2"), Decimal("30.5")]
+# 0.5 mg/kg IV over 40 min (domain.md §3.3), the demo courses' dose: 82.4 kg -> 41.2 mg.
+DEMO_MG_PER_KG = Decimal("0.5")
 INFUSION_WEEKDAYS = (1, 3)  # Tuesday and Thursday
+HISTORY_DAYS = 28  # up to three days ago; yesterday and today are the treatment demo's
+
+
+def demo_dose_mg(record_number) -> Decimal:
+    """The dose the treatment demo signs for the patient, by the same calculation."""
+    return calculate_dose(
+        weight_kg=DEMO_INFUSION_WEIGHTS_KG[record_number],
+        mg_per_kg=DEMO_MG_PER_KG,
+        concentration_mg_per_ml=Decimal("1"),
+        minutes=40,
+    ).dose_mg
 
 
 @contextmanager
-def _backdated(moment):
+def backdated(moment):
     """Lay out past entries at the time they would have been written."""
     original = ledger.clock
     ledger.clock = lambda: moment
@@ -78,7 +93,7 @@ def load_demo(*, actor, sites) -> None:
         safe = Safe.objects.filter(site=site).first() or services.add_safe(
             site=site, name="Сейф процедурного кабінету", actor=officer
         )
-        with _backdated(_at(start, 9)):
+        with backdated(_at(start, 9)):
             receipt = services.receive_stock(
                 safe=safe,
                 drug=drug,
@@ -90,14 +105,18 @@ def load_demo(*, actor, sites) -> None:
                 document_date=start,
                 actor=officer,
             )
-        patients = list(Patient.objects.filter(home_site=site).order_by("record_number"))
-        for offset in range(1, 30):
+        patients = list(
+            Patient.objects.filter(
+                home_site=site, record_number__in=DEMO_INFUSION_WEIGHTS_KG
+            ).order_by("record_number")
+        )
+        for offset in range(1, HISTORY_DAYS):
             day = start + timedelta(days=offset)
             if day.weekday() not in INFUSION_WEEKDAYS:
                 continue
             for index, patient in enumerate(patients):
-                dose = DEMO_DOSES_MG[index % len(DEMO_DOSES_MG)]
-                with _backdated(_at(day, 10 + index)):
+                dose = demo_dose_mg(patient.record_number)
+                with backdated(_at(day, 10 + index)):
                     services.record_administration_with_residue(
                         lot=receipt.lot,
                         safe=safe,
@@ -111,7 +130,7 @@ def load_demo(*, actor, sites) -> None:
                     )
         holding = Holding.objects.get(lot=receipt.lot, safe=safe)
         if code == "lviv":
-            with _backdated(_at(start + timedelta(days=12), 17)):
+            with backdated(_at(start + timedelta(days=12), 17)):
                 services.record_stock_destruction(
                     holding=holding,
                     quantity_mg=drug.unit_content_mg,
@@ -122,22 +141,26 @@ def load_demo(*, actor, sites) -> None:
                 )
         if code == "kyiv":
             holding.refresh_from_db()
-            count = services.record_count(
-                safe=safe,
-                lines=[
-                    (
-                        holding,
-                        holding.balance_mg - Decimal("5"),
-                        "Під час набору розлито близько 0,1 мл; не записано одразу",
-                        holding.last_seq,
-                    )
-                ],
-                actor=officer,
-                witness=physician,
-                note="Щоденна інвентаризація наприкінці зміни",
-            )
+            count = _count(safe, holding, officer, physician)
             services.resolve_discrepancy(
                 count.lines.get(),
                 text="Пояснювальна записка медсестри отримана; проведено інструктаж",
                 actor=officer,
             )
+
+
+def _count(safe, holding, officer, physician):
+    return services.record_count(
+        safe=safe,
+        lines=[
+            (
+                holding,
+                holding.balance_mg - Decimal("5"),
+                "Під час набору розлито близько 0,1 мл; не записано одразу",
+                holding.last_seq,
+            )
+        ],
+        actor=officer,
+        witness=physician,
+        note="Щоденна інвентаризація наприкінці зміни",
+    )

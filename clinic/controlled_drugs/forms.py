@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
 from clinic.controlled_drugs.models import DosageForm, Drug, Holding, Safe, Supplier, UnitOfAccount
+from clinic.controlled_drugs.selectors import ketamine_holdings
 from clinic.patients.models import Patient
 
 MAX_JOURNAL_DAYS = 366
@@ -154,6 +155,39 @@ class AdministrationForm(WitnessFields):
         self.fields["prescribed_by"].queryset = User.objects.filter(
             is_active=True, sites=site, groups__name=Role.PHYSICIAN
         ).distinct()
+
+    def clean(self):
+        data = super().clean()
+        drawn, given = data.get("drawn_mg"), data.get("administered_mg")
+        if drawn is not None and given is not None and given > drawn:
+            self.add_error("administered_mg", _("Cannot be more than the amount drawn."))
+        return data
+
+    def needs_witness(self, data) -> bool:
+        drawn, given = data.get("drawn_mg"), data.get("administered_mg")
+        return drawn is not None and given is not None and drawn > given
+
+
+class SessionAdministrationForm(WitnessFields):
+    """The register's entry made from an infusion session's page: the patient, the prescriber
+    and the session are the session's own, so only the ampoule and the amounts are asked."""
+
+    holding = forms.ModelChoiceField(
+        label=_("Lot and safe"), queryset=Holding.objects.none(), empty_label=None
+    )
+    drawn_mg = mg_field(_("Drawn, mg"), help_text=_("What was drawn from the ampoule."))
+    administered_mg = mg_field(
+        _("Administered, mg"), allow_zero=True, help_text=_("What the patient received.")
+    )
+    act_number = forms.CharField(label=_("Destruction act number"), max_length=50, required=False)
+    note = forms.CharField(label=_("Note"), max_length=500, required=False)
+
+    residue_template = AdministrationForm.residue_template
+
+    def __init__(self, *args, site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["holding"].queryset = ketamine_holdings(site)
+        self.fields["holding"].label_from_instance = holding_label
 
     def clean(self):
         data = super().clean()

@@ -275,9 +275,8 @@ class EntryQuerySet(models.QuerySet):
             "lot", "drug", "safe", "site", "actor", "witness", "patient", "reverses", "reversed_by"
         )
 
-    def administrations_pending_residue(self, site_ids):
-        """Administrations whose drawn amount is not yet accounted for by administered plus
-        destroyed (and that were not reversed)."""
+    def with_destroyed_mg(self):
+        """Each administration with `destroyed_mg`: its residue destroyed and not reversed."""
         destroyed = models.Subquery(
             LedgerEntry.objects.filter(
                 administration=models.OuterRef("pk"),
@@ -288,9 +287,14 @@ class EntryQuerySet(models.QuerySet):
             .annotate(total=models.Sum("quantity_mg"))
             .values("total")
         )
+        return self.annotate(destroyed_mg=models.functions.Coalesce(destroyed, ZERO))
+
+    def administrations_pending_residue(self, site_ids):
+        """Administrations whose drawn amount is not yet accounted for by administered plus
+        destroyed (and that were not reversed)."""
         return (
             self.filter(site_id__in=site_ids, kind=Kind.ADMINISTRATION, reversed_by__isnull=True)
-            .annotate(destroyed_mg=models.functions.Coalesce(destroyed, ZERO))
+            .with_destroyed_mg()
             .filter(drawn_mg__gt=F("administered_mg") + F("destroyed_mg"))
         )
 

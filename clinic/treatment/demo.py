@@ -31,6 +31,15 @@ from clinic.treatment.models import (
     TreatmentCourse,
 )
 
+# The demo patients on the infusion boards and their weight; the demo register lays out a
+# month of their earlier infusions at the same weight-based dose.
+DEMO_INFUSION_WEIGHTS_KG = {
+    "K-0001": Decimal("64.5"),
+    "K-0002": Decimal("82.4"),
+    "K-0003": Decimal("58.0"),
+    "L-0002": Decimal("61.0"),
+}
+
 
 def _staff(role, code):
     return User.objects.get(email=demo_email(role, code))
@@ -180,6 +189,27 @@ def _run(patient, chair, *, nurse, physician, weight, started, ended=None, now):
     return session
 
 
+def _account_for_ampoule(session, nurse, physician):
+    """The session's ampoule in the register, at the time the infusion ended: one ampoule
+    drawn, the session's dose given, the residue destroyed before the physician."""
+    from clinic.controlled_drugs.demo import backdated
+    from clinic.controlled_drugs.selectors import ketamine_holdings
+
+    holding = ketamine_holdings(session.site).first()
+    # Entered when the infusion ended, or after the register's last entry if that is later
+    # (the register's entries follow each other in time).
+    last = holding.entries.order_by("-seq").values_list("recorded_at", flat=True).first()
+    with backdated(max(session.infusion_ended_at, last)):
+        services.record_ketamine_administration(
+            session,
+            holding=holding,
+            drawn_mg=holding.lot.drug.unit_content_mg,
+            witness=physician,
+            act_number=f"ЗЛ-{session.infusion_ended_at:%m%d}-{session.patient.record_number}",
+            actor=nurse,
+        )
+
+
 def load_demo(*, actor, sites):
     """Fill both boards: chairs in different phases, one overdue reading, one BP alert."""
     now = timezone.now()
@@ -193,7 +223,7 @@ def load_demo(*, actor, sites):
         # Chair 1: infusing for 25 minutes; the last pressure is over the alert limit.
         first = _run(
             patients["K-0001"], chairs["kyiv"][0], nurse=nurse, physician=physician,
-            weight="64.5", started=25, now=now,
+            weight=DEMO_INFUSION_WEIGHTS_KG["K-0001"], started=25, now=now,
         )  # fmt: skip
         _vitals(first, nurse, 20, (132, 84), now=now)
         _vitals(first, nurse, 10, (148, 92), now=now)
@@ -201,7 +231,7 @@ def load_demo(*, actor, sites):
         # Chair 2: after the infusion; the 15-minute reading is overdue.
         second = _run(
             patients["K-0002"], chairs["kyiv"][1], nurse=nurse, physician=physician,
-            weight="82.4", started=75, ended=35, now=now,
+            weight=DEMO_INFUSION_WEIGHTS_KG["K-0002"], started=75, ended=35, now=now,
         )  # fmt: skip
         for minutes, bp in ((70, (126, 80)), (60, (134, 86)), (50, (142, 90)), (40, (138, 88))):
             _vitals(second, nurse, minutes, bp, now=now)
@@ -211,13 +241,14 @@ def load_demo(*, actor, sites):
         # Chair 3: observed long enough, Aldrete 10: ready for discharge.
         third = _run(
             patients["K-0003"], chairs["kyiv"][2], nurse=nurse, physician=physician,
-            weight="58.0", started=125, ended=85, now=now,
+            weight=DEMO_INFUSION_WEIGHTS_KG["K-0003"], started=125, ended=85, now=now,
         )  # fmt: skip
         for minutes in (120, 110, 100, 90, 75, 60, 45, 30, 15, 3):
             _vitals(third, nurse, minutes, (124, 78), hr=72, now=now)
         _score(third, nurse, "moaas", "during", [5], minutes_ago=85, now=now)
         aldrete = [2] * 5  # every criterion at its best
         _score(third, nurse, "aldrete", "discharge", aldrete, minutes_ago=4, now=now)
+        _account_for_ampoule(third, nurse, physician)
         # A TES session and a psychotherapy note, so the chart shows more than infusions.
         tes_room = Room.objects.filter(site=sites["kyiv"], kind=Room.Kind.TES).first()
         if tes_room and not TesSession.objects.exists():
@@ -236,10 +267,11 @@ def load_demo(*, actor, sites):
         # Yesterday's infusion, discharged: an integration session is to be offered.
         yesterday = _run(
             patients["L-0002"], chairs["lviv"][1], nurse=nurse, physician=physician,
-            weight="61.0", started=26 * 60, ended=26 * 60 - 40, now=now,
+            weight=DEMO_INFUSION_WEIGHTS_KG["L-0002"], started=26 * 60, ended=26 * 60 - 40, now=now,
         )  # fmt: skip
         aldrete = [2] * 5  # every criterion at its best
         _score(yesterday, nurse, "aldrete", "discharge", aldrete, minutes_ago=24 * 60 + 5, now=now)
+        _account_for_ampoule(yesterday, nurse, physician)
         services.discharge_patient(
             yesterday, escort_confirmed=True, instructions_given=True, actor=nurse
         )

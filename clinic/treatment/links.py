@@ -1,9 +1,18 @@
 """Everything treatment needs from other parts of the record, behind one seam: the patient
 record (eligibility, consent, weight) and the controlled-drug register."""
 
+from dataclasses import dataclass
 from decimal import Decimal
 
-from clinic.controlled_drugs.selectors import unaccounted_for_session
+from clinic.controlled_drugs import services as register
+from clinic.controlled_drugs.ledger import LedgerRefused
+from clinic.controlled_drugs.models import ZERO
+from clinic.controlled_drugs.selectors import (
+    KETAMINE_INN,
+    administrations_for_session,
+    entries_for_session,
+    unaccounted_for_session,
+)
 from clinic.patients import selectors as record
 from clinic.patients.models import ConsentPurpose
 from clinic.treatment import scales
@@ -37,7 +46,16 @@ def score_scale(code: str, answers: list, *, discharge_min: int | None = None) -
 def ampoule_unaccounted_mg(session) -> Decimal:
     """Ketamine drawn for the session and not yet given or destroyed, per the register (its
     administrations carry the session as clinical reference). A session cannot be closed while
-    this is not zero."""
+    this is not zero.
+
+    Once the infusion began, a session the register holds no administration for has the whole
+    signed dose unaccounted: the drug was given, so it must have left a safe.
+    """
+    if session.infusion_started_at is None:
+        return ZERO
+    if not administrations_for_session(session.public_id).exists():
+        dose = session.doses.filter(replaced_by__isnull=True).order_by("pk").last()
+        return dose.dose_mg if dose is not None else ZERO
     return unaccounted_for_session(session.public_id)
 
 
@@ -76,3 +94,66 @@ def note_visit_session_ended(appointment, *, note: str, actor):
     from clinic.scheduling import services as scheduling
 
     scheduling.note_session_ended(appointment, note=note, actor=actor)
+
+
+# The controlled-drug register: the session's ampoule ---------------------------------------
+
+
+def is_ketamine(holding) -> bool:
+    return holding.lot.drug.inn.casefold() == KETAMINE_INN
+
+
+class RegisterRefused(Exception):
+    """The register refused the entry; nothing was written. The message is for the person."""
+
+
+def register_ketamine_administration(
+    session, *, holding, drawn_mg, administered_mg, prescribed_by, witness, act_number, note, actor
+):
+    """Write the session's administration to the register, and the witnessed destruction of
+    the residue when less was given than drawn (both or neither)."""
+    try:
+        administration, _residue = register.record_administration_with_residue(
+            lot=holding.lot,
+            safe=holding.safe,
+            patient=session.patient,
+            drawn_mg=drawn_mg,
+            administered_mg=administered_mg,
+            witness=witness,
+            act_number=act_number,
+            clinical_reference=session.public_id,
+            prescribed_by=prescribed_by,
+            note=note,
+            actor=actor,
+        )
+    except LedgerRefused as refusal:
+        raise RegisterRefused(str(refusal)) from refusal
+    return administration
+
+
+def registered_administered_mg(session) -> Decimal | None:
+    """What the register says the patient received in this session, or None if nothing."""
+    amounts = list(
+        administrations_for_session(session.public_id).values_list("administered_mg", flat=True)
+    )
+    return sum(amounts, ZERO) if amounts else None
+
+
+@dataclass(frozen=True)
+class RegisterSummary:
+    entries: list
+    administered_mg: Decimal | None
+    unaccounted_mg: Decimal
+
+    @property
+    def has_administration(self) -> bool:
+        return self.administered_mg is not None
+
+
+def register_summary(session) -> RegisterSummary:
+    """What the session page shows of the register: its entries and what is unaccounted."""
+    return RegisterSummary(
+        entries=list(entries_for_session(session.public_id)),
+        administered_mg=registered_administered_mg(session),
+        unaccounted_mg=ampoule_unaccounted_mg(session),
+    )

@@ -619,6 +619,76 @@ def stop_session(session, *, reason: str, administered_mg: Decimal | None = None
     return session
 
 
+@transaction.atomic
+def record_ketamine_administration(
+    session,
+    *,
+    holding,
+    drawn_mg: Decimal,
+    administered_mg: Decimal | None = None,
+    witness=None,
+    act_number: str = "",
+    note: str = "",
+    actor,
+):
+    """The ketamine given in this session, entered in the controlled-drug register from the
+    session's page: drawn from a lot, administered (by default what the session recorded as
+    given), the residue destroyed before an authenticated witness. The prescriber is the
+    physician who signed the dose. Afterwards the session's given amount is the register's.
+
+    Returns the register's administration entry; a refusal by the register writes nothing.
+    """
+    session = _locked(session)
+    if session.infusion_ended_at is None or session.status == Status.DISCHARGED:
+        raise TreatmentRefused(
+            _("The administration is recorded once the infusion has ended or been stopped."),
+            action="infusion.administration.refused",
+        )
+    if links.registered_administered_mg(session) is not None:
+        raise TreatmentRefused(
+            _("The administration of this session is already in the register."),
+            action="infusion.administration.refused",
+        )
+    if holding.safe.site_id != session.site_id or not links.is_ketamine(holding):
+        raise TreatmentRefused(
+            _("Choose a lot of ketamine kept at this site."),
+            action="infusion.administration.refused",
+        )
+    dose = current_dose(session)
+    given = session.administered_mg if administered_mg is None else administered_mg
+    if given is None or given < 0 or given > dose.dose_mg:
+        raise TreatmentRefused(
+            _("The amount given must be between 0 and the signed dose."),
+            action="infusion.administration.refused",
+        )
+    try:
+        administration = links.register_ketamine_administration(
+            session,
+            holding=holding,
+            drawn_mg=drawn_mg,
+            administered_mg=given,
+            prescribed_by=dose.signed_by,
+            witness=witness,
+            act_number=act_number,
+            note=note,
+            actor=actor,
+        )
+    except links.RegisterRefused as refusal:
+        raise TreatmentRefused(str(refusal), action="infusion.administration.refused") from refusal
+    recorded = links.registered_administered_mg(session)
+    if session.administered_mg != recorded:
+        session.administered_mg = recorded
+        session.save(update_fields=["administered_mg"])
+    audit(
+        actor,
+        "infusion.administration.recorded",
+        session.patient,
+        obj=session,
+        reason=f"{administration.lot} drawn {administration.drawn_mg} given {recorded} mg",
+    )
+    return administration
+
+
 # Monitoring -----------------------------------------------------------------------------------
 
 

@@ -57,6 +57,11 @@ urlpatterns = [
     path("treatment/infusions/<uuid:session_id>/end/", views.infusion_end, name="infusion_end"),
     path("treatment/infusions/<uuid:session_id>/stop/", views.infusion_stop, name="infusion_stop"),
     path(
+        "treatment/infusions/<uuid:session_id>/administration/",
+        views.infusion_administration,
+        name="infusion_administration",
+    ),
+    path(
         "treatment/infusions/<uuid:session_id>/vitals/",
         views.infusion_vitals,
         name="infusion_vitals",

@@ -14,6 +14,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import Role
+from clinic.controlled_drugs.forms import SessionAdministrationForm
+from clinic.controlled_drugs.witness import WitnessRefused, authenticate_witness
 from clinic.core.audit import audit
 from clinic.core.models import AuditEvent
 from clinic.core.policy import staff
@@ -21,7 +23,7 @@ from clinic.locations.models import Site
 from clinic.locations.selectors import current_site
 from clinic.patients.access import get_patient_for
 from clinic.scheduling.access import get_appointment_for
-from clinic.treatment import forms, scales, selectors, services
+from clinic.treatment import forms, links, scales, selectors, services
 from clinic.treatment.access import (
     get_alert_for,
     get_course_for,
@@ -349,13 +351,15 @@ def _infusion_context(session, user):
 @staff(*INFUSION_ROLES, object_rule="treatment.access.get_infusion_for")
 def infusion_detail(request, session_id):
     session = get_infusion_for(request.user, session_id)
+    return _infusion_page(request, session)
+
+
+def _infusion_page(request, session, *, administration_form=None, http_status=200):
     audit(request.user, "infusion.viewed", session.patient, obj=session)
     context = _infusion_context(session, request.user)
     settings = context["settings"]
     status = session.status
     if status == Status.CHECKED_IN and context["precheck"] is None:
-        from clinic.treatment import links
-
         known = links.latest_weight(session.patient)
         initial = {"weight_measured_on": timezone.localdate()}
         if known:
@@ -385,7 +389,70 @@ def infusion_detail(request, session_id):
         ]
     if status in (Status.MONITORING, Status.READY, Status.STOPPED):
         context["discharge_form"] = forms.DischargeForm()
-    return render(request, "treatment/infusion_detail.html", context)
+    if session.infusion_started_at is not None:
+        context["register"] = register = links.register_summary(session)
+        if (
+            session.infusion_ended_at is not None
+            and status != Status.DISCHARGED
+            and not register.has_administration
+        ):
+            context["administration_form"] = administration_form or _administration_form(session)
+    return render(request, "treatment/infusion_detail.html", context, status=http_status)
+
+
+def _administration_form(session, data=None):
+    form = SessionAdministrationForm(
+        data, site=session.site, initial={"administered_mg": session.administered_mg}
+    )
+    if data is None:
+        first = form.fields["holding"].queryset.first()
+        if first is not None:
+            form.initial["drawn_mg"] = first.lot.drug.unit_content_mg
+    return form
+
+
+@staff(*INFUSION_ROLES, object_rule="treatment.access.get_infusion_for")
+@require_POST
+def infusion_administration(request, session_id):
+    """The nurse enters the session's ketamine in the register, with the witness signing in
+    the same form when residue is destroyed; errors re-render the page with the form."""
+    session = get_infusion_for(request.user, session_id)
+    form = _administration_form(session, request.POST)
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            witness = None
+            if form.needs_witness(data):
+                witness = authenticate_witness(
+                    request, **form.witness_credentials(), actor=request.user, site=session.site
+                )
+            services.record_ketamine_administration(
+                session,
+                holding=data["holding"],
+                drawn_mg=data["drawn_mg"],
+                administered_mg=data["administered_mg"],
+                witness=witness,
+                act_number=data["act_number"],
+                note=data["note"],
+                actor=request.user,
+            )
+        except WitnessRefused as refusal:
+            form.add_error(None, str(refusal))
+        except services.TreatmentRefused as refusal:
+            audit(
+                request.user,
+                refusal.action,
+                session.patient,
+                obj=session,
+                outcome=AuditEvent.Outcome.DENIED,
+                reason=str(refusal),
+            )
+            form.add_error(None, str(refusal))
+        else:
+            messages.success(request, _("The administration is recorded in the register."))
+            return redirect("treatment:infusion", session_id=session.public_id)
+    session.refresh_from_db()
+    return _infusion_page(request, session, administration_form=form, http_status=400)
 
 
 def _infusion_step(handler):

@@ -1,3 +1,4 @@
+from decimal import Decimal
 from io import StringIO
 
 import pytest
@@ -37,3 +38,16 @@ def test_the_demo_register_is_complete_balanced_and_loaded_once(settings):
     dates = list(LedgerEntry.objects.order_by("recorded_at").values_list("recorded_at", flat=True))
     assert (dates[-1] - dates[0]).days >= 25
     assert verify_ledger() == []
+    # The month of administrations is for the patients on the demo infusion boards, at the
+    # dose their sessions carry.
+    given = set(
+        LedgerEntry.objects.filter(kind=Kind.ADMINISTRATION).values_list(
+            "patient__record_number", "administered_mg"
+        )
+    )
+    assert given == {
+        ("K-0001", Decimal("32.3")),  # 64.5 kg x 0.5 mg/kg
+        ("K-0002", Decimal("41.2")),
+        ("K-0003", Decimal("29.0")),
+        ("L-0002", Decimal("30.5")),
+    }

@@ -77,7 +77,34 @@ def vitals(at=None, **overrides):
     return services.VitalsInput(**fields)
 
 
-STAGES = ("checked_in", "prechecked", "dosed", "infusing", "monitoring")
+STAGES = ("checked_in", "prechecked", "dosed", "infusing", "monitoring", "accounted")
+
+
+def ketamine_in_safe(site, units=5):
+    """A lot of ketamine (100 mg ampoules) received into a safe of the site; its holding."""
+    from clinic.accounts.models import User
+    from clinic.accounts.roles import Role
+    from clinic.controlled_drugs.models import Drug, Holding, Safe
+    from clinic.controlled_drugs.tests.factories import make_drug, make_safe, receive
+
+    holding = Holding.objects.filter(safe__site=site, balance_mg__gt=0).first()
+    if holding is not None:
+        return holding
+    officer = User.objects.filter(groups__name=Role.DRUG_OFFICER, sites=site).first()
+    drug = Drug.objects.filter(code="ketamine-50").first() or make_drug()
+    safe = Safe.objects.filter(site=site).first() or make_safe(site)
+    return receive(officer, safe, drug, units=units, batch=f"KT-{site.code}").holding
+
+
+def account_for_ketamine(session, *, nurse, witness, drawn_mg=Decimal("100")):
+    """The session's ampoule in the register: drawn, given, the residue destroyed."""
+    return services.record_ketamine_administration(
+        session,
+        holding=ketamine_in_safe(session.site),
+        drawn_mg=drawn_mg,
+        witness=witness,
+        actor=nurse,
+    )
 
 
 def make_session(course, chair, *, nurse, physician, stage="infusing"):
@@ -98,6 +125,8 @@ def make_session(course, chair, *, nurse, physician, stage="infusing"):
         services.start_infusion(session, actor=nurse)
     if target >= 4:
         services.end_infusion(session, actor=nurse)
+    if target >= 5:
+        account_for_ketamine(session, nurse=nurse, witness=physician)
     session.refresh_from_db()
     return session
 

@@ -1,14 +1,18 @@
 """A nurse runs a demo patient through a whole infusion in Chromium, with a physician signing
-the dose; the chair board follows each phase; readings survive a dropped connection."""
+the dose and witnessing the ampoule's residue; the chair board follows each phase; readings
+survive a dropped connection."""
 
 from datetime import timedelta
+from decimal import Decimal
 
 import pytest
 import time_machine
 from django.core.management import call_command
 
 from clinic.accounts.models import User
-from clinic.core.demo import demo_email
+from clinic.conftest import current_totp_code
+from clinic.controlled_drugs.models import Kind, LedgerEntry
+from clinic.core.demo import DEMO_PASSWORD, demo_email, demo_totp_secret
 from clinic.patients.models import Patient
 from clinic.treatment.models import InfusionSession, TreatmentCourse, VitalAlert, VitalSigns
 
@@ -153,6 +157,30 @@ def test_a_nurse_runs_a_demo_patient_through_a_whole_infusion(
     page.click("form:has(input[value=aldrete]) button[type=submit]")
     expect(page.locator("[data-testid=status]")).to_have_text("готовий до виписки")
     board_phase(board, live_server, "готовий до виписки")
+
+    # The ampoule goes into the register from the same page: one ampoule drawn, the session's
+    # dose given, the residue destroyed before the physician, who signs in the same form.
+    expect(page.locator("[data-testid=unaccounted]")).to_contain_text("30,5")
+    page.check("#id_escort_confirmed")
+    page.check("#id_instructions_given")
+    page.click("form[action$='/discharge/'] button[type=submit]")
+    expect(page.locator(".messages .error")).to_contain_text("не облікований у журналі")
+    form = page.locator("#administration-form")
+    expect(form.locator("#id_administered_mg")).to_have_value("30.5")
+    form.locator("#id_drawn_mg").fill("100")
+    expect(form.locator("[data-residue-output]")).to_contain_text("69.5")
+    expect(form.locator("fieldset.witness")).to_be_visible()
+    form.locator("#id_witness_email").fill(physician.email)
+    form.locator("#id_witness_password").fill(DEMO_PASSWORD)
+    form.locator("#id_witness_code").fill(current_totp_code(demo_totp_secret(physician.email)))
+    form.locator("button[type=submit]").click()
+    expect(page.locator("[data-testid=unaccounted]")).to_have_text("Ампулу повністю обліковано.")
+    expect(page.locator("#register table tbody tr")).to_have_count(2)
+    administration = LedgerEntry.objects.get(
+        kind=Kind.ADMINISTRATION, clinical_reference=session.public_id
+    )
+    assert (administration.drawn_mg, administration.administered_mg) == (100, Decimal("30.5"))
+    assert LedgerEntry.objects.get(administration=administration).witness == physician
 
     # Discharge too early is refused, with the reason.
     page.check("#id_escort_confirmed")

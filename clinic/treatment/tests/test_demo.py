@@ -2,7 +2,9 @@ import pytest
 from django.core.management import call_command
 from django.utils import translation
 
+from clinic.controlled_drugs.models import Kind, LedgerEntry
 from clinic.locations.models import Site
+from clinic.treatment import links
 from clinic.treatment.models import InfusionSession, VitalAlert, VitalSigns
 from clinic.treatment.selectors import board, infusions_awaiting_integration
 
@@ -26,3 +28,22 @@ def test_the_demo_fills_both_boards_once(settings):
     assert VitalAlert.objects.get().kind == "systolic_high"
     assert any(row.session is None for row in rows)  # a free chair
     assert infusions_awaiting_integration(site_ids).count() == 1
+
+
+def test_the_demo_sessions_past_their_infusion_are_in_the_register(settings):
+    settings.DEBUG = True
+    with translation.override("uk"):
+        call_command("load_demo", "--quiet-logins")
+    closing = InfusionSession.objects.filter(status__in=("ready", "discharged"))
+    assert {s.patient.record_number for s in closing} == {"K-0003", "L-0002"}
+    for session in closing:
+        administration = LedgerEntry.objects.get(
+            kind=Kind.ADMINISTRATION, clinical_reference=session.public_id
+        )
+        assert (administration.patient, administration.site) == (session.patient, session.site)
+        assert administration.administered_mg == session.administered_mg
+        assert administration.recorded_at >= session.infusion_ended_at
+        assert links.ampoule_unaccounted_mg(session) == 0
+    # The session still under observation waits for the nurse to enter its ampoule.
+    observed = InfusionSession.objects.get(status="monitoring")
+    assert links.ampoule_unaccounted_mg(observed) == observed.administered_mg

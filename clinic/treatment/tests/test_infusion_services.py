@@ -7,9 +7,10 @@ import pytest
 import time_machine
 from django.db import IntegrityError, transaction
 
+from clinic.controlled_drugs import services as register
 from clinic.core.models import AuditEvent
 from clinic.patients import services as patient_services
-from clinic.treatment import services
+from clinic.treatment import links, services
 from clinic.treatment.models import (
     Discharge,
     DoseOrder,
@@ -20,7 +21,9 @@ from clinic.treatment.models import (
     VitalSigns,
 )
 from clinic.treatment.tests.factories import (
+    account_for_ketamine,
     aldrete,
+    ketamine_in_safe,
     make_chair,
     make_course,
     make_session,
@@ -50,6 +53,7 @@ def test_a_whole_infusion_passes_every_status_and_keeps_the_history(
         record(session, nurse)
         clock.shift(timedelta(minutes=30))
         services.end_infusion(session, actor=nurse)
+        account_for_ketamine(session, nurse=nurse, witness=physician)
         clock.shift(timedelta(minutes=50))
         aldrete(session, nurse, total=10)
         session.refresh_from_db()
@@ -80,6 +84,9 @@ def test_a_whole_infusion_passes_every_status_and_keeps_the_history(
         "infusion.started",
         "infusion.vitals.recorded",
         "infusion.ended",
+        "infusion.administration.recorded",
+        "drugs.administration.recorded",
+        "drugs.residue.destroyed",
         "infusion.score.recorded",
         "infusion.discharged",
     } <= actions
@@ -89,7 +96,7 @@ def test_discharge_is_refused_before_the_minimum_time_and_allowed_after(
     course, chair, nurse, physician
 ):
     with time_machine.travel(MORNING, tick=False) as clock:
-        session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+        session = make_session(course, chair, nurse=nurse, physician=physician, stage="accounted")
         aldrete(session, nurse, total=10)
         clock.shift(timedelta(minutes=119))
         with pytest.raises(services.TreatmentRefused, match="119 of the minimum 120"):
@@ -109,7 +116,7 @@ def test_it_refuses_discharge_with_a_low_score_or_without_escort_and_instruction
     course, chair, nurse, physician
 ):
     with time_machine.travel(MORNING, tick=False) as clock:
-        session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+        session = make_session(course, chair, nurse=nurse, physician=physician, stage="accounted")
         aldrete(session, nurse, total=8)
         clock.shift(timedelta(hours=3))
         with pytest.raises(services.TreatmentRefused) as refusal:
@@ -123,7 +130,7 @@ def test_it_refuses_discharge_with_a_low_score_or_without_escort_and_instruction
 
 def test_a_nurse_cannot_override_but_a_physician_can_with_a_reason(course, chair, nurse, physician):
     with time_machine.travel(MORNING, tick=False) as clock:
-        session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+        session = make_session(course, chair, nurse=nurse, physician=physician, stage="accounted")
         aldrete(session, nurse, total=10)
         clock.shift(timedelta(minutes=60))
         with pytest.raises(services.TreatmentRefused, match="Only a physician"):
@@ -151,16 +158,15 @@ def test_a_nurse_cannot_override_but_a_physician_can_with_a_reason(course, chair
     assert AuditEvent.objects.filter(action="infusion.discharged.override").count() == 1
 
 
-def test_a_session_cannot_be_closed_while_ketamine_is_unaccounted(
-    course, chair, nurse, physician, monkeypatch
+def test_a_session_cannot_be_closed_while_its_ampoule_is_not_in_the_register(
+    course, chair, nurse, physician
 ):
-    monkeypatch.setattr(
-        "clinic.treatment.links.ampoule_unaccounted_mg", lambda session: Decimal("15")
-    )
     with time_machine.travel(MORNING, tick=False) as clock:
         session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
         aldrete(session, nurse)
         clock.shift(timedelta(hours=3))
+        # Nothing in the register: the whole signed dose (70 kg x 0.5 mg/kg) is unaccounted.
+        assert links.ampoule_unaccounted_mg(session) == Decimal("35.0")
         with pytest.raises(services.TreatmentRefused, match="not yet accounted"):
             services.discharge_patient(
                 session,
@@ -169,12 +175,47 @@ def test_a_session_cannot_be_closed_while_ketamine_is_unaccounted(
                 override_reason="any",
                 actor=physician,
             )
+        assert not Discharge.objects.exists()
+        account_for_ketamine(session, nurse=nurse, witness=physician)
+        assert links.ampoule_unaccounted_mg(session) == 0
+        services.discharge_patient(
+            session, escort_confirmed=True, instructions_given=True, actor=nurse
+        )
+    assert InfusionSession.objects.get(pk=session.pk).status == Status.DISCHARGED
+
+
+def test_an_administration_whose_residue_was_not_destroyed_keeps_the_session_open(
+    course, chair, nurse, physician
+):
+    with time_machine.travel(MORNING, tick=False) as clock:
+        session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+        aldrete(session, nurse)
+        # Entered in the register directly, without the residue's destruction.
+        register.record_administration(
+            lot=ketamine_in_safe(session.site).lot,
+            patient=session.patient,
+            drawn_mg=Decimal("100"),
+            administered_mg=Decimal("35"),
+            clinical_reference=session.public_id,
+            actor=nurse,
+        )
+        clock.shift(timedelta(hours=3))
+        assert links.ampoule_unaccounted_mg(session) == Decimal("65")
+        with pytest.raises(services.TreatmentRefused, match="not yet accounted"):
+            services.discharge_patient(
+                session, escort_confirmed=True, instructions_given=True, actor=nurse
+            )
     assert not Discharge.objects.exists()
+
+
+def test_nothing_is_unaccounted_before_the_infusion_begins(course, chair, nurse, physician):
+    session = make_session(course, chair, nurse=nurse, physician=physician, stage="dosed")
+    assert links.ampoule_unaccounted_mg(session) == 0
 
 
 def test_an_open_alert_blocks_discharge_even_with_an_override(course, chair, nurse, physician):
     with time_machine.travel(MORNING, tick=False) as clock:
-        session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+        session = make_session(course, chair, nurse=nurse, physician=physician, stage="accounted")
         record(session, nurse, systolic=190, diastolic=100)
         aldrete(session, nurse)
         clock.shift(timedelta(hours=3))
@@ -558,7 +599,7 @@ def test_progress_counts_discharged_sessions_and_their_dose(course, kyiv, nurse,
     with time_machine.travel(MORNING, tick=False) as clock:
         for _day in range(2):
             session = make_session(
-                course, chair, nurse=nurse, physician=physician, stage="monitoring"
+                course, chair, nurse=nurse, physician=physician, stage="accounted"
             )
             aldrete(session, nurse)
             clock.shift(timedelta(hours=3))

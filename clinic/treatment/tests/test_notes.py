@@ -78,7 +78,7 @@ def test_an_integration_session_is_offered_within_the_window_after_an_infusion(
     course, chair, nurse, physician, therapist, patient
 ):
     with time_machine.travel(timezone.now() - timedelta(hours=5), tick=False) as clock:
-        session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+        session = make_session(course, chair, nurse=nurse, physician=physician, stage="accounted")
         aldrete(session, nurse)
         clock.shift(timedelta(hours=3))
         services.discharge_patient(

@@ -15,6 +15,7 @@ from clinic.scheduling.models import Appointment, AppointmentEvent
 from clinic.treatment import services
 from clinic.treatment.models import InfusionSession, SessionNote, TesSession, TreatmentCourse
 from clinic.treatment.tests.factories import (
+    account_for_ketamine,
     aldrete,
     make_chair,
     make_course,
@@ -132,6 +133,7 @@ def walk_to_discharge(session, nurse, physician, clock):
     services.start_infusion(session, actor=nurse)
     clock.shift(timedelta(minutes=40))
     services.end_infusion(session, actor=nurse)
+    account_for_ketamine(session, nurse=nurse, witness=physician)
     clock.shift(timedelta(minutes=50))
     aldrete(session, nurse, total=10)
     clock.shift(timedelta(minutes=31))
@@ -388,7 +390,7 @@ def discharged_session(course, chair, nurse, physician):
     from clinic.treatment.tests.factories import make_session
 
     with time_machine.travel(MORNING - timedelta(hours=5), tick=False) as clock:
-        session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+        session = make_session(course, chair, nurse=nurse, physician=physician, stage="accounted")
         aldrete(session, nurse)
         clock.shift(timedelta(hours=3))
         services.discharge_patient(
