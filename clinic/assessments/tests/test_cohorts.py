@@ -61,7 +61,7 @@ def test_markers_are_the_medication_changes_oldest_first(kyiv, users):
 
 def _infusion_day(course, chair, nurse, physician, clock):
     """One infusion given and the patient discharged three hours later."""
-    session = make_session(course, chair, nurse=nurse, physician=physician, stage="monitoring")
+    session = make_session(course, chair, nurse=nurse, physician=physician, stage="accounted")
     aldrete(session, nurse)
     clock.shift(timedelta(hours=3))
     discharge_patient(session, escort_confirmed=True, instructions_given=True, actor=nurse)
