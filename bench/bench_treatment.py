@@ -13,7 +13,8 @@ from django.test.utils import CaptureQueriesContext
 
 from clinic.accounts.models import User
 from clinic.locations.models import Room, Site
-from clinic.patients.models import Patient
+from clinic.patients.models import ConsentPurpose, Patient
+from clinic.patients.services import record_consent
 from clinic.treatment import services
 from clinic.treatment.models import PreCheck
 
@@ -49,9 +50,13 @@ def _fill(site, nurse, physician, start, count, readings):
             record_number=f"BT-{n:05d}", family_name="Тест", given_name=f"П{n}",
             birth_date=date(1990, 1, 1), home_site=site, created_by=nurse,
         )  # fmt: skip
+        record_consent(
+            patient, purpose=ConsentPurpose.KETAMINE, given=True, channel="paper",
+            given_at=timezone.now(), actor=physician,
+        )  # fmt: skip
         course = services.approve_course(
             patient, modality="iv_ketamine", indication="bench", planned_sessions=6,
-            ketamine_consent_confirmed=True, eligibility_confirmed=True, actor=physician,
+            eligibility_confirmed=True, actor=physician,
         )  # fmt: skip
         session = services.open_infusion_session(course, chair=chair, actor=nurse)
         services.record_precheck(
