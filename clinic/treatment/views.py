@@ -42,9 +42,7 @@ NOTE_ROLES = (Role.PHYSICIAN, Role.PSYCHOTHERAPIST)
 Status = InfusionSession.Status
 
 
-def _refused(request, refusal, patient, obj=None):
-    """Tell the person why, and keep the refusal in the audit trail (nothing else is written)."""
-    messages.error(request, str(refusal))
+def _audit_refusal(request, refusal, patient, obj=None):
     audit(
         request.user,
         refusal.action,
@@ -53,6 +51,18 @@ def _refused(request, refusal, patient, obj=None):
         outcome=AuditEvent.Outcome.DENIED,
         reason=str(refusal),
     )
+
+
+def _refused(request, refusal, patient, obj=None):
+    """Tell the person why, and keep the refusal in the audit trail (nothing else is written)."""
+    messages.error(request, str(refusal))
+    _audit_refusal(request, refusal, patient, obj)
+
+
+def _refused_in_form(request, form, refusal, patient, obj=None):
+    """The same, for a refusal shown on the form that was sent."""
+    form.add_error(None, str(refusal))
+    _audit_refusal(request, refusal, patient, obj)
 
 
 def _form_errors(request, form):
@@ -187,14 +197,7 @@ def course_new(request, patient_id):
         try:
             course = services.approve_course(patient, **form.cleaned_data, actor=request.user)
         except services.TreatmentRefused as refusal:
-            form.add_error(None, str(refusal))
-            audit(
-                request.user,
-                refusal.action,
-                patient,
-                outcome=AuditEvent.Outcome.DENIED,
-                reason=str(refusal),
-            )
+            _refused_in_form(request, form, refusal, patient)
         else:
             messages.success(request, _("The course has been approved."))
             return redirect("treatment:course", course_id=course.public_id)
@@ -439,15 +442,7 @@ def infusion_administration(request, session_id):
         except WitnessRefused as refusal:
             form.add_error(None, str(refusal))
         except services.TreatmentRefused as refusal:
-            audit(
-                request.user,
-                refusal.action,
-                session.patient,
-                obj=session,
-                outcome=AuditEvent.Outcome.DENIED,
-                reason=str(refusal),
-            )
-            form.add_error(None, str(refusal))
+            _refused_in_form(request, form, refusal, session.patient, session)
         else:
             messages.success(request, _("The administration is recorded in the register."))
             return redirect("treatment:infusion", session_id=session.public_id)
@@ -629,14 +624,7 @@ def infusion_vitals(request, session_id):
         )
     except services.TreatmentRefused as refusal:
         if wants_json:
-            audit(
-                request.user,
-                refusal.action,
-                session.patient,
-                obj=session,
-                outcome=AuditEvent.Outcome.DENIED,
-                reason=str(refusal),
-            )
+            _audit_refusal(request, refusal, session.patient, session)
             return JsonResponse({"status": "refused", "message": str(refusal)}, status=409)
         _refused(request, refusal, session.patient, session)
         return redirect("treatment:infusion", session_id=session.public_id)
@@ -726,14 +714,7 @@ def tes_new(request, patient_id):
                 patient, **form.cleaned_data, appointment=visit, actor=request.user
             )
         except services.TreatmentRefused as refusal:
-            form.add_error(None, str(refusal))
-            audit(
-                request.user,
-                refusal.action,
-                patient,
-                outcome=AuditEvent.Outcome.DENIED,
-                reason=str(refusal),
-            )
+            _refused_in_form(request, form, refusal, patient)
         else:
             messages.success(request, _("The TES session has started."))
             return redirect("treatment:tes", tes_id=tes.public_id)
@@ -788,7 +769,9 @@ def note_new(request, patient_id):
     except ValueError:
         infusion_id = None  # no link, or a malformed one: the note stands alone
     if infusion_id:
-        infusion = InfusionSession.objects.filter(public_id=infusion_id, patient=patient).first()
+        infusion = get_infusion_for(request.user, infusion_id)
+        if infusion.patient_id != patient.pk:
+            raise Http404  # a link that mixes two patients' records
     visit = _visit_from_query(request)
     kind = SessionNote.Kind.INTEGRATION if infusion else SessionNote.Kind.PSYCHOTHERAPY
     held_on = timezone.localdate()
