@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "clinic.locations",
     "clinic.formulary",
     "clinic.patients",
+    "clinic.courses",
     "clinic.inquiries",
     "clinic.website",
     "clinic.controlled_drugs",

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -22,7 +22,6 @@ from clinic.assessments.instruments import INSTRUMENTS, ScoringError, get
 from clinic.assessments.models import (
     AlertEvent,
     Assessment,
-    Course,
     LicensedText,
     MeasurementPolicy,
     OnDutyPhysician,
@@ -41,6 +40,7 @@ from clinic.assessments.visits import upcoming_visits
 from clinic.core.audit import audit
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import enqueue_message
+from clinic.courses.models import Course
 from clinic.patients.models import Patient
 
 log = logging.getLogger(__name__)
@@ -71,11 +71,9 @@ def _absolute(path: str) -> str:
 
 
 def _open_course_of(patient, day) -> Course | None:
+    """The course of care whose measurement window includes the day (the latest opened)."""
     return (
-        Course.objects.filter(patient=patient, started_on__lte=day)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=day))
-        .order_by("-started_on", "-pk")
-        .first()
+        Course.objects.filter(patient=patient).open_on(day).order_by("-opened_on", "-pk").first()
     )
 
 
@@ -552,9 +550,9 @@ def send_due_assessments(*, actor, now=None) -> dict[str, int]:
     ]
     visits = upcoming_visits(now, now + timedelta(days=1))
     open_courses = list(
-        Course.objects.filter(started_on__lte=today)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
-        .values_list("patient_id", "started_on", "ended_on", "condition")
+        Course.objects.open_on(today).values_list(
+            "patient_id", "opened_on", "closed_on", "condition"
+        )
     )
     spans = [CourseSpan(*row) for row in open_courses]
     patient_ids = {v.patient_id for v in visits} | {s.patient_id for s in spans}
@@ -771,32 +769,6 @@ def set_schedule_active(schedule: Schedule, active: bool, *, actor) -> Schedule:
         site=schedule.site,
     )
     return schedule
-
-
-@transaction.atomic
-def open_course(patient: Patient, *, title: str, condition: str, started_on, actor) -> Course:
-    """Start a course: its first scores are the baseline its outcomes are measured against."""
-    course = Course.objects.create(
-        patient=patient,
-        title=title.strip()[:120],
-        condition=condition,
-        started_on=started_on,
-        created_by=actor,
-    )
-    audit(actor, "assessment.course.opened", patient, obj=course)
-    return course
-
-
-@transaction.atomic
-def close_course(course: Course, *, ended_on, actor) -> Course:
-    """End a course on a day (not before it started)."""
-    course = Course.objects.select_for_update().get(pk=course.pk)
-    if ended_on < course.started_on:
-        raise AssessmentRefused(_("A course cannot end before it started."))
-    course.ended_on = ended_on
-    course.save(update_fields=["ended_on"])
-    audit(actor, "assessment.course.closed", course.patient, obj=course)
-    return course
 
 
 @transaction.atomic

@@ -13,7 +13,6 @@ from clinic.assessments import services
 from clinic.assessments.access import (
     get_alert_for,
     get_assessment_for,
-    get_course_for,
     get_on_duty_for,
     get_schedule_for,
 )
@@ -21,8 +20,6 @@ from clinic.assessments.chart import ENTRY_ROLES, SECTION_ROLES, chart_section
 from clinic.assessments.forms import (
     AcknowledgeForm,
     AssessmentForm,
-    CloseCourseForm,
-    CourseForm,
     InErrorForm,
     LicensedTextForm,
     OnDutyForm,
@@ -35,14 +32,13 @@ from clinic.assessments.forms import (
 )
 from clinic.assessments.instruments import INSTRUMENTS, SAFETY_FLAGS, Licence, ScoringError
 from clinic.assessments.models import (
-    Course,
     LicensedText,
     MeasurementPolicy,
     OnDutyPhysician,
     SafetyAlert,
     Schedule,
 )
-from clinic.assessments.reports import OUTCOME_SCALES, csv_cell, episode_from, outcome_rates
+from clinic.assessments.reports import course_outcomes, csv_cell, outcome_rates
 from clinic.assessments.selectors import (
     can_send_link,
     current_licensed_texts,
@@ -53,6 +49,7 @@ from clinic.assessments.selectors import (
 )
 from clinic.core.audit import audit
 from clinic.core.policy import staff
+from clinic.courses.models import Course
 from clinic.patients.access import get_patient_for
 
 PATIENT_RULE = "patients.access.get_patient_for"
@@ -75,7 +72,7 @@ def enter(request, patient_id):
     instrument = _instrument_or_404(request.GET.get("scale"))
     language = request.LANGUAGE_CODE
     licensed = None if instrument.ships_text else licensed_text(instrument.code, language)
-    courses = list(Course.objects.filter(patient=patient, ended_on__isnull=True))
+    courses = list(Course.objects.filter(patient=patient).active())
     form = AssessmentForm(
         request.POST or None, instrument=instrument, licensed=licensed, courses=courses
     )
@@ -224,80 +221,16 @@ def patient_outcomes(request, patient_id):
     patient = get_patient_for(request.user, patient_id)
     audit(request.user, "assessment.outcomes.viewed", patient, obj=patient)
     section = chart_section(patient, request.user)
-    settings = scale_settings()
-    completed = section["completed"]
-    courses = section["courses"]
-    per_course = []
-    for course in courses:
-        rows = []
-        for code in OUTCOME_SCALES:
-            points = [
-                (timezone.localdate(a.completed_at), a.total)
-                for a in completed.get(code, [])
-                if a.course_id == course.pk and a.total is not None
-            ]
-            if points:
-                rows.append(
-                    {
-                        "instrument": INSTRUMENTS[code],
-                        "episode": episode_from(
-                            points,
-                            patient_id=patient.pk,
-                            site_id=patient.home_site_id,
-                            course_id=course.pk,
-                            settings=settings[code],
-                        ),
-                        "settings": settings[code],
-                    }
-                )
-        per_course.append({"course": course, "rows": rows})
     return render(
         request,
         "assessments/patient_outcomes.html",
         {
             "patient": patient,
             "section": section,
-            "per_course": per_course,
-            "course_form": CourseForm() if request.user.has_role(Role.PHYSICIAN) else None,
-            "close_form": CloseCourseForm(initial={"ended_on": timezone.localdate()}),
+            "per_course": course_outcomes(section["courses"], section["completed"]),
+            "can_approve": request.user.has_role(Role.PHYSICIAN),
         },
     )
-
-
-@staff(Role.PHYSICIAN, object_rule=PATIENT_RULE)
-@require_POST
-def course_open(request, patient_id):
-    patient = get_patient_for(request.user, patient_id)
-    form = CourseForm(request.POST)
-    if form.is_valid():
-        services.open_course(patient, **form.cleaned_data, actor=request.user)
-        messages.success(request, _("The course has been opened."))
-    else:
-        messages.error(
-            request,
-            _("Check the course: %(errors)s")
-            % {"errors": " ".join(e for errors in form.errors.values() for e in errors)},
-        )
-    return redirect("assessments:patient_outcomes", patient_id=patient.public_id)
-
-
-@staff(Role.PHYSICIAN, object_rule="assessments.access.get_course_for")
-@require_POST
-def course_close(request, course_id):
-    course = get_course_for(request.user, course_id)
-    form = CloseCourseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the last day of the course."))
-    else:
-        try:
-            services.close_course(
-                course, ended_on=form.cleaned_data["ended_on"], actor=request.user
-            )
-        except services.AssessmentRefused as refusal:
-            messages.error(request, str(refusal))
-        else:
-            messages.success(request, _("The course has been closed."))
-    return redirect("assessments:patient_outcomes", patient_id=course.patient.public_id)
 
 
 # --- safety alerts ------------------------------------------------------------------------

@@ -117,7 +117,7 @@ def patient_data(patient, user) -> dict:
                 "sessions": c.sessions,
                 "improvement_pct": c.improvement_pct,
             }
-            for c in selectors.courses_of(patient)
+            for c in selectors.prior_treatments_of(patient)
         ],
         "assessment": {
             "trd_status": picture.status.value,

@@ -18,8 +18,8 @@ from clinic.patients.models import (
     Intake,
     Medication,
     Patient,
+    PriorTreatment,
     PrivacyRequest,
-    TreatmentCourse,
 )
 
 
@@ -349,9 +349,9 @@ class TrialForm(NormalisedForm, forms.ModelForm):
         return data
 
 
-class CourseForm(NormalisedForm, forms.ModelForm):
+class PriorTreatmentForm(NormalisedForm, forms.ModelForm):
     class Meta:
-        model = TreatmentCourse
+        model = PriorTreatment
         fields = [
             "kind",
             "drug",
@@ -380,9 +380,9 @@ class CourseForm(NormalisedForm, forms.ModelForm):
         start, stop = data.get("started_on"), data.get("stopped_on")
         if start and stop and stop < start:
             self.add_error("stopped_on", _("The stop date is before the start date."))
-        if data.get("kind") == TreatmentCourse.Kind.AUGMENTATION and not data.get("drug"):
+        if data.get("kind") == PriorTreatment.Kind.AUGMENTATION and not data.get("drug"):
             self.add_error("drug", _("Augmentation needs the augmenting drug."))
-        if data.get("bilateral") and data.get("kind") != TreatmentCourse.Kind.ECT:
+        if data.get("bilateral") and data.get("kind") != PriorTreatment.Kind.ECT:
             self.add_error("bilateral", _("Only ECT is bilateral or unilateral."))
         return data
 

@@ -23,8 +23,8 @@ from clinic.patients.models import (
     NoteAddendum,
     Patient,
     PatientSearchTerm,
+    PriorTreatment,
     PrivacyRequest,
-    TreatmentCourse,
 )
 from clinic.patients.transliteration import transliterate
 
@@ -330,13 +330,13 @@ def add_antidepressant_trial(patient: Patient, *, actor, **fields) -> Antidepres
 
 
 @transaction.atomic
-def add_treatment_course(patient: Patient, *, actor, **fields) -> TreatmentCourse:
+def add_prior_treatment(patient: Patient, *, actor, **fields) -> PriorTreatment:
     """Record augmentation, psychotherapy, ECT, TMS or tDCS in the treatment history."""
     _check_dates(fields.get("started_on"), fields.get("stopped_on"))
-    if fields["kind"] == TreatmentCourse.Kind.AUGMENTATION and not fields.get("drug"):
+    if fields["kind"] == PriorTreatment.Kind.AUGMENTATION and not fields.get("drug"):
         raise RecordRefused(_("Augmentation needs the augmenting drug."))
-    course = TreatmentCourse.objects.create(patient=patient, recorded_by=actor, **fields)
-    audit(actor, "patient.course.added", patient, obj=course, reason=course.kind)
+    course = PriorTreatment.objects.create(patient=patient, recorded_by=actor, **fields)
+    audit(actor, "patient.prior_treatment.added", patient, obj=course, reason=course.kind)
     return course
 
 

@@ -27,11 +27,11 @@ from clinic.patients.access import (
     get_blood_pressure_for,
     get_clinical_patient_for,
     get_consent_for,
-    get_course_for,
     get_measurement_for,
     get_medication_for,
     get_note_for,
     get_patient_for,
+    get_prior_treatment_for,
     get_privacy_request_for,
     get_trial_for,
 )
@@ -39,7 +39,6 @@ from clinic.patients.export import patient_data, summary_pdf
 from clinic.patients.forms import (
     ConsentForm,
     ConsentWordingForm,
-    CourseForm,
     EligibilityForm,
     IntakeForm,
     MeasurementForm,
@@ -48,6 +47,7 @@ from clinic.patients.forms import (
     NoteTextForm,
     OutcomeForm,
     PatientForm,
+    PriorTreatmentForm,
     PrivacyRequestForm,
     SearchForm,
     StrikeOutForm,
@@ -329,12 +329,12 @@ def add_trial(request, patient_id):
 
 
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_clinical_patient_for")
-def add_course(request, patient_id):
+def add_prior_treatment(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
-    form = CourseForm(request.POST or None, initial={"kind": request.GET.get("kind")})
+    form = PriorTreatmentForm(request.POST or None, initial={"kind": request.GET.get("kind")})
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_treatment_course(patient, **form.cleaned_data, actor=request.user)
+            services.add_prior_treatment(patient, **form.cleaned_data, actor=request.user)
         except RecordRefused as refusal:
             form.add_error(None, str(refusal))
         else:
@@ -370,9 +370,9 @@ def strike_out_trial(request, trial_id):
     return _strike_out(request, get_trial_for(request.user, trial_id), "history")
 
 
-@staff(Role.PHYSICIAN, object_rule="patients.access.get_course_for")
-def strike_out_course(request, course_id):
-    return _strike_out(request, get_course_for(request.user, course_id), "history")
+@staff(Role.PHYSICIAN, object_rule="patients.access.get_prior_treatment_for")
+def strike_out_prior_treatment(request, treatment_id):
+    return _strike_out(request, get_prior_treatment_for(request.user, treatment_id), "history")
 
 
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_medication_for")

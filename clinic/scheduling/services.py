@@ -431,15 +431,18 @@ def _alternatives(visit_type, site, day, patient, practitioner, taken_here) -> l
 
 @transaction.atomic
 def book_series(
-    patient, *, visit_type, site, occurrences: list[tuple], actor
+    patient, *, visit_type, site, occurrences: list[tuple], actor, course=None
 ) -> tuple[Series, list[Appointment]]:
-    """Book a whole course at once: every occurrence is checked, and all are saved or none.
+    """Book a whole series at once: every occurrence is checked, and all are saved or none.
 
     `occurrences` is a list of (starts_at, practitioner, room). On any refusal nothing is
-    written and `SeriesRefused` lists each problem with its occurrence number.
+    written and `SeriesRefused` lists each problem with its occurrence number. `course`, when
+    given, is the course of care whose planned sessions the series books.
     """
     if not 2 <= len(occurrences) <= 40:
         raise BookingRefused(_("A series has between 2 and 40 visits."))
+    if course is not None and (course.patient_id != patient.pk or not course.is_active):
+        raise BookingRefused(_("Only an active course of this patient can be booked."))
     lock_resources(
         practitioners=[o[1] for o in occurrences],
         rooms=[o[2] for o in occurrences],
@@ -465,7 +468,7 @@ def book_series(
     if problems:
         raise SeriesRefused(problems)
     series = Series.objects.create(
-        patient=patient, visit_type=visit_type, site=site, created_by=actor
+        patient=patient, visit_type=visit_type, site=site, course=course, created_by=actor
     )
     appointments = []
     for starts_at, practitioner, room in sorted(occurrences, key=lambda o: o[0]):

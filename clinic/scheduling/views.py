@@ -20,6 +20,7 @@ from clinic.accounts.models import User
 from clinic.accounts.roles import CLINICAL_ROLES, Role
 from clinic.core.audit import audit
 from clinic.core.policy import public, staff
+from clinic.courses.access import get_patient_course_for
 from clinic.locations.models import Closure, Room
 from clinic.locations.selectors import current_site
 from clinic.patients.models import Patient
@@ -348,6 +349,23 @@ def _search_data(request):
     return request.GET if any(name in request.GET for name in SlotSearchForm.base_fields) else None
 
 
+def _course_to_book(request, patient):
+    """`?course=<id>`: the booking page books a course of care's planned sessions."""
+    try:
+        public_id = uuid.UUID(request.GET.get("course", "")[:36])
+    except ValueError:
+        return None
+    return get_patient_course_for(request.user, patient, public_id)
+
+
+def _series_count(course) -> int:
+    """Visits still to book for a course: planned sessions less those booked (at least 2)."""
+    if course is None or not course.planned_sessions:
+        return 6
+    booked = Appointment.objects.active().filter(series__course=course).count()
+    return min(40, max(2, course.planned_sessions - booked))
+
+
 @staff(*RECEPTION, object_rule="scheduling.access.get_bookable_patient_for")
 def book(request, patient_id):
     patient = get_bookable_patient_for(request.user, patient_id)
@@ -415,6 +433,7 @@ def book(request, patient_id):
         more = len(slots) > SLOTS_SHOWN
         slots = slots[:SLOTS_SHOWN]
     audit(request.user, "schedule.slots.searched", patient)
+    course = _course_to_book(request, patient)
     days = {}
     for slot in slots:
         days.setdefault(slot.local_start.date(), []).append(slot)
@@ -428,6 +447,8 @@ def book(request, patient_id):
             "searched": search.is_bound and search.is_valid(),
             "more": more,
             "query": request.GET.urlencode(),
+            "course": course,
+            "series_count": _series_count(course),
             "form_key": uuid.uuid4(),
             "exact": exact,
             "upcoming": selectors.upcoming_for_patient(patient, limit=5),
@@ -440,7 +461,9 @@ def series(request, patient_id):
     patient = get_bookable_patient_for(request.user, patient_id)
     source = request.POST if request.method == "POST" else request.GET
     form = SeriesForm(source or None)
-    plan, site = [], None
+    plan, site, course = [], None, None
+    if form.is_valid() and form.cleaned_data["course"]:
+        course = get_patient_course_for(request.user, patient, form.cleaned_data["course"])
     if form.is_valid():
         site, starts_at, practitioner, room = _resolve_slot(request.user, form.cleaned_data["slot"])
         visit_type = form.cleaned_data["visit_type"]
@@ -466,6 +489,7 @@ def series(request, patient_id):
                         site=site,
                         occurrences=chosen,
                         actor=request.user,
+                        course=course,
                     )
                 except SeriesRefused as refusal:
                     for number, problem in refusal.problems:
@@ -508,6 +532,7 @@ def series(request, patient_id):
             "form": form,
             "plan": plan,
             "site": site,
+            "course": course,
             "conflicts": sum(1 for o in plan if o.problem),
         },
     )

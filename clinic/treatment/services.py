@@ -1,4 +1,4 @@
-"""The writes of treatment: courses, infusion sessions step by step, TES sessions and notes.
+"""The writes of treatment: approving courses, infusion sessions step by step, TES and notes.
 
 Each service locks the session row before checking its state (two nurses on two tablets must
 not both start the same infusion), writes its rows and its audit row in one transaction, and
@@ -16,6 +16,8 @@ from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
+from clinic.courses import services as courses
+from clinic.courses.models import Condition, Course, Modality
 from clinic.locations.models import Room
 from clinic.scheduling.rules import BookingRefused
 from clinic.treatment import links, rules
@@ -26,13 +28,11 @@ from clinic.treatment.models import (
     DoseOrder,
     InfusionSession,
     InfusionStatusChange,
-    Modality,
     NoteAddendum,
     PreCheck,
     SessionNote,
     SessionScore,
     TesSession,
-    TreatmentCourse,
     TreatmentSettings,
     VitalAlert,
     VitalSigns,
@@ -115,12 +115,14 @@ def approve_course(
     modality,
     indication,
     planned_sessions,
+    condition=Condition.UNSPECIFIED,
     plan="",
     target_dose_mg_per_kg=None,
     infusion_minutes=None,
     eligibility_confirmed=False,
+    responsible_physician=None,
     actor,
-) -> TreatmentCourse:
+) -> Course:
     """A physician approves a treatment plan for one patient and indication.
 
     For IV ketamine the record decides: the consent must be on the chart, and a "not eligible"
@@ -172,11 +174,11 @@ def approve_course(
             )
     else:
         target_dose_mg_per_kg = infusion_minutes = None
-    course = TreatmentCourse.objects.create(
-        patient=patient,
-        site=patient.home_site,
+    course = courses.open_course(
+        patient,
         modality=modality,
         indication=indication,
+        condition=condition,
         planned_sessions=planned_sessions,
         plan=plan,
         target_dose_mg_per_kg=target_dose_mg_per_kg,
@@ -184,9 +186,9 @@ def approve_course(
         ketamine_consent_confirmed=consent_on_file,
         eligibility_reference=str(getattr(eligibility, "public_id", "") or ""),
         eligibility_confirmed_by_physician=modality == Modality.IV_KETAMINE and eligibility is None,
-        approved_by=actor,
+        responsible_physician=responsible_physician,
+        actor=actor,
     )
-    audit(actor, "course.approved", patient, obj=course, reason=modality)
     if course.eligibility_confirmed_by_physician:
         audit(
             actor,
@@ -198,18 +200,6 @@ def approve_course(
     return course
 
 
-@transaction.atomic
-def close_course(course, *, status, reason, actor) -> TreatmentCourse:
-    """Complete or stop a course."""
-    course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
-    if course.status != TreatmentCourse.Status.ACTIVE or status == TreatmentCourse.Status.ACTIVE:
-        raise TreatmentRefused(_("This course is already closed."), action="course.refused")
-    course.status, course.status_reason = status, reason
-    course.save(update_fields=["status", "status_reason"])
-    audit(actor, "course.closed", course.patient, obj=course, reason=status)
-    return course
-
-
 # Infusion session: opening and pre-check ------------------------------------------------------
 
 
@@ -218,7 +208,7 @@ def open_infusion_session(
     course, *, chair, appointment=None, check_in=True, actor
 ) -> InfusionSession:
     """Put a patient of an active ketamine course on a chair; checked in unless scheduled ahead."""
-    if not course.is_ketamine or course.status != TreatmentCourse.Status.ACTIVE:
+    if not course.is_ketamine or course.status != Course.Status.ACTIVE:
         raise TreatmentRefused(
             _("Infusions need an active IV ketamine course."), action="infusion.refused"
         )
@@ -316,10 +306,10 @@ def start_infusion_for_visit(appointment, *, actor) -> InfusionSession:
     appointment = links.lock_visit(appointment)
     _check_visit(appointment, patient=appointment.patient, kind=SESSION_INFUSION)
     course = (
-        TreatmentCourse.objects.filter(
+        Course.objects.filter(
             patient=appointment.patient,
             modality=Modality.IV_KETAMINE,
-            status=TreatmentCourse.Status.ACTIVE,
+            status=Course.Status.ACTIVE,
         )
         .order_by("-approved_at")
         .first()

@@ -19,6 +19,9 @@ from clinic.controlled_drugs.witness import WitnessRefused, authenticate_witness
 from clinic.core.audit import audit
 from clinic.core.models import AuditEvent
 from clinic.core.policy import staff
+from clinic.courses import services as course_services
+from clinic.courses.access import VISIT_TYPE_OF_MODALITY, get_course_for
+from clinic.courses.models import Course
 from clinic.locations.models import Site
 from clinic.locations.selectors import current_site
 from clinic.patients.access import get_patient_for
@@ -26,13 +29,12 @@ from clinic.scheduling.access import get_appointment_for
 from clinic.treatment import forms, links, scales, selectors, services
 from clinic.treatment.access import (
     get_alert_for,
-    get_course_for,
     get_infusion_for,
     get_note_for,
     get_tes_for,
     may_read_note,
 )
-from clinic.treatment.models import InfusionSession, SessionNote, TreatmentCourse
+from clinic.treatment.models import InfusionSession, SessionNote
 from clinic.treatment.rules import PROVENANCE
 from clinic.treatment.vitals_chart import vitals_svg
 
@@ -157,12 +159,12 @@ def board_all_partial(request):
 def course_list(request):
     site = current_site(request)
     courses = selectors.courses_with_progress(
-        TreatmentCourse.objects.visible_to(request.user)
+        Course.objects.visible_to(request.user)
         .filter(site=site)
         .select_related("patient", "approved_by")
     )
     status = request.GET.get("status", "active")
-    if status in TreatmentCourse.Status.values:
+    if status in Course.Status.values:
         courses = courses.filter(status=status)
     page = Paginator(courses.order_by("-approved_at", "-pk"), 50).get_page(request.GET.get("page"))
     for course in page:
@@ -171,7 +173,7 @@ def course_list(request):
     return render(
         request,
         "treatment/course_list.html",
-        {"page": page, "site": site, "status": status, "statuses": TreatmentCourse.Status.choices},
+        {"page": page, "site": site, "status": status, "statuses": Course.Status.choices},
     )
 
 
@@ -196,7 +198,7 @@ def course_new(request, patient_id):
     if request.method == "POST" and form.is_valid():
         try:
             course = services.approve_course(patient, **form.cleaned_data, actor=request.user)
-        except services.TreatmentRefused as refusal:
+        except (services.TreatmentRefused, course_services.CourseRefused) as refusal:
             _refused_in_form(request, form, refusal, patient)
         else:
             messages.success(request, _("The course has been approved."))
@@ -213,37 +215,40 @@ def course_new(request, patient_id):
     )
 
 
-@staff(*COURSE_ROLES, object_rule="treatment.access.get_course_for")
+@staff(*COURSE_ROLES, object_rule="courses.access.get_course_for")
 def course_detail(request, course_id):
     course = get_course_for(request.user, course_id)
-    course = selectors.courses_with_progress(TreatmentCourse.objects.filter(pk=course.pk)).get()
+    course = selectors.courses_with_progress(Course.objects.filter(pk=course.pk)).get()
     audit(request.user, "course.viewed", course.patient, obj=course)
     context = {
         "course": course,
         "patient": course.patient,
         "done": selectors.sessions_done(course),
         "is_physician": request.user.has_role(Role.PHYSICIAN),
+        "visit_type_code": VISIT_TYPE_OF_MODALITY.get(course.modality, ""),
         **selectors.course_overview(course),
     }
     context["notes"] = [n for n in context["notes"] if may_read_note(request.user, n)]
-    if course.is_ketamine and course.status == TreatmentCourse.Status.ACTIVE:
+    if course.is_ketamine and course.status == Course.Status.ACTIVE:
         context["open_form"] = forms.OpenSessionForm(site=course.site)
     return render(request, "treatment/course_detail.html", context)
 
 
-@staff(Role.PHYSICIAN, object_rule="treatment.access.get_course_for")
+@staff(Role.PHYSICIAN, object_rule="courses.access.get_course_for")
 @require_POST
 def course_close(request, course_id):
     course = get_course_for(request.user, course_id)
     status, reason = request.POST.get("status", ""), request.POST.get("reason", "").strip()
-    if status not in (TreatmentCourse.Status.COMPLETED, TreatmentCourse.Status.STOPPED) or not (
+    if status not in (Course.Status.COMPLETED, Course.Status.STOPPED) or not (
         reason and len(reason) <= 500 and "\x00" not in reason
     ):
         messages.error(request, _("Choose how the course ends and give a reason."))
     else:
         try:
-            services.close_course(course, status=status, reason=reason, actor=request.user)
-        except services.TreatmentRefused as refusal:
+            course_services.close_course(
+                course, status=status, reason=reason, actor=request.user
+            )
+        except course_services.CourseRefused as refusal:
             _refused(request, refusal, course.patient, course)
         else:
             messages.success(request, _("The course has been closed."))
@@ -253,7 +258,7 @@ def course_close(request, course_id):
 # Infusion sessions ---------------------------------------------------------------------------
 
 
-@staff(*INFUSION_ROLES, object_rule="treatment.access.get_course_for")
+@staff(*INFUSION_ROLES, object_rule="courses.access.get_course_for")
 @require_POST
 def infusion_open(request, course_id):
     course = get_course_for(request.user, course_id)

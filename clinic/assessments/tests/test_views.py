@@ -11,7 +11,6 @@ from clinic.accounts.roles import Role
 from clinic.assessments import services
 from clinic.assessments.models import (
     Assessment,
-    Course,
     LicensedText,
     OnDutyPhysician,
     ScaleSettings,
@@ -284,13 +283,7 @@ def test_the_csv_export_is_audited_and_translated(client, users, kyiv, lviv):
 
 def test_the_csv_export_neutralises_formulas(client, users, kyiv):
     patient = make_patient(kyiv, "K-1")
-    course = Course.objects.create(
-        patient=patient,
-        title="x",
-        condition="trd",
-        started_on="2026-01-01",
-        created_by=User.objects.system_actor(),
-    )
+    course = make_course(patient)
     make_assessment(patient, "phq9", phq9_with_total(20), days_ago=30, course=course)
     make_assessment(patient, "phq9", phq9_with_total(5), days_ago=1, course=course)
     kyiv.name_uk = kyiv.name_en = '=HYPERLINK("http://evil")'
