@@ -21,16 +21,28 @@ def merge(apps, schema_editor):
     CourseStatusChange = apps.get_model("courses", "CourseStatusChange")
     Patient = apps.get_model("patients", "Patient")
 
-    taken = set()
+    windows = list(Window.objects.order_by("patient_id", "started_on", "pk"))
+    courses = {}
+    for course in Course.objects.filter(patient_id__in={w.patient_id for w in windows}):
+        courses.setdefault(course.patient_id, []).append(course)
+    # Closest starts pair first, so a long open window cannot take a plan that a window
+    # opened on the plan's own day would match.
+    pairs = sorted(
+        (abs((c.opened_on - w.started_on).days), w.pk, c.pk, w, c)
+        for w in windows
+        for c in courses.get(w.patient_id, [])
+        if _overlaps(c, w)
+    )
+    match, taken = {}, set()
+    for _distance, window_pk, course_pk, _window, course in pairs:
+        if window_pk not in match and course_pk not in taken:
+            match[window_pk] = course
+            taken.add(course_pk)
+
     created = []
-    for window in Window.objects.order_by("patient_id", "started_on", "pk").iterator():
-        candidates = [
-            c
-            for c in Course.objects.filter(patient_id=window.patient_id).order_by("opened_on", "pk")
-            if c.pk not in taken and _overlaps(c, window)
-        ]
-        if candidates:
-            course = min(candidates, key=lambda c: abs((c.opened_on - window.started_on).days))
+    for window in windows:
+        course = match.get(window.pk)
+        if course is not None:
             if course.condition == "unspecified" and window.condition != "unspecified":
                 course.condition = window.condition
                 course.save(update_fields=["condition"])
@@ -63,7 +75,6 @@ def merge(apps, schema_editor):
                     reason="measurement window closed before courses were one record",
                 )
             created.append((window.pk, window.patient_id, course.pk))
-        taken.add(course.pk)
         Assessment.objects.filter(course_id=window.pk).update(care_course=course)
 
     # Scores taken while a plan was open, but outside any measurement window, are the plan's.
