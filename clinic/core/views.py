@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.core.access import get_outbox_message_for
-from clinic.core.audit import audit
+from clinic.core.audit import VISITOR, audit
 from clinic.core.forms import AuditFilterForm
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import retry_message
@@ -165,7 +165,7 @@ def server_error(request):
 @public
 def permission_denied(request, exception=None):
     try:
-        actor = request.user if request.user.is_authenticated else None
+        actor = request.user if request.user.is_authenticated else VISITOR
         audit(actor, "access.denied", outcome=AuditEvent.Outcome.DENIED, reason=request.path[:500])
     except DatabaseError:
         pass  # the refusal stands even when it cannot be recorded

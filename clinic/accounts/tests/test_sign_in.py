@@ -155,6 +155,7 @@ def test_signing_in_and_out_and_failures_are_audited(client, physician):
     sign_in(client, physician.email, "wrong password!")
     failed = AuditEvent.objects.get(action="auth.sign_in_failed")
     assert (failed.outcome, failed.reason, failed.actor) == ("failed", physician.email, None)
+    assert failed.actor_label == "anonymous:sign-in-form"
     sign_in(client, physician.email)
     assert not AuditEvent.objects.filter(action="auth.signed_in").exists()  # code still due
     client.post(reverse("mfa_authenticate"), {"code": current_totp_code(physician.totp_secret)})
