@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "clinic.assessments",
     "clinic.scheduling",
     "clinic.treatment",
+    "clinic.dashboard",
+    "clinic.demo",
 ]
 
 MIDDLEWARE = [
@@ -109,6 +111,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.core.context_processors.shell",
+                "clinic.locations.context_processors.sites",
             ],
         },
     },
@@ -245,7 +248,7 @@ STORAGES = {
 }
 
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "core:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:today"
 
 # django-allauth: e-mail login only; accounts are created by administrators, never by sign-up.
 ACCOUNT_ADAPTER = "clinic.accounts.adapters.AccountAdapter"

@@ -12,10 +12,13 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 
-from clinic.core.audit import audit
+from clinic.core.audit import Anonymous, audit
 from clinic.core.middleware import SESSION_STARTED_KEY
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import enqueue_message
+
+# Who tries to sign in and fails: not yet anybody the system knows.
+SIGN_IN_FORM = Anonymous("sign-in-form")
 
 
 class AccountAdapter(DefaultAccountAdapter):
@@ -52,7 +55,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def authentication_failed(self, request, **credentials):
         # The lockout counts live in django-axes; the audit trail keeps who was tried, from where.
         email = str(credentials.get("email") or credentials.get("username") or "")[:200]
-        audit(None, "auth.sign_in_failed", outcome=AuditEvent.Outcome.FAILED, reason=email)
+        audit(SIGN_IN_FORM, "auth.sign_in_failed", outcome=AuditEvent.Outcome.FAILED, reason=email)
 
 
 def _mfa_key() -> bytes:

@@ -37,7 +37,7 @@ from clinic.assessments.selectors import (
     settings_for,
 )
 from clinic.assessments.visits import upcoming_visits
-from clinic.core.audit import audit
+from clinic.core.audit import Anonymous, audit
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import enqueue_message
 from clinic.courses.models import Course
@@ -45,6 +45,8 @@ from clinic.patients.models import Patient
 
 log = logging.getLogger(__name__)
 
+# Who fills in a self-report: the patient holding the link, who has no account.
+SELF_REPORT = Anonymous("self-report-link")
 TOKEN_BYTES = 32  # 256 bits from the CSPRNG (security.md §1.7, ASVS 11.5.1)
 MAX_TOKEN_LENGTH = 100
 MAX_LICENSED_TEXT_CHARS = 100_000
@@ -448,7 +450,7 @@ def open_self_report(link: SelfReportLink) -> SelfReportLink:
     if link.opened_at is None:
         link.opened_at = timezone.now()
         link.save(update_fields=["opened_at"])
-        audit(None, "assessment.link.opened", link.assessment.patient, obj=link.assessment)
+        audit(SELF_REPORT, "assessment.link.opened", link.assessment.patient, obj=link.assessment)
     return link
 
 
@@ -491,14 +493,14 @@ def save_self_report_answer(link: SelfReportLink, index, position) -> tuple[str,
     assessment.safety = assessment.safety or bool(flags)
     assessment.save(update_fields=["answers", "safety"])
     audit(
-        None,
+        SELF_REPORT,
         "assessment.answer_saved",
         assessment.patient,
         obj=assessment,
         reason=f"item {index + 1}",
     )
     if flags:
-        raise_safety_alert(assessment, flags, actor=None)
+        raise_safety_alert(assessment, flags, actor=SELF_REPORT)
     return flags
 
 
@@ -523,9 +525,15 @@ def submit_self_report(link: SelfReportLink) -> Assessment:
     assessment.save(update_fields=["status", "total", "band", "version", "safety", "completed_at"])
     link.submitted_at = now
     link.save(update_fields=["submitted_at"])
-    audit(None, "assessment.submitted", assessment.patient, obj=assessment, reason=assessment.code)
+    audit(
+        SELF_REPORT,
+        "assessment.submitted",
+        assessment.patient,
+        obj=assessment,
+        reason=assessment.code,
+    )
     if result.safety:
-        raise_safety_alert(assessment, result.safety, actor=None)
+        raise_safety_alert(assessment, result.safety, actor=SELF_REPORT)
     return assessment
 
 

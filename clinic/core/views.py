@@ -11,31 +11,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinic.accounts.roles import Role
 from clinic.core.access import get_outbox_message_for
-from clinic.core.audit import audit
+from clinic.core.audit import VISITOR, audit
 from clinic.core.forms import AuditFilterForm
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import retry_message
-from clinic.core.policy import public, staff
+from clinic.core.policy import ADMINISTRATOR, public, staff
 from clinic.core.selectors import audit_events_for
-from clinic.locations.models import Closure
-from clinic.locations.selectors import current_site
 
 
-@public
-def home(request):
-    return redirect("core:dashboard")
-
-
-@staff()
-def dashboard(request):
-    site = current_site(request)
-    closures = Closure.objects.current_and_upcoming().filter(site=site)[:5] if site else []
-    return render(request, "core/dashboard.html", {"closures": closures})
-
-
-@staff(Role.ADMINISTRATOR)
+@staff(ADMINISTRATOR)
 def audit_log(request):
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -62,7 +47,7 @@ class _Echo:
         return value
 
 
-@staff(Role.ADMINISTRATOR)
+@staff(ADMINISTRATOR)
 def audit_export(request):
     form = AuditFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
@@ -116,7 +101,7 @@ def audit_export(request):
     return response
 
 
-@staff(Role.ADMINISTRATOR)
+@staff(ADMINISTRATOR)
 def outbox(request):
     status = request.GET.get("status", "")
     messages_qs = OutboxMessage.objects.all()
@@ -136,7 +121,7 @@ def outbox(request):
     )
 
 
-@staff(Role.ADMINISTRATOR, object_rule="core.access.get_outbox_message_for")
+@staff(ADMINISTRATOR, object_rule="core.access.get_outbox_message_for")
 @require_POST
 def outbox_retry(request, message_id):
     message = get_outbox_message_for(request.user, message_id)
@@ -180,7 +165,7 @@ def server_error(request):
 @public
 def permission_denied(request, exception=None):
     try:
-        actor = request.user if request.user.is_authenticated else None
+        actor = request.user if request.user.is_authenticated else VISITOR
         audit(actor, "access.denied", outcome=AuditEvent.Outcome.DENIED, reason=request.path[:500])
     except DatabaseError:
         pass  # the refusal stands even when it cannot be recorded
@@ -189,9 +174,5 @@ def permission_denied(request, exception=None):
 
 @public
 def page_not_found(request, exception=None):
-    # Visitors of the public site get its layout; staff paths keep the staff one.
-    if request.path.startswith(("/uk/", "/en/")):
-        from clinic.locations.selectors import public_sites
-
-        return render(request, "public/404.html", {"sites": public_sites()}, status=404)
+    """404 in the staff layout; the public site answers its own paths (website.views)."""
     return render(request, "404.html", status=404)

@@ -10,12 +10,15 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from clinic.core.audit import audit
+from clinic.core.audit import Anonymous, audit
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
 from clinic.inquiries.models import Channel, ConsentText, Inquiry, InquiryEvent
 from clinic.patients.models import Patient
 from clinic.patients.services import next_record_number, register_patient
+
+# Who sends the public contact form: a visitor without an account.
+CONTACT_FORM = Anonymous("contact-form")
 
 
 class SubmissionRefused(Exception):
@@ -32,11 +35,13 @@ def current_consent() -> ConsentText | None:
 
 
 @transaction.atomic
-def submit_inquiry(*, data: dict, consent_version: int, language: str, ip: str | None) -> Inquiry:
+def submit_inquiry(
+    *, data: dict, consent_version: int, language: str, ip: str | None, actor
+) -> Inquiry:
     """Store an inquiry and announce it to the site's reception through the outbox.
 
     The announcement carries no health details (the message stays in the system); a mail
-    server that is down only delays it.
+    server that is down only delays it. `actor` is `CONTACT_FORM` for the public form.
     """
     sender = sender_hash(ip)
     since = timezone.now() - timedelta(hours=1)
@@ -66,7 +71,7 @@ def submit_inquiry(*, data: dict, consent_version: int, language: str, ip: str |
             },
             dedupe_key=f"inquiry-received:{inquiry.public_id}",
         )
-    audit(None, "inquiry.received", obj=inquiry, site=inquiry.site)
+    audit(actor, "inquiry.received", obj=inquiry, site=inquiry.site)
     return inquiry
 
 

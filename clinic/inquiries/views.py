@@ -54,6 +54,7 @@ def contact(request):
                     consent_version=form.cleaned_data["consent_version"],
                     language=get_language(),
                     ip=request.META.get("REMOTE_ADDR"),
+                    actor=services.CONTACT_FORM,
                 )
             except services.SubmissionRefused as refusal:
                 form.add_error(None, str(refusal))

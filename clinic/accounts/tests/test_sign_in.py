@@ -39,12 +39,12 @@ def test_staff_signs_in_with_password_then_one_time_code(client, physician):
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_authenticate")
     # The password alone does not sign in.
-    assert client.get(reverse("core:dashboard")).status_code == 302
+    assert client.get(reverse("dashboard:today")).status_code == 302
     response = client.post(
         reverse("mfa_authenticate"), {"code": current_totp_code(physician.totp_secret)}
     )
     assert response.status_code == 302
-    assert client.get(reverse("core:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard:today")).status_code == 200
 
 
 def test_a_wrong_one_time_code_does_not_sign_in(client, physician):
@@ -103,36 +103,36 @@ def test_staff_cannot_switch_their_second_factor_off(client, physician):
 def test_a_session_ends_after_fifteen_idle_minutes(client, physician):
     with time_machine.travel("2026-11-22 09:00 +02:00", tick=False):
         client.force_login(physician)
-        assert client.get(reverse("core:dashboard")).status_code == 200
+        assert client.get(reverse("dashboard:today")).status_code == 200
     with time_machine.travel("2026-11-22 09:14 +02:00", tick=False):
-        assert client.get(reverse("core:dashboard")).status_code == 200
+        assert client.get(reverse("dashboard:today")).status_code == 200
     with time_machine.travel("2026-11-22 09:29:30 +02:00", tick=False):
-        response = client.get(reverse("core:dashboard"))
+        response = client.get(reverse("dashboard:today"))
         assert response.status_code == 302
         assert reverse("account_login") in response["Location"]
 
 
 def test_a_session_ends_twelve_hours_after_sign_in_however_active(client, physician):
     client.force_login(physician)
-    assert client.get(reverse("core:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard:today")).status_code == 200
     session = client.session
     session[SESSION_STARTED_KEY] = int(time.time()) - 12 * 3600 - 1
     session.save()
-    response = client.get(reverse("core:dashboard"))
+    response = client.get(reverse("dashboard:today"))
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
 
 
 def test_deactivating_a_user_ends_their_open_sessions(client, physician, kyiv):
     client.force_login(physician)
-    assert client.get(reverse("core:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard:today")).status_code == 200
     admin = make_user("admin@test.clinic", roles=["administrator"], sites=[kyiv])
     services.deactivate_user(physician, reason="left the centre", actor=admin)
     assert not any(
         str(s.get_decoded().get("_auth_user_id")) == str(physician.pk)
         for s in Session.objects.all()
     )
-    response = client.get(reverse("core:dashboard"))
+    response = client.get(reverse("dashboard:today"))
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="staff.deactivated", actor=admin).count() == 1
 
@@ -155,6 +155,7 @@ def test_signing_in_and_out_and_failures_are_audited(client, physician):
     sign_in(client, physician.email, "wrong password!")
     failed = AuditEvent.objects.get(action="auth.sign_in_failed")
     assert (failed.outcome, failed.reason, failed.actor) == ("failed", physician.email, None)
+    assert failed.actor_label == "anonymous:sign-in-form"
     sign_in(client, physician.email)
     assert not AuditEvent.objects.filter(action="auth.signed_in").exists()  # code still due
     client.post(reverse("mfa_authenticate"), {"code": current_totp_code(physician.totp_secret)})

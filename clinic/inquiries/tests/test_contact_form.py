@@ -61,6 +61,13 @@ def test_an_inquiry_is_stored_with_a_normalised_phone_and_the_consent_version(cl
     assert AuditEvent.objects.filter(action="inquiry.received", site=kyiv).count() == 1
 
 
+def test_an_anonymous_submission_is_audited_as_the_contact_form(client, kyiv):
+    client.post(contact_url(), form_data(kyiv))
+    event = AuditEvent.objects.get(action="inquiry.received")
+    assert (event.actor_id, event.actor_label) == (None, "anonymous:contact-form")
+    assert event.object_id == str(Inquiry.objects.get().public_id)
+
+
 def test_the_reception_is_told_without_health_details(client, kyiv):
     kyiv.email = "reception.kyiv@example.org"
     kyiv.save()

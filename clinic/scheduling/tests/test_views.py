@@ -240,6 +240,8 @@ def test_the_calendar_feed_shows_initials_and_no_clinical_details(
     for secret in ("Коваленко", "консультац", patient.record_number):
         assert secret not in body
     assert client.get(reverse("scheduling:feed", args=["wrong-token"])).status_code == 404
+    read = AuditEvent.objects.get(action="schedule.feed.read")
+    assert (read.actor_id, read.actor_label) == (None, "anonymous:calendar-feed")
 
 
 def test_a_physician_cannot_book_or_see_the_waitlist(client, users, patient):

@@ -151,6 +151,7 @@ class Command(BaseCommand):
                         consent_version=current_consent().version,
                         language="uk",
                         ip=f"demo-{name}",
+                        actor=system,
                     )
         if not options["quiet_logins"]:
             self.print_logins()
