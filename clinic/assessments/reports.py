@@ -166,10 +166,3 @@ def outcome_rates(code: str, *, site_ids, settings) -> dict:
         "has_remission": settings.remission_max is not None,
         "instrument": INSTRUMENTS[code],
     }
-
-
-def csv_cell(value) -> str:
-    """A cell that starts with a formula character would run as a formula in a spreadsheet
-    (the same guard as the audit-log export in core/views.py)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

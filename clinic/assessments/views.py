@@ -1,8 +1,6 @@
-import csv
-
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -42,7 +40,7 @@ from clinic.assessments.models import (
     SafetyAlert,
     Schedule,
 )
-from clinic.assessments.reports import OUTCOME_SCALES, csv_cell, episode_from, outcome_rates
+from clinic.assessments.reports import OUTCOME_SCALES, episode_from, outcome_rates
 from clinic.assessments.selectors import (
     can_send_link,
     current_licensed_texts,
@@ -52,6 +50,7 @@ from clinic.assessments.selectors import (
     settings_for,
 )
 from clinic.core.audit import audit
+from clinic.core.exports import csv_response
 from clinic.core.policy import staff
 from clinic.patients.access import get_patient_for
 
@@ -383,11 +382,6 @@ def outcomes(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @staff(*DIRECTOR_ROLES)
 def outcomes_csv(request):
     _form, code, rates = _outcomes_for(request)
@@ -404,32 +398,25 @@ def outcomes_csv(request):
     ]
     scale = rates["instrument"].short_name
 
-    def lines():
-        writer = csv.writer(_Echo())
-        yield "\ufeff" + writer.writerow(header)  # BOM: spreadsheets then read UTF-8 Cyrillic
-        overall = rates["overall"]
-        groups = [(_("All"), overall)] + [
-            (str(d["label"]), rate) for d in rates["dimensions"] for rate in d["rates"]
-        ]
-        for breakdown, rate in groups:
-            yield writer.writerow(
-                csv_cell(v)
-                for v in (
-                    scale,
-                    breakdown,
-                    rate.group,
-                    rate.count,
-                    rate.responders,
-                    rate.response_pct,
-                    rate.remitters if rates["has_remission"] else "",
-                    rate.remission_pct if rates["has_remission"] else "",
-                )
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    overall = rates["overall"]
+    groups = [(_("All"), overall)] + [
+        (str(d["label"]), rate) for d in rates["dimensions"] for rate in d["rates"]
+    ]
+    rows = [
+        (
+            scale,
+            breakdown,
+            rate.group,
+            rate.count,
+            rate.responders,
+            rate.response_pct,
+            rate.remitters if rates["has_remission"] else "",
+            rate.remission_pct if rates["has_remission"] else "",
+        )
+        for breakdown, rate in groups
+    ]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="outcomes-{code}-{stamp}.csv"'
-    return response
+    return csv_response(f"outcomes-{code}-{stamp}.csv", header, rows)
 
 
 # --- schedules, rota, settings, licensed texts --------------------------------------------

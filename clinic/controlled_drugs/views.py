@@ -1,4 +1,3 @@
-import csv
 from datetime import timedelta
 
 from django.contrib import messages
@@ -52,6 +51,7 @@ from clinic.controlled_drugs.selectors import (
 )
 from clinic.controlled_drugs.witness import authenticate_witness
 from clinic.core.audit import audit
+from clinic.core.exports import csv_response, render_pdf
 from clinic.core.policy import staff
 from clinic.locations.models import Site
 from clinic.locations.selectors import current_site
@@ -436,14 +436,12 @@ JOURNAL_PDF_TEMPLATE = "controlled_drugs/journal_pdf.html"
 
 
 def render_journal_pdf(register, *, request) -> bytes:
-    from weasyprint import HTML
-
     html = render_to_string(
         JOURNAL_PDF_TEMPLATE,
         {"journal": register, "printed_at": timezone.now(), "printed_by": request.user},
         request=request,
     )
-    return HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    return render_pdf(html)
 
 
 # WeasyPrint lays out about a page a second; a month of a busy site is some ten pages. Longer
@@ -473,73 +471,60 @@ def _filename(register) -> str:
     return f"journal-{register.site.code}-{register.drug.code}-{register.start}-{register.end}"
 
 
-def _cell(value) -> str:
-    # A spreadsheet would run text starting with these as a formula (CSV injection).
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @staff(*OFFICER)
 def journal_csv(request):
     form = _journal_form(request)
     if not (form.is_bound and form.is_valid()):
         return redirect("controlled_drugs:journal")
     register = _journal_for(request, form)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(register)}.csv"'
-    response.write("\ufeff")  # so spreadsheet programs read the Cyrillic as UTF-8
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("No."),
-            _("Date and time"),
-            _("Movement"),
-            _("Document"),
-            _("Lot"),
-            _("Expiry date"),
-            _("Safe"),
-            _("Received, mg"),
-            _("Issued, mg"),
-            _("Patient"),
-            _("Prescribed by"),
-            _("Drawn, mg"),
-            _("Administered, mg"),
-            _("Recorded by"),
-            _("Witness"),
-            _("Balance of the lot in the safe, mg"),
-            _("Balance, mg"),
-            _("Reason or note"),
-        ]
-    )
-    writer.writerow(["", "", _("Opening balance"), *[""] * 13, register.opening_mg, ""])
+    header = [
+        _("No."),
+        _("Date and time"),
+        _("Movement"),
+        _("Document"),
+        _("Lot"),
+        _("Expiry date"),
+        _("Safe"),
+        _("Received, mg"),
+        _("Issued, mg"),
+        _("Patient"),
+        _("Prescribed by"),
+        _("Drawn, mg"),
+        _("Administered, mg"),
+        _("Recorded by"),
+        _("Witness"),
+        _("Balance of the lot in the safe, mg"),
+        _("Balance, mg"),
+        _("Reason or note"),
+    ]
+    return csv_response(f"{_filename(register)}.csv", header, _journal_rows(register))
+
+
+def _journal_rows(register):
+    yield ["", "", _("Opening balance"), *[""] * 13, register.opening_mg, ""]
     for row in register.rows:
         entry = row.entry
-        writer.writerow(
-            [
-                row.number,
-                timezone.localtime(entry.recorded_at).strftime("%d.%m.%Y %H:%M"),
-                entry.get_kind_display(),
-                _cell(" ".join(filter(None, [str(entry.supplier or ""), entry.document_number]))),
-                _cell(entry.lot.batch_number),
-                entry.lot.expires_on.strftime("%d.%m.%Y"),
-                _cell(entry.safe.name),
-                row.received_mg or "",
-                row.issued_mg or "",
-                _cell(f"{entry.patient.record_number} {entry.patient.full_name}")
-                if entry.patient
-                else "",
-                _cell(entry.prescribed_by.full_name if entry.prescribed_by else ""),
-                entry.drawn_mg if entry.drawn_mg is not None else "",
-                entry.administered_mg if entry.administered_mg is not None else "",
-                _cell(entry.actor.full_name),
-                _cell(entry.witness.full_name if entry.witness else ""),
-                entry.balance_after_mg,
-                row.balance_mg,
-                _cell(entry.reason),
-            ]
-        )
-    writer.writerow(["", "", _("Closing balance"), *[""] * 13, register.closing_mg, ""])
-    return response
+        yield [
+            row.number,
+            timezone.localtime(entry.recorded_at).strftime("%d.%m.%Y %H:%M"),
+            entry.get_kind_display(),
+            " ".join(filter(None, [str(entry.supplier or ""), entry.document_number])),
+            entry.lot.batch_number,
+            entry.lot.expires_on.strftime("%d.%m.%Y"),
+            entry.safe.name,
+            row.received_mg or "",
+            row.issued_mg or "",
+            f"{entry.patient.record_number} {entry.patient.full_name}" if entry.patient else "",
+            entry.prescribed_by.full_name if entry.prescribed_by else "",
+            entry.drawn_mg if entry.drawn_mg is not None else "",
+            entry.administered_mg if entry.administered_mg is not None else "",
+            entry.actor.full_name,
+            entry.witness.full_name if entry.witness else "",
+            entry.balance_after_mg,
+            row.balance_mg,
+            entry.reason,
+        ]
+    yield ["", "", _("Closing balance"), *[""] * 13, register.closing_mg, ""]
 
 
 @staff(*OFFICER)

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import CLINICAL_ROLES, Role
 from clinic.core.audit import audit
+from clinic.core.exports import render_pdf
 from clinic.core.policy import staff
 from clinic.locations.selectors import current_site
 from clinic.patients import chart, selectors, services
@@ -35,7 +36,7 @@ from clinic.patients.access import (
     get_privacy_request_for,
     get_trial_for,
 )
-from clinic.patients.export import patient_data, summary_pdf
+from clinic.patients.export import patient_data
 from clinic.patients.forms import (
     ConsentForm,
     ConsentWordingForm,
@@ -565,7 +566,7 @@ def export_pdf(request, patient_id):
         {"patient": patient, **_header(patient), "data": data, "details": details},
         request=request,
     )
-    response = HttpResponse(summary_pdf(html), content_type="application/pdf")
+    response = HttpResponse(render_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="patient-{patient.record_number}.pdf"'
     response["Cache-Control"] = "no-store"
     return response

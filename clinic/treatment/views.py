@@ -17,6 +17,7 @@ from clinic.accounts.roles import Role
 from clinic.controlled_drugs.forms import SessionAdministrationForm
 from clinic.controlled_drugs.witness import WitnessRefused, authenticate_witness
 from clinic.core.audit import audit
+from clinic.core.exports import render_pdf
 from clinic.core.models import AuditEvent
 from clinic.core.policy import staff
 from clinic.locations.models import Site
@@ -685,13 +686,11 @@ def infusion_record(request, session_id, language):
     if language not in ("uk", "en"):
         raise Http404
     session = get_infusion_for(request.user, session_id)
-    from weasyprint import HTML
-
     with translation.override(language):
         context = _infusion_context(session, request.user)
         context["language"] = language
         html = render_to_string("treatment/infusion_record.html", context, request=request)
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    pdf = render_pdf(html)
     audit(request.user, "infusion.record.printed", session.patient, obj=session, reason=language)
     response = HttpResponse(pdf, content_type="application/pdf")
     name = f"infusion-{session.patient.record_number}-{session.created_at:%Y%m%d}-{language}.pdf"

@@ -271,7 +271,7 @@ def test_the_csv_export_is_audited_and_translated(client, users, kyiv, lviv):
     signed_in(client, users, Role.ADMINISTRATOR)
     response = client.get("/staff/assessments/outcomes/export.csv?code=phq9")
     text = b"".join(response.streaming_content).decode()
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows[0][:3] == ["Шкала", "Розріз", "Група"]
     assert rows[1] == ["PHQ-9", "Усі", "Усі", "3", "2", "67", "1", "33"]
     assert AuditEvent.objects.filter(action="assessment.outcomes.exported").count() == 1
@@ -279,7 +279,7 @@ def test_the_csv_export_is_audited_and_translated(client, users, kyiv, lviv):
     english = b"".join(
         client.get("/staff/assessments/outcomes/export.csv").streaming_content
     ).decode()
-    assert english.lstrip("\ufeff").startswith("Scale,Breakdown,Group")
+    assert english.lstrip("\ufeff").startswith("Scale;Breakdown;Group")
 
 
 def test_the_csv_export_neutralises_formulas(client, users, kyiv):
@@ -298,7 +298,7 @@ def test_the_csv_export_neutralises_formulas(client, users, kyiv):
     signed_in(client, users, Role.ADMINISTRATOR)
     text = b"".join(client.get("/staff/assessments/outcomes/export.csv").streaming_content).decode()
     assert "'=HYPERLINK" in text
-    assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    assert "\n=HYPERLINK" not in text and ";=HYPERLINK" not in text
 
 
 def test_the_outcomes_page_keeps_its_query_count_as_data_grows(
