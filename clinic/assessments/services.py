@@ -39,6 +39,7 @@ from clinic.assessments.selectors import (
 )
 from clinic.assessments.visits import upcoming_visits
 from clinic.core.audit import audit
+from clinic.core.errors import Refused
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import enqueue_message
 from clinic.patients.models import Patient
@@ -50,8 +51,10 @@ MAX_TOKEN_LENGTH = 100
 MAX_LICENSED_TEXT_CHARS = 100_000
 
 
-class AssessmentRefused(Exception):
+class AssessmentRefused(Refused):
     """Nothing was written; the message says why, in the user's language."""
+
+    code = "assessment.refused"
 
 
 class LinkUnavailable(Exception):

@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 import holidays
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import OperationalError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from clinic.accounts.models import User
 from clinic.accounts.roles import CLINICAL_ROLES, Role
 from clinic.core.audit import audit
 from clinic.core.policy import public, staff
+from clinic.core.refusals import audit_refusal, refused
 from clinic.locations.models import Closure, Room
 from clinic.locations.selectors import current_site
 from clinic.patients.models import Patient
@@ -62,13 +62,6 @@ CLINICAL = tuple(CLINICAL_ROLES)
 RECEPTION = (Role.RECEPTIONIST,)
 ADMIN = (Role.ADMINISTRATOR,)
 SLOTS_SHOWN = 150
-
-
-def _refusal_text(error: Exception) -> str:
-    if isinstance(error, OperationalError):
-        # A deadlock or serialisation failure between two bookings: nothing was saved.
-        return _("Another booking was being saved at the same moment. Please try again.")
-    return str(error)
 
 
 def _day_param(request) -> date:
@@ -211,8 +204,8 @@ def cell(request):
                     room=room or chosen.room,
                     actor=request.user,
                 )
-            except (BookingRefused, OperationalError) as refusal:
-                form.add_error(None, _refusal_text(refusal))
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=patient, site=site, form=form)
             else:
                 messages.success(request, _("Booked."))
                 url = reverse("scheduling:appointment", args=[appointment.public_id])
@@ -365,8 +358,8 @@ def book(request, patient_id):
                     room=data["room"],
                     actor=request.user,
                 )
-            except (BookingRefused, OperationalError) as refusal:
-                exact.add_error(None, _refusal_text(refusal))
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=patient, site=data["site"], form=exact)
             else:
                 messages.success(request, _("Booked."))
                 return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -387,8 +380,8 @@ def book(request, patient_id):
                     actor=request.user,
                     idempotency_key=form.cleaned_data["key"],
                 )
-            except (BookingRefused, OperationalError) as refusal:
-                messages.error(request, _refusal_text(refusal))
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=patient, site=site)
             else:
                 messages.success(request, _("Booked."))
                 return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -474,8 +467,9 @@ def series(request, patient_id):
                             _("Visit %(number)s: %(problem)s")
                             % {"number": number, "problem": problem},
                         )
-                except (BookingRefused, OperationalError) as refusal:
-                    messages.error(request, _refusal_text(refusal))
+                    audit_refusal(request, refusal, patient=patient, site=site)
+                except BookingRefused as refusal:
+                    refused(request, refusal, patient=patient, site=site)
                 else:
                     count = len(appointments)
                     messages.success(
@@ -562,7 +556,7 @@ def change_status(request, appointment_id):
         try:
             action(appointment, actor=request.user)
         except BookingRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=appointment.patient, obj=appointment)
         else:
             messages.success(request, _("Saved."))
     return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -591,8 +585,8 @@ def cancel(request, appointment_id):
                 appointment, reason=form.cleaned_data["reason"], actor=request.user
             )
             messages.success(request, _("Cancelled."))
-    except (BookingRefused, OperationalError) as refusal:
-        messages.error(request, _refusal_text(refusal))
+    except BookingRefused as refusal:
+        refused(request, refusal, patient=appointment.patient, obj=appointment)
     return redirect("scheduling:appointment", appointment_id=appointment.public_id)
 
 
@@ -627,8 +621,9 @@ def move(request, appointment_id):
             except SeriesRefused as refusal:
                 for when, problem in refusal.problems:
                     messages.error(request, f"{when}: {problem}")
-            except (BookingRefused, OperationalError) as refusal:
-                messages.error(request, _refusal_text(refusal))
+                audit_refusal(request, refusal, patient=appointment.patient, obj=appointment)
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=appointment.patient, obj=appointment)
             else:
                 messages.success(request, _("Moved."))
                 return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -720,7 +715,7 @@ def waitlist_add(request, patient_id):
                 actor=request.user,
             )
         except BookingRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, site=data["site"], form=form)
         else:
             messages.success(request, _("Added to the waitlist."))
             return redirect("scheduling:waitlist_entry", entry_id=entry.public_id)
@@ -751,8 +746,8 @@ def waitlist_action(request, entry_id, action):
         raise Http404
     try:
         result = service(entry, actor=request.user)
-    except (BookingRefused, OperationalError) as refusal:
-        messages.error(request, _refusal_text(refusal))
+    except BookingRefused as refusal:
+        refused(request, refusal, patient=entry.patient, obj=entry)
     else:
         if action == "confirm":
             messages.success(request, _("The offered place is booked."))
@@ -798,7 +793,7 @@ def practitioner(request, user_id):
                     person, site, spans=form.cleaned_data["spans"], actor=request.user
                 )
             except BookingRefused as refusal:
-                form.add_error(None, str(refusal))
+                refused(request, refusal, obj=person, site=site, form=form)
             else:
                 messages.success(request, _("Working hours saved."))
                 return redirect("scheduling:practitioner", user_id=person.public_id)
@@ -897,7 +892,7 @@ def days_off(request):
                 try:
                     services.confirm_day_off(site, day=chosen, name=name, actor=request.user)
                 except BookingRefused as refusal:
-                    messages.error(request, str(refusal))
+                    refused(request, refusal, site=site)
                 else:
                     messages.success(request, _("The site will be closed that day."))
         return redirect("scheduling:days_off")
