@@ -52,6 +52,7 @@ from clinic.assessments.selectors import (
 from clinic.core.audit import audit
 from clinic.core.exports import csv_response
 from clinic.core.policy import staff
+from clinic.core.refusals import refused
 from clinic.patients.access import get_patient_for
 
 PATIENT_RULE = "patients.access.get_patient_for"
@@ -86,7 +87,7 @@ def enter(request, patient_id):
                 patient, instrument.code, form.answers(), actor=request.user, course=course
             )
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             if assessment.safety:
                 messages.error(
@@ -178,7 +179,7 @@ def mark_in_error(request, assessment_id):
                 assessment, reason=form.cleaned_data["reason"], actor=request.user
             )
         except services.AssessmentRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=assessment.patient, obj=assessment)
         else:
             messages.success(request, _("The entry is marked as entered in error."))
     return redirect("assessments:detail", assessment_id=assessment.public_id)
@@ -203,7 +204,7 @@ def send_link(request, patient_id):
             patient, form.cleaned_data["code"], actor=request.user
         )
     except services.AssessmentRefused as refusal:
-        messages.error(request, str(refusal))
+        refused(request, refusal, patient=patient)
         return redirect("patients:chart", patient_id=patient.public_id)
     if sent:
         messages.success(request, _("The link has been sent to the patient."))
@@ -293,7 +294,7 @@ def course_close(request, course_id):
                 course, ended_on=form.cleaned_data["ended_on"], actor=request.user
             )
         except services.AssessmentRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=course.patient, obj=course)
         else:
             messages.success(request, _("The course has been closed."))
     return redirect("assessments:patient_outcomes", patient_id=course.patient.public_id)
@@ -354,7 +355,7 @@ def acknowledge(request, alert_id):
                 alert, action_taken=form.cleaned_data["action_taken"], actor=request.user
             )
         except services.AssessmentRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=alert.patient, obj=alert)
         else:
             messages.success(request, _("The alert has been acknowledged."))
     return redirect("assessments:alert", alert_id=alert.public_id)
@@ -429,7 +430,7 @@ def schedules(request):
         try:
             services.create_schedule(actor=request.user, **form.cleaned_data)
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, form=form)
         else:
             messages.success(request, _("The schedule has been added."))
             return redirect("assessments:schedules")
@@ -458,7 +459,7 @@ def on_duty(request):
         try:
             services.add_on_duty(**form.cleaned_data, actor=request.user)
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, site=form.cleaned_data.get("site"), form=form)
         else:
             messages.success(request, _("The on-duty physician has been added."))
             return redirect("assessments:on_duty")
@@ -522,7 +523,7 @@ def licensed_texts(request):
                 actor=request.user,
             )
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, form=form)
         else:
             messages.success(request, _("The licensed text is now shown on the forms."))
             return redirect("assessments:licensed_texts")

@@ -53,6 +53,7 @@ from clinic.controlled_drugs.witness import authenticate_witness
 from clinic.core.audit import audit
 from clinic.core.exports import csv_response, render_pdf
 from clinic.core.policy import staff
+from clinic.core.refusals import refused
 from clinic.locations.models import Site
 from clinic.locations.selectors import current_site
 
@@ -121,7 +122,7 @@ def receive(request):
         try:
             entry = services.receive_stock(**form.cleaned_data, actor=request.user)
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, site=site, form=form)
         else:
             messages.success(
                 request,
@@ -155,7 +156,7 @@ def administer(request):
                 actor=request.user,
             )
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=data["patient"], site=site, form=form)
         else:
             messages.success(request, _("The administration has been recorded."))
             return redirect("controlled_drugs:entry_detail", entry_id=administration.public_id)
@@ -218,7 +219,7 @@ def destroy_residue(request, entry_id):
                 witness=witness,
             )
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=entry.patient, obj=entry, site=entry.site, form=form)
         else:
             messages.success(request, _("The destruction of the residue has been recorded."))
             return redirect("controlled_drugs:entry_detail", entry_id=entry.public_id)
@@ -237,7 +238,7 @@ def reversal(request, entry_id):
                 entry, reason=form.cleaned_data["reason"], actor=request.user, witness=witness
             )
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=entry.patient, obj=entry, site=entry.site, form=form)
         else:
             messages.success(request, _("The entry has been reversed."))
             return redirect("controlled_drugs:entry_detail", entry_id=entry.public_id)
@@ -281,7 +282,7 @@ def transfer(request, holding_id):
         try:
             services.transfer_stock(holding=holding, **form.cleaned_data, actor=request.user)
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, obj=holding, site=holding.safe.site, form=form)
         else:
             messages.success(request, _("The stock has been moved."))
             return redirect("controlled_drugs:holding_detail", holding_id=holding.public_id)
@@ -305,7 +306,7 @@ def write_off(request, holding_id):
                 witness=witness,
             )
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, obj=holding, site=holding.safe.site, form=form)
         else:
             messages.success(request, _("The write-off has been recorded."))
             return redirect("controlled_drugs:holding_detail", holding_id=holding.public_id)
@@ -332,7 +333,7 @@ def count(request, safe_id):
                 note=form.cleaned_data["note"],
             )
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, obj=safe, site=safe.site, form=form)
         else:
             messages.success(request, _("The count has been recorded."))
             return redirect("controlled_drugs:count_detail", count_id=stock_count.public_id)
@@ -377,7 +378,7 @@ def resolve(request, count_id, line_id):
         try:
             services.resolve_discrepancy(line, text=form.cleaned_data["text"], actor=request.user)
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, obj=stock_count, site=stock_count.site, form=form)
         else:
             messages.success(request, _("The discrepancy has been resolved."))
             return redirect("controlled_drugs:count_detail", count_id=stock_count.public_id)
@@ -549,7 +550,7 @@ def catalogue(request):
                 else:
                     services.add_supplier(**form.cleaned_data, actor=request.user)
             except LedgerRefused as refusal:
-                form.add_error(None, str(refusal))
+                refused(request, refusal, site=site, form=form)
             else:
                 messages.success(request, _("The catalogue has been updated."))
                 return redirect("controlled_drugs:catalogue")

@@ -491,3 +491,27 @@ def test_the_patient_outcomes_page_shows_each_course_and_keeps_its_query_count(
     assert "Перший курс" in page and "Другий курс" in page
     assert "<td>60</td>" in page  # 20 -> 8: a 60 % drop in the first course
     assert AuditEvent.objects.filter(action="assessment.outcomes.viewed", patient=patient).exists()
+
+
+def test_a_refused_assessment_change_is_shown_audited_once_and_writes_nothing(
+    client, users, patient
+):
+    from django.contrib.messages import get_messages
+
+    assessment = make_assessment(patient, "phq9", phq9_with_total(12))
+    services.mark_assessment_in_error(
+        assessment, reason="Не той пацієнт", actor=users[(Role.NURSE, "kyiv")]
+    )
+    signed_in(client, users, Role.NURSE)
+    client.cookies["django_language"] = "en"
+    before = AuditEvent.objects.count()
+    url = f"/staff/assessments/{assessment.public_id}/in-error/"
+    response = client.post(url, {"reason": "Ще раз"})
+    assert response.status_code == 302
+    assessment.refresh_from_db()
+    assert assessment.error_reason == "Не той пацієнт"
+    assert AuditEvent.objects.count() == before + 1
+    refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.DENIED)
+    assert refusal.action == "assessment.refused" and refusal.patient == patient
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [refusal.reason]
+    assert refusal.reason == "This assessment is already marked as entered in error."

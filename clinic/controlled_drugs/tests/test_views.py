@@ -475,3 +475,20 @@ def test_the_menu_counts_what_waits_in_the_register(client, users, nurse, office
     assert attention_count(officer) == 0
     client.force_login(nurse)
     assert b"nav-count" in client.get(url("overview")).content
+
+
+def test_a_refused_catalogue_change_is_shown_audited_once_and_writes_nothing(
+    client, officer, safe, kyiv
+):
+    client.force_login(officer)
+    client.cookies["django_language"] = "en"
+    before = AuditEvent.objects.count()
+    response = client.post(url("catalogue"), {"form": "safe", "safe-name": safe.name})
+    assert response.status_code == 400
+    assert Safe.objects.count() == 1 and not LedgerEntry.objects.exists()
+    assert AuditEvent.objects.count() == before + 1
+    refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.DENIED)
+    assert refusal.action == "drugs.refused" and refusal.actor == officer
+    assert refusal.site == kyiv
+    assert refusal.reason == "This site already has a safe with this name."
+    assert refusal.reason in response.content.decode()
