@@ -15,6 +15,7 @@ from urllib.parse import unquote, urlsplit
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.utils import translation
+from django.utils.http import content_disposition_header
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +68,14 @@ def csv_response(filename: str, header, rows) -> StreamingHttpResponse:
                 yield writer.writerow([csv_cell(v) for v in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
-    safe_name = filename.replace('"', "").replace("\n", "").replace("\r", "")
-    response["Content-Disposition"] = f'attachment; filename="{safe_name}"'
+    response["Content-Disposition"] = content_disposition_header(True, _safe_name(filename))
     return response
+
+
+def _safe_name(filename: str) -> str:
+    # The name is ours, but may carry a site code or a date: no folders, no line breaks.
+    name = filename.replace("/", "-").replace("\\", "-").replace("\r", "").replace("\n", "")
+    return name.lstrip(".") or "export"
 
 
 def _static_roots() -> list[Path]:

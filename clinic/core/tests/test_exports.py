@@ -41,9 +41,16 @@ def test_the_file_has_a_bom_and_semicolons_for_ukrainian_excel():
     assert rows == [["Назва", "Доза, мг"], ["Кетамін; 50 мг", "12,5"], ["'=1+1", "3"]]
 
 
-def test_a_quote_in_the_file_name_cannot_break_the_header():
-    response = csv_response('a"b\r\n.csv', ["x"], [])
-    assert response["Content-Disposition"] == 'attachment; filename="ab.csv"'
+def test_the_file_name_cannot_break_the_header_or_name_a_folder():
+    response = csv_response('../a"b\r\n.csv', ["x"], [])
+    assert response["Content-Disposition"] == 'attachment; filename="-a\\"b.csv"'
+
+
+def test_a_ukrainian_file_name_is_encoded_for_the_browser():
+    response = csv_response("Журнал №5.csv", ["x"], [])
+    assert response["Content-Disposition"] == (
+        "attachment; filename*=utf-8''%D0%96%D1%83%D1%80%D0%BD%D0%B0%D0%BB%20%E2%84%965.csv"
+    )
 
 
 @pytest.fixture
