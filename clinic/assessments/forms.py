@@ -1,6 +1,5 @@
 """Input validation only: the scale forms are built from the instrument definitions."""
 
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 

@@ -218,10 +218,3 @@ def course_outcomes(courses, completed, *, settings=None) -> list[CourseOutcome]
                 )
         found.append(CourseOutcome(course, rows, infusions.get(course.pk, 0)))
     return found
-
-
-def csv_cell(value) -> str:
-    """A cell that starts with a formula character would run as a formula in a spreadsheet
-    (the same guard as the audit-log export in core/views.py)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text

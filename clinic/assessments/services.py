@@ -38,6 +38,7 @@ from clinic.assessments.selectors import (
 )
 from clinic.assessments.visits import upcoming_visits
 from clinic.core.audit import Anonymous, audit
+from clinic.core.errors import Refused
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import enqueue_message
 from clinic.courses.models import Course
@@ -52,8 +53,10 @@ MAX_TOKEN_LENGTH = 100
 MAX_LICENSED_TEXT_CHARS = 100_000
 
 
-class AssessmentRefused(Exception):
+class AssessmentRefused(Refused):
     """Nothing was written; the message says why, in the user's language."""
+
+    code = "assessment.refused"
 
 
 class LinkUnavailable(Exception):
@@ -74,9 +77,7 @@ def _absolute(path: str) -> str:
 
 def _open_course_of(patient, day) -> Course | None:
     """The course of care whose measurement window includes the day (the latest opened)."""
-    return (
-        Course.objects.filter(patient=patient).open_on(day).order_by("-opened_on", "-pk").first()
-    )
+    return Course.objects.filter(patient=patient).open_on(day).order_by("-opened_on", "-pk").first()
 
 
 # --- staff entry --------------------------------------------------------------------------

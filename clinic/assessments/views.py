@@ -1,8 +1,6 @@
-import csv
-
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -38,7 +36,7 @@ from clinic.assessments.models import (
     SafetyAlert,
     Schedule,
 )
-from clinic.assessments.reports import course_outcomes, csv_cell, outcome_rates
+from clinic.assessments.reports import course_outcomes, outcome_rates
 from clinic.assessments.selectors import (
     can_send_link,
     current_licensed_texts,
@@ -48,7 +46,9 @@ from clinic.assessments.selectors import (
     settings_for,
 )
 from clinic.core.audit import audit
+from clinic.core.exports import csv_response
 from clinic.core.policy import staff
+from clinic.core.refusals import refused
 from clinic.courses.models import Course
 from clinic.patients.access import get_patient_for
 
@@ -84,7 +84,7 @@ def enter(request, patient_id):
                 patient, instrument.code, form.answers(), actor=request.user, course=course
             )
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             if assessment.safety:
                 messages.error(
@@ -176,7 +176,7 @@ def mark_in_error(request, assessment_id):
                 assessment, reason=form.cleaned_data["reason"], actor=request.user
             )
         except services.AssessmentRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=assessment.patient, obj=assessment)
         else:
             messages.success(request, _("The entry is marked as entered in error."))
     return redirect("assessments:detail", assessment_id=assessment.public_id)
@@ -201,7 +201,7 @@ def send_link(request, patient_id):
             patient, form.cleaned_data["code"], actor=request.user
         )
     except services.AssessmentRefused as refusal:
-        messages.error(request, str(refusal))
+        refused(request, refusal, patient=patient)
         return redirect("patients:chart", patient_id=patient.public_id)
     if sent:
         messages.success(request, _("The link has been sent to the patient."))
@@ -288,7 +288,7 @@ def acknowledge(request, alert_id):
                 alert, action_taken=form.cleaned_data["action_taken"], actor=request.user
             )
         except services.AssessmentRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=alert.patient, obj=alert)
         else:
             messages.success(request, _("The alert has been acknowledged."))
     return redirect("assessments:alert", alert_id=alert.public_id)
@@ -316,11 +316,6 @@ def outcomes(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @staff(*DIRECTOR_ROLES)
 def outcomes_csv(request):
     _form, code, rates = _outcomes_for(request)
@@ -337,32 +332,25 @@ def outcomes_csv(request):
     ]
     scale = rates["instrument"].short_name
 
-    def lines():
-        writer = csv.writer(_Echo())
-        yield "\ufeff" + writer.writerow(header)  # BOM: spreadsheets then read UTF-8 Cyrillic
-        overall = rates["overall"]
-        groups = [(_("All"), overall)] + [
-            (str(d["label"]), rate) for d in rates["dimensions"] for rate in d["rates"]
-        ]
-        for breakdown, rate in groups:
-            yield writer.writerow(
-                csv_cell(v)
-                for v in (
-                    scale,
-                    breakdown,
-                    rate.group,
-                    rate.count,
-                    rate.responders,
-                    rate.response_pct,
-                    rate.remitters if rates["has_remission"] else "",
-                    rate.remission_pct if rates["has_remission"] else "",
-                )
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    overall = rates["overall"]
+    groups = [(_("All"), overall)] + [
+        (str(d["label"]), rate) for d in rates["dimensions"] for rate in d["rates"]
+    ]
+    rows = [
+        (
+            scale,
+            breakdown,
+            rate.group,
+            rate.count,
+            rate.responders,
+            rate.response_pct,
+            rate.remitters if rates["has_remission"] else "",
+            rate.remission_pct if rates["has_remission"] else "",
+        )
+        for breakdown, rate in groups
+    ]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="outcomes-{code}-{stamp}.csv"'
-    return response
+    return csv_response(f"outcomes-{code}-{stamp}.csv", header, rows)
 
 
 # --- schedules, rota, settings, licensed texts --------------------------------------------
@@ -375,7 +363,7 @@ def schedules(request):
         try:
             services.create_schedule(actor=request.user, **form.cleaned_data)
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, form=form)
         else:
             messages.success(request, _("The schedule has been added."))
             return redirect("assessments:schedules")
@@ -404,7 +392,7 @@ def on_duty(request):
         try:
             services.add_on_duty(**form.cleaned_data, actor=request.user)
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, site=form.cleaned_data.get("site"), form=form)
         else:
             messages.success(request, _("The on-duty physician has been added."))
             return redirect("assessments:on_duty")
@@ -468,7 +456,7 @@ def licensed_texts(request):
                 actor=request.user,
             )
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, form=form)
         else:
             messages.success(request, _("The licensed text is now shown on the forms."))
             return redirect("assessments:licensed_texts")

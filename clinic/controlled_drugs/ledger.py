@@ -25,6 +25,7 @@ from clinic.controlled_drugs.models import (
     LedgerAnchor,
     LedgerEntry,
 )
+from clinic.core.errors import Refused
 
 GENESIS_HASH = "0" * 64
 # Where entries get their time. Only the demo loader replaces it, to lay out a past month.
@@ -63,8 +64,10 @@ _HASHED_FIELDS = (
 )
 
 
-class LedgerRefused(Exception):
+class LedgerRefused(Refused):
     """The movement was not written; the message says why, for the person at the screen."""
+
+    code = "drugs.refused"
 
 
 def _canonical(value):

@@ -1,10 +1,9 @@
-import csv
 import sys
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.core.access import get_outbox_message_for
 from clinic.core.audit import VISITOR, audit
+from clinic.core.exports import csv_response
 from clinic.core.forms import AuditFilterForm
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import retry_message
@@ -34,17 +34,6 @@ def audit_log(request):
         "core/audit_log.html",
         {"form": form, "page": page, "query": query.urlencode()},
     )
-
-
-def _csv_cell(value) -> str:
-    # A cell that starts with a formula character would run as a formula in a spreadsheet.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value):
-        return value
 
 
 @staff(ADMINISTRATOR)
@@ -71,34 +60,26 @@ def audit_export(request):
         "reason",
         "row hash",
     ]
-
-    def rows():
-        writer = csv.writer(_Echo())
-        yield "\ufeff" + writer.writerow(header)  # BOM: spreadsheets then read UTF-8 Cyrillic
-        for e in events.iterator(chunk_size=1000):
-            yield writer.writerow(
-                _csv_cell(v)
-                for v in (
-                    e.seq,
-                    timezone.localtime(e.at).isoformat(),
-                    e.actor_label,
-                    e.action,
-                    e.outcome,
-                    e.patient.record_number if e.patient else "",
-                    e.object_type,
-                    e.object_id,
-                    e.site.code if e.site else "",
-                    e.ip,
-                    e.user_agent,
-                    e.reason,
-                    e.row_hash,
-                )
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    rows = (
+        (
+            e.seq,
+            timezone.localtime(e.at).isoformat(),
+            e.actor_label,
+            e.action,
+            e.outcome,
+            e.patient.record_number if e.patient else "",
+            e.object_type,
+            e.object_id,
+            e.site.code if e.site else "",
+            e.ip,
+            e.user_agent,
+            e.reason,
+            e.row_hash,
+        )
+        for e in events.iterator(chunk_size=1000)
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    return response
+    return csv_response(f"audit-{stamp}.csv", header, rows)
 
 
 @staff(ADMINISTRATOR)

@@ -13,15 +13,14 @@ from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
+from clinic.core.errors import Refused
 from clinic.courses.models import Condition, Course, CourseStatusChange
 
 
-class CourseRefused(Exception):
+class CourseRefused(Refused):
     """The course was not opened or closed; the message says why."""
 
-    def __init__(self, message, *, action="course.refused"):
-        super().__init__(message)
-        self.action = action
+    code = "course.refused"
 
 
 @transaction.atomic

@@ -6,11 +6,14 @@ from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
+from clinic.core.errors import Refused
 from clinic.formulary.models import AdequacyRules, MinimumDose
 
 
-class RulesRefused(Exception):
+class RulesRefused(Refused):
     """The change was not made; the message says why."""
+
+    code = "formulary.refused"
 
 
 def _locked_rules() -> AdequacyRules:

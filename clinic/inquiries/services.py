@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clinic.core.audit import Anonymous, audit
+from clinic.core.errors import Refused
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
 from clinic.inquiries.models import Channel, ConsentText, Inquiry, InquiryEvent
@@ -21,8 +22,10 @@ from clinic.patients.services import next_record_number, register_patient
 CONTACT_FORM = Anonymous("contact-form")
 
 
-class SubmissionRefused(Exception):
+class SubmissionRefused(Refused):
     """The inquiry was not stored; the message says why, in the visitor's language."""
+
+    code = "inquiry.refused"
 
 
 def sender_hash(ip: str | None) -> str:

@@ -92,9 +92,7 @@ def prior_treatments_of(patient: Patient) -> list[PriorTreatment]:
     return _cached(
         patient,
         "prior_treatments",
-        lambda: list(
-            PriorTreatment.objects.valid().filter(patient=patient).select_related("drug")
-        ),
+        lambda: list(PriorTreatment.objects.valid().filter(patient=patient).select_related("drug")),
     )
 
 

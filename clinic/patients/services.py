@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.core.audit import audit
+from clinic.core.errors import Refused
 from clinic.locations.models import Site
 from clinic.patients import search
 from clinic.patients.models import (
@@ -29,8 +30,10 @@ from clinic.patients.models import (
 from clinic.patients.transliteration import transliterate
 
 
-class RecordRefused(Exception):
+class RecordRefused(Refused):
     """The change was not made; the message says why, for the person who asked."""
+
+    code = "patient.refused"
 
 
 # Fields a rectification may change (identity, contact, care team, escort).

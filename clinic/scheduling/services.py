@@ -15,9 +15,11 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic.accounts.models import User
 from clinic.core.audit import audit
+from clinic.core.errors import refuse_on_contention
 from clinic.locations.services import add_closure
 from clinic.scheduling import notifications
 from clinic.scheduling.availability import Slot, find_slots
@@ -43,6 +45,12 @@ CONSTRAINT_MESSAGES = {
 }
 
 __all__ = ["BookingRefused", "SlotTaken"]
+
+# A deadlock or serialisation failure between two bookings: nothing was saved.
+on_contention = refuse_on_contention(
+    BookingRefused,
+    gettext_lazy("Another booking was being saved at the same moment. Please try again."),
+)
 
 
 def _conflict_from(error: IntegrityError) -> SlotTaken | None:
@@ -130,6 +138,7 @@ def _build(patient, visit_type, site, starts_at, practitioner, room, actor, **ex
     )
 
 
+@on_contention
 @transaction.atomic
 def book_appointment(
     patient,
@@ -195,6 +204,7 @@ def _refuse_transition(appointment, status):
         )
 
 
+@on_contention
 @transaction.atomic
 def reschedule_appointment(
     appointment: Appointment,
@@ -246,6 +256,7 @@ def reschedule_appointment(
     return appointment
 
 
+@on_contention
 @transaction.atomic
 def cancel_appointment(appointment: Appointment, *, reason: str, actor) -> Appointment:
     """Cancel a visit with a reason; its reminders never go, the time goes to the waitlist."""
@@ -429,6 +440,7 @@ def _alternatives(visit_type, site, day, patient, practitioner, taken_here) -> l
     return slots[:3]
 
 
+@on_contention
 @transaction.atomic
 def book_series(
     patient, *, visit_type, site, occurrences: list[tuple], actor, course=None
@@ -516,6 +528,7 @@ def _rest_of_series(appointment):
     )
 
 
+@on_contention
 @transaction.atomic
 def reschedule_rest_of_series(
     appointment: Appointment, *, starts_at: datetime, actor, reason: str = ""
@@ -587,6 +600,7 @@ def reschedule_rest_of_series(
     return [item for item, _ in moves]
 
 
+@on_contention
 @transaction.atomic
 def cancel_rest_of_series(appointment: Appointment, *, reason: str, actor) -> list[Appointment]:
     """Cancel this visit and every later booked one of its series."""
@@ -752,6 +766,7 @@ def _locked_entry(entry):
     )
 
 
+@on_contention
 @transaction.atomic
 def confirm_offer(entry: WaitlistEntry, *, actor) -> Appointment:
     """The patient takes the place offered: the hold becomes a booking."""
@@ -797,6 +812,7 @@ def _release_offer(held: Appointment, *, actor, note: str, reoffer: bool = True)
         offer_freed_slot(freed, actor=actor, skip_entry_ids=skip)
 
 
+@on_contention
 @transaction.atomic
 def decline_offer(entry: WaitlistEntry, *, actor) -> WaitlistEntry:
     """The patient cannot come then: they keep waiting, the place goes to the next in line."""
@@ -807,6 +823,7 @@ def decline_offer(entry: WaitlistEntry, *, actor) -> WaitlistEntry:
     return WaitlistEntry.objects.get(pk=entry.pk)
 
 
+@on_contention
 @transaction.atomic
 def withdraw_from_waitlist(entry: WaitlistEntry, *, actor, note: str = "") -> WaitlistEntry:
     """The patient no longer waits (booked otherwise, or changed their mind)."""

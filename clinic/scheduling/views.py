@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 import holidays
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import OperationalError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -20,6 +19,7 @@ from clinic.accounts.models import User
 from clinic.accounts.roles import CLINICAL_ROLES, Role
 from clinic.core.audit import Anonymous, audit
 from clinic.core.policy import public, staff
+from clinic.core.refusals import audit_refusal, refused
 from clinic.courses.access import get_patient_course_for
 from clinic.locations.models import Closure, Room
 from clinic.locations.selectors import current_site
@@ -65,13 +65,6 @@ ADMIN = (Role.ADMINISTRATOR,)
 SLOTS_SHOWN = 150
 # Who reads a calendar feed: whatever calendar application holds its secret address.
 CALENDAR_FEED = Anonymous("calendar-feed")
-
-
-def _refusal_text(error: Exception) -> str:
-    if isinstance(error, OperationalError):
-        # A deadlock or serialisation failure between two bookings: nothing was saved.
-        return _("Another booking was being saved at the same moment. Please try again.")
-    return str(error)
 
 
 def _day_param(request) -> date:
@@ -214,8 +207,8 @@ def cell(request):
                     room=room or chosen.room,
                     actor=request.user,
                 )
-            except (BookingRefused, OperationalError) as refusal:
-                form.add_error(None, _refusal_text(refusal))
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=patient, site=site, form=form)
             else:
                 messages.success(request, _("Booked."))
                 url = reverse("scheduling:appointment", args=[appointment.public_id])
@@ -385,8 +378,8 @@ def book(request, patient_id):
                     room=data["room"],
                     actor=request.user,
                 )
-            except (BookingRefused, OperationalError) as refusal:
-                exact.add_error(None, _refusal_text(refusal))
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=patient, site=data["site"], form=exact)
             else:
                 messages.success(request, _("Booked."))
                 return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -407,8 +400,8 @@ def book(request, patient_id):
                     actor=request.user,
                     idempotency_key=form.cleaned_data["key"],
                 )
-            except (BookingRefused, OperationalError) as refusal:
-                messages.error(request, _refusal_text(refusal))
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=patient, site=site)
             else:
                 messages.success(request, _("Booked."))
                 return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -500,8 +493,9 @@ def series(request, patient_id):
                             _("Visit %(number)s: %(problem)s")
                             % {"number": number, "problem": problem},
                         )
-                except (BookingRefused, OperationalError) as refusal:
-                    messages.error(request, _refusal_text(refusal))
+                    audit_refusal(request, refusal, patient=patient, site=site)
+                except BookingRefused as refusal:
+                    refused(request, refusal, patient=patient, site=site)
                 else:
                     count = len(appointments)
                     messages.success(
@@ -589,7 +583,7 @@ def change_status(request, appointment_id):
         try:
             action(appointment, actor=request.user)
         except BookingRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=appointment.patient, obj=appointment)
         else:
             messages.success(request, _("Saved."))
     return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -618,8 +612,8 @@ def cancel(request, appointment_id):
                 appointment, reason=form.cleaned_data["reason"], actor=request.user
             )
             messages.success(request, _("Cancelled."))
-    except (BookingRefused, OperationalError) as refusal:
-        messages.error(request, _refusal_text(refusal))
+    except BookingRefused as refusal:
+        refused(request, refusal, patient=appointment.patient, obj=appointment)
     return redirect("scheduling:appointment", appointment_id=appointment.public_id)
 
 
@@ -654,8 +648,9 @@ def move(request, appointment_id):
             except SeriesRefused as refusal:
                 for when, problem in refusal.problems:
                     messages.error(request, f"{when}: {problem}")
-            except (BookingRefused, OperationalError) as refusal:
-                messages.error(request, _refusal_text(refusal))
+                audit_refusal(request, refusal, patient=appointment.patient, obj=appointment)
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=appointment.patient, obj=appointment)
             else:
                 messages.success(request, _("Moved."))
                 return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -747,7 +742,7 @@ def waitlist_add(request, patient_id):
                 actor=request.user,
             )
         except BookingRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, site=data["site"], form=form)
         else:
             messages.success(request, _("Added to the waitlist."))
             return redirect("scheduling:waitlist_entry", entry_id=entry.public_id)
@@ -778,8 +773,8 @@ def waitlist_action(request, entry_id, action):
         raise Http404
     try:
         result = service(entry, actor=request.user)
-    except (BookingRefused, OperationalError) as refusal:
-        messages.error(request, _refusal_text(refusal))
+    except BookingRefused as refusal:
+        refused(request, refusal, patient=entry.patient, obj=entry)
     else:
         if action == "confirm":
             messages.success(request, _("The offered place is booked."))
@@ -825,7 +820,7 @@ def practitioner(request, user_id):
                     person, site, spans=form.cleaned_data["spans"], actor=request.user
                 )
             except BookingRefused as refusal:
-                form.add_error(None, str(refusal))
+                refused(request, refusal, obj=person, site=site, form=form)
             else:
                 messages.success(request, _("Working hours saved."))
                 return redirect("scheduling:practitioner", user_id=person.public_id)
@@ -924,7 +919,7 @@ def days_off(request):
                 try:
                     services.confirm_day_off(site, day=chosen, name=name, actor=request.user)
                 except BookingRefused as refusal:
-                    messages.error(request, str(refusal))
+                    refused(request, refusal, site=site)
                 else:
                     messages.success(request, _("The site will be closed that day."))
         return redirect("scheduling:days_off")

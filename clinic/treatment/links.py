@@ -13,6 +13,7 @@ from clinic.controlled_drugs.selectors import (
     entries_for_session,
     unaccounted_for_session,
 )
+from clinic.core.errors import Refused
 from clinic.patients import selectors as record
 from clinic.patients.models import ConsentPurpose
 from clinic.treatment import scales
@@ -103,8 +104,10 @@ def is_ketamine(holding) -> bool:
     return holding.lot.drug.inn.casefold() == KETAMINE_INN
 
 
-class RegisterRefused(Exception):
+class RegisterRefused(Refused):
     """The register refused the entry; nothing was written. The message is for the person."""
+
+    code = "infusion.administration.refused"
 
 
 def register_ketamine_administration(

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
+from clinic.core.errors import Refused
 from clinic.courses import services as courses
 from clinic.courses.models import Condition, Course, Modality
 from clinic.locations.models import Room
@@ -52,12 +53,17 @@ Status = InfusionSession.Status
 CLOCK_SKEW = timedelta(minutes=2)
 
 
-class TreatmentRefused(Exception):
-    """The step was not taken; the message says why. `action` names it for the audit."""
+class TreatmentRefused(Refused):
+    """The step was not taken; the message says why. `action` is its audit code."""
+
+    code = "treatment.refused"
 
     def __init__(self, message, *, action="treatment.refused"):
-        super().__init__(message)
-        self.action = action
+        super().__init__(message, code=action)
+
+    @property
+    def action(self) -> str:
+        return self.code
 
 
 def _require_physician(actor, what):

@@ -17,8 +17,9 @@ from clinic.accounts.roles import Role
 from clinic.controlled_drugs.forms import SessionAdministrationForm
 from clinic.controlled_drugs.witness import WitnessRefused, authenticate_witness
 from clinic.core.audit import audit
-from clinic.core.models import AuditEvent
+from clinic.core.exports import render_pdf
 from clinic.core.policy import staff
+from clinic.core.refusals import audit_refusal, refused
 from clinic.courses import services as course_services
 from clinic.courses.access import VISIT_TYPE_OF_MODALITY, get_course_for
 from clinic.courses.models import Course
@@ -42,29 +43,6 @@ INFUSION_ROLES = (Role.NURSE, Role.PHYSICIAN)
 COURSE_ROLES = (Role.PHYSICIAN, Role.NURSE, Role.PSYCHOTHERAPIST)
 NOTE_ROLES = (Role.PHYSICIAN, Role.PSYCHOTHERAPIST)
 Status = InfusionSession.Status
-
-
-def _audit_refusal(request, refusal, patient, obj=None):
-    audit(
-        request.user,
-        refusal.action,
-        patient,
-        obj=obj,
-        outcome=AuditEvent.Outcome.DENIED,
-        reason=str(refusal),
-    )
-
-
-def _refused(request, refusal, patient, obj=None):
-    """Tell the person why, and keep the refusal in the audit trail (nothing else is written)."""
-    messages.error(request, str(refusal))
-    _audit_refusal(request, refusal, patient, obj)
-
-
-def _refused_in_form(request, form, refusal, patient, obj=None):
-    """The same, for a refusal shown on the form that was sent."""
-    form.add_error(None, str(refusal))
-    _audit_refusal(request, refusal, patient, obj)
 
 
 def _form_errors(request, form):
@@ -199,7 +177,7 @@ def course_new(request, patient_id):
         try:
             course = services.approve_course(patient, **form.cleaned_data, actor=request.user)
         except (services.TreatmentRefused, course_services.CourseRefused) as refusal:
-            _refused_in_form(request, form, refusal, patient)
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The course has been approved."))
             return redirect("treatment:course", course_id=course.public_id)
@@ -245,11 +223,9 @@ def course_close(request, course_id):
         messages.error(request, _("Choose how the course ends and give a reason."))
     else:
         try:
-            course_services.close_course(
-                course, status=status, reason=reason, actor=request.user
-            )
+            course_services.close_course(course, status=status, reason=reason, actor=request.user)
         except course_services.CourseRefused as refusal:
-            _refused(request, refusal, course.patient, course)
+            refused(request, refusal, patient=course.patient, obj=course)
         else:
             messages.success(request, _("The course has been closed."))
     return redirect("treatment:course", course_id=course.public_id)
@@ -274,7 +250,7 @@ def infusion_open(request, course_id):
             actor=request.user,
         )
     except services.TreatmentRefused as refusal:
-        _refused(request, refusal, course.patient, course)
+        refused(request, refusal, patient=course.patient, obj=course)
         return redirect("treatment:course", course_id=course.public_id)
     return redirect("treatment:infusion", session_id=session.public_id)
 
@@ -287,7 +263,7 @@ def visit_infusion_start(request, appointment_id):
     try:
         session = services.start_infusion_for_visit(appointment, actor=request.user)
     except services.TreatmentRefused as refusal:
-        _refused(request, refusal, appointment.patient, appointment)
+        refused(request, refusal, patient=appointment.patient, obj=appointment)
         return redirect("scheduling:appointment", appointment_id=appointment.public_id)
     messages.success(
         request, _("The patient is checked in on %(chair)s.") % {"chair": session.chair.name}
@@ -444,10 +420,9 @@ def infusion_administration(request, session_id):
                 note=data["note"],
                 actor=request.user,
             )
-        except WitnessRefused as refusal:
-            form.add_error(None, str(refusal))
-        except services.TreatmentRefused as refusal:
-            _refused_in_form(request, form, refusal, session.patient, session)
+        except (WitnessRefused, services.TreatmentRefused) as refusal:
+            # A witness who did not authenticate was audited where it was checked.
+            refused(request, refusal, patient=session.patient, obj=session, form=form)
         else:
             messages.success(request, _("The administration is recorded in the register."))
             return redirect("treatment:infusion", session_id=session.public_id)
@@ -464,7 +439,7 @@ def _infusion_step(handler):
         try:
             done = handler(request, session)
         except services.TreatmentRefused as refusal:
-            _refused(request, refusal, session.patient, session)
+            refused(request, refusal, patient=session.patient, obj=session)
         else:
             if done:
                 messages.success(request, done)
@@ -629,9 +604,9 @@ def infusion_vitals(request, session_id):
         )
     except services.TreatmentRefused as refusal:
         if wants_json:
-            _audit_refusal(request, refusal, session.patient, session)
+            audit_refusal(request, refusal, patient=session.patient, obj=session)
             return JsonResponse({"status": "refused", "message": str(refusal)}, status=409)
-        _refused(request, refusal, session.patient, session)
+        refused(request, refusal, patient=session.patient, obj=session)
         return redirect("treatment:infusion", session_id=session.public_id)
     if wants_json:
         return JsonResponse(
@@ -678,7 +653,7 @@ def alert_resolve(request, alert_id):
         try:
             services.resolve_alert(alert, **form.cleaned_data, actor=request.user)
         except services.TreatmentRefused as refusal:
-            _refused(request, refusal, alert.session.patient, alert.session)
+            refused(request, refusal, patient=alert.session.patient, obj=alert.session)
         else:
             messages.success(request, _("The alert is closed."))
     return redirect("treatment:infusion", session_id=alert.session.public_id)
@@ -690,13 +665,11 @@ def infusion_record(request, session_id, language):
     if language not in ("uk", "en"):
         raise Http404
     session = get_infusion_for(request.user, session_id)
-    from weasyprint import HTML
-
     with translation.override(language):
         context = _infusion_context(session, request.user)
         context["language"] = language
         html = render_to_string("treatment/infusion_record.html", context, request=request)
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    pdf = render_pdf(html)
     audit(request.user, "infusion.record.printed", session.patient, obj=session, reason=language)
     response = HttpResponse(pdf, content_type="application/pdf")
     name = f"infusion-{session.patient.record_number}-{session.created_at:%Y%m%d}-{language}.pdf"
@@ -719,7 +692,7 @@ def tes_new(request, patient_id):
                 patient, **form.cleaned_data, appointment=visit, actor=request.user
             )
         except services.TreatmentRefused as refusal:
-            _refused_in_form(request, form, refusal, patient)
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The TES session has started."))
             return redirect("treatment:tes", tes_id=tes.public_id)
@@ -756,7 +729,7 @@ def tes_complete(request, tes_id):
         try:
             services.complete_tes_session(tes, **form.cleaned_data, actor=request.user)
         except services.TreatmentRefused as refusal:
-            _refused(request, refusal, tes.patient, tes)
+            refused(request, refusal, patient=tes.patient, obj=tes)
         else:
             messages.success(request, _("The TES session is complete."))
     return redirect("treatment:tes", tes_id=tes.public_id)
@@ -795,7 +768,7 @@ def note_new(request, patient_id):
                 actor=request.user,
             )
         except services.TreatmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The note is saved as a draft."))
             return redirect("treatment:note", note_id=note.public_id)
@@ -834,7 +807,7 @@ def _note_step(handler):
         try:
             done = handler(request, note)
         except services.TreatmentRefused as refusal:
-            _refused(request, refusal, note.patient, note)
+            refused(request, refusal, patient=note.patient, obj=note)
         else:
             if done:
                 messages.success(request, done)

@@ -225,3 +225,14 @@ def test_an_empty_consent_text_is_refused(client, users):
     client.force_login(users[(Role.CONTENT_EDITOR, "kyiv")])
     client.post("/staff/inquiries/consent/", {"text_uk": "", "text_en": "x"})
     assert ConsentText.objects.count() == 1
+
+
+def test_a_refused_inquiry_is_shown_audited_once_and_writes_nothing(client, kyiv):
+    response = client.post(contact_url("en"), form_data(kyiv, consent_version=0))
+    assert response.status_code == 200
+    assert not Inquiry.objects.exists() and not OutboxMessage.objects.exists()
+    refusal = AuditEvent.objects.get()
+    assert refusal.action == "inquiry.refused" and refusal.outcome == AuditEvent.Outcome.DENIED
+    assert refusal.actor is None and refusal.site == kyiv
+    assert refusal.reason == "The consent text has just changed. Please read it again and confirm."
+    assert "The consent text has just changed" in response.content.decode()

@@ -426,3 +426,30 @@ def test_a_nurse_strikes_out_a_wrong_blood_pressure_and_the_screen_follows(as_ro
     reading.refresh_from_db()
     assert reading.entered_in_error
     assert "неконтрольована гіпертензія" not in client.get(base(patient)).content.decode()
+
+
+def test_a_refused_change_is_shown_audited_once_and_writes_nothing(as_role, users, kyiv):
+    from django.contrib.messages import get_messages
+
+    patient = make_registered(kyiv)
+    physician = users[(Role.PHYSICIAN, "kyiv")]
+    medication = services.add_medication(
+        patient,
+        other_name="Мелатонін",
+        started_on=date(2025, 1, 1),
+        stopped_on=date(2025, 6, 1),
+        actor=physician,
+    )
+    client = as_role(Role.PHYSICIAN)
+    client.cookies["django_language"] = "en"
+    before = AuditEvent.objects.count()
+    response = client.post(f"/staff/patients/medications/{medication.public_id}/stop/")
+    assert response.status_code == 302
+    medication.refresh_from_db()
+    assert medication.stopped_on == date(2025, 6, 1)
+    assert AuditEvent.objects.count() == before + 1
+    refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.DENIED)
+    assert refusal.action == "patient.refused" and refusal.actor == physician
+    assert refusal.patient == patient and refusal.object_id == str(medication.public_id)
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [refusal.reason]
+    assert refusal.reason == "This medicine is already stopped."

@@ -427,3 +427,20 @@ def test_an_incomplete_rating_is_refused_and_writes_nothing(
     response = nurse_client.post(url(session, "scores"), {"code": "phq9"})
     assert response.status_code in (200, 302)
     assert not session.scores.exists()
+
+
+def test_a_refused_reading_is_shown_audited_once_and_writes_nothing(nurse_client, session, nurse):
+    from django.contrib.messages import get_messages
+
+    before = AuditEvent.objects.count()
+    nurse_client.cookies["django_language"] = "en"
+    later = (datetime.now(KYIV) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    response = nurse_client.post(url(session, "vitals"), vitals_post(measured_at=later))
+    assert response.status_code == 302
+    assert not VitalSigns.objects.exists()
+    assert AuditEvent.objects.count() == before + 1
+    refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.DENIED)
+    assert refusal.action == "infusion.vitals.refused" and refusal.actor == nurse
+    assert refusal.patient == session.patient
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [refusal.reason]
+    assert refusal.reason == "The time of measurement is in the future."
