@@ -120,7 +120,10 @@ def record_assessment(
 @transaction.atomic
 def mark_assessment_in_error(assessment: Assessment, *, reason: str, actor) -> Assessment:
     """Strike out a wrongly entered scale; the row stays, with who, when and why."""
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    assessment = Assessment.objects.select_for_update(of=("self",), no_key=True).get(
+        pk=assessment.pk
+    )
     reason = reason.strip()
     if not reason:
         raise AssessmentRefused(_("Say why the entry is wrong."))
@@ -202,7 +205,8 @@ def raise_safety_alert(assessment: Assessment, flags, *, actor) -> SafetyAlert:
 @transaction.atomic
 def acknowledge_alert(alert: SafetyAlert, *, action_taken: str, actor) -> SafetyAlert:
     """A clinician has taken charge: record what was done. The alert leaves the open list."""
-    alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    alert = SafetyAlert.objects.select_for_update(of=("self",), no_key=True).get(pk=alert.pk)
     action_taken = action_taken.strip()
     if not action_taken:
         raise AssessmentRefused(_("Write down the action taken."))
@@ -238,7 +242,8 @@ def escalate_overdue_alerts(*, actor, now=None) -> dict[str, int]:
     for alert_id in due_ids:
         with transaction.atomic():
             alert = (
-                SafetyAlert.objects.select_for_update()
+                # Lock order: docs/architecture.md, "Locks and their order".
+                SafetyAlert.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("site", "patient")
                 .get(pk=alert_id)
             )
@@ -456,7 +461,8 @@ def open_self_report(link: SelfReportLink) -> SelfReportLink:
 
 def _locked_link(link: SelfReportLink) -> SelfReportLink:
     locked = (
-        SelfReportLink.objects.select_for_update()
+        # Lock order: docs/architecture.md, "Locks and their order".
+        SelfReportLink.objects.select_for_update(of=("self",), no_key=True)
         .select_related("assessment", "assessment__patient", "assessment__site")
         .get(pk=link.pk)
     )
@@ -613,7 +619,8 @@ def send_due_assessments(*, actor, now=None) -> dict[str, int]:
     ).values_list("pk", flat=True):
         with transaction.atomic():
             link = (
-                SelfReportLink.objects.select_for_update()
+                # Lock order: docs/architecture.md, "Locks and their order".
+                SelfReportLink.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("assessment__patient")
                 .get(pk=link_id)
             )
@@ -695,7 +702,10 @@ def upload_licensed_text(
 def save_scale_settings(code: str, *, values: dict, provenance: str, actor) -> ScaleSettings:
     """Change a scale's thresholds; the note says on whose authority."""
     get(code)
-    row = ScaleSettings.objects.select_for_update().filter(code=code).first()
+    row = (
+        # Lock order: docs/architecture.md, "Locks and their order".
+        ScaleSettings.objects.select_for_update(of=("self",), no_key=True).filter(code=code).first()
+    )
     if row is None:
         row = ScaleSettings(code=code)
     allowed = {"remission_max", "response_pct", *ScaleSettings.THRESHOLD_FIELDS}

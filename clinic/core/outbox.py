@@ -181,7 +181,8 @@ def next_due_time():
 @transaction.atomic
 def retry_message(message: OutboxMessage, *, actor) -> OutboxMessage:
     """Put a dead-lettered message back in the queue (an administrator's decision)."""
-    message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    message = OutboxMessage.objects.select_for_update(of=("self",), no_key=True).get(pk=message.pk)
     if message.status != OutboxMessage.Status.DEAD:
         return message
     message.status = OutboxMessage.Status.PENDING

@@ -71,7 +71,12 @@ def submit_inquiry(*, data: dict, consent_version: int, language: str, ip: str |
 
 
 def _locked(inquiry: Inquiry) -> Inquiry:
-    return Inquiry.objects.select_for_update().select_related("site").get(pk=inquiry.pk)
+    return (
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Inquiry.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("site")
+        .get(pk=inquiry.pk)
+    )
 
 
 @transaction.atomic
@@ -150,7 +155,12 @@ def convert_inquiry(inquiry: Inquiry, *, family_name, given_name, patronymic, bi
 @transaction.atomic
 def publish_consent_text(*, text_uk: str, text_en: str, actor) -> ConsentText:
     """Put a new wording of the consent in force; earlier inquiries keep their version."""
-    last = ConsentText.objects.select_for_update().order_by("-version").first()
+    last = (
+        # Lock order: docs/architecture.md, "Locks and their order".
+        ConsentText.objects.select_for_update(of=("self",), no_key=True)
+        .order_by("-version")
+        .first()
+    )
     consent = ConsentText.objects.create(
         version=(last.version + 1) if last else 1, text_uk=text_uk, text_en=text_en
     )

@@ -208,7 +208,8 @@ def send_due_reminders(now=None) -> dict[str, int]:
     for pk in list(due[:500]):
         with transaction.atomic():
             notification = (
-                Notification.objects.select_for_update(of=("self",))
+                # Lock order: docs/architecture.md, "Locks and their order".
+                Notification.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("appointment__patient", "appointment__site")
                 .filter(pk=pk, state=Notification.State.SCHEDULED)
                 .first()

@@ -69,7 +69,8 @@ def _require_physician(actor, what):
 
 def _locked(session: InfusionSession) -> InfusionSession:
     return (
-        InfusionSession.objects.select_for_update()
+        # Lock order: docs/architecture.md, "Locks and their order".
+        InfusionSession.objects.select_for_update(of=("self",), no_key=True)
         .select_related("site", "patient", "course")
         .get(pk=session.pk)
     )
