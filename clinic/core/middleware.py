@@ -6,6 +6,7 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 
 from clinic.core import context
+from clinic.core.network import client_ip
 
 
 class RequestContextMiddleware:
@@ -18,9 +19,7 @@ class RequestContextMiddleware:
         request_id = uuid.uuid4().hex
         token = context.bind(
             context.RequestContext(
-                # Behind a reverse proxy, the proxy sets REMOTE_ADDR via gunicorn's
-                # --forwarded-allow-ips; we never trust a client-supplied X-Forwarded-For here.
-                ip=request.META.get("REMOTE_ADDR") or None,
+                ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
                 request_id=request_id,
             )

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
+from clinic.core.network import client_ip
 from clinic.core.policy import public, staff
 from clinic.inquiries import services
 from clinic.inquiries.access import get_inquiry_for
@@ -53,7 +54,7 @@ def contact(request):
                     data=form.inquiry_fields(),
                     consent_version=form.cleaned_data["consent_version"],
                     language=get_language(),
-                    ip=request.META.get("REMOTE_ADDR"),
+                    ip=client_ip(request),
                 )
             except services.SubmissionRefused as refusal:
                 form.add_error(None, str(refusal))
