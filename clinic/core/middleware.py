@@ -9,6 +9,29 @@ from clinic.core import context
 from clinic.core.network import client_ip
 
 
+class HealthProbeMiddleware:
+    """Answers /healthz and /readyz first, before any other middleware runs.
+
+    Probes come from the host itself (nginx, systemd, monitoring) over plain http with a
+    Host header of 127.0.0.1 or localhost. Further down, ALLOWED_HOSTS would answer 400, the
+    HTTPS redirect 301, and a session cookie would load the session from the database, so
+    `/healthz` would fail during a database outage although the process is fine. The views
+    stay in the URL map (and their policy) all the same.
+    """
+
+    def __init__(self, get_response):
+        from clinic.core import views
+
+        self.get_response = get_response
+        self.probes = {"/healthz": views.healthz, "/readyz": views.readyz}
+
+    def __call__(self, request):
+        probe = self.probes.get(request.path_info)
+        if probe is not None:
+            return probe(request)
+        return self.get_response(request)
+
+
 class RequestContextMiddleware:
     """Binds the request's network facts for audit rows and tags the response with an id."""
 

@@ -145,6 +145,8 @@ def outbox_retry(request, message_id):
     return redirect("core:outbox")
 
 
+# The two probes are answered by HealthProbeMiddleware before the session, the host check and
+# the HTTPS redirect; they must not touch request.session or request.user.
 @public
 def healthz(request):
     """The process is up; says nothing about the database (that is /readyz)."""
@@ -153,6 +155,7 @@ def healthz(request):
 
 @public
 def readyz(request):
+    """The database answers."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
