@@ -163,6 +163,7 @@ def _tell_clinician(alert: SafetyAlert, user, *, escalation: bool) -> None:
         recipient=user.email,
         subject=subject,
         body=body,
+        site=alert.site,
         dedupe_key=f"safety-alert:{alert.public_id}:{kind}:{user.pk}",
     )
 
@@ -383,6 +384,7 @@ def _send_link_message(link: SelfReportLink, token: str, *, reminder: bool) -> b
         recipient=recipient,
         subject=subject if channel == OutboxMessage.Channel.EMAIL else "",
         body=text,
+        site=patient.home_site,
         dedupe_key=f"self-report:{link.pk}:{'reminder' if reminder else 'first'}",
     )
     link.sent_at = timezone.now()

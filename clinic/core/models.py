@@ -82,6 +82,10 @@ class AuditEvent(models.Model):
 
 
 class OutboxMessageQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Messages of the user's sites, and those of no site (staff account e-mails)."""
+        return self.filter(models.Q(site__in=user.site_ids) | models.Q(site__isnull=True))
+
     def due(self, now):
         return self.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now).filter(
             models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now)
@@ -114,6 +118,16 @@ class OutboxMessage(models.Model):
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("text"))
+    # The site the message is about: its administrators see and retry it. Empty for e-mails
+    # about staff accounts (invitations, password resets), which carry no patient's data.
+    site = models.ForeignKey(
+        "locations.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
     # Callers that may run twice (a retried request) pass a key; the second enqueue is a no-op.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     status = models.CharField(

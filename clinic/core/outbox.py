@@ -58,7 +58,13 @@ SENDERS = {
 
 
 def enqueue_message(
-    *, channel: str, recipient: str, body: str, subject: str = "", dedupe_key: str | None = None
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    subject: str = "",
+    site=None,
+    dedupe_key: str | None = None,
 ) -> OutboxMessage:
     """Record a message to send once the current transaction commits."""
     with transaction.atomic():
@@ -70,11 +76,12 @@ def enqueue_message(
                     "recipient": recipient,
                     "subject": subject,
                     "body": body,
+                    "site": site,
                 },
             )
         else:
             message = OutboxMessage.objects.create(
-                channel=channel, recipient=recipient, subject=subject, body=body
+                channel=channel, recipient=recipient, subject=subject, body=body, site=site
             )
         transaction.on_commit(schedule_delivery)
     return message

@@ -119,11 +119,12 @@ def audit_export(request):
 @staff(Role.ADMINISTRATOR)
 def outbox(request):
     status = request.GET.get("status", "")
-    messages_qs = OutboxMessage.objects.all()
-    if status in OutboxMessage.Status.values:
-        messages_qs = messages_qs.filter(status=status)
+    visible = OutboxMessage.objects.visible_to(request.user)
+    messages_qs = (
+        visible.filter(status=status) if status in OutboxMessage.Status.values else visible
+    )
     page = Paginator(messages_qs, 50).get_page(request.GET.get("page"))
-    counts = {s: OutboxMessage.objects.filter(status=s).count() for s in OutboxMessage.Status}
+    counts = {s: visible.filter(status=s).count() for s in OutboxMessage.Status}
     return render(
         request,
         "core/outbox.html",

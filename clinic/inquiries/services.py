@@ -64,6 +64,7 @@ def submit_inquiry(*, data: dict, consent_version: int, language: str, ip: str |
                 "link": settings.SITE_ROOT.rstrip("/")
                 + reverse("inquiries:detail", args=[inquiry.public_id]),
             },
+            site=inquiry.site,
             dedupe_key=f"inquiry-received:{inquiry.public_id}",
         )
     audit(None, "inquiry.received", obj=inquiry, site=inquiry.site)

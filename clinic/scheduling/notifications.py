@@ -84,6 +84,7 @@ def _queue(kind: str, appointment: Appointment, *, extra=None, dedupe: str) -> N
         recipient=recipient,
         subject=subject if channel == OutboxMessage.Channel.EMAIL else "",
         body=body,
+        site=appointment.site,
         dedupe_key=dedupe,
     )
     notification.state = Notification.State.QUEUED
@@ -153,6 +154,7 @@ def series_booked(appointments: list[Appointment]) -> None:
             recipient=recipient,
             subject=subject if channel == OutboxMessage.Channel.EMAIL else "",
             body=body,
+            site=first.site,
             dedupe_key=f"series-confirm:{first.series.public_id}",
         )
         notification.state = Notification.State.QUEUED
@@ -242,6 +244,7 @@ def send_due_reminders(now=None) -> dict[str, int]:
                 recipient=recipient,
                 subject=subject if channel == OutboxMessage.Channel.EMAIL else "",
                 body=body,
+                site=appointment.site,
                 dedupe_key=f"reminder:{notification.pk}",
             )
             notification.state = Notification.State.QUEUED
