@@ -165,3 +165,21 @@ class OutboxMessage(models.Model):
         if at:
             return f"{name[:2]}***@{domain}"
         return f"{self.recipient[:4]}***{self.recipient[-2:]}"
+
+
+class IdempotencyKey(models.Model):
+    """A key a form carried, and the record its first successful submission created.
+
+    A retried POST (the answer was lost, the button pressed twice) carries the same key and is
+    answered with the same record instead of a second one. See `core/idempotency.py`.
+    """
+
+    key = models.UUIDField(unique=True)
+    action = models.CharField(max_length=60)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.action} {self.key}"

@@ -11,6 +11,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clinic.core.audit import audit
+from clinic.core.idempotency import once
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
 from clinic.inquiries.models import Channel, ConsentText, Inquiry, InquiryEvent
@@ -120,8 +121,36 @@ def add_inquiry_note(inquiry: Inquiry, text: str, *, actor) -> InquiryEvent:
 
 
 @transaction.atomic
-def convert_inquiry(inquiry: Inquiry, *, family_name, given_name, patronymic, birth_date, actor):
-    """Register the person as a patient of the inquiry's site and link the inquiry to them."""
+def convert_inquiry(
+    inquiry: Inquiry,
+    *,
+    family_name,
+    given_name,
+    patronymic,
+    birth_date,
+    idempotency_key=None,
+    actor,
+):
+    """Register the person as a patient of the inquiry's site and link the inquiry to them.
+
+    A resubmission of the same form (same key) returns the patient registered the first time.
+    """
+    return once(
+        idempotency_key,
+        action="inquiry.converted",
+        actor=actor,
+        create=lambda: _convert(
+            inquiry,
+            family_name=family_name,
+            given_name=given_name,
+            patronymic=patronymic,
+            birth_date=birth_date,
+            actor=actor,
+        ),
+    )[0]
+
+
+def _convert(inquiry, *, family_name, given_name, patronymic, birth_date, actor):
     inquiry = _locked(inquiry)
     if not inquiry.can_move_to(Inquiry.Status.CONVERTED):
         raise SubmissionRefused(_("Only an inquiry you have contacted can become a patient."))

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.core.audit import audit
+from clinic.core.idempotency import once
 from clinic.locations.models import Site
 from clinic.patients import search
 from clinic.patients.models import (
@@ -102,6 +103,20 @@ def register_patient(
     index_patient(patient)
     audit(actor, "patient.registered", patient, obj=patient)
     return patient
+
+
+@transaction.atomic
+def register_new_patient(*, home_site, idempotency_key=None, actor, **fields) -> Patient:
+    """Register a patient under the site's next record number; a resubmission of the same
+    form (same key) returns the patient it registered instead of a second one."""
+    return once(
+        idempotency_key,
+        action="patient.registered",
+        actor=actor,
+        create=lambda: register_patient(
+            record_number=next_record_number(home_site), home_site=home_site, actor=actor, **fields
+        ),
+    )[0]
 
 
 def next_record_number(site) -> str:
