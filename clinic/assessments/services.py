@@ -121,7 +121,10 @@ def record_assessment(
 @transaction.atomic
 def mark_assessment_in_error(assessment: Assessment, *, reason: str, actor) -> Assessment:
     """Strike out a wrongly entered scale; the row stays, with who, when and why."""
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    assessment = Assessment.objects.select_for_update(of=("self",), no_key=True).get(
+        pk=assessment.pk
+    )
     reason = reason.strip()
     if not reason:
         raise AssessmentRefused(_("Say why the entry is wrong."))
@@ -161,6 +164,7 @@ def _tell_clinician(alert: SafetyAlert, user, *, escalation: bool) -> None:
         recipient=user.email,
         subject=subject,
         body=body,
+        site=alert.site,
         dedupe_key=f"safety-alert:{alert.public_id}:{kind}:{user.pk}",
     )
 
@@ -203,7 +207,8 @@ def raise_safety_alert(assessment: Assessment, flags, *, actor) -> SafetyAlert:
 @transaction.atomic
 def acknowledge_alert(alert: SafetyAlert, *, action_taken: str, actor) -> SafetyAlert:
     """A clinician has taken charge: record what was done. The alert leaves the open list."""
-    alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    alert = SafetyAlert.objects.select_for_update(of=("self",), no_key=True).get(pk=alert.pk)
     action_taken = action_taken.strip()
     if not action_taken:
         raise AssessmentRefused(_("Write down the action taken."))
@@ -239,7 +244,8 @@ def escalate_overdue_alerts(*, actor, now=None) -> dict[str, int]:
     for alert_id in due_ids:
         with transaction.atomic():
             alert = (
-                SafetyAlert.objects.select_for_update()
+                # Lock order: docs/architecture.md, "Locks and their order".
+                SafetyAlert.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("site", "patient")
                 .get(pk=alert_id)
             )
@@ -379,6 +385,7 @@ def _send_link_message(link: SelfReportLink, token: str, *, reminder: bool) -> b
         recipient=recipient,
         subject=subject if channel == OutboxMessage.Channel.EMAIL else "",
         body=text,
+        site=patient.home_site,
         dedupe_key=f"self-report:{link.pk}:{'reminder' if reminder else 'first'}",
     )
     link.sent_at = timezone.now()
@@ -457,7 +464,8 @@ def open_self_report(link: SelfReportLink) -> SelfReportLink:
 
 def _locked_link(link: SelfReportLink) -> SelfReportLink:
     locked = (
-        SelfReportLink.objects.select_for_update()
+        # Lock order: docs/architecture.md, "Locks and their order".
+        SelfReportLink.objects.select_for_update(of=("self",), no_key=True)
         .select_related("assessment", "assessment__patient", "assessment__site")
         .get(pk=link.pk)
     )
@@ -620,7 +628,8 @@ def send_due_assessments(*, actor, now=None) -> dict[str, int]:
     ).values_list("pk", flat=True):
         with transaction.atomic():
             link = (
-                SelfReportLink.objects.select_for_update()
+                # Lock order: docs/architecture.md, "Locks and their order".
+                SelfReportLink.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("assessment__patient")
                 .get(pk=link_id)
             )
@@ -702,7 +711,10 @@ def upload_licensed_text(
 def save_scale_settings(code: str, *, values: dict, provenance: str, actor) -> ScaleSettings:
     """Change a scale's thresholds; the note says on whose authority."""
     get(code)
-    row = ScaleSettings.objects.select_for_update().filter(code=code).first()
+    row = (
+        # Lock order: docs/architecture.md, "Locks and their order".
+        ScaleSettings.objects.select_for_update(of=("self",), no_key=True).filter(code=code).first()
+    )
     if row is None:
         row = ScaleSettings(code=code)
     allowed = {"remission_max", "response_pct", *ScaleSettings.THRESHOLD_FIELDS}

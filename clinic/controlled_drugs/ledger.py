@@ -90,7 +90,8 @@ def compute_hash(entry: LedgerEntry) -> str:
 def lock_holding(holding: Holding) -> Holding:
     """Re-read the head row under a lock (never trust a stale instance: Saleor's rule)."""
     return (
-        Holding.objects.select_for_update()
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Holding.objects.select_for_update(of=("self",), no_key=True)
         .select_related("lot__drug", "safe__site")
         .get(pk=holding.pk)
     )
@@ -101,7 +102,8 @@ def lock_holdings(*holdings: Holding) -> list[Holding]:
     ids = sorted({h.pk for h in holdings})
     locked = {
         h.pk: h
-        for h in Holding.objects.select_for_update()
+        # Lock order: docs/architecture.md, "Locks and their order".
+        for h in Holding.objects.select_for_update(of=("self",), no_key=True)
         .select_related("lot__drug", "safe__site")
         .filter(pk__in=ids)
         .order_by("pk")

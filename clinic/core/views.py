@@ -85,11 +85,12 @@ def audit_export(request):
 @staff(ADMINISTRATOR)
 def outbox(request):
     status = request.GET.get("status", "")
-    messages_qs = OutboxMessage.objects.all()
-    if status in OutboxMessage.Status.values:
-        messages_qs = messages_qs.filter(status=status)
+    visible = OutboxMessage.objects.visible_to(request.user)
+    messages_qs = (
+        visible.filter(status=status) if status in OutboxMessage.Status.values else visible
+    )
     page = Paginator(messages_qs, 50).get_page(request.GET.get("page"))
-    counts = {s: OutboxMessage.objects.filter(status=s).count() for s in OutboxMessage.Status}
+    counts = {s: visible.filter(status=s).count() for s in OutboxMessage.Status}
     return render(
         request,
         "core/outbox.html",
@@ -111,6 +112,8 @@ def outbox_retry(request, message_id):
     return redirect("core:outbox")
 
 
+# The two probes are answered by HealthProbeMiddleware before the session, the host check and
+# the HTTPS redirect; they must not touch request.session or request.user.
 @public
 def healthz(request):
     """The process is up; says nothing about the database (that is /readyz)."""
@@ -119,6 +122,7 @@ def healthz(request):
 
 @public
 def readyz(request):
+    """The database answers."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")

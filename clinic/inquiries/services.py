@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 
 from clinic.core.audit import Anonymous, audit
 from clinic.core.errors import Refused
+from clinic.core.idempotency import once
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
 from clinic.inquiries.models import Channel, ConsentText, Inquiry, InquiryEvent
@@ -72,6 +73,7 @@ def submit_inquiry(
                 "link": settings.SITE_ROOT.rstrip("/")
                 + reverse("inquiries:detail", args=[inquiry.public_id]),
             },
+            site=inquiry.site,
             dedupe_key=f"inquiry-received:{inquiry.public_id}",
         )
     audit(actor, "inquiry.received", obj=inquiry, site=inquiry.site)
@@ -79,7 +81,12 @@ def submit_inquiry(
 
 
 def _locked(inquiry: Inquiry) -> Inquiry:
-    return Inquiry.objects.select_for_update().select_related("site").get(pk=inquiry.pk)
+    return (
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Inquiry.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("site")
+        .get(pk=inquiry.pk)
+    )
 
 
 @transaction.atomic
@@ -122,8 +129,36 @@ def add_inquiry_note(inquiry: Inquiry, text: str, *, actor) -> InquiryEvent:
 
 
 @transaction.atomic
-def convert_inquiry(inquiry: Inquiry, *, family_name, given_name, patronymic, birth_date, actor):
-    """Register the person as a patient of the inquiry's site and link the inquiry to them."""
+def convert_inquiry(
+    inquiry: Inquiry,
+    *,
+    family_name,
+    given_name,
+    patronymic,
+    birth_date,
+    idempotency_key=None,
+    actor,
+):
+    """Register the person as a patient of the inquiry's site and link the inquiry to them.
+
+    A resubmission of the same form (same key) returns the patient registered the first time.
+    """
+    return once(
+        idempotency_key,
+        action="inquiry.converted",
+        actor=actor,
+        create=lambda: _convert(
+            inquiry,
+            family_name=family_name,
+            given_name=given_name,
+            patronymic=patronymic,
+            birth_date=birth_date,
+            actor=actor,
+        ),
+    )[0]
+
+
+def _convert(inquiry, *, family_name, given_name, patronymic, birth_date, actor):
     inquiry = _locked(inquiry)
     if not inquiry.can_move_to(Inquiry.Status.CONVERTED):
         raise SubmissionRefused(_("Only an inquiry you have contacted can become a patient."))
@@ -158,7 +193,12 @@ def convert_inquiry(inquiry: Inquiry, *, family_name, given_name, patronymic, bi
 @transaction.atomic
 def publish_consent_text(*, text_uk: str, text_en: str, actor) -> ConsentText:
     """Put a new wording of the consent in force; earlier inquiries keep their version."""
-    last = ConsentText.objects.select_for_update().order_by("-version").first()
+    last = (
+        # Lock order: docs/architecture.md, "Locks and their order".
+        ConsentText.objects.select_for_update(of=("self",), no_key=True)
+        .order_by("-version")
+        .first()
+    )
     consent = ConsentText.objects.create(
         version=(last.version + 1) if last else 1, text_uk=text_uk, text_en=text_en
     )

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
+from clinic.core.network import client_ip
 from clinic.core.policy import public, staff
 from clinic.core.refusals import refused
 from clinic.inquiries import services
@@ -54,7 +55,7 @@ def contact(request):
                     data=form.inquiry_fields(),
                     consent_version=form.cleaned_data["consent_version"],
                     language=get_language(),
-                    ip=request.META.get("REMOTE_ADDR"),
+                    ip=client_ip(request),
                     actor=services.CONTACT_FORM,
                 )
             except services.SubmissionRefused as refusal:

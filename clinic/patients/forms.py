@@ -8,6 +8,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
+from clinic.core.forms import idempotency_key_field
 from clinic.formulary.models import Drug
 from clinic.locations.models import Site
 from clinic.patients.models import (
@@ -68,6 +69,8 @@ class PatientForm(NormalisedForm, forms.ModelForm):
         label=_("Emergency contact phone"), region="UA", required=False
     )
     escort_phone = PhoneNumberField(label=_("Escort phone"), region="UA", required=False)
+    # Registering twice from one form (a retry after a lost answer) gives one patient.
+    idempotency_key = idempotency_key_field()
 
     class Meta:
         model = Patient
@@ -103,6 +106,7 @@ class PatientForm(NormalisedForm, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             del self.fields["home_site"]
+            del self.fields["idempotency_key"]
             site = self.instance.home_site
         else:
             self.fields["home_site"].queryset = Site.objects.filter(

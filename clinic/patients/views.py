@@ -108,14 +108,12 @@ def register(request):
     form = PatientForm(request.POST or None, user=request.user, site=site)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        home_site = data.pop("home_site")
-        with transaction.atomic():
-            patient = services.register_patient(
-                record_number=services.next_record_number(home_site),
-                home_site=home_site,
-                actor=request.user,
-                **{k: ("" if v is None and k.endswith("phone") else v) for k, v in data.items()},
-            )
+        patient = services.register_new_patient(
+            home_site=data.pop("home_site"),
+            idempotency_key=data.pop("idempotency_key"),
+            actor=request.user,
+            **{k: ("" if v is None and k.endswith("phone") else v) for k, v in data.items()},
+        )
         messages.success(
             request,
             _("Patient %(number)s has been registered.") % {"number": patient.record_number},

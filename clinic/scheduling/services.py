@@ -190,7 +190,8 @@ def book_appointment(
 
 def _locked(appointment: Appointment) -> Appointment:
     return (
-        Appointment.objects.select_for_update(of=("self",))
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Appointment.objects.select_for_update(of=("self",), no_key=True)
         .select_related("patient", "site", "visit_type", "practitioner", "room")
         .get(pk=appointment.pk)
     )
@@ -517,7 +518,8 @@ class SeriesRefused(BookingRefused):
 
 def _rest_of_series(appointment):
     return list(
-        Appointment.objects.select_for_update(of=("self",))
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Appointment.objects.select_for_update(of=("self",), no_key=True)
         .select_related("patient", "site", "visit_type", "practitioner", "room")
         .filter(
             series=appointment.series,
@@ -760,7 +762,8 @@ def offer_freed_slot(freed: FreedSlot, *, actor, skip_entry_ids=()) -> WaitlistE
 
 def _locked_entry(entry):
     return (
-        WaitlistEntry.objects.select_for_update(of=("self",))
+        # Lock order: docs/architecture.md, "Locks and their order".
+        WaitlistEntry.objects.select_for_update(of=("self",), no_key=True)
         .select_related("patient", "site", "visit_type", "offer")
         .get(pk=entry.pk)
     )
@@ -790,7 +793,8 @@ def confirm_offer(entry: WaitlistEntry, *, actor) -> Appointment:
 
 def _release_offer(held: Appointment, *, actor, note: str, reoffer: bool = True) -> None:
     entry = (
-        WaitlistEntry.objects.select_for_update(of=("self",))
+        # Lock order: docs/architecture.md, "Locks and their order".
+        WaitlistEntry.objects.select_for_update(of=("self",), no_key=True)
         .filter(offer=held)
         .select_related("site")
         .first()
@@ -845,7 +849,8 @@ def withdraw_from_waitlist(entry: WaitlistEntry, *, actor, note: str = "") -> Wa
 def release_expired_offers(*, actor) -> int:
     """Offers whose hold ran out go to the next in line (run by `send_reminders`)."""
     expired = list(
-        Appointment.objects.select_for_update(of=("self",)).filter(
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Appointment.objects.select_for_update(of=("self",), no_key=True).filter(
             status=Appointment.Status.HELD, hold_until__lte=timezone.now()
         )
     )

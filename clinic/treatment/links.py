@@ -68,7 +68,8 @@ def lock_visit(appointment):
     from clinic.scheduling.models import Appointment
 
     return (
-        Appointment.objects.select_for_update(of=("self",))
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Appointment.objects.select_for_update(of=("self",), no_key=True)
         .select_related("patient", "site", "visit_type", "room")
         .get(pk=appointment.pk)
     )

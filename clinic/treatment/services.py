@@ -75,7 +75,8 @@ def _require_physician(actor, what):
 
 def _locked(session: InfusionSession) -> InfusionSession:
     return (
-        InfusionSession.objects.select_for_update()
+        # Lock order: docs/architecture.md, "Locks and their order".
+        InfusionSession.objects.select_for_update(of=("self",), no_key=True)
         .select_related("site", "patient", "course")
         .get(pk=session.pk)
     )
@@ -100,7 +101,11 @@ def _move(session: InfusionSession, status, *, actor, reason="", at=None):
 @transaction.atomic
 def update_treatment_settings(site, *, values: dict, actor) -> TreatmentSettings:
     """Change a site's thresholds and limits (administrators); the ceilings are constraints."""
-    current = TreatmentSettings.objects.select_for_update().filter(site=site).first()
+    current = (
+        TreatmentSettings.objects.select_for_update(of=("self",), no_key=True)
+        .filter(site=site)
+        .first()
+    )
     current = current or TreatmentSettings(site=site)
     changed = [name for name, value in values.items() if getattr(current, name) != value]
     for name, value in values.items():
@@ -219,7 +224,7 @@ def open_infusion_session(
             _("Infusions need an active IV ketamine course."), action="infusion.refused"
         )
     # Lock the chair so two nurses cannot seat two patients on it at once.
-    chair = Room.objects.select_for_update().get(pk=chair.pk)
+    chair = Room.objects.select_for_update(of=("self",), no_key=True).get(pk=chair.pk)
     if chair.kind != Room.Kind.INFUSION_CHAIR or chair.site_id != course.site_id:
         raise TreatmentRefused(
             _("Choose an infusion chair of this site."), action="infusion.refused"
@@ -437,7 +442,7 @@ def decide_on_blood_pressure(session, *, proceed: bool, note: str, actor) -> Pre
     """A physician's decision on a pre-dose pressure above the warning threshold."""
     _require_physician(actor, _("decide on the blood pressure"))
     session = _locked(session)
-    precheck = PreCheck.objects.select_for_update().get(session=session)
+    precheck = PreCheck.objects.select_for_update(of=("self",), no_key=True).get(session=session)
     if precheck.bp_decision != PreCheck.Decision.PENDING:
         raise TreatmentRefused(_("No decision is awaited."), action="infusion.bp_decision.refused")
     if not note.strip():
@@ -768,7 +773,11 @@ def record_vitals(
 @transaction.atomic
 def mark_vitals_in_error(vitals, *, reason: str, actor) -> VitalSigns:
     """A reading typed into the wrong session or mistyped; it stays, marked, with the reason."""
-    vitals = VitalSigns.objects.select_for_update().select_related("session").get(pk=vitals.pk)
+    vitals = (
+        VitalSigns.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("session")
+        .get(pk=vitals.pk)
+    )
     if not reason.strip():
         raise TreatmentRefused(_("Give the reason."))
     vitals.entered_in_error, vitals.error_reason = True, reason
@@ -787,7 +796,9 @@ def mark_vitals_in_error(vitals, *, reason: str, actor) -> VitalSigns:
 def resolve_alert(alert, *, action: str, note: str, actor) -> VitalAlert:
     """Close an alert with what was done (continue, slow, pause, stop, treat) and a note."""
     alert = (
-        VitalAlert.objects.select_for_update().select_related("session__patient").get(pk=alert.pk)
+        VitalAlert.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("session__patient")
+        .get(pk=alert.pk)
     )
     if alert.closed_at is not None:
         raise TreatmentRefused(_("This alert has already been handled."))
@@ -1018,7 +1029,11 @@ def complete_tes_session(
     tes, *, skin_after, skin_after_note="", sensations="", adverse_effects="", actor
 ) -> TesSession:
     """Close a TES session with the skin check after, sensations and adverse effects."""
-    tes = TesSession.objects.select_for_update().select_related("patient").get(pk=tes.pk)
+    tes = (
+        TesSession.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=tes.pk)
+    )
     if tes.status != TesSession.Status.STARTED:
         raise TreatmentRefused(_("This session has already been completed."))
     tes.skin_after, tes.skin_after_note = skin_after, skin_after_note
@@ -1069,7 +1084,11 @@ def write_session_note(
 @transaction.atomic
 def edit_session_note(note, *, text, actor) -> SessionNote:
     """The author may change a draft; a signed note only takes addenda."""
-    note = SessionNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    note = (
+        SessionNote.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=note.pk)
+    )
     if note.is_signed or note.author_id != actor.pk:
         raise TreatmentRefused(
             _("Only the author can change a draft; a signed note takes addenda.")
@@ -1083,7 +1102,11 @@ def edit_session_note(note, *, text, actor) -> SessionNote:
 @transaction.atomic
 def sign_session_note(note, *, actor) -> SessionNote:
     """Sign and lock the note."""
-    note = SessionNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    note = (
+        SessionNote.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=note.pk)
+    )
     if note.is_signed or note.author_id != actor.pk:
         raise TreatmentRefused(_("Only the author can sign a draft note."))
     note.signed_at = timezone.now()
@@ -1095,7 +1118,11 @@ def sign_session_note(note, *, actor) -> SessionNote:
 @transaction.atomic
 def add_note_addendum(note, *, text, actor) -> NoteAddendum:
     """A dated addition to a signed note."""
-    note = SessionNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    note = (
+        SessionNote.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=note.pk)
+    )
     if not note.is_signed:
         raise TreatmentRefused(_("A draft is edited, not given addenda."))
     if not text.strip():
