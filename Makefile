@@ -70,6 +70,7 @@ test-postgres: sync messages node_modules/axe-core/axe.min.js
 lint: sync
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
+	.venv/bin/lint-imports --no-logo  # the layer order in pyproject.toml [tool.importlinter]
 	$(MANAGE) makemigrations --check --dry-run -v 1
 	.venv/bin/python scripts/check_catalogues.py
 

@@ -65,15 +65,20 @@ INSTALLED_APPS = [
     "clinic.locations",
     "clinic.formulary",
     "clinic.patients",
+    "clinic.courses",
     "clinic.inquiries",
     "clinic.website",
     "clinic.controlled_drugs",
     "clinic.assessments",
     "clinic.scheduling",
     "clinic.treatment",
+    "clinic.dashboard",
+    "clinic.demo",
 ]
 
 MIDDLEWARE = [
+    # First: health probes answer without host checks, redirects, sessions or the database.
+    "clinic.core.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "clinic.core.middleware.RequestContextMiddleware",
@@ -108,6 +113,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "clinic.core.context_processors.shell",
+                "clinic.locations.context_processors.sites",
             ],
         },
     },
@@ -206,6 +212,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 if envbool("BEHIND_TLS_PROXY", "False"):
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Addresses or networks of the reverse proxies in front (nginx on the same host: 127.0.0.1).
+# Only they may name the client in X-Forwarded-For; clinic.core.network.client_ip decides.
+TRUSTED_PROXIES = envlist("TRUSTED_PROXIES", "")
 X_FRAME_OPTIONS = "DENY"
 
 SECURE_CSP = {
@@ -244,7 +253,7 @@ STORAGES = {
 }
 
 LOGIN_URL = "account_login"
-LOGIN_REDIRECT_URL = "core:dashboard"
+LOGIN_REDIRECT_URL = "dashboard:today"
 
 # django-allauth: e-mail login only; accounts are created by administrators, never by sign-up.
 ACCOUNT_ADAPTER = "clinic.accounts.adapters.AccountAdapter"
@@ -271,15 +280,33 @@ MFA_TOTP_ISSUER = os.getenv("MFA_TOTP_ISSUER", "Clinic")
 # alone does not give away second factors.
 MFA_ENCRYPTION_KEY = envsecret("MFA_ENCRYPTION_KEY", "")  # empty: derived from SECRET_KEY
 
-# django-axes: lock the (e-mail, IP) pair after repeated failures; security.md §1.1.
+# Sign-in limits (security.md §1.1, ASVS 6.1.1: against guessing, without letting one
+# attacker lock others out). Three counts of failed sign-ins, each over the cool-off time:
+# - per (account, address), django-axes: AXES_FAILURE_LIMIT, then that pair is locked out;
+# - per account from all addresses, allauth: SIGN_IN_FAILURES_PER_ACCOUNT. Attempts from an
+#   address already locked out for the account are not counted (AccountAdapter), so one
+#   address cannot use up an account's limit;
+# - per address for all accounts, allauth: SIGN_IN_FAILURES_PER_ADDRESS, much higher, because
+#   the staff of a site usually share one public address.
+SIGN_IN_COOLOFF_MINUTES = envint("AXES_COOLOFF_MINUTES", "15")
 AXES_FAILURE_LIMIT = envint("AXES_FAILURE_LIMIT", "5")
-AXES_COOLOFF_TIME = envint("AXES_COOLOFF_MINUTES", "15") / 60  # hours
+AXES_COOLOFF_TIME = SIGN_IN_COOLOFF_MINUTES / 60  # hours
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_USERNAME_CALLABLE = "clinic.accounts.adapters.axes_username"
+AXES_CLIENT_IP_CALLABLE = "clinic.core.network.client_ip"
 AXES_LOCKOUT_TEMPLATE = "account/lockout.html"
 AXES_RESET_ON_SUCCESS = True
-AXES_IPWARE_PROXY_COUNT = envint("AXES_PROXY_COUNT", "0")
 AXES_ENABLED = envbool("AXES_ENABLED", "True")
+SIGN_IN_FAILURES_PER_ACCOUNT = envint("SIGN_IN_FAILURES_PER_ACCOUNT", "20")
+SIGN_IN_FAILURES_PER_ADDRESS = envint("SIGN_IN_FAILURES_PER_ADDRESS", "200")
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": (
+        f"{SIGN_IN_FAILURES_PER_ADDRESS}/{SIGN_IN_COOLOFF_MINUTES}m/ip,"
+        f"{SIGN_IN_FAILURES_PER_ACCOUNT}/{SIGN_IN_COOLOFF_MINUTES}m/key"
+    ),
+    # Every sign-in attempt, failed or not, per address (allauth's default is 30 a minute).
+    "login": f"{SIGN_IN_FAILURES_PER_ADDRESS}/{SIGN_IN_COOLOFF_MINUTES}m/ip",
+}
 
 # Background work: Django's tasks framework, stored in the database (django-tasks-db) and run by
 # `manage.py db_worker` (`make worker`).

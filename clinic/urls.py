@@ -8,6 +8,7 @@ from django.views.i18n import set_language
 
 from clinic.core import views as core_views
 from clinic.core.policy import declare, public, sign_in_step, signed_in
+from clinic.dashboard import views as dashboard_views
 from clinic.website import views as website_views
 from clinic.website.seo import SITEMAPS
 
@@ -31,7 +32,8 @@ mfa_urls = declare(
 )
 
 urlpatterns = [
-    path("", core_views.home, name="home"),
+    path("", dashboard_views.home, name="home"),
+    path("staff/", include("clinic.dashboard.urls")),
     path("staff/", include("clinic.core.urls")),
     path("staff/team/", include("clinic.accounts.urls")),
     path("staff/sites/", include("clinic.locations.urls")),
@@ -60,5 +62,5 @@ urlpatterns += i18n_patterns(
 )
 
 handler403 = core_views.permission_denied
-handler404 = core_views.page_not_found
+handler404 = website_views.page_not_found
 handler500 = core_views.server_error

@@ -8,20 +8,43 @@ import time
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
 from allauth.mfa.adapter import DefaultMFAAdapter
+from axes.handlers.proxy import AxesProxyHandler
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
+from django.core.exceptions import PermissionDenied
 
-from clinic.core.audit import audit
+from clinic.core.audit import Anonymous, audit
 from clinic.core.middleware import SESSION_STARTED_KEY
 from clinic.core.models import AuditEvent, OutboxMessage
+from clinic.core.network import client_ip
 from clinic.core.outbox import enqueue_message
+
+# Who tries to sign in and fails: not yet anybody the system knows.
+SIGN_IN_FORM = Anonymous("sign-in-form")
 
 
 class AccountAdapter(DefaultAccountAdapter):
     def is_open_for_signup(self, request):
         # Staff accounts are created by administrators (accounts.services.create_staff_user).
         return False
+
+    def get_client_ip(self, request):
+        # allauth's rate limits count per address: the same address the audit trail records.
+        address = client_ip(request)
+        if address is None:
+            raise PermissionDenied("Unable to determine client IP address")
+        return address
+
+    def pre_authenticate(self, request, **credentials):
+        # An address already locked out for this account (django-axes) is refused before
+        # allauth counts the attempt against the account itself: otherwise a single address
+        # could use up the account's own limit and lock its owner out everywhere. The lockout
+        # page is the one axes shows (its middleware answers for a locked-out request).
+        if settings.AXES_ENABLED and not AxesProxyHandler.is_allowed(request, credentials):
+            request.axes_locked_out = True
+            raise self.validation_error("too_many_login_attempts")
+        super().pre_authenticate(request, **credentials)
 
     def login(self, request, user):
         # allauth calls this once every stage (password, one-time code) has passed.
@@ -52,7 +75,7 @@ class AccountAdapter(DefaultAccountAdapter):
     def authentication_failed(self, request, **credentials):
         # The lockout counts live in django-axes; the audit trail keeps who was tried, from where.
         email = str(credentials.get("email") or credentials.get("username") or "")[:200]
-        audit(None, "auth.sign_in_failed", outcome=AuditEvent.Outcome.FAILED, reason=email)
+        audit(SIGN_IN_FORM, "auth.sign_in_failed", outcome=AuditEvent.Outcome.FAILED, reason=email)
 
 
 def _mfa_key() -> bytes:

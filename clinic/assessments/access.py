@@ -3,7 +3,7 @@ attempt on a patient's record is audited), as patients/access.py does."""
 
 from django.http import Http404
 
-from clinic.assessments.models import Assessment, Course, OnDutyPhysician, SafetyAlert, Schedule
+from clinic.assessments.models import Assessment, OnDutyPhysician, SafetyAlert, Schedule
 from clinic.core.audit import audit
 from clinic.core.models import AuditEvent
 
@@ -43,15 +43,6 @@ def get_alert_for(user, public_id) -> SafetyAlert:
     if alert.site_id not in user.site_ids:
         _refuse(user, "assessment.alert.viewed", alert.patient)
     return alert
-
-
-def get_course_for(user, public_id) -> Course:
-    course = Course.objects.select_related("patient").filter(public_id=public_id).first()
-    if course is None:
-        raise Http404
-    if course.patient.home_site_id not in user.site_ids:
-        _refuse(user, "assessment.course.viewed", course.patient)
-    return course
 
 
 def get_schedule_for(user, public_id) -> Schedule:

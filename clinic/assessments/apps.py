@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class AssessmentsConfig(AppConfig):
     name = "clinic.assessments"
     verbose_name = _("Rating scales and outcomes")
+
+    def ready(self):
+        from clinic.assessments.selectors import open_alerts_count
+        from clinic.core.navigation import register
+
+        # The staff menu (core.navigation): this app's pages and where they stand in it.
+        register("assessments:alerts", _("Alerts"), position=50, counter=open_alerts_count)
+        register("assessments:outcomes", _("Outcomes"), position=60)
+        register("assessments:settings", _("Rating scales"), position=70)

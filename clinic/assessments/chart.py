@@ -10,9 +10,10 @@ from clinic.accounts.roles import Role
 from clinic.assessments import cohorts
 from clinic.assessments.charts import Point, trend_svg
 from clinic.assessments.instruments import INSTRUMENTS, SAFETY_FLAGS
-from clinic.assessments.models import Assessment, Course, SafetyAlert
+from clinic.assessments.models import Assessment, SafetyAlert
 from clinic.assessments.reports import OUTCOME_SCALES, episode_from
 from clinic.assessments.selectors import can_send_link, current_licensed_texts, scale_settings
+from clinic.courses.models import Course
 
 # Who sees scores: the clinicians who treat. Reception books visits and sees none of this.
 SECTION_ROLES = (Role.PHYSICIAN, Role.NURSE, Role.PSYCHOTHERAPIST)
@@ -112,7 +113,7 @@ def chart_section(patient, user) -> dict | None:
         "alerts": alerts,
         "waiting": waiting,
         "missed": missed[-10:],
-        "courses": list(Course.objects.filter(patient=patient)),
+        "courses": list(Course.objects.filter(patient=patient).order_by("-opened_on", "-pk")),
         "can_enter": user.has_role(*ENTRY_ROLES),
         "entry_choices": [(code, i.short_name) for code, i in INSTRUMENTS.items()],
         "link_choices": [

@@ -68,6 +68,19 @@ def infusion_count(patient_ids) -> dict[int, int]:
     return found
 
 
+def infusions_per_course(course_ids) -> dict[int, int]:
+    """Infusions given per course of care (one query)."""
+    found = dict.fromkeys(course_ids, 0)
+    rows = (
+        _given(InfusionSession.objects.filter(course_id__in=found))
+        .values("course_id")
+        .annotate(n=Count("pk"))
+        .values_list("course_id", "n")
+    )
+    found.update(rows)
+    return found
+
+
 def treatment_markers(patient) -> list[tuple[date, str]]:
     """(day, label) of infusions ("Infusion 3") and medication changes for the trend charts,
     oldest first."""

@@ -8,6 +8,8 @@ from clinic.accounts.models import User
 from clinic.accounts.roles import Role
 from clinic.assessments import services
 from clinic.assessments.models import Assessment, OnDutyPhysician, Schedule
+from clinic.courses.models import Course, Modality
+from clinic.courses.services import open_course
 from clinic.patients.models import Patient
 
 # record number -> (course title, condition, [(scale, days ago, answers), ...])
@@ -63,6 +65,27 @@ HISTORIES = {
 }
 
 
+def _course_of_care(patient, title, condition, *, actor) -> Course:
+    """The patient's active course (the treatment demo approves the ketamine ones), or a
+    psychotherapy course approved by the site's physician."""
+    course = Course.objects.filter(patient=patient).active().order_by("pk").first()
+    if course is not None:
+        return course
+    physician = (
+        User.objects.filter(groups__name=Role.PHYSICIAN, sites=patient.home_site)
+        .order_by("pk")
+        .first()
+    )
+    return open_course(
+        patient,
+        modality=Modality.PSYCHOTHERAPY,
+        indication=title,
+        condition=condition,
+        planned_sessions=10,
+        actor=physician,
+    )
+
+
 def load_demo(*, actor, sites):
     """Add the demo histories, schedules and on-duty rota once; a second run adds nothing."""
     today = timezone.localdate()
@@ -74,13 +97,13 @@ def load_demo(*, actor, sites):
         if patient is None:
             continue
         first_day = max(days for _code, days, _answers in rows)
-        course = services.open_course(
-            patient,
-            title=title,
-            condition=condition,
-            started_on=today - timedelta(days=first_day + 1),
-            actor=actor,
+        course = _course_of_care(patient, title, condition, actor=actor)
+        # Demo history: the course began before its first (baseline) score.
+        began = timezone.now() - timedelta(days=first_day + 1)
+        Course.objects.filter(pk=course.pk).update(
+            opened_on=timezone.localdate(began), approved_at=began, condition=condition
         )
+        course.history.filter(status=Course.Status.ACTIVE).update(at=began)
         for code, days_ago, answers in rows:
             assessment = services.record_assessment(
                 patient, code, answers, actor=actor, course=course

@@ -1,16 +1,12 @@
 """Input validation only: the scale forms are built from the instrument definitions."""
 
-from datetime import date
-
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
 from clinic.assessments.instruments import INSTRUMENTS
 from clinic.assessments.models import (
-    Condition,
     MeasurementPolicy,
     OnDutyPhysician,
     ScaleSettings,
@@ -59,7 +55,7 @@ class AssessmentForm(forms.Form):
             self.fields["course"] = forms.TypedChoiceField(
                 label=_("Course"),
                 choices=[("", _("the open course, if any"))]
-                + [(str(c.pk), f"{c.title} ({c.started_on:%d.%m.%Y})") for c in courses],
+                + [(str(c.pk), f"{c} ({c.opened_on:%d.%m.%Y})") for c in courses],
                 coerce=int,
                 required=False,
                 empty_value=None,
@@ -105,24 +101,6 @@ class SendLinkForm(forms.Form):
     def __init__(self, *args, choices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["code"].choices = choices
-
-
-class CourseForm(forms.Form):
-    title = forms.CharField(label=_("Title"), max_length=120, initial=_("Ketamine course"))
-    condition = forms.ChoiceField(label=_("Condition"), choices=Condition.choices)
-    started_on = forms.DateField(
-        label=_("Started on"), widget=forms.DateInput(attrs={"type": "date"})
-    )
-
-    def clean_started_on(self):
-        day = self.cleaned_data["started_on"]
-        if day < date(2000, 1, 1) or day > timezone.localdate():
-            raise forms.ValidationError(_("Check the date."))
-        return day
-
-
-class CloseCourseForm(forms.Form):
-    ended_on = forms.DateField(label=_("Ended on"), widget=forms.DateInput(attrs={"type": "date"}))
 
 
 class ScheduleForm(forms.ModelForm):

@@ -14,21 +14,10 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.assessments.instruments import INSTRUMENTS
+from clinic.courses.models import Condition
 
 SCALE_CHOICES = [(code, i.short_name) for code, i in INSTRUMENTS.items()]
 LANGUAGE_CHOICES = [("uk", "Українська"), ("en", "English")]
-
-
-class Condition(models.TextChoices):
-    """What a course treats, for outcome breakdowns and schedule filters."""
-
-    UNSPECIFIED = "unspecified", _("unspecified")
-    TRD = "trd", _("Treatment-resistant depression")
-    DEPRESSION = "depression", _("Depression")
-    PERINATAL = "perinatal", _("Perinatal (postpartum) depression")
-    PTSD = "ptsd", _("Post-traumatic stress")
-    ANXIETY = "anxiety", _("Anxiety")
-    OTHER = "other", _("Other")
 
 
 class ScaleSettings(models.Model):
@@ -151,42 +140,6 @@ class LicensedText(models.Model):
         return f"{INSTRUMENTS[self.code].short_name} ({self.language})"
 
 
-class Course(models.Model):
-    """A course of treatment as measurement sees it: baseline and outcomes are per course."""
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    patient = models.ForeignKey(
-        "patients.Patient", on_delete=models.PROTECT, related_name="measurement_courses"
-    )
-    title = models.CharField(_("title"), max_length=120)
-    condition = models.CharField(
-        _("condition"), max_length=20, choices=Condition.choices, default=Condition.UNSPECIFIED
-    )
-    started_on = models.DateField(_("started on"))
-    ended_on = models.DateField(_("ended on"), null=True, blank=True)
-    created_at = models.DateTimeField(default=timezone.now)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-
-    class Meta:
-        ordering = ["-started_on", "-pk"]
-        verbose_name = _("course")
-        verbose_name_plural = _("courses")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(ended_on__isnull=True) | Q(ended_on__gte=models.F("started_on")),
-                name="course_ends_after_start",
-            )
-        ]
-
-    def __str__(self):
-        return self.title
-
-    def is_open_on(self, day) -> bool:
-        return self.started_on <= day and (self.ended_on is None or self.ended_on >= day)
-
-
 class Schedule(models.Model):
     """When a scale is due: before each visit of a type, or every N days of an open course."""
 
@@ -276,7 +229,7 @@ class Assessment(models.Model):
     )
     site = models.ForeignKey("locations.Site", on_delete=models.PROTECT, related_name="+")
     course = models.ForeignKey(
-        Course,
+        "courses.Course",
         on_delete=models.PROTECT,
         null=True,
         blank=True,

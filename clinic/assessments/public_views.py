@@ -16,6 +16,7 @@ from clinic.assessments import services
 from clinic.assessments.forms import AnswerForm, item_wording
 from clinic.assessments.selectors import licensed_text
 from clinic.core.policy import public
+from clinic.core.refusals import audit_refusal
 from clinic.locations.selectors import public_sites
 from clinic.website.seo import alternates_for
 
@@ -94,7 +95,8 @@ def questionnaire(request):
             except services.LinkUnavailable as unavailable:
                 return _unavailable(request, unavailable.reason)
             except services.AssessmentRefused as refusal:
-                error = str(refusal)
+                error = refusal.message
+                audit_refusal(request, refusal, patient=assessment.patient, obj=assessment)
             else:
                 request.session.pop(SESSION_KEY, None)
                 request.session[DONE_KEY] = {
@@ -120,7 +122,8 @@ def questionnaire(request):
                 except services.LinkUnavailable as unavailable:
                     return _unavailable(request, unavailable.reason)
                 except services.AssessmentRefused as refusal:
-                    form.add_error("answer", str(refusal))
+                    form.add_error("answer", refusal.message)
+                    audit_refusal(request, refusal, patient=assessment.patient, obj=assessment)
                 else:
                     assessment.refresh_from_db()
                     following = _next_unanswered(assessment.answers, after=index)

@@ -15,8 +15,10 @@ from django.utils.translation import gettext_lazy
 
 from clinic.assessments import cohorts
 from clinic.assessments.instruments import INSTRUMENTS
-from clinic.assessments.models import Assessment, Condition, Course
+from clinic.assessments.models import Assessment
 from clinic.assessments.outcomes import change_pct, is_remission, is_response
+from clinic.assessments.selectors import scale_settings
+from clinic.courses.models import Condition, Course
 from clinic.locations.models import Site
 
 # Scales whose totals measure symptoms (a drop is improvement) and so have outcomes.
@@ -130,7 +132,7 @@ def outcome_rates(code: str, *, site_ids, settings) -> dict:
         )
     )
     intake = cohorts.condition_of(patient_ids)
-    infusions = cohorts.infusion_count(patient_ids)
+    infusions = cohorts.infusions_per_course({e.course_id for e in found if e.course_id})
     site_names = dict(Site.objects.filter(pk__in=site_ids).values_list("pk", "name"))
     labels = dict(Condition.choices)
     dimensions = {
@@ -148,7 +150,8 @@ def outcome_rates(code: str, *, site_ids, settings) -> dict:
         keys = {
             "condition": str(labels.get(condition, condition)),
             "site": site_names.get(episode.site_id, "—"),
-            "infusions": _bucket(infusions.get(episode.patient_id, 0), INFUSION_BUCKETS),
+            # Infusions belong to a course; scores outside any course had none of their own.
+            "infusions": _bucket(infusions.get(episode.course_id, 0), INFUSION_BUCKETS),
             "weeks": _bucket(episode.weeks, WEEK_BUCKETS),
         }
         for rate in [overall] + [
@@ -168,8 +171,50 @@ def outcome_rates(code: str, *, site_ids, settings) -> dict:
     }
 
 
-def csv_cell(value) -> str:
-    """A cell that starts with a formula character would run as a formula in a spreadsheet
-    (the same guard as the audit-log export in core/views.py)."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+@dataclass
+class CourseOutcome:
+    """What a course of care achieved: per outcome scale, its episode, and infusions given."""
+
+    course: Course
+    rows: list
+    infusions: int
+
+    @property
+    def weeks(self) -> int | None:
+        weeks = [row["episode"].weeks for row in self.rows]
+        return max(weeks) if weeks else None
+
+
+def course_outcomes(courses, completed, *, settings=None) -> list[CourseOutcome]:
+    """Baseline, latest, change, response and remission per outcome scale of each course.
+
+    `completed`: the patient's completed assessments by scale code (chart selectors), so the
+    page reads nothing more than one count of infusions per course.
+    """
+    settings = settings or scale_settings()
+    infusions = cohorts.infusions_per_course({c.pk for c in courses})
+    found = []
+    for course in courses:
+        rows = []
+        for code in OUTCOME_SCALES:
+            points = [
+                (timezone.localdate(a.completed_at), a.total)
+                for a in completed.get(code, [])
+                if a.course_id == course.pk and a.total is not None
+            ]
+            if points:
+                rows.append(
+                    {
+                        "instrument": INSTRUMENTS[code],
+                        "episode": episode_from(
+                            points,
+                            patient_id=course.patient_id,
+                            site_id=course.site_id,
+                            course_id=course.pk,
+                            settings=settings[code],
+                        ),
+                        "settings": settings[code],
+                    }
+                )
+        found.append(CourseOutcome(course, rows, infusions.get(course.pk, 0)))
+    return found

@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Max, Q
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
@@ -22,7 +22,6 @@ from clinic.assessments.instruments import INSTRUMENTS, ScoringError, get
 from clinic.assessments.models import (
     AlertEvent,
     Assessment,
-    Course,
     LicensedText,
     MeasurementPolicy,
     OnDutyPhysician,
@@ -38,20 +37,26 @@ from clinic.assessments.selectors import (
     settings_for,
 )
 from clinic.assessments.visits import upcoming_visits
-from clinic.core.audit import audit
+from clinic.core.audit import Anonymous, audit
+from clinic.core.errors import Refused
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import enqueue_message
+from clinic.courses.models import Course
 from clinic.patients.models import Patient
 
 log = logging.getLogger(__name__)
 
+# Who fills in a self-report: the patient holding the link, who has no account.
+SELF_REPORT = Anonymous("self-report-link")
 TOKEN_BYTES = 32  # 256 bits from the CSPRNG (security.md §1.7, ASVS 11.5.1)
 MAX_TOKEN_LENGTH = 100
 MAX_LICENSED_TEXT_CHARS = 100_000
 
 
-class AssessmentRefused(Exception):
+class AssessmentRefused(Refused):
     """Nothing was written; the message says why, in the user's language."""
+
+    code = "assessment.refused"
 
 
 class LinkUnavailable(Exception):
@@ -71,12 +76,8 @@ def _absolute(path: str) -> str:
 
 
 def _open_course_of(patient, day) -> Course | None:
-    return (
-        Course.objects.filter(patient=patient, started_on__lte=day)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=day))
-        .order_by("-started_on", "-pk")
-        .first()
-    )
+    """The course of care whose measurement window includes the day (the latest opened)."""
+    return Course.objects.filter(patient=patient).open_on(day).order_by("-opened_on", "-pk").first()
 
 
 # --- staff entry --------------------------------------------------------------------------
@@ -120,7 +121,10 @@ def record_assessment(
 @transaction.atomic
 def mark_assessment_in_error(assessment: Assessment, *, reason: str, actor) -> Assessment:
     """Strike out a wrongly entered scale; the row stays, with who, when and why."""
-    assessment = Assessment.objects.select_for_update().get(pk=assessment.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    assessment = Assessment.objects.select_for_update(of=("self",), no_key=True).get(
+        pk=assessment.pk
+    )
     reason = reason.strip()
     if not reason:
         raise AssessmentRefused(_("Say why the entry is wrong."))
@@ -160,6 +164,7 @@ def _tell_clinician(alert: SafetyAlert, user, *, escalation: bool) -> None:
         recipient=user.email,
         subject=subject,
         body=body,
+        site=alert.site,
         dedupe_key=f"safety-alert:{alert.public_id}:{kind}:{user.pk}",
     )
 
@@ -202,7 +207,8 @@ def raise_safety_alert(assessment: Assessment, flags, *, actor) -> SafetyAlert:
 @transaction.atomic
 def acknowledge_alert(alert: SafetyAlert, *, action_taken: str, actor) -> SafetyAlert:
     """A clinician has taken charge: record what was done. The alert leaves the open list."""
-    alert = SafetyAlert.objects.select_for_update().get(pk=alert.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    alert = SafetyAlert.objects.select_for_update(of=("self",), no_key=True).get(pk=alert.pk)
     action_taken = action_taken.strip()
     if not action_taken:
         raise AssessmentRefused(_("Write down the action taken."))
@@ -238,7 +244,8 @@ def escalate_overdue_alerts(*, actor, now=None) -> dict[str, int]:
     for alert_id in due_ids:
         with transaction.atomic():
             alert = (
-                SafetyAlert.objects.select_for_update()
+                # Lock order: docs/architecture.md, "Locks and their order".
+                SafetyAlert.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("site", "patient")
                 .get(pk=alert_id)
             )
@@ -378,6 +385,7 @@ def _send_link_message(link: SelfReportLink, token: str, *, reminder: bool) -> b
         recipient=recipient,
         subject=subject if channel == OutboxMessage.Channel.EMAIL else "",
         body=text,
+        site=patient.home_site,
         dedupe_key=f"self-report:{link.pk}:{'reminder' if reminder else 'first'}",
     )
     link.sent_at = timezone.now()
@@ -450,13 +458,14 @@ def open_self_report(link: SelfReportLink) -> SelfReportLink:
     if link.opened_at is None:
         link.opened_at = timezone.now()
         link.save(update_fields=["opened_at"])
-        audit(None, "assessment.link.opened", link.assessment.patient, obj=link.assessment)
+        audit(SELF_REPORT, "assessment.link.opened", link.assessment.patient, obj=link.assessment)
     return link
 
 
 def _locked_link(link: SelfReportLink) -> SelfReportLink:
     locked = (
-        SelfReportLink.objects.select_for_update()
+        # Lock order: docs/architecture.md, "Locks and their order".
+        SelfReportLink.objects.select_for_update(of=("self",), no_key=True)
         .select_related("assessment", "assessment__patient", "assessment__site")
         .get(pk=link.pk)
     )
@@ -493,14 +502,14 @@ def save_self_report_answer(link: SelfReportLink, index, position) -> tuple[str,
     assessment.safety = assessment.safety or bool(flags)
     assessment.save(update_fields=["answers", "safety"])
     audit(
-        None,
+        SELF_REPORT,
         "assessment.answer_saved",
         assessment.patient,
         obj=assessment,
         reason=f"item {index + 1}",
     )
     if flags:
-        raise_safety_alert(assessment, flags, actor=None)
+        raise_safety_alert(assessment, flags, actor=SELF_REPORT)
     return flags
 
 
@@ -525,9 +534,15 @@ def submit_self_report(link: SelfReportLink) -> Assessment:
     assessment.save(update_fields=["status", "total", "band", "version", "safety", "completed_at"])
     link.submitted_at = now
     link.save(update_fields=["submitted_at"])
-    audit(None, "assessment.submitted", assessment.patient, obj=assessment, reason=assessment.code)
+    audit(
+        SELF_REPORT,
+        "assessment.submitted",
+        assessment.patient,
+        obj=assessment,
+        reason=assessment.code,
+    )
     if result.safety:
-        raise_safety_alert(assessment, result.safety, actor=None)
+        raise_safety_alert(assessment, result.safety, actor=SELF_REPORT)
     return assessment
 
 
@@ -552,9 +567,9 @@ def send_due_assessments(*, actor, now=None) -> dict[str, int]:
     ]
     visits = upcoming_visits(now, now + timedelta(days=1))
     open_courses = list(
-        Course.objects.filter(started_on__lte=today)
-        .filter(Q(ended_on__isnull=True) | Q(ended_on__gte=today))
-        .values_list("patient_id", "started_on", "ended_on", "condition")
+        Course.objects.open_on(today).values_list(
+            "patient_id", "opened_on", "closed_on", "condition"
+        )
     )
     spans = [CourseSpan(*row) for row in open_courses]
     patient_ids = {v.patient_id for v in visits} | {s.patient_id for s in spans}
@@ -613,7 +628,8 @@ def send_due_assessments(*, actor, now=None) -> dict[str, int]:
     ).values_list("pk", flat=True):
         with transaction.atomic():
             link = (
-                SelfReportLink.objects.select_for_update()
+                # Lock order: docs/architecture.md, "Locks and their order".
+                SelfReportLink.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("assessment__patient")
                 .get(pk=link_id)
             )
@@ -695,7 +711,10 @@ def upload_licensed_text(
 def save_scale_settings(code: str, *, values: dict, provenance: str, actor) -> ScaleSettings:
     """Change a scale's thresholds; the note says on whose authority."""
     get(code)
-    row = ScaleSettings.objects.select_for_update().filter(code=code).first()
+    row = (
+        # Lock order: docs/architecture.md, "Locks and their order".
+        ScaleSettings.objects.select_for_update(of=("self",), no_key=True).filter(code=code).first()
+    )
     if row is None:
         row = ScaleSettings(code=code)
     allowed = {"remission_max", "response_pct", *ScaleSettings.THRESHOLD_FIELDS}
@@ -771,32 +790,6 @@ def set_schedule_active(schedule: Schedule, active: bool, *, actor) -> Schedule:
         site=schedule.site,
     )
     return schedule
-
-
-@transaction.atomic
-def open_course(patient: Patient, *, title: str, condition: str, started_on, actor) -> Course:
-    """Start a course: its first scores are the baseline its outcomes are measured against."""
-    course = Course.objects.create(
-        patient=patient,
-        title=title.strip()[:120],
-        condition=condition,
-        started_on=started_on,
-        created_by=actor,
-    )
-    audit(actor, "assessment.course.opened", patient, obj=course)
-    return course
-
-
-@transaction.atomic
-def close_course(course: Course, *, ended_on, actor) -> Course:
-    """End a course on a day (not before it started)."""
-    course = Course.objects.select_for_update().get(pk=course.pk)
-    if ended_on < course.started_on:
-        raise AssessmentRefused(_("A course cannot end before it started."))
-    course.ended_on = ended_on
-    course.save(update_fields=["ended_on"])
-    audit(actor, "assessment.course.closed", course.patient, obj=course)
-    return course
 
 
 @transaction.atomic

@@ -19,8 +19,6 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/enter/", views.enter, name="enter"),
     path("patients/<uuid:patient_id>/send-link/", views.send_link, name="send_link"),
     path("patients/<uuid:patient_id>/outcomes/", views.patient_outcomes, name="patient_outcomes"),
-    path("patients/<uuid:patient_id>/courses/", views.course_open, name="course_open"),
-    path("courses/<uuid:course_id>/close/", views.course_close, name="course_close"),
     path("<uuid:assessment_id>/", views.detail, name="detail"),
     path("<uuid:assessment_id>/in-error/", views.mark_in_error, name="mark_in_error"),
 ]

@@ -1,8 +1,6 @@
-import csv
-
 from django.contrib import messages
 from django.db.models import Q
-from django.http import Http404, StreamingHttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -13,7 +11,6 @@ from clinic.assessments import services
 from clinic.assessments.access import (
     get_alert_for,
     get_assessment_for,
-    get_course_for,
     get_on_duty_for,
     get_schedule_for,
 )
@@ -21,8 +18,6 @@ from clinic.assessments.chart import ENTRY_ROLES, SECTION_ROLES, chart_section
 from clinic.assessments.forms import (
     AcknowledgeForm,
     AssessmentForm,
-    CloseCourseForm,
-    CourseForm,
     InErrorForm,
     LicensedTextForm,
     OnDutyForm,
@@ -35,14 +30,13 @@ from clinic.assessments.forms import (
 )
 from clinic.assessments.instruments import INSTRUMENTS, SAFETY_FLAGS, Licence, ScoringError
 from clinic.assessments.models import (
-    Course,
     LicensedText,
     MeasurementPolicy,
     OnDutyPhysician,
     SafetyAlert,
     Schedule,
 )
-from clinic.assessments.reports import OUTCOME_SCALES, csv_cell, episode_from, outcome_rates
+from clinic.assessments.reports import course_outcomes, outcome_rates
 from clinic.assessments.selectors import (
     can_send_link,
     current_licensed_texts,
@@ -52,7 +46,10 @@ from clinic.assessments.selectors import (
     settings_for,
 )
 from clinic.core.audit import audit
+from clinic.core.exports import csv_response
 from clinic.core.policy import staff
+from clinic.core.refusals import refused
+from clinic.courses.models import Course
 from clinic.patients.access import get_patient_for
 
 PATIENT_RULE = "patients.access.get_patient_for"
@@ -75,7 +72,7 @@ def enter(request, patient_id):
     instrument = _instrument_or_404(request.GET.get("scale"))
     language = request.LANGUAGE_CODE
     licensed = None if instrument.ships_text else licensed_text(instrument.code, language)
-    courses = list(Course.objects.filter(patient=patient, ended_on__isnull=True))
+    courses = list(Course.objects.filter(patient=patient).active())
     form = AssessmentForm(
         request.POST or None, instrument=instrument, licensed=licensed, courses=courses
     )
@@ -87,7 +84,7 @@ def enter(request, patient_id):
                 patient, instrument.code, form.answers(), actor=request.user, course=course
             )
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             if assessment.safety:
                 messages.error(
@@ -179,7 +176,7 @@ def mark_in_error(request, assessment_id):
                 assessment, reason=form.cleaned_data["reason"], actor=request.user
             )
         except services.AssessmentRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=assessment.patient, obj=assessment)
         else:
             messages.success(request, _("The entry is marked as entered in error."))
     return redirect("assessments:detail", assessment_id=assessment.public_id)
@@ -204,7 +201,7 @@ def send_link(request, patient_id):
             patient, form.cleaned_data["code"], actor=request.user
         )
     except services.AssessmentRefused as refusal:
-        messages.error(request, str(refusal))
+        refused(request, refusal, patient=patient)
         return redirect("patients:chart", patient_id=patient.public_id)
     if sent:
         messages.success(request, _("The link has been sent to the patient."))
@@ -224,80 +221,16 @@ def patient_outcomes(request, patient_id):
     patient = get_patient_for(request.user, patient_id)
     audit(request.user, "assessment.outcomes.viewed", patient, obj=patient)
     section = chart_section(patient, request.user)
-    settings = scale_settings()
-    completed = section["completed"]
-    courses = section["courses"]
-    per_course = []
-    for course in courses:
-        rows = []
-        for code in OUTCOME_SCALES:
-            points = [
-                (timezone.localdate(a.completed_at), a.total)
-                for a in completed.get(code, [])
-                if a.course_id == course.pk and a.total is not None
-            ]
-            if points:
-                rows.append(
-                    {
-                        "instrument": INSTRUMENTS[code],
-                        "episode": episode_from(
-                            points,
-                            patient_id=patient.pk,
-                            site_id=patient.home_site_id,
-                            course_id=course.pk,
-                            settings=settings[code],
-                        ),
-                        "settings": settings[code],
-                    }
-                )
-        per_course.append({"course": course, "rows": rows})
     return render(
         request,
         "assessments/patient_outcomes.html",
         {
             "patient": patient,
             "section": section,
-            "per_course": per_course,
-            "course_form": CourseForm() if request.user.has_role(Role.PHYSICIAN) else None,
-            "close_form": CloseCourseForm(initial={"ended_on": timezone.localdate()}),
+            "per_course": course_outcomes(section["courses"], section["completed"]),
+            "can_approve": request.user.has_role(Role.PHYSICIAN),
         },
     )
-
-
-@staff(Role.PHYSICIAN, object_rule=PATIENT_RULE)
-@require_POST
-def course_open(request, patient_id):
-    patient = get_patient_for(request.user, patient_id)
-    form = CourseForm(request.POST)
-    if form.is_valid():
-        services.open_course(patient, **form.cleaned_data, actor=request.user)
-        messages.success(request, _("The course has been opened."))
-    else:
-        messages.error(
-            request,
-            _("Check the course: %(errors)s")
-            % {"errors": " ".join(e for errors in form.errors.values() for e in errors)},
-        )
-    return redirect("assessments:patient_outcomes", patient_id=patient.public_id)
-
-
-@staff(Role.PHYSICIAN, object_rule="assessments.access.get_course_for")
-@require_POST
-def course_close(request, course_id):
-    course = get_course_for(request.user, course_id)
-    form = CloseCourseForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, _("Give the last day of the course."))
-    else:
-        try:
-            services.close_course(
-                course, ended_on=form.cleaned_data["ended_on"], actor=request.user
-            )
-        except services.AssessmentRefused as refusal:
-            messages.error(request, str(refusal))
-        else:
-            messages.success(request, _("The course has been closed."))
-    return redirect("assessments:patient_outcomes", patient_id=course.patient.public_id)
 
 
 # --- safety alerts ------------------------------------------------------------------------
@@ -355,7 +288,7 @@ def acknowledge(request, alert_id):
                 alert, action_taken=form.cleaned_data["action_taken"], actor=request.user
             )
         except services.AssessmentRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=alert.patient, obj=alert)
         else:
             messages.success(request, _("The alert has been acknowledged."))
     return redirect("assessments:alert", alert_id=alert.public_id)
@@ -383,11 +316,6 @@ def outcomes(request):
     )
 
 
-class _Echo:
-    def write(self, value):
-        return value
-
-
 @staff(*DIRECTOR_ROLES)
 def outcomes_csv(request):
     _form, code, rates = _outcomes_for(request)
@@ -404,32 +332,25 @@ def outcomes_csv(request):
     ]
     scale = rates["instrument"].short_name
 
-    def lines():
-        writer = csv.writer(_Echo())
-        yield "\ufeff" + writer.writerow(header)  # BOM: spreadsheets then read UTF-8 Cyrillic
-        overall = rates["overall"]
-        groups = [(_("All"), overall)] + [
-            (str(d["label"]), rate) for d in rates["dimensions"] for rate in d["rates"]
-        ]
-        for breakdown, rate in groups:
-            yield writer.writerow(
-                csv_cell(v)
-                for v in (
-                    scale,
-                    breakdown,
-                    rate.group,
-                    rate.count,
-                    rate.responders,
-                    rate.response_pct,
-                    rate.remitters if rates["has_remission"] else "",
-                    rate.remission_pct if rates["has_remission"] else "",
-                )
-            )
-
-    response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
+    overall = rates["overall"]
+    groups = [(_("All"), overall)] + [
+        (str(d["label"]), rate) for d in rates["dimensions"] for rate in d["rates"]
+    ]
+    rows = [
+        (
+            scale,
+            breakdown,
+            rate.group,
+            rate.count,
+            rate.responders,
+            rate.response_pct,
+            rate.remitters if rates["has_remission"] else "",
+            rate.remission_pct if rates["has_remission"] else "",
+        )
+        for breakdown, rate in groups
+    ]
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="outcomes-{code}-{stamp}.csv"'
-    return response
+    return csv_response(f"outcomes-{code}-{stamp}.csv", header, rows)
 
 
 # --- schedules, rota, settings, licensed texts --------------------------------------------
@@ -442,7 +363,7 @@ def schedules(request):
         try:
             services.create_schedule(actor=request.user, **form.cleaned_data)
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, form=form)
         else:
             messages.success(request, _("The schedule has been added."))
             return redirect("assessments:schedules")
@@ -471,7 +392,7 @@ def on_duty(request):
         try:
             services.add_on_duty(**form.cleaned_data, actor=request.user)
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, site=form.cleaned_data.get("site"), form=form)
         else:
             messages.success(request, _("The on-duty physician has been added."))
             return redirect("assessments:on_duty")
@@ -535,7 +456,7 @@ def licensed_texts(request):
                 actor=request.user,
             )
         except services.AssessmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, form=form)
         else:
             messages.success(request, _("The licensed text is now shown on the forms."))
             return redirect("assessments:licensed_texts")

@@ -25,6 +25,7 @@ from clinic.controlled_drugs.models import (
     LedgerAnchor,
     LedgerEntry,
 )
+from clinic.core.errors import Refused
 
 GENESIS_HASH = "0" * 64
 # Where entries get their time. Only the demo loader replaces it, to lay out a past month.
@@ -63,8 +64,10 @@ _HASHED_FIELDS = (
 )
 
 
-class LedgerRefused(Exception):
+class LedgerRefused(Refused):
     """The movement was not written; the message says why, for the person at the screen."""
+
+    code = "drugs.refused"
 
 
 def _canonical(value):
@@ -87,7 +90,8 @@ def compute_hash(entry: LedgerEntry) -> str:
 def lock_holding(holding: Holding) -> Holding:
     """Re-read the head row under a lock (never trust a stale instance: Saleor's rule)."""
     return (
-        Holding.objects.select_for_update()
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Holding.objects.select_for_update(of=("self",), no_key=True)
         .select_related("lot__drug", "safe__site")
         .get(pk=holding.pk)
     )
@@ -98,7 +102,8 @@ def lock_holdings(*holdings: Holding) -> list[Holding]:
     ids = sorted({h.pk for h in holdings})
     locked = {
         h.pk: h
-        for h in Holding.objects.select_for_update()
+        # Lock order: docs/architecture.md, "Locks and their order".
+        for h in Holding.objects.select_for_update(of=("self",), no_key=True)
         .select_related("lot__drug", "safe__site")
         .filter(pk__in=ids)
         .order_by("pk")

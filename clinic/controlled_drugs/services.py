@@ -630,6 +630,7 @@ def _announce_discrepancy(count: StockCount, number: int) -> None:
                     "Open the count to review and resolve them:\n%(link)s"
                 )
                 % {"safe": count.safe.name, "number": number, "link": link},
+                site=count.site,
                 dedupe_key=f"drug-count-discrepancy:{count.public_id}:{user.pk}",
             )
 

@@ -1,4 +1,3 @@
-import csv
 from datetime import timedelta
 
 from django.contrib import messages
@@ -52,7 +51,9 @@ from clinic.controlled_drugs.selectors import (
 )
 from clinic.controlled_drugs.witness import authenticate_witness
 from clinic.core.audit import audit
+from clinic.core.exports import csv_response, render_pdf
 from clinic.core.policy import staff
+from clinic.core.refusals import refused
 from clinic.locations.models import Site
 from clinic.locations.selectors import current_site
 
@@ -121,7 +122,7 @@ def receive(request):
         try:
             entry = services.receive_stock(**form.cleaned_data, actor=request.user)
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, site=site, form=form)
         else:
             messages.success(
                 request,
@@ -155,7 +156,7 @@ def administer(request):
                 actor=request.user,
             )
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=data["patient"], site=site, form=form)
         else:
             messages.success(request, _("The administration has been recorded."))
             return redirect("controlled_drugs:entry_detail", entry_id=administration.public_id)
@@ -218,7 +219,7 @@ def destroy_residue(request, entry_id):
                 witness=witness,
             )
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=entry.patient, obj=entry, site=entry.site, form=form)
         else:
             messages.success(request, _("The destruction of the residue has been recorded."))
             return redirect("controlled_drugs:entry_detail", entry_id=entry.public_id)
@@ -237,7 +238,7 @@ def reversal(request, entry_id):
                 entry, reason=form.cleaned_data["reason"], actor=request.user, witness=witness
             )
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=entry.patient, obj=entry, site=entry.site, form=form)
         else:
             messages.success(request, _("The entry has been reversed."))
             return redirect("controlled_drugs:entry_detail", entry_id=entry.public_id)
@@ -281,7 +282,7 @@ def transfer(request, holding_id):
         try:
             services.transfer_stock(holding=holding, **form.cleaned_data, actor=request.user)
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, obj=holding, site=holding.safe.site, form=form)
         else:
             messages.success(request, _("The stock has been moved."))
             return redirect("controlled_drugs:holding_detail", holding_id=holding.public_id)
@@ -305,7 +306,7 @@ def write_off(request, holding_id):
                 witness=witness,
             )
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, obj=holding, site=holding.safe.site, form=form)
         else:
             messages.success(request, _("The write-off has been recorded."))
             return redirect("controlled_drugs:holding_detail", holding_id=holding.public_id)
@@ -332,7 +333,7 @@ def count(request, safe_id):
                 note=form.cleaned_data["note"],
             )
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, obj=safe, site=safe.site, form=form)
         else:
             messages.success(request, _("The count has been recorded."))
             return redirect("controlled_drugs:count_detail", count_id=stock_count.public_id)
@@ -377,7 +378,7 @@ def resolve(request, count_id, line_id):
         try:
             services.resolve_discrepancy(line, text=form.cleaned_data["text"], actor=request.user)
         except LedgerRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, obj=stock_count, site=stock_count.site, form=form)
         else:
             messages.success(request, _("The discrepancy has been resolved."))
             return redirect("controlled_drugs:count_detail", count_id=stock_count.public_id)
@@ -436,14 +437,12 @@ JOURNAL_PDF_TEMPLATE = "controlled_drugs/journal_pdf.html"
 
 
 def render_journal_pdf(register, *, request) -> bytes:
-    from weasyprint import HTML
-
     html = render_to_string(
         JOURNAL_PDF_TEMPLATE,
         {"journal": register, "printed_at": timezone.now(), "printed_by": request.user},
         request=request,
     )
-    return HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    return render_pdf(html)
 
 
 # WeasyPrint lays out about a page a second; a month of a busy site is some ten pages. Longer
@@ -473,73 +472,60 @@ def _filename(register) -> str:
     return f"journal-{register.site.code}-{register.drug.code}-{register.start}-{register.end}"
 
 
-def _cell(value) -> str:
-    # A spreadsheet would run text starting with these as a formula (CSV injection).
-    text = "" if value is None else str(value)
-    return f"'{text}" if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 @staff(*OFFICER)
 def journal_csv(request):
     form = _journal_form(request)
     if not (form.is_bound and form.is_valid()):
         return redirect("controlled_drugs:journal")
     register = _journal_for(request, form)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="{_filename(register)}.csv"'
-    response.write("\ufeff")  # so spreadsheet programs read the Cyrillic as UTF-8
-    writer = csv.writer(response)
-    writer.writerow(
-        [
-            _("No."),
-            _("Date and time"),
-            _("Movement"),
-            _("Document"),
-            _("Lot"),
-            _("Expiry date"),
-            _("Safe"),
-            _("Received, mg"),
-            _("Issued, mg"),
-            _("Patient"),
-            _("Prescribed by"),
-            _("Drawn, mg"),
-            _("Administered, mg"),
-            _("Recorded by"),
-            _("Witness"),
-            _("Balance of the lot in the safe, mg"),
-            _("Balance, mg"),
-            _("Reason or note"),
-        ]
-    )
-    writer.writerow(["", "", _("Opening balance"), *[""] * 13, register.opening_mg, ""])
+    header = [
+        _("No."),
+        _("Date and time"),
+        _("Movement"),
+        _("Document"),
+        _("Lot"),
+        _("Expiry date"),
+        _("Safe"),
+        _("Received, mg"),
+        _("Issued, mg"),
+        _("Patient"),
+        _("Prescribed by"),
+        _("Drawn, mg"),
+        _("Administered, mg"),
+        _("Recorded by"),
+        _("Witness"),
+        _("Balance of the lot in the safe, mg"),
+        _("Balance, mg"),
+        _("Reason or note"),
+    ]
+    return csv_response(f"{_filename(register)}.csv", header, _journal_rows(register))
+
+
+def _journal_rows(register):
+    yield ["", "", _("Opening balance"), *[""] * 13, register.opening_mg, ""]
     for row in register.rows:
         entry = row.entry
-        writer.writerow(
-            [
-                row.number,
-                timezone.localtime(entry.recorded_at).strftime("%d.%m.%Y %H:%M"),
-                entry.get_kind_display(),
-                _cell(" ".join(filter(None, [str(entry.supplier or ""), entry.document_number]))),
-                _cell(entry.lot.batch_number),
-                entry.lot.expires_on.strftime("%d.%m.%Y"),
-                _cell(entry.safe.name),
-                row.received_mg or "",
-                row.issued_mg or "",
-                _cell(f"{entry.patient.record_number} {entry.patient.full_name}")
-                if entry.patient
-                else "",
-                _cell(entry.prescribed_by.full_name if entry.prescribed_by else ""),
-                entry.drawn_mg if entry.drawn_mg is not None else "",
-                entry.administered_mg if entry.administered_mg is not None else "",
-                _cell(entry.actor.full_name),
-                _cell(entry.witness.full_name if entry.witness else ""),
-                entry.balance_after_mg,
-                row.balance_mg,
-                _cell(entry.reason),
-            ]
-        )
-    writer.writerow(["", "", _("Closing balance"), *[""] * 13, register.closing_mg, ""])
-    return response
+        yield [
+            row.number,
+            timezone.localtime(entry.recorded_at).strftime("%d.%m.%Y %H:%M"),
+            entry.get_kind_display(),
+            " ".join(filter(None, [str(entry.supplier or ""), entry.document_number])),
+            entry.lot.batch_number,
+            entry.lot.expires_on.strftime("%d.%m.%Y"),
+            entry.safe.name,
+            row.received_mg or "",
+            row.issued_mg or "",
+            f"{entry.patient.record_number} {entry.patient.full_name}" if entry.patient else "",
+            entry.prescribed_by.full_name if entry.prescribed_by else "",
+            entry.drawn_mg if entry.drawn_mg is not None else "",
+            entry.administered_mg if entry.administered_mg is not None else "",
+            entry.actor.full_name,
+            entry.witness.full_name if entry.witness else "",
+            entry.balance_after_mg,
+            row.balance_mg,
+            entry.reason,
+        ]
+    yield ["", "", _("Closing balance"), *[""] * 13, register.closing_mg, ""]
 
 
 @staff(*OFFICER)
@@ -564,7 +550,7 @@ def catalogue(request):
                 else:
                     services.add_supplier(**form.cleaned_data, actor=request.user)
             except LedgerRefused as refusal:
-                form.add_error(None, str(refusal))
+                refused(request, refusal, site=site, form=form)
             else:
                 messages.success(request, _("The catalogue has been updated."))
                 return redirect("controlled_drugs:catalogue")

@@ -21,6 +21,9 @@ from clinic.core.models import AuditEvent
 class WitnessRefused(LedgerRefused):
     """The witness did not authenticate; nothing was written but the audit of the attempt."""
 
+    code = "drugs.witness.refused"
+    audited = True  # by `_refuse` below, with the e-mail that was tried
+
 
 def authenticate_witness(request, *, email: str, password: str, code: str, actor, site):
     """The witness as a user, or WitnessRefused (audited). Called by views only."""

@@ -3,6 +3,13 @@
 Every service calls `audit(...)` inside its own transaction, so the change and its audit row
 commit or roll back together. Rows form one hash chain in `seq` order; appending takes a lock so
 two writers cannot both extend the same tail.
+
+Every row names its actor. A signed-in person or a background job (the system user,
+`User.objects.system_actor()`) is stored as `actor` plus `actor_label` (the e-mail at the
+time). Someone without an account (a visitor of the contact form, a patient holding a
+self-report link) is an `Anonymous` actor: no `actor` row, and `actor_label` says how they
+reached us ("anonymous:contact-form"). `audit()` refuses None and Django's AnonymousUser, so a
+row can never be silently written by nobody.
 """
 
 import hashlib
@@ -50,6 +57,37 @@ def compute_hash(event: AuditEvent) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
+class MissingActor(ValueError):
+    """`audit()` was called without saying who acted."""
+
+
+@dataclass(frozen=True)
+class Anonymous:
+    """Someone acting without an account, named by the way they reached the system."""
+
+    channel: str  # short, stable, ASCII: it is stored in every row this actor writes
+    pk = None
+    is_authenticated = False
+
+    @property
+    def label(self) -> str:
+        return f"anonymous:{self.channel}"
+
+
+# Anyone not signed in, where no narrower channel applies (a refused page, a failed sign-in).
+VISITOR = Anonymous("visitor")
+
+
+def _actor_fields(actor) -> tuple[int | None, str]:
+    if isinstance(actor, Anonymous):
+        return None, actor.label
+    if actor is None or not actor.is_authenticated or actor.pk is None:
+        raise MissingActor(
+            "audit() needs a named actor: a user, the system user or an Anonymous channel"
+        )
+    return actor.pk, actor.email
+
+
 def _lock_chain() -> None:
     # SQLite needs nothing here: its transactions start IMMEDIATE (settings), so the writer
     # already holds the database's single write lock. PostgreSQL needs an explicit lock.
@@ -68,13 +106,13 @@ def audit(
     outcome: str = AuditEvent.Outcome.SUCCESS,
     reason: str = "",
 ) -> AuditEvent:
-    """Append one event. `actor` is required (None only for an anonymous visitor)."""
+    """Append one event. `actor` is a user or an `Anonymous` channel; None is refused."""
+    actor_id, actor_label = _actor_fields(actor)
     ctx = context.current()
     if obj is not None and site is None:
         site = getattr(obj, "site", None)
     if patient is not None and site is None:
         site = getattr(patient, "home_site", None)
-    actor_id = actor.pk if actor is not None and actor.is_authenticated else None
     with transaction.atomic():
         _lock_chain()
         last = AuditEvent.objects.order_by("-seq").values_list("seq", "row_hash").first()
@@ -83,7 +121,7 @@ def audit(
             seq=seq,
             at=timezone.now(),
             actor_id=actor_id,
-            actor_label=actor.email if actor_id else "",
+            actor_label=actor_label,
             action=action,
             outcome=outcome,
             patient_id=patient.pk if patient is not None else None,

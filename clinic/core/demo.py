@@ -1,6 +1,9 @@
-"""The demo centre's fixed facts, shared by `load_demo` and `demo_code`.
+"""The demo centre's fixed facts, shared by `load_demo` and `demo_code` (clinic/demo).
 
 Everything here is for demonstration on a developer's machine; none of it is a real login.
+It stays in core, with no import of any app, because the apps' own demo loaders
+(`treatment/demo.py`, `controlled_drugs/demo.py`) find the demo staff by these addresses and
+may not import the demo app above them.
 """
 
 import base64

@@ -1,5 +1,13 @@
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+
+def idempotency_key_field():
+    """A hidden key drawn with the form; resubmitting the page sends the same one
+    (core/idempotency.py)."""
+    return forms.UUIDField(required=False, widget=forms.HiddenInput, initial=uuid.uuid4)
 
 
 class AuditFilterForm(forms.Form):

@@ -6,6 +6,30 @@ from django.contrib.auth import logout
 from django.contrib.auth.views import redirect_to_login
 
 from clinic.core import context
+from clinic.core.network import client_ip
+
+
+class HealthProbeMiddleware:
+    """Answers /healthz and /readyz first, before any other middleware runs.
+
+    Probes come from the host itself (nginx, systemd, monitoring) over plain http with a
+    Host header of 127.0.0.1 or localhost. Further down, ALLOWED_HOSTS would answer 400, the
+    HTTPS redirect 301, and a session cookie would load the session from the database, so
+    `/healthz` would fail during a database outage although the process is fine. The views
+    stay in the URL map (and their policy) all the same.
+    """
+
+    def __init__(self, get_response):
+        from clinic.core import views
+
+        self.get_response = get_response
+        self.probes = {"/healthz": views.healthz, "/readyz": views.readyz}
+
+    def __call__(self, request):
+        probe = self.probes.get(request.path_info)
+        if probe is not None:
+            return probe(request)
+        return self.get_response(request)
 
 
 class RequestContextMiddleware:
@@ -18,9 +42,7 @@ class RequestContextMiddleware:
         request_id = uuid.uuid4().hex
         token = context.bind(
             context.RequestContext(
-                # Behind a reverse proxy, the proxy sets REMOTE_ADDR via gunicorn's
-                # --forwarded-allow-ips; we never trust a client-supplied X-Forwarded-For here.
-                ip=request.META.get("REMOTE_ADDR") or None,
+                ip=client_ip(request),
                 user_agent=request.META.get("HTTP_USER_AGENT", "")[:300],
                 request_id=request_id,
             )

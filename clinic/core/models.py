@@ -82,6 +82,10 @@ class AuditEvent(models.Model):
 
 
 class OutboxMessageQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Messages of the user's sites, and those of no site (staff account e-mails)."""
+        return self.filter(models.Q(site__in=user.site_ids) | models.Q(site__isnull=True))
+
     def due(self, now):
         return self.filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now).filter(
             models.Q(lease_until__isnull=True) | models.Q(lease_until__lt=now)
@@ -114,6 +118,16 @@ class OutboxMessage(models.Model):
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("text"))
+    # The site the message is about: its administrators see and retry it. Empty for e-mails
+    # about staff accounts (invitations, password resets), which carry no patient's data.
+    site = models.ForeignKey(
+        "locations.Site",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("site"),
+    )
     # Callers that may run twice (a retried request) pass a key; the second enqueue is a no-op.
     dedupe_key = models.CharField(max_length=200, null=True, blank=True, unique=True)
     status = models.CharField(
@@ -151,3 +165,21 @@ class OutboxMessage(models.Model):
         if at:
             return f"{name[:2]}***@{domain}"
         return f"{self.recipient[:4]}***{self.recipient[-2:]}"
+
+
+class IdempotencyKey(models.Model):
+    """A key a form carried, and the record its first successful submission created.
+
+    A retried POST (the answer was lost, the button pressed twice) carries the same key and is
+    answered with the same record instead of a second one. See `core/idempotency.py`.
+    """
+
+    key = models.UUIDField(unique=True)
+    action = models.CharField(max_length=60)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self):
+        return f"{self.action} {self.key}"

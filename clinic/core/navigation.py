@@ -1,46 +1,54 @@
-"""The staff menu: one list, filtered by the policy each linked view declares."""
+"""The staff menu: entries that apps register, filtered by the policy each linked view declares.
+
+`core` is the ground floor and knows no app above it, so it cannot list their pages itself.
+Each app registers its own entries from `AppConfig.ready()`; `position` orders the menu
+across apps (gaps of ten leave room for new entries).
+"""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cache
 
 from django.urls import resolve, reverse
-from django.utils.module_loading import import_string
-from django.utils.translation import gettext_lazy as _
 
-# (URL name, label, optional counter shown beside the label: a function of the user)
-MENU = [
-    ("core:dashboard", _("Today"), None),
-    ("inquiries:inbox", _("Inquiries"), "clinic.inquiries.selectors.new_inquiries_count"),
-    ("patients:list", _("Patients"), None),
-    (
-        "controlled_drugs:overview",
-        _("Controlled drugs"),
-        "clinic.controlled_drugs.selectors.attention_count",
-    ),
-    ("assessments:alerts", _("Alerts"), "clinic.assessments.selectors.open_alerts_count"),
-    ("assessments:outcomes", _("Outcomes"), None),
-    ("assessments:settings", _("Rating scales"), None),
-    ("scheduling:day", _("Schedule"), None),
-    ("scheduling:waitlist", _("Waitlist"), "clinic.scheduling.selectors.waiting_count"),
-    ("scheduling:practitioners", _("Working hours"), None),
-    ("scheduling:visit_types", _("Visit types"), None),
-    ("formulary:rules", _("Trial adequacy rules"), None),
-    ("patients:consent_texts", _("Consent texts"), None),
-    ("treatment:board", _("Chair board"), None),
-    ("treatment:board_all", _("Both sites"), None),
-    ("treatment:courses", _("Courses"), None),
-    ("treatment:settings", _("Treatment settings"), None),
-    ("accounts:staff_list", _("Staff"), None),
-    ("locations:site_list", _("Sites and closures"), None),
-    ("content:list", _("Website"), None),
-    ("core:audit_log", _("Audit log"), None),
-    ("core:outbox", _("Outgoing messages"), None),
-]
+
+@dataclass(frozen=True)
+class MenuEntry:
+    url_name: str
+    label: str
+    position: int
+    # A number shown beside the label (new inquiries, open alerts): a function of the user.
+    counter: Callable | None = None
+
+
+_entries: dict[str, MenuEntry] = {}
+
+
+def register(url_name: str, label, *, position: int, counter: Callable | None = None) -> None:
+    """Add one page to the staff menu. Registering a URL name again replaces its entry."""
+    _entries[url_name] = MenuEntry(url_name, label, position, counter)
+    _resolved.cache_clear()
+
+
+def entries() -> list[MenuEntry]:
+    return sorted(_entries.values(), key=lambda entry: (entry.position, entry.url_name))
+
+
+@cache
+def _resolved() -> list[tuple[MenuEntry, str, object]]:
+    # The URLs and their policies do not change while the process runs: resolve them once,
+    # not once per menu entry on every request.
+    resolved = []
+    for entry in entries():
+        url = reverse(entry.url_name)
+        resolved.append((entry, url, resolve(url).func.access_policy))
+    return resolved
 
 
 def navigation_for(user) -> list[dict]:
     items = []
-    for name, label, counter in MENU:
-        url = reverse(name)
-        policy = resolve(url).func.access_policy
+    for entry, url, policy in _resolved():
         if policy.allows_role(user.role_names):
-            count = import_string(counter)(user) if counter else None
-            items.append({"name": name, "url": url, "label": label, "count": count})
+            count = entry.counter(user) if entry.counter else None
+            items.append({"name": entry.url_name, "url": url, "label": entry.label, "count": count})
     return items

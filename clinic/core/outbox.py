@@ -58,7 +58,13 @@ SENDERS = {
 
 
 def enqueue_message(
-    *, channel: str, recipient: str, body: str, subject: str = "", dedupe_key: str | None = None
+    *,
+    channel: str,
+    recipient: str,
+    body: str,
+    subject: str = "",
+    site=None,
+    dedupe_key: str | None = None,
 ) -> OutboxMessage:
     """Record a message to send once the current transaction commits."""
     with transaction.atomic():
@@ -70,11 +76,12 @@ def enqueue_message(
                     "recipient": recipient,
                     "subject": subject,
                     "body": body,
+                    "site": site,
                 },
             )
         else:
             message = OutboxMessage.objects.create(
-                channel=channel, recipient=recipient, subject=subject, body=body
+                channel=channel, recipient=recipient, subject=subject, body=body, site=site
             )
         transaction.on_commit(schedule_delivery)
     return message
@@ -181,7 +188,8 @@ def next_due_time():
 @transaction.atomic
 def retry_message(message: OutboxMessage, *, actor) -> OutboxMessage:
     """Put a dead-lettered message back in the queue (an administrator's decision)."""
-    message = OutboxMessage.objects.select_for_update().get(pk=message.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    message = OutboxMessage.objects.select_for_update(of=("self",), no_key=True).get(pk=message.pk)
     if message.status != OutboxMessage.Status.DEAD:
         return message
     message.status = OutboxMessage.Status.PENDING

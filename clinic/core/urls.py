@@ -4,7 +4,6 @@ from clinic.core import views
 
 app_name = "core"
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("audit/", views.audit_log, name="audit_log"),
     path("audit/export.csv", views.audit_export, name="audit_export"),
     path("outbox/", views.outbox, name="outbox"),

@@ -1,41 +1,26 @@
-import csv
 import sys
 
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db import DatabaseError, InterfaceError, OperationalError, connection
-from django.http import HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from clinic.accounts.roles import Role
 from clinic.core.access import get_outbox_message_for
-from clinic.core.audit import audit
+from clinic.core.audit import VISITOR, audit
+from clinic.core.exports import csv_response
 from clinic.core.forms import AuditFilterForm
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import retry_message
-from clinic.core.policy import public, staff
+from clinic.core.policy import ADMINISTRATOR, public, staff
 from clinic.core.selectors import audit_events_for
-from clinic.locations.models import Closure
-from clinic.locations.selectors import current_site
 
 
-@public
-def home(request):
-    return redirect("core:dashboard")
-
-
-@staff()
-def dashboard(request):
-    site = current_site(request)
-    closures = Closure.objects.current_and_upcoming().filter(site=site)[:5] if site else []
-    return render(request, "core/dashboard.html", {"closures": closures})
-
-
-@staff(Role.ADMINISTRATOR)
+@staff(ADMINISTRATOR)
 def audit_log(request):
     form = AuditFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -51,18 +36,7 @@ def audit_log(request):
     )
 
 
-def _csv_cell(value) -> str:
-    # A cell that starts with a formula character would run as a formula in a spreadsheet.
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
-class _Echo:
-    def write(self, value):
-        return value
-
-
-@staff(Role.ADMINISTRATOR)
+@staff(ADMINISTRATOR)
 def audit_export(request):
     form = AuditFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
@@ -86,44 +60,37 @@ def audit_export(request):
         "reason",
         "row hash",
     ]
-
-    def rows():
-        writer = csv.writer(_Echo())
-        yield "\ufeff" + writer.writerow(header)  # BOM: spreadsheets then read UTF-8 Cyrillic
-        for e in events.iterator(chunk_size=1000):
-            yield writer.writerow(
-                _csv_cell(v)
-                for v in (
-                    e.seq,
-                    timezone.localtime(e.at).isoformat(),
-                    e.actor_label,
-                    e.action,
-                    e.outcome,
-                    e.patient.record_number if e.patient else "",
-                    e.object_type,
-                    e.object_id,
-                    e.site.code if e.site else "",
-                    e.ip,
-                    e.user_agent,
-                    e.reason,
-                    e.row_hash,
-                )
-            )
-
-    response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
+    rows = (
+        (
+            e.seq,
+            timezone.localtime(e.at).isoformat(),
+            e.actor_label,
+            e.action,
+            e.outcome,
+            e.patient.record_number if e.patient else "",
+            e.object_type,
+            e.object_id,
+            e.site.code if e.site else "",
+            e.ip,
+            e.user_agent,
+            e.reason,
+            e.row_hash,
+        )
+        for e in events.iterator(chunk_size=1000)
+    )
     stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
-    response["Content-Disposition"] = f'attachment; filename="audit-{stamp}.csv"'
-    return response
+    return csv_response(f"audit-{stamp}.csv", header, rows)
 
 
-@staff(Role.ADMINISTRATOR)
+@staff(ADMINISTRATOR)
 def outbox(request):
     status = request.GET.get("status", "")
-    messages_qs = OutboxMessage.objects.all()
-    if status in OutboxMessage.Status.values:
-        messages_qs = messages_qs.filter(status=status)
+    visible = OutboxMessage.objects.visible_to(request.user)
+    messages_qs = (
+        visible.filter(status=status) if status in OutboxMessage.Status.values else visible
+    )
     page = Paginator(messages_qs, 50).get_page(request.GET.get("page"))
-    counts = {s: OutboxMessage.objects.filter(status=s).count() for s in OutboxMessage.Status}
+    counts = {s: visible.filter(status=s).count() for s in OutboxMessage.Status}
     return render(
         request,
         "core/outbox.html",
@@ -136,7 +103,7 @@ def outbox(request):
     )
 
 
-@staff(Role.ADMINISTRATOR, object_rule="core.access.get_outbox_message_for")
+@staff(ADMINISTRATOR, object_rule="core.access.get_outbox_message_for")
 @require_POST
 def outbox_retry(request, message_id):
     message = get_outbox_message_for(request.user, message_id)
@@ -145,6 +112,8 @@ def outbox_retry(request, message_id):
     return redirect("core:outbox")
 
 
+# The two probes are answered by HealthProbeMiddleware before the session, the host check and
+# the HTTPS redirect; they must not touch request.session or request.user.
 @public
 def healthz(request):
     """The process is up; says nothing about the database (that is /readyz)."""
@@ -153,6 +122,7 @@ def healthz(request):
 
 @public
 def readyz(request):
+    """The database answers."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
@@ -180,7 +150,7 @@ def server_error(request):
 @public
 def permission_denied(request, exception=None):
     try:
-        actor = request.user if request.user.is_authenticated else None
+        actor = request.user if request.user.is_authenticated else VISITOR
         audit(actor, "access.denied", outcome=AuditEvent.Outcome.DENIED, reason=request.path[:500])
     except DatabaseError:
         pass  # the refusal stands even when it cannot be recorded
@@ -189,9 +159,5 @@ def permission_denied(request, exception=None):
 
 @public
 def page_not_found(request, exception=None):
-    # Visitors of the public site get its layout; staff paths keep the staff one.
-    if request.path.startswith(("/uk/", "/en/")):
-        from clinic.locations.selectors import public_sites
-
-        return render(request, "public/404.html", {"sites": public_sites()}, status=404)
+    """404 in the staff layout; the public site answers its own paths (website.views)."""
     return render(request, "404.html", status=404)

@@ -6,15 +6,21 @@ from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
+from clinic.core.errors import Refused
 from clinic.formulary.models import AdequacyRules, MinimumDose
 
 
-class RulesRefused(Exception):
+class RulesRefused(Refused):
     """The change was not made; the message says why."""
+
+    code = "formulary.refused"
 
 
 def _locked_rules() -> AdequacyRules:
-    rules, _ = AdequacyRules.objects.select_for_update().get_or_create(pk=1)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    rules, _ = AdequacyRules.objects.select_for_update(of=("self",), no_key=True).get_or_create(
+        pk=1
+    )
     return rules
 
 
@@ -27,7 +33,12 @@ def _clear_sign_off(rules: AdequacyRules, actor) -> None:
 @transaction.atomic
 def change_minimum_dose(dose: MinimumDose, *, daily_mg, provenance: str, actor) -> MinimumDose:
     """Set one antidepressant's minimum daily dose; the table needs signing off again."""
-    dose = MinimumDose.objects.select_for_update().select_related("drug").get(pk=dose.pk)
+    dose = (
+        # Lock order: docs/architecture.md, "Locks and their order".
+        MinimumDose.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("drug")
+        .get(pk=dose.pk)
+    )
     before = dose.daily_mg
     if before == daily_mg and dose.provenance == provenance:
         return dose

@@ -5,6 +5,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import Role
 from clinic.core.policy import staff
+from clinic.core.refusals import refused
 from clinic.formulary import selectors, services
 from clinic.formulary.access import get_minimum_dose_for
 from clinic.formulary.forms import AdequacyRulesForm, MinimumDoseForm
@@ -18,7 +19,7 @@ def rules(request):
         try:
             services.change_adequacy_rules(**form.cleaned_data, actor=request.user)
         except services.RulesRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, obj=current, form=form)
         else:
             messages.success(request, _("The rules have been changed."))
             return redirect("formulary:rules")
@@ -54,7 +55,7 @@ def sign_off(request):
     try:
         services.sign_off_adequacy_rules(actor=request.user)
     except services.RulesRefused as refusal:
-        messages.error(request, str(refusal))
+        refused(request, refusal)
     else:
         messages.success(request, _("The rules and minimum doses are confirmed."))
     return redirect("formulary:rules")

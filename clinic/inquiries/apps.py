@@ -5,3 +5,10 @@ from django.utils.translation import gettext_lazy as _
 class InquiriesConfig(AppConfig):
     name = "clinic.inquiries"
     verbose_name = _("Inquiries")
+
+    def ready(self):
+        from clinic.core.navigation import register
+        from clinic.inquiries.selectors import new_inquiries_count
+
+        # The staff menu (core.navigation): this app's pages and where they stand in it.
+        register("inquiries:inbox", _("Inquiries"), position=20, counter=new_inquiries_count)

@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from phonenumber_field.formfields import PhoneNumberField
 
 from clinic.accounts.models import User
+from clinic.core.forms import idempotency_key_field
 from clinic.inquiries.models import Channel, Inquiry, Topic
 from clinic.locations.models import Site
 
@@ -133,6 +134,8 @@ class ConvertForm(forms.Form):
     birth_date = forms.DateField(
         label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    # Registering twice from one form (a retry after a lost answer) gives one patient.
+    idempotency_key = idempotency_key_field()
 
     def clean_birth_date(self):
         from datetime import date

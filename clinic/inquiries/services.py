@@ -10,16 +10,23 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
-from clinic.core.audit import audit
+from clinic.core.audit import Anonymous, audit
+from clinic.core.errors import Refused
+from clinic.core.idempotency import once
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
 from clinic.inquiries.models import Channel, ConsentText, Inquiry, InquiryEvent
 from clinic.patients.models import Patient
 from clinic.patients.services import next_record_number, register_patient
 
+# Who sends the public contact form: a visitor without an account.
+CONTACT_FORM = Anonymous("contact-form")
 
-class SubmissionRefused(Exception):
+
+class SubmissionRefused(Refused):
     """The inquiry was not stored; the message says why, in the visitor's language."""
+
+    code = "inquiry.refused"
 
 
 def sender_hash(ip: str | None) -> str:
@@ -32,11 +39,13 @@ def current_consent() -> ConsentText | None:
 
 
 @transaction.atomic
-def submit_inquiry(*, data: dict, consent_version: int, language: str, ip: str | None) -> Inquiry:
+def submit_inquiry(
+    *, data: dict, consent_version: int, language: str, ip: str | None, actor
+) -> Inquiry:
     """Store an inquiry and announce it to the site's reception through the outbox.
 
     The announcement carries no health details (the message stays in the system); a mail
-    server that is down only delays it.
+    server that is down only delays it. `actor` is `CONTACT_FORM` for the public form.
     """
     sender = sender_hash(ip)
     since = timezone.now() - timedelta(hours=1)
@@ -64,14 +73,20 @@ def submit_inquiry(*, data: dict, consent_version: int, language: str, ip: str |
                 "link": settings.SITE_ROOT.rstrip("/")
                 + reverse("inquiries:detail", args=[inquiry.public_id]),
             },
+            site=inquiry.site,
             dedupe_key=f"inquiry-received:{inquiry.public_id}",
         )
-    audit(None, "inquiry.received", obj=inquiry, site=inquiry.site)
+    audit(actor, "inquiry.received", obj=inquiry, site=inquiry.site)
     return inquiry
 
 
 def _locked(inquiry: Inquiry) -> Inquiry:
-    return Inquiry.objects.select_for_update().select_related("site").get(pk=inquiry.pk)
+    return (
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Inquiry.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("site")
+        .get(pk=inquiry.pk)
+    )
 
 
 @transaction.atomic
@@ -114,8 +129,36 @@ def add_inquiry_note(inquiry: Inquiry, text: str, *, actor) -> InquiryEvent:
 
 
 @transaction.atomic
-def convert_inquiry(inquiry: Inquiry, *, family_name, given_name, patronymic, birth_date, actor):
-    """Register the person as a patient of the inquiry's site and link the inquiry to them."""
+def convert_inquiry(
+    inquiry: Inquiry,
+    *,
+    family_name,
+    given_name,
+    patronymic,
+    birth_date,
+    idempotency_key=None,
+    actor,
+):
+    """Register the person as a patient of the inquiry's site and link the inquiry to them.
+
+    A resubmission of the same form (same key) returns the patient registered the first time.
+    """
+    return once(
+        idempotency_key,
+        action="inquiry.converted",
+        actor=actor,
+        create=lambda: _convert(
+            inquiry,
+            family_name=family_name,
+            given_name=given_name,
+            patronymic=patronymic,
+            birth_date=birth_date,
+            actor=actor,
+        ),
+    )[0]
+
+
+def _convert(inquiry, *, family_name, given_name, patronymic, birth_date, actor):
     inquiry = _locked(inquiry)
     if not inquiry.can_move_to(Inquiry.Status.CONVERTED):
         raise SubmissionRefused(_("Only an inquiry you have contacted can become a patient."))
@@ -150,7 +193,12 @@ def convert_inquiry(inquiry: Inquiry, *, family_name, given_name, patronymic, bi
 @transaction.atomic
 def publish_consent_text(*, text_uk: str, text_en: str, actor) -> ConsentText:
     """Put a new wording of the consent in force; earlier inquiries keep their version."""
-    last = ConsentText.objects.select_for_update().order_by("-version").first()
+    last = (
+        # Lock order: docs/architecture.md, "Locks and their order".
+        ConsentText.objects.select_for_update(of=("self",), no_key=True)
+        .order_by("-version")
+        .first()
+    )
     consent = ConsentText.objects.create(
         version=(last.version + 1) if last else 1, text_uk=text_uk, text_en=text_en
     )

@@ -9,7 +9,9 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
+from clinic.core.network import client_ip
 from clinic.core.policy import public, staff
+from clinic.core.refusals import refused
 from clinic.inquiries import services
 from clinic.inquiries.access import get_inquiry_for
 from clinic.inquiries.forms import (
@@ -53,10 +55,11 @@ def contact(request):
                     data=form.inquiry_fields(),
                     consent_version=form.cleaned_data["consent_version"],
                     language=get_language(),
-                    ip=request.META.get("REMOTE_ADDR"),
+                    ip=client_ip(request),
+                    actor=services.CONTACT_FORM,
                 )
             except services.SubmissionRefused as refusal:
-                form.add_error(None, str(refusal))
+                refused(request, refusal, site=form.cleaned_data.get("site"), form=form)
             else:
                 return redirect("contact:thanks")
         # A fresh start time, so a person correcting an error is not held up again.
@@ -152,7 +155,7 @@ def change_status(request, inquiry_id):
                 actor=request.user,
             )
         except services.SubmissionRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, obj=inquiry)
         else:
             messages.success(request, _("The status has been changed."))
     return redirect("inquiries:detail", inquiry_id=inquiry.public_id)
@@ -199,7 +202,7 @@ def convert(request, inquiry_id):
     try:
         patient = services.convert_inquiry(inquiry, **form.cleaned_data, actor=request.user)
     except services.SubmissionRefused as refusal:
-        messages.error(request, str(refusal))
+        refused(request, refusal, obj=inquiry)
         return redirect("inquiries:detail", inquiry_id=inquiry.public_id)
     messages.success(
         request, _("Patient %(number)s has been registered.") % {"number": patient.record_number}

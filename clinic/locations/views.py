@@ -94,11 +94,11 @@ def switch_site(request):
     form = SiteSwitchForm(request.POST)
     target = request.POST.get("next", "")
     if not url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
-        target = "core:dashboard"
+        target = "dashboard:today"
     if form.is_valid():
         site = get_site_for(request.user, form.cleaned_data["site"])
         request.session[SESSION_SITE_KEY] = site.pk
-    return redirect(target or "core:dashboard")
+    return redirect(target or "dashboard:today")
 
 
 @staff(Role.ADMINISTRATOR, object_rule="locations.access.get_managed_site_for")

@@ -21,8 +21,8 @@ from clinic.patients.models import (
     Consent,
     Medication,
     Patient,
+    PriorTreatment,
     PrivacyRequest,
-    TreatmentCourse,
 )
 
 # Roles that read clinical content: everyone clinical except reception.
@@ -130,8 +130,8 @@ def get_trial_for(user, public_id) -> AntidepressantTrial:
     return _get_entry_for(user, AntidepressantTrial, public_id, rule=can_write_clinical)
 
 
-def get_course_for(user, public_id) -> TreatmentCourse:
-    return _get_entry_for(user, TreatmentCourse, public_id, rule=can_write_clinical)
+def get_prior_treatment_for(user, public_id) -> PriorTreatment:
+    return _get_entry_for(user, PriorTreatment, public_id, rule=can_write_clinical)
 
 
 def get_medication_for(user, public_id) -> Medication:

@@ -114,7 +114,7 @@ def treatment_history(patient, user):
                     _("%(drug)s started") % {"drug": trial.drug.name},
                 )
             )
-    for course in selectors.courses_of(patient):
+    for course in selectors.prior_treatments_of(patient):
         if course.started_on:
             timeline.append(
                 TimelineItem(
@@ -129,7 +129,7 @@ def treatment_history(patient, user):
         "patients/sections/_history.html",
         {
             "picture": picture,
-            "courses": selectors.courses_of(patient),
+            "prior_treatments": selectors.prior_treatments_of(patient),
             "can_edit": access.can_write_clinical(user, patient),
         },
         timeline,

@@ -325,7 +325,7 @@ def _create(index, number, site, drugs, today, actor, physician, therapist):
         )
         end = start - timedelta(days=7)
     for kind, detail, sessions in courses:
-        services.add_treatment_course(
+        services.add_prior_treatment(
             patient,
             kind=kind,
             drug=drugs.get(detail) if kind == "augmentation" else None,

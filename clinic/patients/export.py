@@ -117,7 +117,7 @@ def patient_data(patient, user) -> dict:
                 "sessions": c.sessions,
                 "improvement_pct": c.improvement_pct,
             }
-            for c in selectors.courses_of(patient)
+            for c in selectors.prior_treatments_of(patient)
         ],
         "assessment": {
             "trd_status": picture.status.value,
@@ -161,14 +161,3 @@ def patient_data(patient, user) -> dict:
     }
     data["notes_withheld"] = len(notes) - len(data["notes"])
     return data
-
-
-def summary_pdf(html: str) -> bytes:
-    """Render the summary. No URL fetching: the template embeds everything it needs, so a
-    crafted value cannot make the PDF renderer read files or call out (security.md §1)."""
-    from weasyprint import HTML
-
-    def refuse(url, *args, **kwargs):
-        raise ValueError(f"external resource refused: {url[:40]}")
-
-    return HTML(string=html, url_fetcher=refuse).write_pdf()

@@ -8,6 +8,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
+from clinic.core.forms import idempotency_key_field
 from clinic.formulary.models import Drug
 from clinic.locations.models import Site
 from clinic.patients.models import (
@@ -18,8 +19,8 @@ from clinic.patients.models import (
     Intake,
     Medication,
     Patient,
+    PriorTreatment,
     PrivacyRequest,
-    TreatmentCourse,
 )
 
 
@@ -68,6 +69,8 @@ class PatientForm(NormalisedForm, forms.ModelForm):
         label=_("Emergency contact phone"), region="UA", required=False
     )
     escort_phone = PhoneNumberField(label=_("Escort phone"), region="UA", required=False)
+    # Registering twice from one form (a retry after a lost answer) gives one patient.
+    idempotency_key = idempotency_key_field()
 
     class Meta:
         model = Patient
@@ -103,6 +106,7 @@ class PatientForm(NormalisedForm, forms.ModelForm):
         super().__init__(*args, **kwargs)
         if self.instance.pk:
             del self.fields["home_site"]
+            del self.fields["idempotency_key"]
             site = self.instance.home_site
         else:
             self.fields["home_site"].queryset = Site.objects.filter(
@@ -349,9 +353,9 @@ class TrialForm(NormalisedForm, forms.ModelForm):
         return data
 
 
-class CourseForm(NormalisedForm, forms.ModelForm):
+class PriorTreatmentForm(NormalisedForm, forms.ModelForm):
     class Meta:
-        model = TreatmentCourse
+        model = PriorTreatment
         fields = [
             "kind",
             "drug",
@@ -380,9 +384,9 @@ class CourseForm(NormalisedForm, forms.ModelForm):
         start, stop = data.get("started_on"), data.get("stopped_on")
         if start and stop and stop < start:
             self.add_error("stopped_on", _("The stop date is before the start date."))
-        if data.get("kind") == TreatmentCourse.Kind.AUGMENTATION and not data.get("drug"):
+        if data.get("kind") == PriorTreatment.Kind.AUGMENTATION and not data.get("drug"):
             self.add_error("drug", _("Augmentation needs the augmenting drug."))
-        if data.get("bilateral") and data.get("kind") != TreatmentCourse.Kind.ECT:
+        if data.get("bilateral") and data.get("kind") != PriorTreatment.Kind.ECT:
             self.add_error("bilateral", _("Only ECT is bilateral or unilateral."))
         return data
 

@@ -638,7 +638,7 @@ class AntidepressantTrial(models.Model):
         return f"{self.drug} {self.daily_dose_mg or '?'} mg"
 
 
-class TreatmentCourse(models.Model):
+class PriorTreatment(models.Model):
     """A non-antidepressant treatment: augmentation, psychotherapy, ECT, TMS or tDCS."""
 
     class Kind(models.TextChoices):
@@ -649,7 +649,7 @@ class TreatmentCourse(models.Model):
         TDCS = "tdcs", _("tDCS")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="courses")
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="prior_treatments")
     kind = models.CharField(_("treatment"), max_length=15, choices=Kind.choices)
     drug = models.ForeignKey(
         "formulary.Drug",

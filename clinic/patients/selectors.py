@@ -24,7 +24,7 @@ from clinic.patients.models import (
     Intake,
     Medication,
     Patient,
-    TreatmentCourse,
+    PriorTreatment,
 )
 
 _CACHE = "_clinic_record_cache"
@@ -88,13 +88,11 @@ def trials_of(patient: Patient) -> list[AntidepressantTrial]:
     )
 
 
-def courses_of(patient: Patient) -> list[TreatmentCourse]:
+def prior_treatments_of(patient: Patient) -> list[PriorTreatment]:
     return _cached(
         patient,
-        "courses",
-        lambda: list(
-            TreatmentCourse.objects.valid().filter(patient=patient).select_related("drug")
-        ),
+        "prior_treatments",
+        lambda: list(PriorTreatment.objects.valid().filter(patient=patient).select_related("drug")),
     )
 
 
@@ -223,7 +221,7 @@ def trd_picture(patient: Patient, *, today: date | None = None) -> TrdPicture:
                 started_on=c.started_on,
                 stopped_on=c.stopped_on,
             )
-            for c in courses_of(patient)
+            for c in prior_treatments_of(patient)
             if onset is None or c.stopped_on is None or c.stopped_on >= onset
         ]
         stage = assessment.thase_rush_stage(assessed, courses)
@@ -340,7 +338,7 @@ def retention_holds(patient: Patient) -> list[str]:
     checks = [
         (Intake.objects.filter(patient=patient), _("intake")),
         (AntidepressantTrial.objects.filter(patient=patient), _("treatment history")),
-        (TreatmentCourse.objects.filter(patient=patient), _("treatment history")),
+        (PriorTreatment.objects.filter(patient=patient), _("treatment history")),
         (Medication.objects.filter(patient=patient), _("medications")),
         (BodyMeasurement.objects.filter(patient=patient), _("measurements")),
         (BloodPressure.objects.filter(patient=patient), _("measurements")),

@@ -7,6 +7,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.core.audit import audit
+from clinic.core.errors import Refused
+from clinic.core.idempotency import once
 from clinic.locations.models import Site
 from clinic.patients import search
 from clinic.patients.models import (
@@ -23,14 +25,16 @@ from clinic.patients.models import (
     NoteAddendum,
     Patient,
     PatientSearchTerm,
+    PriorTreatment,
     PrivacyRequest,
-    TreatmentCourse,
 )
 from clinic.patients.transliteration import transliterate
 
 
-class RecordRefused(Exception):
+class RecordRefused(Refused):
     """The change was not made; the message says why, for the person who asked."""
+
+    code = "patient.refused"
 
 
 # Fields a rectification may change (identity, contact, care team, escort).
@@ -104,13 +108,30 @@ def register_patient(
     return patient
 
 
+@transaction.atomic
+def register_new_patient(*, home_site, idempotency_key=None, actor, **fields) -> Patient:
+    """Register a patient under the site's next record number; a resubmission of the same
+    form (same key) returns the patient it registered instead of a second one."""
+    return once(
+        idempotency_key,
+        action="patient.registered",
+        actor=actor,
+        create=lambda: register_patient(
+            record_number=next_record_number(home_site), home_site=home_site, actor=actor, **fields
+        ),
+    )[0]
+
+
 def next_record_number(site) -> str:
     """The next free record number at a site: K-0001, K-0002, ... (first letter of the code).
 
     Call inside a transaction; the site row is locked so two registrations at the same site
     cannot take the same number.
     """
-    Site.objects.select_for_update().filter(pk=site.pk).first()
+    # Only to serialise registrations, so FOR NO KEY UPDATE: every audit row of the site needs
+    # a KEY SHARE lock on this row, and a FOR UPDATE held here while waiting for the audit lock
+    # deadlocked with them. Lock order: docs/architecture.md, "Locks and their order".
+    Site.objects.select_for_update(of=("self",), no_key=True).filter(pk=site.pk).first()
     prefix = site.code[:1].upper()
     number = Patient.objects.filter(record_number__startswith=f"{prefix}-").count() + 1
     while Patient.objects.filter(record_number=f"{prefix}-{number:04d}").exists():
@@ -121,7 +142,8 @@ def next_record_number(site) -> str:
 @transaction.atomic
 def update_patient_details(patient: Patient, *, changes: dict, actor) -> Patient:
     """Rectify identity or contact details; the audit row names the fields that changed."""
-    patient = Patient.objects.select_for_update().get(pk=patient.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    patient = Patient.objects.select_for_update(of=("self",), no_key=True).get(pk=patient.pk)
     if patient.erased_at:
         raise RecordRefused(_("This record has been erased and cannot be changed."))
     changed = []
@@ -160,7 +182,8 @@ def current_wording(purpose: str) -> ConsentWording | None:
 def publish_consent_wording(*, purpose: str, text_uk: str, text_en: str, actor) -> ConsentWording:
     """Put a new version of a consent text in force; consents given earlier keep theirs."""
     last = (
-        ConsentWording.objects.select_for_update()
+        # Lock order: docs/architecture.md, "Locks and their order".
+        ConsentWording.objects.select_for_update(of=("self",), no_key=True)
         .filter(purpose=purpose)
         .order_by("-version")
         .first()
@@ -212,7 +235,8 @@ def record_consent(
 @transaction.atomic
 def withdraw_consent(consent: Consent, *, note: str = "", actor) -> Consent:
     """The patient withdraws a consent; the record of it having been given stays."""
-    consent = Consent.objects.select_for_update().get(pk=consent.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    consent = Consent.objects.select_for_update(of=("self",), no_key=True).get(pk=consent.pk)
     if not consent.in_force:
         raise RecordRefused(_("This consent is not in force."))
     consent.withdrawn_at, consent.withdrawn_by, consent.withdrawal_note = (
@@ -305,7 +329,10 @@ def add_medication(patient: Patient, *, actor, **fields) -> Medication:
 @transaction.atomic
 def stop_medication(medication: Medication, *, stopped_on, actor) -> Medication:
     """The patient no longer takes this medicine."""
-    medication = Medication.objects.select_for_update().get(pk=medication.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    medication = Medication.objects.select_for_update(of=("self",), no_key=True).get(
+        pk=medication.pk
+    )
     if medication.stopped_on is not None:
         raise RecordRefused(_("This medicine is already stopped."))
     _check_dates(medication.started_on, stopped_on)
@@ -330,13 +357,13 @@ def add_antidepressant_trial(patient: Patient, *, actor, **fields) -> Antidepres
 
 
 @transaction.atomic
-def add_treatment_course(patient: Patient, *, actor, **fields) -> TreatmentCourse:
+def add_prior_treatment(patient: Patient, *, actor, **fields) -> PriorTreatment:
     """Record augmentation, psychotherapy, ECT, TMS or tDCS in the treatment history."""
     _check_dates(fields.get("started_on"), fields.get("stopped_on"))
-    if fields["kind"] == TreatmentCourse.Kind.AUGMENTATION and not fields.get("drug"):
+    if fields["kind"] == PriorTreatment.Kind.AUGMENTATION and not fields.get("drug"):
         raise RecordRefused(_("Augmentation needs the augmenting drug."))
-    course = TreatmentCourse.objects.create(patient=patient, recorded_by=actor, **fields)
-    audit(actor, "patient.course.added", patient, obj=course, reason=course.kind)
+    course = PriorTreatment.objects.create(patient=patient, recorded_by=actor, **fields)
+    audit(actor, "patient.prior_treatment.added", patient, obj=course, reason=course.kind)
     return course
 
 
@@ -345,7 +372,8 @@ def mark_entered_in_error(record, *, reason: str, actor):
     """Strike out a trial, course, medication or measurement; it stays, marked, with why."""
     if not reason.strip():
         raise RecordRefused(_("Say why the entry is wrong."))
-    record = type(record).objects.select_for_update().get(pk=record.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    record = type(record).objects.select_for_update(of=("self",), no_key=True).get(pk=record.pk)
     if record.entered_in_error:
         raise RecordRefused(_("This entry is already marked as entered in error."))
     record.entered_in_error = True
@@ -413,7 +441,12 @@ def write_note(patient: Patient, *, kind: str, text: str, actor) -> ClinicalNote
 
 
 def _locked_note(note: ClinicalNote) -> ClinicalNote:
-    return ClinicalNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    return (
+        # Lock order: docs/architecture.md, "Locks and their order".
+        ClinicalNote.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=note.pk)
+    )
 
 
 @transaction.atomic
@@ -492,7 +525,10 @@ def _close(request: PrivacyRequest, *, status: str, outcome: str, actor) -> Priv
 def complete_privacy_request(request: PrivacyRequest, *, outcome: str, actor) -> PrivacyRequest:
     """Record how an access or rectification request was answered."""
     request = (
-        PrivacyRequest.objects.select_for_update().select_related("patient").get(pk=request.pk)
+        # Lock order: docs/architecture.md, "Locks and their order".
+        PrivacyRequest.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=request.pk)
     )
     if request.status != PrivacyRequest.Status.OPEN:
         raise RecordRefused(_("This request has already been answered."))
@@ -516,11 +552,17 @@ def process_erasure_request(request: PrivacyRequest, *, actor) -> PrivacyRequest
     from clinic.patients.selectors import retention_holds
 
     request = (
-        PrivacyRequest.objects.select_for_update().select_related("patient").get(pk=request.pk)
+        # Lock order: docs/architecture.md, "Locks and their order".
+        PrivacyRequest.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=request.pk)
     )
     if request.status != PrivacyRequest.Status.OPEN or request.kind != PrivacyRequest.Kind.ERASURE:
         raise RecordRefused(_("This is not an open erasure request."))
-    patient = Patient.objects.select_for_update().get(pk=request.patient_id)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    patient = Patient.objects.select_for_update(of=("self",), no_key=True).get(
+        pk=request.patient_id
+    )
     holds = retention_holds(patient)
     if holds:
         for consent in Consent.objects.in_force().filter(

@@ -32,8 +32,14 @@ urlpatterns = [
     ),
     path("<uuid:patient_id>/trials/new/", views.add_trial, name="add_trial"),
     path("trials/<uuid:trial_id>/error/", views.strike_out_trial, name="strike_out_trial"),
-    path("<uuid:patient_id>/treatments/new/", views.add_course, name="add_course"),
-    path("treatments/<uuid:course_id>/error/", views.strike_out_course, name="strike_out_course"),
+    path(
+        "<uuid:patient_id>/treatments/new/", views.add_prior_treatment, name="add_prior_treatment"
+    ),
+    path(
+        "treatments/<uuid:treatment_id>/error/",
+        views.strike_out_prior_treatment,
+        name="strike_out_prior_treatment",
+    ),
     path("<uuid:patient_id>/ketamine/", views.decide_eligibility, name="decide_eligibility"),
     path("<uuid:patient_id>/notes/new/", views.new_note, name="new_note"),
     path("notes/<uuid:note_id>/", views.note_detail, name="note"),

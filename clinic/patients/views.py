@@ -15,7 +15,9 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import CLINICAL_ROLES, Role
 from clinic.core.audit import audit
+from clinic.core.exports import render_pdf
 from clinic.core.policy import staff
+from clinic.core.refusals import refused
 from clinic.locations.selectors import current_site
 from clinic.patients import chart, selectors, services
 from clinic.patients.access import (
@@ -27,19 +29,18 @@ from clinic.patients.access import (
     get_blood_pressure_for,
     get_clinical_patient_for,
     get_consent_for,
-    get_course_for,
     get_measurement_for,
     get_medication_for,
     get_note_for,
     get_patient_for,
+    get_prior_treatment_for,
     get_privacy_request_for,
     get_trial_for,
 )
-from clinic.patients.export import patient_data, summary_pdf
+from clinic.patients.export import patient_data
 from clinic.patients.forms import (
     ConsentForm,
     ConsentWordingForm,
-    CourseForm,
     EligibilityForm,
     IntakeForm,
     MeasurementForm,
@@ -48,6 +49,7 @@ from clinic.patients.forms import (
     NoteTextForm,
     OutcomeForm,
     PatientForm,
+    PriorTreatmentForm,
     PrivacyRequestForm,
     SearchForm,
     StrikeOutForm,
@@ -106,14 +108,12 @@ def register(request):
     form = PatientForm(request.POST or None, user=request.user, site=site)
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
-        home_site = data.pop("home_site")
-        with transaction.atomic():
-            patient = services.register_patient(
-                record_number=services.next_record_number(home_site),
-                home_site=home_site,
-                actor=request.user,
-                **{k: ("" if v is None and k.endswith("phone") else v) for k, v in data.items()},
-            )
+        patient = services.register_new_patient(
+            home_site=data.pop("home_site"),
+            idempotency_key=data.pop("idempotency_key"),
+            actor=request.user,
+            **{k: ("" if v is None and k.endswith("phone") else v) for k, v in data.items()},
+        )
         messages.success(
             request,
             _("Patient %(number)s has been registered.") % {"number": patient.record_number},
@@ -170,7 +170,7 @@ def edit_details(request, patient_id):
         try:
             services.update_patient_details(patient, changes=changes, actor=request.user)
         except RecordRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The details have been saved."))
             return _chart(patient, "details")
@@ -188,7 +188,7 @@ def add_consent(request, patient_id):
         try:
             services.record_consent(patient, **form.cleaned_data, actor=request.user)
         except RecordRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The consent has been recorded."))
             return _chart(patient, "consents")
@@ -203,7 +203,7 @@ def withdraw_consent(request, consent_id):
         try:
             services.withdraw_consent(consent, note=form.cleaned_data["note"], actor=request.user)
         except RecordRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=consent.patient, obj=consent)
         else:
             messages.success(request, _("The consent has been withdrawn."))
         return _chart(consent.patient, "consents")
@@ -228,7 +228,7 @@ def edit_intake(request, patient_id):
         try:
             services.record_intake(patient, data=data, actor=request.user)
         except RecordRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The intake has been saved."))
             return _chart(patient, "intake")
@@ -274,7 +274,7 @@ def add_measurement(request, patient_id):
                         actor=request.user,
                     )
         except RecordRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The measurement has been saved."))
             return _chart(patient, "intake")
@@ -291,7 +291,7 @@ def add_medication(request, patient_id):
         try:
             services.add_medication(patient, **form.cleaned_data, actor=request.user)
         except RecordRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The medicine has been added."))
             return _chart(patient, "intake")
@@ -305,7 +305,7 @@ def stop_medication(request, medication_id):
     try:
         services.stop_medication(medication, stopped_on=timezone.localdate(), actor=request.user)
     except RecordRefused as refusal:
-        messages.error(request, str(refusal))
+        refused(request, refusal, patient=medication.patient, obj=medication)
     else:
         messages.success(request, _("The medicine is marked as stopped today."))
     return _chart(medication.patient, "intake")
@@ -319,7 +319,7 @@ def add_trial(request, patient_id):
         try:
             services.add_antidepressant_trial(patient, **form.cleaned_data, actor=request.user)
         except RecordRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The trial has been added."))
             return _chart(patient, "history")
@@ -329,14 +329,14 @@ def add_trial(request, patient_id):
 
 
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_clinical_patient_for")
-def add_course(request, patient_id):
+def add_prior_treatment(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
-    form = CourseForm(request.POST or None, initial={"kind": request.GET.get("kind")})
+    form = PriorTreatmentForm(request.POST or None, initial={"kind": request.GET.get("kind")})
     if request.method == "POST" and form.is_valid():
         try:
-            services.add_treatment_course(patient, **form.cleaned_data, actor=request.user)
+            services.add_prior_treatment(patient, **form.cleaned_data, actor=request.user)
         except RecordRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The treatment has been added."))
             return _chart(patient, "history")
@@ -351,7 +351,7 @@ def _strike_out(request, record, anchor):
                 record, reason=form.cleaned_data["reason"], actor=request.user
             )
         except RecordRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=record.patient, obj=record)
         else:
             messages.success(request, _("The entry is marked as entered in error."))
         return _chart(record.patient, anchor)
@@ -370,9 +370,9 @@ def strike_out_trial(request, trial_id):
     return _strike_out(request, get_trial_for(request.user, trial_id), "history")
 
 
-@staff(Role.PHYSICIAN, object_rule="patients.access.get_course_for")
-def strike_out_course(request, course_id):
-    return _strike_out(request, get_course_for(request.user, course_id), "history")
+@staff(Role.PHYSICIAN, object_rule="patients.access.get_prior_treatment_for")
+def strike_out_prior_treatment(request, treatment_id):
+    return _strike_out(request, get_prior_treatment_for(request.user, treatment_id), "history")
 
 
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_medication_for")
@@ -401,7 +401,7 @@ def decide_eligibility(request, patient_id):
         try:
             services.decide_ketamine_eligibility(patient, **form.cleaned_data, actor=request.user)
         except RecordRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The decision has been recorded."))
             return _chart(patient, "ketamine")
@@ -444,7 +444,7 @@ def note_detail(request, note_id):
                     services.edit_note(note, text=form.cleaned_data["text"], actor=request.user)
                     messages.success(request, _("The draft has been saved."))
             except RecordRefused as refusal:
-                messages.error(request, str(refusal))
+                refused(request, refusal, patient=note.patient, obj=note)
             return redirect("patients:note", note_id=note.public_id)
     else:
         audit(request.user, "patient.note.viewed", note.patient, obj=note, reason=note.kind)
@@ -476,7 +476,7 @@ def sign_note(request, note_id):
     try:
         services.sign_note(note, actor=request.user)
     except RecordRefused as refusal:
-        messages.error(request, str(refusal))
+        refused(request, refusal, patient=note.patient, obj=note)
     else:
         messages.success(request, _("The note is signed and locked."))
     return redirect("patients:note", note_id=note.public_id)
@@ -490,7 +490,7 @@ def add_privacy_request(request, patient_id):
         try:
             services.receive_privacy_request(patient, **form.cleaned_data, actor=request.user)
         except RecordRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(
                 request, _("The request has been registered; the answer is due in 30 days.")
@@ -511,7 +511,7 @@ def complete_privacy_request(request, request_id):
                 privacy_request, outcome=form.cleaned_data["outcome"], actor=request.user
             )
         except RecordRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=privacy_request.patient, obj=privacy_request)
         else:
             messages.success(request, _("The request is answered."))
         return _chart(privacy_request.patient, "privacy")
@@ -531,7 +531,7 @@ def process_erasure(request, request_id):
     try:
         result = services.process_erasure_request(privacy_request, actor=request.user)
     except RecordRefused as refusal:
-        messages.error(request, str(refusal))
+        refused(request, refusal, patient=privacy_request.patient, obj=privacy_request)
     else:
         messages.info(request, result.outcome)
     return _chart(privacy_request.patient, "privacy")
@@ -565,7 +565,7 @@ def export_pdf(request, patient_id):
         {"patient": patient, **_header(patient), "data": data, "details": details},
         request=request,
     )
-    response = HttpResponse(summary_pdf(html), content_type="application/pdf")
+    response = HttpResponse(render_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'attachment; filename="patient-{patient.record_number}.pdf"'
     response["Cache-Control"] = "no-store"
     return response

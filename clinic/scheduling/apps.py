@@ -5,3 +5,13 @@ from django.utils.translation import gettext_lazy as _
 class SchedulingConfig(AppConfig):
     name = "clinic.scheduling"
     verbose_name = _("Scheduling")
+
+    def ready(self):
+        from clinic.core.navigation import register
+        from clinic.scheduling.selectors import waiting_count
+
+        # The staff menu (core.navigation): this app's pages and where they stand in it.
+        register("scheduling:day", _("Schedule"), position=80)
+        register("scheduling:waitlist", _("Waitlist"), position=90, counter=waiting_count)
+        register("scheduling:practitioners", _("Working hours"), position=100)
+        register("scheduling:visit_types", _("Visit types"), position=110)

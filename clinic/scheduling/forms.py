@@ -160,6 +160,8 @@ class SeriesForm(forms.Form):
     )
     slot = SlotKeyField()
     count = forms.IntegerField(label=_("Number of visits"), min_value=2, max_value=40)
+    # The course of care whose planned sessions are booked (from the course page).
+    course = forms.UUIDField(required=False, widget=forms.HiddenInput)
     weekdays = forms.TypedMultipleChoiceField(
         label=_("On these weekdays"),
         choices=WEEKDAY_CHOICES,

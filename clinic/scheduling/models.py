@@ -154,6 +154,15 @@ class Series(models.Model):
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     visit_type = models.ForeignKey(VisitType, on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey("locations.Site", on_delete=models.PROTECT, related_name="+")
+    # The course of care the series books (blank for a series booked outside a course).
+    course = models.ForeignKey(
+        "courses.Course",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="series",
+        verbose_name=_("course"),
+    )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )

@@ -84,6 +84,7 @@ def _queue(kind: str, appointment: Appointment, *, extra=None, dedupe: str) -> N
         recipient=recipient,
         subject=subject if channel == OutboxMessage.Channel.EMAIL else "",
         body=body,
+        site=appointment.site,
         dedupe_key=dedupe,
     )
     notification.state = Notification.State.QUEUED
@@ -153,6 +154,7 @@ def series_booked(appointments: list[Appointment]) -> None:
             recipient=recipient,
             subject=subject if channel == OutboxMessage.Channel.EMAIL else "",
             body=body,
+            site=first.site,
             dedupe_key=f"series-confirm:{first.series.public_id}",
         )
         notification.state = Notification.State.QUEUED
@@ -208,7 +210,8 @@ def send_due_reminders(now=None) -> dict[str, int]:
     for pk in list(due[:500]):
         with transaction.atomic():
             notification = (
-                Notification.objects.select_for_update(of=("self",))
+                # Lock order: docs/architecture.md, "Locks and their order".
+                Notification.objects.select_for_update(of=("self",), no_key=True)
                 .select_related("appointment__patient", "appointment__site")
                 .filter(pk=pk, state=Notification.State.SCHEDULED)
                 .first()
@@ -241,6 +244,7 @@ def send_due_reminders(now=None) -> dict[str, int]:
                 recipient=recipient,
                 subject=subject if channel == OutboxMessage.Channel.EMAIL else "",
                 body=body,
+                site=appointment.site,
                 dedupe_key=f"reminder:{notification.pk}",
             )
             notification.state = Notification.State.QUEUED

@@ -10,13 +10,16 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import Role
+from clinic.core.errors import Refused
 from clinic.locations.models import Closure, OpeningHours
 from clinic.scheduling.clock import local, window_end, window_start
 from clinic.scheduling.models import Absence, Appointment, VisitType, WorkingHours
 
 
-class BookingRefused(Exception):
+class BookingRefused(Refused):
     """Nothing was booked; the message says why."""
+
+    code = "schedule.refused"
 
 
 class SlotTaken(BookingRefused):

@@ -15,9 +15,11 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from clinic.accounts.models import User
 from clinic.core.audit import audit
+from clinic.core.errors import refuse_on_contention
 from clinic.locations.services import add_closure
 from clinic.scheduling import notifications
 from clinic.scheduling.availability import Slot, find_slots
@@ -43,6 +45,12 @@ CONSTRAINT_MESSAGES = {
 }
 
 __all__ = ["BookingRefused", "SlotTaken"]
+
+# A deadlock or serialisation failure between two bookings: nothing was saved.
+on_contention = refuse_on_contention(
+    BookingRefused,
+    gettext_lazy("Another booking was being saved at the same moment. Please try again."),
+)
 
 
 def _conflict_from(error: IntegrityError) -> SlotTaken | None:
@@ -130,6 +138,7 @@ def _build(patient, visit_type, site, starts_at, practitioner, room, actor, **ex
     )
 
 
+@on_contention
 @transaction.atomic
 def book_appointment(
     patient,
@@ -181,7 +190,8 @@ def book_appointment(
 
 def _locked(appointment: Appointment) -> Appointment:
     return (
-        Appointment.objects.select_for_update(of=("self",))
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Appointment.objects.select_for_update(of=("self",), no_key=True)
         .select_related("patient", "site", "visit_type", "practitioner", "room")
         .get(pk=appointment.pk)
     )
@@ -195,6 +205,7 @@ def _refuse_transition(appointment, status):
         )
 
 
+@on_contention
 @transaction.atomic
 def reschedule_appointment(
     appointment: Appointment,
@@ -246,6 +257,7 @@ def reschedule_appointment(
     return appointment
 
 
+@on_contention
 @transaction.atomic
 def cancel_appointment(appointment: Appointment, *, reason: str, actor) -> Appointment:
     """Cancel a visit with a reason; its reminders never go, the time goes to the waitlist."""
@@ -429,17 +441,21 @@ def _alternatives(visit_type, site, day, patient, practitioner, taken_here) -> l
     return slots[:3]
 
 
+@on_contention
 @transaction.atomic
 def book_series(
-    patient, *, visit_type, site, occurrences: list[tuple], actor
+    patient, *, visit_type, site, occurrences: list[tuple], actor, course=None
 ) -> tuple[Series, list[Appointment]]:
-    """Book a whole course at once: every occurrence is checked, and all are saved or none.
+    """Book a whole series at once: every occurrence is checked, and all are saved or none.
 
     `occurrences` is a list of (starts_at, practitioner, room). On any refusal nothing is
-    written and `SeriesRefused` lists each problem with its occurrence number.
+    written and `SeriesRefused` lists each problem with its occurrence number. `course`, when
+    given, is the course of care whose planned sessions the series books.
     """
     if not 2 <= len(occurrences) <= 40:
         raise BookingRefused(_("A series has between 2 and 40 visits."))
+    if course is not None and (course.patient_id != patient.pk or not course.is_active):
+        raise BookingRefused(_("Only an active course of this patient can be booked."))
     lock_resources(
         practitioners=[o[1] for o in occurrences],
         rooms=[o[2] for o in occurrences],
@@ -465,7 +481,7 @@ def book_series(
     if problems:
         raise SeriesRefused(problems)
     series = Series.objects.create(
-        patient=patient, visit_type=visit_type, site=site, created_by=actor
+        patient=patient, visit_type=visit_type, site=site, course=course, created_by=actor
     )
     appointments = []
     for starts_at, practitioner, room in sorted(occurrences, key=lambda o: o[0]):
@@ -502,7 +518,8 @@ class SeriesRefused(BookingRefused):
 
 def _rest_of_series(appointment):
     return list(
-        Appointment.objects.select_for_update(of=("self",))
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Appointment.objects.select_for_update(of=("self",), no_key=True)
         .select_related("patient", "site", "visit_type", "practitioner", "room")
         .filter(
             series=appointment.series,
@@ -513,6 +530,7 @@ def _rest_of_series(appointment):
     )
 
 
+@on_contention
 @transaction.atomic
 def reschedule_rest_of_series(
     appointment: Appointment, *, starts_at: datetime, actor, reason: str = ""
@@ -584,6 +602,7 @@ def reschedule_rest_of_series(
     return [item for item, _ in moves]
 
 
+@on_contention
 @transaction.atomic
 def cancel_rest_of_series(appointment: Appointment, *, reason: str, actor) -> list[Appointment]:
     """Cancel this visit and every later booked one of its series."""
@@ -743,12 +762,14 @@ def offer_freed_slot(freed: FreedSlot, *, actor, skip_entry_ids=()) -> WaitlistE
 
 def _locked_entry(entry):
     return (
-        WaitlistEntry.objects.select_for_update(of=("self",))
+        # Lock order: docs/architecture.md, "Locks and their order".
+        WaitlistEntry.objects.select_for_update(of=("self",), no_key=True)
         .select_related("patient", "site", "visit_type", "offer")
         .get(pk=entry.pk)
     )
 
 
+@on_contention
 @transaction.atomic
 def confirm_offer(entry: WaitlistEntry, *, actor) -> Appointment:
     """The patient takes the place offered: the hold becomes a booking."""
@@ -772,7 +793,8 @@ def confirm_offer(entry: WaitlistEntry, *, actor) -> Appointment:
 
 def _release_offer(held: Appointment, *, actor, note: str, reoffer: bool = True) -> None:
     entry = (
-        WaitlistEntry.objects.select_for_update(of=("self",))
+        # Lock order: docs/architecture.md, "Locks and their order".
+        WaitlistEntry.objects.select_for_update(of=("self",), no_key=True)
         .filter(offer=held)
         .select_related("site")
         .first()
@@ -794,6 +816,7 @@ def _release_offer(held: Appointment, *, actor, note: str, reoffer: bool = True)
         offer_freed_slot(freed, actor=actor, skip_entry_ids=skip)
 
 
+@on_contention
 @transaction.atomic
 def decline_offer(entry: WaitlistEntry, *, actor) -> WaitlistEntry:
     """The patient cannot come then: they keep waiting, the place goes to the next in line."""
@@ -804,6 +827,7 @@ def decline_offer(entry: WaitlistEntry, *, actor) -> WaitlistEntry:
     return WaitlistEntry.objects.get(pk=entry.pk)
 
 
+@on_contention
 @transaction.atomic
 def withdraw_from_waitlist(entry: WaitlistEntry, *, actor, note: str = "") -> WaitlistEntry:
     """The patient no longer waits (booked otherwise, or changed their mind)."""
@@ -825,7 +849,8 @@ def withdraw_from_waitlist(entry: WaitlistEntry, *, actor, note: str = "") -> Wa
 def release_expired_offers(*, actor) -> int:
     """Offers whose hold ran out go to the next in line (run by `send_reminders`)."""
     expired = list(
-        Appointment.objects.select_for_update(of=("self",)).filter(
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Appointment.objects.select_for_update(of=("self",), no_key=True).filter(
             status=Appointment.Status.HELD, hold_until__lte=timezone.now()
         )
     )

@@ -6,7 +6,6 @@ from datetime import date, datetime, timedelta
 import holidays
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.db import OperationalError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -18,8 +17,10 @@ from icalendar import Calendar, Event
 
 from clinic.accounts.models import User
 from clinic.accounts.roles import CLINICAL_ROLES, Role
-from clinic.core.audit import audit
+from clinic.core.audit import Anonymous, audit
 from clinic.core.policy import public, staff
+from clinic.core.refusals import audit_refusal, refused
+from clinic.courses.access import get_patient_course_for
 from clinic.locations.models import Closure, Room
 from clinic.locations.selectors import current_site
 from clinic.patients.models import Patient
@@ -62,13 +63,8 @@ CLINICAL = tuple(CLINICAL_ROLES)
 RECEPTION = (Role.RECEPTIONIST,)
 ADMIN = (Role.ADMINISTRATOR,)
 SLOTS_SHOWN = 150
-
-
-def _refusal_text(error: Exception) -> str:
-    if isinstance(error, OperationalError):
-        # A deadlock or serialisation failure between two bookings: nothing was saved.
-        return _("Another booking was being saved at the same moment. Please try again.")
-    return str(error)
+# Who reads a calendar feed: whatever calendar application holds its secret address.
+CALENDAR_FEED = Anonymous("calendar-feed")
 
 
 def _day_param(request) -> date:
@@ -211,8 +207,8 @@ def cell(request):
                     room=room or chosen.room,
                     actor=request.user,
                 )
-            except (BookingRefused, OperationalError) as refusal:
-                form.add_error(None, _refusal_text(refusal))
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=patient, site=site, form=form)
             else:
                 messages.success(request, _("Booked."))
                 url = reverse("scheduling:appointment", args=[appointment.public_id])
@@ -310,7 +306,7 @@ def feed(request, token):
         event.add("summary", f"{appointment.patient.initials}{room}")
         event.add("location", appointment.site.name)
         calendar.add_component(event)
-    audit(None, "schedule.feed.read", obj=found.practitioner)
+    audit(CALENDAR_FEED, "schedule.feed.read", obj=found.practitioner)
     response = HttpResponse(calendar.to_ical(), content_type="text/calendar; charset=utf-8")
     response["Cache-Control"] = "no-store"
     return response
@@ -348,6 +344,23 @@ def _search_data(request):
     return request.GET if any(name in request.GET for name in SlotSearchForm.base_fields) else None
 
 
+def _course_to_book(request, patient):
+    """`?course=<id>`: the booking page books a course of care's planned sessions."""
+    try:
+        public_id = uuid.UUID(request.GET.get("course", "")[:36])
+    except ValueError:
+        return None
+    return get_patient_course_for(request.user, patient, public_id)
+
+
+def _series_count(course) -> int:
+    """Visits still to book for a course: planned sessions less those booked (at least 2)."""
+    if course is None or not course.planned_sessions:
+        return 6
+    booked = Appointment.objects.active().filter(series__course=course).count()
+    return min(40, max(2, course.planned_sessions - booked))
+
+
 @staff(*RECEPTION, object_rule="scheduling.access.get_bookable_patient_for")
 def book(request, patient_id):
     patient = get_bookable_patient_for(request.user, patient_id)
@@ -365,8 +378,8 @@ def book(request, patient_id):
                     room=data["room"],
                     actor=request.user,
                 )
-            except (BookingRefused, OperationalError) as refusal:
-                exact.add_error(None, _refusal_text(refusal))
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=patient, site=data["site"], form=exact)
             else:
                 messages.success(request, _("Booked."))
                 return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -387,8 +400,8 @@ def book(request, patient_id):
                     actor=request.user,
                     idempotency_key=form.cleaned_data["key"],
                 )
-            except (BookingRefused, OperationalError) as refusal:
-                messages.error(request, _refusal_text(refusal))
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=patient, site=site)
             else:
                 messages.success(request, _("Booked."))
                 return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -415,6 +428,7 @@ def book(request, patient_id):
         more = len(slots) > SLOTS_SHOWN
         slots = slots[:SLOTS_SHOWN]
     audit(request.user, "schedule.slots.searched", patient)
+    course = _course_to_book(request, patient)
     days = {}
     for slot in slots:
         days.setdefault(slot.local_start.date(), []).append(slot)
@@ -428,6 +442,8 @@ def book(request, patient_id):
             "searched": search.is_bound and search.is_valid(),
             "more": more,
             "query": request.GET.urlencode(),
+            "course": course,
+            "series_count": _series_count(course),
             "form_key": uuid.uuid4(),
             "exact": exact,
             "upcoming": selectors.upcoming_for_patient(patient, limit=5),
@@ -440,7 +456,9 @@ def series(request, patient_id):
     patient = get_bookable_patient_for(request.user, patient_id)
     source = request.POST if request.method == "POST" else request.GET
     form = SeriesForm(source or None)
-    plan, site = [], None
+    plan, site, course = [], None, None
+    if form.is_valid() and form.cleaned_data["course"]:
+        course = get_patient_course_for(request.user, patient, form.cleaned_data["course"])
     if form.is_valid():
         site, starts_at, practitioner, room = _resolve_slot(request.user, form.cleaned_data["slot"])
         visit_type = form.cleaned_data["visit_type"]
@@ -466,6 +484,7 @@ def series(request, patient_id):
                         site=site,
                         occurrences=chosen,
                         actor=request.user,
+                        course=course,
                     )
                 except SeriesRefused as refusal:
                     for number, problem in refusal.problems:
@@ -474,8 +493,9 @@ def series(request, patient_id):
                             _("Visit %(number)s: %(problem)s")
                             % {"number": number, "problem": problem},
                         )
-                except (BookingRefused, OperationalError) as refusal:
-                    messages.error(request, _refusal_text(refusal))
+                    audit_refusal(request, refusal, patient=patient, site=site)
+                except BookingRefused as refusal:
+                    refused(request, refusal, patient=patient, site=site)
                 else:
                     count = len(appointments)
                     messages.success(
@@ -508,6 +528,7 @@ def series(request, patient_id):
             "form": form,
             "plan": plan,
             "site": site,
+            "course": course,
             "conflicts": sum(1 for o in plan if o.problem),
         },
     )
@@ -562,7 +583,7 @@ def change_status(request, appointment_id):
         try:
             action(appointment, actor=request.user)
         except BookingRefused as refusal:
-            messages.error(request, str(refusal))
+            refused(request, refusal, patient=appointment.patient, obj=appointment)
         else:
             messages.success(request, _("Saved."))
     return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -591,8 +612,8 @@ def cancel(request, appointment_id):
                 appointment, reason=form.cleaned_data["reason"], actor=request.user
             )
             messages.success(request, _("Cancelled."))
-    except (BookingRefused, OperationalError) as refusal:
-        messages.error(request, _refusal_text(refusal))
+    except BookingRefused as refusal:
+        refused(request, refusal, patient=appointment.patient, obj=appointment)
     return redirect("scheduling:appointment", appointment_id=appointment.public_id)
 
 
@@ -627,8 +648,9 @@ def move(request, appointment_id):
             except SeriesRefused as refusal:
                 for when, problem in refusal.problems:
                     messages.error(request, f"{when}: {problem}")
-            except (BookingRefused, OperationalError) as refusal:
-                messages.error(request, _refusal_text(refusal))
+                audit_refusal(request, refusal, patient=appointment.patient, obj=appointment)
+            except BookingRefused as refusal:
+                refused(request, refusal, patient=appointment.patient, obj=appointment)
             else:
                 messages.success(request, _("Moved."))
                 return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -720,7 +742,7 @@ def waitlist_add(request, patient_id):
                 actor=request.user,
             )
         except BookingRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, site=data["site"], form=form)
         else:
             messages.success(request, _("Added to the waitlist."))
             return redirect("scheduling:waitlist_entry", entry_id=entry.public_id)
@@ -751,8 +773,8 @@ def waitlist_action(request, entry_id, action):
         raise Http404
     try:
         result = service(entry, actor=request.user)
-    except (BookingRefused, OperationalError) as refusal:
-        messages.error(request, _refusal_text(refusal))
+    except BookingRefused as refusal:
+        refused(request, refusal, patient=entry.patient, obj=entry)
     else:
         if action == "confirm":
             messages.success(request, _("The offered place is booked."))
@@ -798,7 +820,7 @@ def practitioner(request, user_id):
                     person, site, spans=form.cleaned_data["spans"], actor=request.user
                 )
             except BookingRefused as refusal:
-                form.add_error(None, str(refusal))
+                refused(request, refusal, obj=person, site=site, form=form)
             else:
                 messages.success(request, _("Working hours saved."))
                 return redirect("scheduling:practitioner", user_id=person.public_id)
@@ -897,7 +919,7 @@ def days_off(request):
                 try:
                     services.confirm_day_off(site, day=chosen, name=name, actor=request.user)
                 except BookingRefused as refusal:
-                    messages.error(request, str(refusal))
+                    refused(request, refusal, site=site)
                 else:
                     messages.success(request, _("The site will be closed that day."))
         return redirect("scheduling:days_off")

@@ -12,7 +12,6 @@ from clinic.treatment.models import (
     InfusionSession,
     SessionNote,
     TesSession,
-    TreatmentCourse,
     VitalAlert,
 )
 from clinic.treatment.selectors import infusion_detail_queryset
@@ -37,15 +36,6 @@ def _within_sites(user, obj, site_id, action):
         )
         raise Http404
     return obj
-
-
-def get_course_for(user, public_id) -> TreatmentCourse:
-    course = (
-        TreatmentCourse.objects.select_related("patient", "site", "approved_by")
-        .filter(public_id=public_id)
-        .first()
-    )
-    return _within_sites(user, course, getattr(course, "site_id", None), "course.viewed")
 
 
 def get_infusion_for(user, public_id) -> InfusionSession:

@@ -5,3 +5,12 @@ from django.utils.translation import gettext_lazy as _
 class TreatmentConfig(AppConfig):
     name = "clinic.treatment"
     verbose_name = _("Treatment")
+
+    def ready(self):
+        from clinic.core.navigation import register
+
+        # The staff menu (core.navigation): this app's pages and where they stand in it.
+        register("treatment:board", _("Chair board"), position=140)
+        register("treatment:board_all", _("Both sites"), position=150)
+        register("treatment:courses", _("Courses"), position=160)
+        register("treatment:settings", _("Treatment settings"), position=170)

@@ -1,8 +1,9 @@
 """The treatment block of the patient's chart: active courses with progress, last sessions."""
 
 from clinic.accounts.roles import Role
+from clinic.courses.models import Course
 from clinic.treatment.access import TREATING_ROLES, may_read_note
-from clinic.treatment.models import InfusionSession, SessionNote, TesSession, TreatmentCourse
+from clinic.treatment.models import InfusionSession, SessionNote, TesSession
 from clinic.treatment.selectors import courses_with_progress, sessions_done
 
 LAST = 5
@@ -13,7 +14,7 @@ def chart_section(patient, user) -> dict:
     if not user.has_role(*TREATING_ROLES):
         return {"courses": [], "visible": False}
     courses = list(
-        courses_with_progress(TreatmentCourse.objects.filter(patient=patient).active()).order_by(
+        courses_with_progress(Course.objects.filter(patient=patient).active()).order_by(
             "-approved_at"
         )
     )
@@ -80,7 +81,7 @@ def active_course_fact(patient, user):
     if not user.has_role(*TREATING_ROLES) or not can_read_clinical(user, patient):
         return None
     course = (
-        courses_with_progress(TreatmentCourse.objects.filter(patient=patient).active())
+        courses_with_progress(Course.objects.filter(patient=patient).active())
         .order_by("-approved_at")
         .first()
     )

@@ -13,6 +13,7 @@ from django.utils import timezone
 
 from clinic.accounts.models import User
 from clinic.core.demo import demo_email
+from clinic.courses.models import Course, Modality
 from clinic.locations.models import Room
 from clinic.patients import selectors as record_selectors
 from clinic.patients import services as record_services
@@ -23,12 +24,10 @@ from clinic.treatment.models import (
     DoseOrder,
     InfusionSession,
     InfusionStatusChange,
-    Modality,
     PreCheck,
     SessionNote,
     SessionScore,
     TesSession,
-    TreatmentCourse,
 )
 
 # The demo patients on the infusion boards and their weight; the demo register lays out a
@@ -69,7 +68,7 @@ def _record_for_course(patient, physician):
 
 
 def _course(patient, physician, *, indication="Резистентна депресія"):
-    course = TreatmentCourse.objects.filter(patient=patient, modality=Modality.IV_KETAMINE).first()
+    course = Course.objects.filter(patient=patient, modality=Modality.IV_KETAMINE).first()
     if course is None:
         _record_for_course(patient, physician)
         course = services.approve_course(

@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.courses.models import Condition, Course, Modality
 from clinic.locations.models import Room
 from clinic.treatment import scales
 from clinic.treatment.models import (
@@ -15,13 +16,11 @@ from clinic.treatment.models import (
     AdverseEvent,
     AlertAction,
     InteractionRule,
-    Modality,
     PreCheck,
     ScalePoint,
     SessionNote,
     Skin,
     TesSession,
-    TreatmentCourse,
     TreatmentSettings,
 )
 from clinic.treatment.rules import PROVENANCE
@@ -65,13 +64,21 @@ def now_local_input():
 class CourseForm(forms.Form):
     modality = forms.ChoiceField(label=_("Modality"), choices=Modality.choices)
     indication = forms.CharField(label=_("Indication"), max_length=200)
+    condition = forms.TypedChoiceField(
+        label=_("Condition"),
+        choices=Condition.choices,
+        initial=Condition.UNSPECIFIED,
+        required=False,
+        empty_value=Condition.UNSPECIFIED,
+        help_text=_("What the course treats: its outcomes are reported by condition."),
+    )
     planned_sessions = _int(_("Planned sessions"), 1, 100)
     plan = forms.CharField(
         label=_("Plan"),
         required=False,
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text=TreatmentCourse._meta.get_field("plan").help_text,
+        help_text=Course._meta.get_field("plan").help_text,
     )
     target_dose_mg_per_kg = _decimal(
         _("Target dose (mg/kg)"), "0.05", "0.75", 2, required=False,
@@ -252,7 +259,7 @@ class TesStartForm(forms.Form):
     room = forms.ModelChoiceField(label=_("Room"), queryset=Room.objects.none(), empty_label=None)
     course = forms.ModelChoiceField(
         label=_("Course"),
-        queryset=TreatmentCourse.objects.none(),
+        queryset=Course.objects.none(),
         required=False,
         empty_label=_("outside a course"),
     )
@@ -277,8 +284,8 @@ class TesStartForm(forms.Form):
             site=patient.home_site, kind=Room.Kind.TES, is_active=True
         )
         self.fields["room"].label_from_instance = lambda room: room.name
-        self.fields["course"].queryset = TreatmentCourse.objects.filter(
-            patient=patient, modality=Modality.TES, status=TreatmentCourse.Status.ACTIVE
+        self.fields["course"].queryset = Course.objects.filter(
+            patient=patient, modality=Modality.TES, status=Course.Status.ACTIVE
         )
         if visit is not None:
             # The visit's booked room and the patient's current TES course, as a start.

@@ -13,6 +13,7 @@ from clinic.controlled_drugs.selectors import (
     entries_for_session,
     unaccounted_for_session,
 )
+from clinic.core.errors import Refused
 from clinic.patients import selectors as record
 from clinic.patients.models import ConsentPurpose
 from clinic.treatment import scales
@@ -67,7 +68,8 @@ def lock_visit(appointment):
     from clinic.scheduling.models import Appointment
 
     return (
-        Appointment.objects.select_for_update(of=("self",))
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Appointment.objects.select_for_update(of=("self",), no_key=True)
         .select_related("patient", "site", "visit_type", "room")
         .get(pk=appointment.pk)
     )
@@ -103,8 +105,10 @@ def is_ketamine(holding) -> bool:
     return holding.lot.drug.inn.casefold() == KETAMINE_INN
 
 
-class RegisterRefused(Exception):
+class RegisterRefused(Refused):
     """The register refused the entry; nothing was written. The message is for the person."""
+
+    code = "infusion.administration.refused"
 
 
 def register_ketamine_administration(

@@ -14,23 +14,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.courses.models import DOSE_CEILING_MG_PER_KG
+
 # Hard ceilings that no site setting may exceed (domain.md §4: no serious adverse effect
 # across >33,200 sessions with <=40 min, <=4 mA, <=7.2 C [R70]).
 TES_CEILING_MA = Decimal("4.0")
 TES_CEILING_MINUTES = 40
 TES_CEILING_CHARGE_C = Decimal("7.2")
-# The top of the reported antidepressant range, "some need up to 0.75 mg/kg" (domain.md §3.3,
-# [R42]); sub-anaesthetic dosing is the ASKP3 standard [R52]. A site may set less, not more.
-DOSE_CEILING_MG_PER_KG = Decimal("0.75")
-
-
-class Modality(models.TextChoices):
-    IV_KETAMINE = "iv_ketamine", _("IV ketamine")
-    TES = "tes", _("Transcranial electrical stimulation")
-    PSYCHOTHERAPY = "psychotherapy", _("Psychotherapy")
-    INTEGRATION = "integration", _("Integration")
-    BODY_ORIENTED = "body_oriented", _("Body-oriented therapy")
-    NEURO_REHABILITATION = "neuro_rehabilitation", _("Neuro-rehabilitation")
 
 
 class DischargeScale(models.TextChoices):
@@ -211,85 +201,6 @@ def translation_is_english() -> bool:
     return (get_language() or "uk").startswith("en")
 
 
-class CourseQuerySet(models.QuerySet):
-    def visible_to(self, user):
-        if not user.is_clinical:
-            return self.none()
-        return self.filter(site_id__in=user.site_ids)
-
-    def active(self):
-        return self.filter(status=TreatmentCourse.Status.ACTIVE)
-
-
-class TreatmentCourse(models.Model):
-    """A treatment plan for one patient and indication, approved by a physician."""
-
-    class Status(models.TextChoices):
-        ACTIVE = "active", _("active")
-        COMPLETED = "completed", _("completed")
-        STOPPED = "stopped", _("stopped")
-
-    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
-    site = models.ForeignKey("locations.Site", on_delete=models.PROTECT, related_name="+")
-    indication = models.CharField(_("indication"), max_length=200)
-    modality = models.CharField(_("modality"), max_length=30, choices=Modality.choices)
-    planned_sessions = models.PositiveSmallIntegerField(_("planned sessions"))
-    plan = models.TextField(
-        _("plan"),
-        blank=True,
-        help_text=_("For example: induction of 6 infusions over 2-3 weeks, then maintenance."),
-    )
-    target_dose_mg_per_kg = models.DecimalField(
-        _("target dose (mg/kg)"), max_digits=4, decimal_places=2, null=True, blank=True
-    )
-    infusion_minutes = models.PositiveSmallIntegerField(
-        _("infusion time (minutes)"), null=True, blank=True
-    )
-    ketamine_consent_confirmed = models.BooleanField(_("ketamine consent signed"), default=False)
-    # What the plan rests on: the eligibility decision on file, or (while none exists) the
-    # physician's explicit confirmation that the patient is eligible.
-    eligibility_reference = models.CharField(max_length=100, blank=True)
-    eligibility_confirmed_by_physician = models.BooleanField(default=False)
-    approved_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
-    )
-    approved_at = models.DateTimeField(default=timezone.now)
-    status = models.CharField(max_length=10, choices=Status.choices, default=Status.ACTIVE)
-    status_reason = models.CharField(max_length=500, blank=True)
-
-    objects = CourseQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-approved_at"]
-        verbose_name = _("treatment course")
-        verbose_name_plural = _("treatment courses")
-        constraints = [
-            models.CheckConstraint(
-                condition=Q(planned_sessions__gte=1, planned_sessions__lte=100),
-                name="course_planned_sessions_range",
-            ),
-            models.CheckConstraint(
-                condition=~Q(modality="iv_ketamine")
-                | Q(
-                    target_dose_mg_per_kg__gt=0,
-                    target_dose_mg_per_kg__lte=DOSE_CEILING_MG_PER_KG,
-                    infusion_minutes__gte=2,
-                    infusion_minutes__lte=100,
-                    ketamine_consent_confirmed=True,
-                ),
-                name="ketamine_course_has_dose_rule_and_consent",
-            ),
-        ]
-
-    def __str__(self):
-        return f"{self.get_modality_display()}: {self.indication}"
-
-    @property
-    def is_ketamine(self) -> bool:
-        return self.modality == Modality.IV_KETAMINE
-
-
 class InfusionQuerySet(models.QuerySet):
     def visible_to(self, user):
         if not user.is_clinical:
@@ -345,7 +256,7 @@ class InfusionSession(models.Model):
     )
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
-    course = models.ForeignKey(TreatmentCourse, on_delete=models.PROTECT, related_name="infusions")
+    course = models.ForeignKey("courses.Course", on_delete=models.PROTECT, related_name="infusions")
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey("locations.Site", on_delete=models.PROTECT, related_name="+")
     chair = models.ForeignKey(
@@ -810,7 +721,7 @@ class TesSession(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     course = models.ForeignKey(
-        TreatmentCourse, on_delete=models.PROTECT, null=True, related_name="tes_sessions"
+        "courses.Course", on_delete=models.PROTECT, null=True, related_name="tes_sessions"
     )
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     site = models.ForeignKey("locations.Site", on_delete=models.PROTECT, related_name="+")
@@ -903,7 +814,7 @@ class SessionNote(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
     course = models.ForeignKey(
-        TreatmentCourse, on_delete=models.PROTECT, null=True, blank=True, related_name="notes"
+        "courses.Course", on_delete=models.PROTECT, null=True, blank=True, related_name="notes"
     )
     kind = models.CharField(_("kind"), max_length=30, choices=Kind.choices)
     held_on = models.DateField(_("date"))

@@ -4,12 +4,15 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from django.db.models import Count, Exists, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, Exists, Max, Min, OuterRef, Prefetch, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from clinic.assessments.chart import scale_histories
+from clinic.assessments.reports import course_outcomes
 from clinic.locations.models import Room, Site
+from clinic.scheduling.models import Appointment
 from clinic.treatment import rules
 from clinic.treatment.models import (
     InfusionSession,
@@ -343,11 +346,22 @@ def open_alerts(session):
 
 
 def course_overview(course):
-    """A course with its sessions, for the course page."""
+    """A course with its sessions, booked series, scales and history, for the course page."""
+    completed, _waiting, _missed = scale_histories(course.patient)
+    series = course.series.select_related("visit_type").annotate(
+        visits=Count(
+            "appointments", filter=Q(appointments__status__in=Appointment.ACTIVE_STATUSES)
+        ),
+        first_at=Min("appointments__starts_at"),
+        last_at=Max("appointments__starts_at"),
+    )
     return {
         "infusions": course.infusions.select_related("chair").order_by("-created_at"),
         "tes_sessions": course.tes_sessions.order_by("-started_at"),
         "notes": course.notes.select_related("author", "patient"),
+        "series": series.order_by("created_at"),
+        "outcome": course_outcomes([course], completed)[0],
+        "history": course.history.select_related("by"),
     }
 
 

@@ -1,4 +1,4 @@
-"""The writes of treatment: courses, infusion sessions step by step, TES sessions and notes.
+"""The writes of treatment: approving courses, infusion sessions step by step, TES and notes.
 
 Each service locks the session row before checking its state (two nurses on two tablets must
 not both start the same infusion), writes its rows and its audit row in one transaction, and
@@ -16,6 +16,9 @@ from django.utils.translation import gettext as _
 
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
+from clinic.core.errors import Refused
+from clinic.courses import services as courses
+from clinic.courses.models import Condition, Course, Modality
 from clinic.locations.models import Room
 from clinic.scheduling.rules import BookingRefused
 from clinic.treatment import links, rules
@@ -26,13 +29,11 @@ from clinic.treatment.models import (
     DoseOrder,
     InfusionSession,
     InfusionStatusChange,
-    Modality,
     NoteAddendum,
     PreCheck,
     SessionNote,
     SessionScore,
     TesSession,
-    TreatmentCourse,
     TreatmentSettings,
     VitalAlert,
     VitalSigns,
@@ -52,12 +53,17 @@ Status = InfusionSession.Status
 CLOCK_SKEW = timedelta(minutes=2)
 
 
-class TreatmentRefused(Exception):
-    """The step was not taken; the message says why. `action` names it for the audit."""
+class TreatmentRefused(Refused):
+    """The step was not taken; the message says why. `action` is its audit code."""
+
+    code = "treatment.refused"
 
     def __init__(self, message, *, action="treatment.refused"):
-        super().__init__(message)
-        self.action = action
+        super().__init__(message, code=action)
+
+    @property
+    def action(self) -> str:
+        return self.code
 
 
 def _require_physician(actor, what):
@@ -69,7 +75,8 @@ def _require_physician(actor, what):
 
 def _locked(session: InfusionSession) -> InfusionSession:
     return (
-        InfusionSession.objects.select_for_update()
+        # Lock order: docs/architecture.md, "Locks and their order".
+        InfusionSession.objects.select_for_update(of=("self",), no_key=True)
         .select_related("site", "patient", "course")
         .get(pk=session.pk)
     )
@@ -94,7 +101,11 @@ def _move(session: InfusionSession, status, *, actor, reason="", at=None):
 @transaction.atomic
 def update_treatment_settings(site, *, values: dict, actor) -> TreatmentSettings:
     """Change a site's thresholds and limits (administrators); the ceilings are constraints."""
-    current = TreatmentSettings.objects.select_for_update().filter(site=site).first()
+    current = (
+        TreatmentSettings.objects.select_for_update(of=("self",), no_key=True)
+        .filter(site=site)
+        .first()
+    )
     current = current or TreatmentSettings(site=site)
     changed = [name for name, value in values.items() if getattr(current, name) != value]
     for name, value in values.items():
@@ -115,12 +126,14 @@ def approve_course(
     modality,
     indication,
     planned_sessions,
+    condition=Condition.UNSPECIFIED,
     plan="",
     target_dose_mg_per_kg=None,
     infusion_minutes=None,
     eligibility_confirmed=False,
+    responsible_physician=None,
     actor,
-) -> TreatmentCourse:
+) -> Course:
     """A physician approves a treatment plan for one patient and indication.
 
     For IV ketamine the record decides: the consent must be on the chart, and a "not eligible"
@@ -172,11 +185,11 @@ def approve_course(
             )
     else:
         target_dose_mg_per_kg = infusion_minutes = None
-    course = TreatmentCourse.objects.create(
-        patient=patient,
-        site=patient.home_site,
+    course = courses.open_course(
+        patient,
         modality=modality,
         indication=indication,
+        condition=condition,
         planned_sessions=planned_sessions,
         plan=plan,
         target_dose_mg_per_kg=target_dose_mg_per_kg,
@@ -184,9 +197,9 @@ def approve_course(
         ketamine_consent_confirmed=consent_on_file,
         eligibility_reference=str(getattr(eligibility, "public_id", "") or ""),
         eligibility_confirmed_by_physician=modality == Modality.IV_KETAMINE and eligibility is None,
-        approved_by=actor,
+        responsible_physician=responsible_physician,
+        actor=actor,
     )
-    audit(actor, "course.approved", patient, obj=course, reason=modality)
     if course.eligibility_confirmed_by_physician:
         audit(
             actor,
@@ -198,18 +211,6 @@ def approve_course(
     return course
 
 
-@transaction.atomic
-def close_course(course, *, status, reason, actor) -> TreatmentCourse:
-    """Complete or stop a course."""
-    course = TreatmentCourse.objects.select_for_update().get(pk=course.pk)
-    if course.status != TreatmentCourse.Status.ACTIVE or status == TreatmentCourse.Status.ACTIVE:
-        raise TreatmentRefused(_("This course is already closed."), action="course.refused")
-    course.status, course.status_reason = status, reason
-    course.save(update_fields=["status", "status_reason"])
-    audit(actor, "course.closed", course.patient, obj=course, reason=status)
-    return course
-
-
 # Infusion session: opening and pre-check ------------------------------------------------------
 
 
@@ -218,12 +219,12 @@ def open_infusion_session(
     course, *, chair, appointment=None, check_in=True, actor
 ) -> InfusionSession:
     """Put a patient of an active ketamine course on a chair; checked in unless scheduled ahead."""
-    if not course.is_ketamine or course.status != TreatmentCourse.Status.ACTIVE:
+    if not course.is_ketamine or course.status != Course.Status.ACTIVE:
         raise TreatmentRefused(
             _("Infusions need an active IV ketamine course."), action="infusion.refused"
         )
     # Lock the chair so two nurses cannot seat two patients on it at once.
-    chair = Room.objects.select_for_update().get(pk=chair.pk)
+    chair = Room.objects.select_for_update(of=("self",), no_key=True).get(pk=chair.pk)
     if chair.kind != Room.Kind.INFUSION_CHAIR or chair.site_id != course.site_id:
         raise TreatmentRefused(
             _("Choose an infusion chair of this site."), action="infusion.refused"
@@ -316,10 +317,10 @@ def start_infusion_for_visit(appointment, *, actor) -> InfusionSession:
     appointment = links.lock_visit(appointment)
     _check_visit(appointment, patient=appointment.patient, kind=SESSION_INFUSION)
     course = (
-        TreatmentCourse.objects.filter(
+        Course.objects.filter(
             patient=appointment.patient,
             modality=Modality.IV_KETAMINE,
-            status=TreatmentCourse.Status.ACTIVE,
+            status=Course.Status.ACTIVE,
         )
         .order_by("-approved_at")
         .first()
@@ -441,7 +442,7 @@ def decide_on_blood_pressure(session, *, proceed: bool, note: str, actor) -> Pre
     """A physician's decision on a pre-dose pressure above the warning threshold."""
     _require_physician(actor, _("decide on the blood pressure"))
     session = _locked(session)
-    precheck = PreCheck.objects.select_for_update().get(session=session)
+    precheck = PreCheck.objects.select_for_update(of=("self",), no_key=True).get(session=session)
     if precheck.bp_decision != PreCheck.Decision.PENDING:
         raise TreatmentRefused(_("No decision is awaited."), action="infusion.bp_decision.refused")
     if not note.strip():
@@ -772,7 +773,11 @@ def record_vitals(
 @transaction.atomic
 def mark_vitals_in_error(vitals, *, reason: str, actor) -> VitalSigns:
     """A reading typed into the wrong session or mistyped; it stays, marked, with the reason."""
-    vitals = VitalSigns.objects.select_for_update().select_related("session").get(pk=vitals.pk)
+    vitals = (
+        VitalSigns.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("session")
+        .get(pk=vitals.pk)
+    )
     if not reason.strip():
         raise TreatmentRefused(_("Give the reason."))
     vitals.entered_in_error, vitals.error_reason = True, reason
@@ -791,7 +796,9 @@ def mark_vitals_in_error(vitals, *, reason: str, actor) -> VitalSigns:
 def resolve_alert(alert, *, action: str, note: str, actor) -> VitalAlert:
     """Close an alert with what was done (continue, slow, pause, stop, treat) and a note."""
     alert = (
-        VitalAlert.objects.select_for_update().select_related("session__patient").get(pk=alert.pk)
+        VitalAlert.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("session__patient")
+        .get(pk=alert.pk)
     )
     if alert.closed_at is not None:
         raise TreatmentRefused(_("This alert has already been handled."))
@@ -1022,7 +1029,11 @@ def complete_tes_session(
     tes, *, skin_after, skin_after_note="", sensations="", adverse_effects="", actor
 ) -> TesSession:
     """Close a TES session with the skin check after, sensations and adverse effects."""
-    tes = TesSession.objects.select_for_update().select_related("patient").get(pk=tes.pk)
+    tes = (
+        TesSession.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=tes.pk)
+    )
     if tes.status != TesSession.Status.STARTED:
         raise TreatmentRefused(_("This session has already been completed."))
     tes.skin_after, tes.skin_after_note = skin_after, skin_after_note
@@ -1073,7 +1084,11 @@ def write_session_note(
 @transaction.atomic
 def edit_session_note(note, *, text, actor) -> SessionNote:
     """The author may change a draft; a signed note only takes addenda."""
-    note = SessionNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    note = (
+        SessionNote.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=note.pk)
+    )
     if note.is_signed or note.author_id != actor.pk:
         raise TreatmentRefused(
             _("Only the author can change a draft; a signed note takes addenda.")
@@ -1087,7 +1102,11 @@ def edit_session_note(note, *, text, actor) -> SessionNote:
 @transaction.atomic
 def sign_session_note(note, *, actor) -> SessionNote:
     """Sign and lock the note."""
-    note = SessionNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    note = (
+        SessionNote.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=note.pk)
+    )
     if note.is_signed or note.author_id != actor.pk:
         raise TreatmentRefused(_("Only the author can sign a draft note."))
     note.signed_at = timezone.now()
@@ -1099,7 +1118,11 @@ def sign_session_note(note, *, actor) -> SessionNote:
 @transaction.atomic
 def add_note_addendum(note, *, text, actor) -> NoteAddendum:
     """A dated addition to a signed note."""
-    note = SessionNote.objects.select_for_update().select_related("patient").get(pk=note.pk)
+    note = (
+        SessionNote.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=note.pk)
+    )
     if not note.is_signed:
         raise TreatmentRefused(_("A draft is edited, not given addenda."))
     if not text.strip():

@@ -17,8 +17,12 @@ from clinic.accounts.roles import Role
 from clinic.controlled_drugs.forms import SessionAdministrationForm
 from clinic.controlled_drugs.witness import WitnessRefused, authenticate_witness
 from clinic.core.audit import audit
-from clinic.core.models import AuditEvent
+from clinic.core.exports import render_pdf
 from clinic.core.policy import staff
+from clinic.core.refusals import audit_refusal, refused
+from clinic.courses import services as course_services
+from clinic.courses.access import VISIT_TYPE_OF_MODALITY, get_course_for
+from clinic.courses.models import Course
 from clinic.locations.models import Site
 from clinic.locations.selectors import current_site
 from clinic.patients.access import get_patient_for
@@ -26,13 +30,12 @@ from clinic.scheduling.access import get_appointment_for
 from clinic.treatment import forms, links, scales, selectors, services
 from clinic.treatment.access import (
     get_alert_for,
-    get_course_for,
     get_infusion_for,
     get_note_for,
     get_tes_for,
     may_read_note,
 )
-from clinic.treatment.models import InfusionSession, SessionNote, TreatmentCourse
+from clinic.treatment.models import InfusionSession, SessionNote
 from clinic.treatment.rules import PROVENANCE
 from clinic.treatment.vitals_chart import vitals_svg
 
@@ -40,29 +43,6 @@ INFUSION_ROLES = (Role.NURSE, Role.PHYSICIAN)
 COURSE_ROLES = (Role.PHYSICIAN, Role.NURSE, Role.PSYCHOTHERAPIST)
 NOTE_ROLES = (Role.PHYSICIAN, Role.PSYCHOTHERAPIST)
 Status = InfusionSession.Status
-
-
-def _audit_refusal(request, refusal, patient, obj=None):
-    audit(
-        request.user,
-        refusal.action,
-        patient,
-        obj=obj,
-        outcome=AuditEvent.Outcome.DENIED,
-        reason=str(refusal),
-    )
-
-
-def _refused(request, refusal, patient, obj=None):
-    """Tell the person why, and keep the refusal in the audit trail (nothing else is written)."""
-    messages.error(request, str(refusal))
-    _audit_refusal(request, refusal, patient, obj)
-
-
-def _refused_in_form(request, form, refusal, patient, obj=None):
-    """The same, for a refusal shown on the form that was sent."""
-    form.add_error(None, str(refusal))
-    _audit_refusal(request, refusal, patient, obj)
 
 
 def _form_errors(request, form):
@@ -157,12 +137,12 @@ def board_all_partial(request):
 def course_list(request):
     site = current_site(request)
     courses = selectors.courses_with_progress(
-        TreatmentCourse.objects.visible_to(request.user)
+        Course.objects.visible_to(request.user)
         .filter(site=site)
         .select_related("patient", "approved_by")
     )
     status = request.GET.get("status", "active")
-    if status in TreatmentCourse.Status.values:
+    if status in Course.Status.values:
         courses = courses.filter(status=status)
     page = Paginator(courses.order_by("-approved_at", "-pk"), 50).get_page(request.GET.get("page"))
     for course in page:
@@ -171,7 +151,7 @@ def course_list(request):
     return render(
         request,
         "treatment/course_list.html",
-        {"page": page, "site": site, "status": status, "statuses": TreatmentCourse.Status.choices},
+        {"page": page, "site": site, "status": status, "statuses": Course.Status.choices},
     )
 
 
@@ -196,8 +176,8 @@ def course_new(request, patient_id):
     if request.method == "POST" and form.is_valid():
         try:
             course = services.approve_course(patient, **form.cleaned_data, actor=request.user)
-        except services.TreatmentRefused as refusal:
-            _refused_in_form(request, form, refusal, patient)
+        except (services.TreatmentRefused, course_services.CourseRefused) as refusal:
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The course has been approved."))
             return redirect("treatment:course", course_id=course.public_id)
@@ -213,38 +193,39 @@ def course_new(request, patient_id):
     )
 
 
-@staff(*COURSE_ROLES, object_rule="treatment.access.get_course_for")
+@staff(*COURSE_ROLES, object_rule="courses.access.get_course_for")
 def course_detail(request, course_id):
     course = get_course_for(request.user, course_id)
-    course = selectors.courses_with_progress(TreatmentCourse.objects.filter(pk=course.pk)).get()
+    course = selectors.courses_with_progress(Course.objects.filter(pk=course.pk)).get()
     audit(request.user, "course.viewed", course.patient, obj=course)
     context = {
         "course": course,
         "patient": course.patient,
         "done": selectors.sessions_done(course),
         "is_physician": request.user.has_role(Role.PHYSICIAN),
+        "visit_type_code": VISIT_TYPE_OF_MODALITY.get(course.modality, ""),
         **selectors.course_overview(course),
     }
     context["notes"] = [n for n in context["notes"] if may_read_note(request.user, n)]
-    if course.is_ketamine and course.status == TreatmentCourse.Status.ACTIVE:
+    if course.is_ketamine and course.status == Course.Status.ACTIVE:
         context["open_form"] = forms.OpenSessionForm(site=course.site)
     return render(request, "treatment/course_detail.html", context)
 
 
-@staff(Role.PHYSICIAN, object_rule="treatment.access.get_course_for")
+@staff(Role.PHYSICIAN, object_rule="courses.access.get_course_for")
 @require_POST
 def course_close(request, course_id):
     course = get_course_for(request.user, course_id)
     status, reason = request.POST.get("status", ""), request.POST.get("reason", "").strip()
-    if status not in (TreatmentCourse.Status.COMPLETED, TreatmentCourse.Status.STOPPED) or not (
+    if status not in (Course.Status.COMPLETED, Course.Status.STOPPED) or not (
         reason and len(reason) <= 500 and "\x00" not in reason
     ):
         messages.error(request, _("Choose how the course ends and give a reason."))
     else:
         try:
-            services.close_course(course, status=status, reason=reason, actor=request.user)
-        except services.TreatmentRefused as refusal:
-            _refused(request, refusal, course.patient, course)
+            course_services.close_course(course, status=status, reason=reason, actor=request.user)
+        except course_services.CourseRefused as refusal:
+            refused(request, refusal, patient=course.patient, obj=course)
         else:
             messages.success(request, _("The course has been closed."))
     return redirect("treatment:course", course_id=course.public_id)
@@ -253,7 +234,7 @@ def course_close(request, course_id):
 # Infusion sessions ---------------------------------------------------------------------------
 
 
-@staff(*INFUSION_ROLES, object_rule="treatment.access.get_course_for")
+@staff(*INFUSION_ROLES, object_rule="courses.access.get_course_for")
 @require_POST
 def infusion_open(request, course_id):
     course = get_course_for(request.user, course_id)
@@ -269,7 +250,7 @@ def infusion_open(request, course_id):
             actor=request.user,
         )
     except services.TreatmentRefused as refusal:
-        _refused(request, refusal, course.patient, course)
+        refused(request, refusal, patient=course.patient, obj=course)
         return redirect("treatment:course", course_id=course.public_id)
     return redirect("treatment:infusion", session_id=session.public_id)
 
@@ -282,7 +263,7 @@ def visit_infusion_start(request, appointment_id):
     try:
         session = services.start_infusion_for_visit(appointment, actor=request.user)
     except services.TreatmentRefused as refusal:
-        _refused(request, refusal, appointment.patient, appointment)
+        refused(request, refusal, patient=appointment.patient, obj=appointment)
         return redirect("scheduling:appointment", appointment_id=appointment.public_id)
     messages.success(
         request, _("The patient is checked in on %(chair)s.") % {"chair": session.chair.name}
@@ -439,10 +420,9 @@ def infusion_administration(request, session_id):
                 note=data["note"],
                 actor=request.user,
             )
-        except WitnessRefused as refusal:
-            form.add_error(None, str(refusal))
-        except services.TreatmentRefused as refusal:
-            _refused_in_form(request, form, refusal, session.patient, session)
+        except (WitnessRefused, services.TreatmentRefused) as refusal:
+            # A witness who did not authenticate was audited where it was checked.
+            refused(request, refusal, patient=session.patient, obj=session, form=form)
         else:
             messages.success(request, _("The administration is recorded in the register."))
             return redirect("treatment:infusion", session_id=session.public_id)
@@ -459,7 +439,7 @@ def _infusion_step(handler):
         try:
             done = handler(request, session)
         except services.TreatmentRefused as refusal:
-            _refused(request, refusal, session.patient, session)
+            refused(request, refusal, patient=session.patient, obj=session)
         else:
             if done:
                 messages.success(request, done)
@@ -624,9 +604,9 @@ def infusion_vitals(request, session_id):
         )
     except services.TreatmentRefused as refusal:
         if wants_json:
-            _audit_refusal(request, refusal, session.patient, session)
+            audit_refusal(request, refusal, patient=session.patient, obj=session)
             return JsonResponse({"status": "refused", "message": str(refusal)}, status=409)
-        _refused(request, refusal, session.patient, session)
+        refused(request, refusal, patient=session.patient, obj=session)
         return redirect("treatment:infusion", session_id=session.public_id)
     if wants_json:
         return JsonResponse(
@@ -673,7 +653,7 @@ def alert_resolve(request, alert_id):
         try:
             services.resolve_alert(alert, **form.cleaned_data, actor=request.user)
         except services.TreatmentRefused as refusal:
-            _refused(request, refusal, alert.session.patient, alert.session)
+            refused(request, refusal, patient=alert.session.patient, obj=alert.session)
         else:
             messages.success(request, _("The alert is closed."))
     return redirect("treatment:infusion", session_id=alert.session.public_id)
@@ -685,13 +665,11 @@ def infusion_record(request, session_id, language):
     if language not in ("uk", "en"):
         raise Http404
     session = get_infusion_for(request.user, session_id)
-    from weasyprint import HTML
-
     with translation.override(language):
         context = _infusion_context(session, request.user)
         context["language"] = language
         html = render_to_string("treatment/infusion_record.html", context, request=request)
-    pdf = HTML(string=html, base_url=request.build_absolute_uri("/")).write_pdf()
+    pdf = render_pdf(html)
     audit(request.user, "infusion.record.printed", session.patient, obj=session, reason=language)
     response = HttpResponse(pdf, content_type="application/pdf")
     name = f"infusion-{session.patient.record_number}-{session.created_at:%Y%m%d}-{language}.pdf"
@@ -714,7 +692,7 @@ def tes_new(request, patient_id):
                 patient, **form.cleaned_data, appointment=visit, actor=request.user
             )
         except services.TreatmentRefused as refusal:
-            _refused_in_form(request, form, refusal, patient)
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The TES session has started."))
             return redirect("treatment:tes", tes_id=tes.public_id)
@@ -751,7 +729,7 @@ def tes_complete(request, tes_id):
         try:
             services.complete_tes_session(tes, **form.cleaned_data, actor=request.user)
         except services.TreatmentRefused as refusal:
-            _refused(request, refusal, tes.patient, tes)
+            refused(request, refusal, patient=tes.patient, obj=tes)
         else:
             messages.success(request, _("The TES session is complete."))
     return redirect("treatment:tes", tes_id=tes.public_id)
@@ -790,7 +768,7 @@ def note_new(request, patient_id):
                 actor=request.user,
             )
         except services.TreatmentRefused as refusal:
-            form.add_error(None, str(refusal))
+            refused(request, refusal, patient=patient, form=form)
         else:
             messages.success(request, _("The note is saved as a draft."))
             return redirect("treatment:note", note_id=note.public_id)
@@ -829,7 +807,7 @@ def _note_step(handler):
         try:
             done = handler(request, note)
         except services.TreatmentRefused as refusal:
-            _refused(request, refusal, note.patient, note)
+            refused(request, refusal, patient=note.patient, obj=note)
         else:
             if done:
                 messages.success(request, done)

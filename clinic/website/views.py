@@ -3,6 +3,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import get_language
 
+from clinic.core import views as core_views
 from clinic.core.policy import public
 from clinic.locations.selectors import public_sites
 from clinic.website.access import get_published_page
@@ -75,3 +76,11 @@ def robots_txt(request):
         f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
     ]
     return HttpResponse("\n".join(lines) + "\n", content_type="text/plain")
+
+
+@public
+def page_not_found(request, exception=None):
+    """The site-wide 404: the public site's own layout under /uk/ and /en/, else core's."""
+    if request.path.startswith(("/uk/", "/en/")):
+        return render(request, "public/404.html", {"sites": public_sites()}, status=404)
+    return core_views.page_not_found(request, exception)

@@ -9,6 +9,7 @@ from allauth.mfa.totp.internal.auth import (
 )
 from axes.models import AccessAttempt
 from django.contrib.sessions.models import Session
+from django.test import Client
 from django.urls import reverse
 
 from clinic.accounts import services
@@ -39,12 +40,12 @@ def test_staff_signs_in_with_password_then_one_time_code(client, physician):
     assert response.status_code == 302
     assert response["Location"] == reverse("mfa_authenticate")
     # The password alone does not sign in.
-    assert client.get(reverse("core:dashboard")).status_code == 302
+    assert client.get(reverse("dashboard:today")).status_code == 302
     response = client.post(
         reverse("mfa_authenticate"), {"code": current_totp_code(physician.totp_secret)}
     )
     assert response.status_code == 302
-    assert client.get(reverse("core:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard:today")).status_code == 200
 
 
 def test_a_wrong_one_time_code_does_not_sign_in(client, physician):
@@ -103,36 +104,36 @@ def test_staff_cannot_switch_their_second_factor_off(client, physician):
 def test_a_session_ends_after_fifteen_idle_minutes(client, physician):
     with time_machine.travel("2026-11-22 09:00 +02:00", tick=False):
         client.force_login(physician)
-        assert client.get(reverse("core:dashboard")).status_code == 200
+        assert client.get(reverse("dashboard:today")).status_code == 200
     with time_machine.travel("2026-11-22 09:14 +02:00", tick=False):
-        assert client.get(reverse("core:dashboard")).status_code == 200
+        assert client.get(reverse("dashboard:today")).status_code == 200
     with time_machine.travel("2026-11-22 09:29:30 +02:00", tick=False):
-        response = client.get(reverse("core:dashboard"))
+        response = client.get(reverse("dashboard:today"))
         assert response.status_code == 302
         assert reverse("account_login") in response["Location"]
 
 
 def test_a_session_ends_twelve_hours_after_sign_in_however_active(client, physician):
     client.force_login(physician)
-    assert client.get(reverse("core:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard:today")).status_code == 200
     session = client.session
     session[SESSION_STARTED_KEY] = int(time.time()) - 12 * 3600 - 1
     session.save()
-    response = client.get(reverse("core:dashboard"))
+    response = client.get(reverse("dashboard:today"))
     assert response.status_code == 302
     assert "_auth_user_id" not in client.session
 
 
 def test_deactivating_a_user_ends_their_open_sessions(client, physician, kyiv):
     client.force_login(physician)
-    assert client.get(reverse("core:dashboard")).status_code == 200
+    assert client.get(reverse("dashboard:today")).status_code == 200
     admin = make_user("admin@test.clinic", roles=["administrator"], sites=[kyiv])
     services.deactivate_user(physician, reason="left the centre", actor=admin)
     assert not any(
         str(s.get_decoded().get("_auth_user_id")) == str(physician.pk)
         for s in Session.objects.all()
     )
-    response = client.get(reverse("core:dashboard"))
+    response = client.get(reverse("dashboard:today"))
     assert response.status_code == 302
     assert AuditEvent.objects.filter(action="staff.deactivated", actor=admin).count() == 1
 
@@ -155,6 +156,7 @@ def test_signing_in_and_out_and_failures_are_audited(client, physician):
     sign_in(client, physician.email, "wrong password!")
     failed = AuditEvent.objects.get(action="auth.sign_in_failed")
     assert (failed.outcome, failed.reason, failed.actor) == ("failed", physician.email, None)
+    assert failed.actor_label == "anonymous:sign-in-form"
     sign_in(client, physician.email)
     assert not AuditEvent.objects.filter(action="auth.signed_in").exists()  # code still due
     client.post(reverse("mfa_authenticate"), {"code": current_totp_code(physician.totp_secret)})
@@ -183,3 +185,67 @@ def test_password_reset_for_an_unknown_address_reveals_nothing(client, physician
     assert not OutboxMessage.objects.filter(
         recipient="nobody@example.org", body__contains="/key/"
     ).exists()
+
+
+# Behind the reverse proxy every request reaches the application from 127.0.0.1; the proxy
+# names the client in X-Forwarded-For (docs/deploy.md).
+def through_proxy(client_address):
+    return {"REMOTE_ADDR": "127.0.0.1", "HTTP_X_FORWARDED_FOR": client_address}
+
+
+@pytest.fixture
+def behind_proxy(settings):
+    settings.TRUSTED_PROXIES = ["127.0.0.1"]
+
+
+def test_a_failed_sign_in_flood_from_one_address_does_not_lock_the_account_out_elsewhere(
+    client, physician, behind_proxy, settings
+):
+    attacker = through_proxy("203.0.113.66")
+    login = reverse("account_login")
+    for i in range(30):
+        client.post(login, {"login": f"made-up-{i}@test.clinic", "password": "x" * 12}, **attacker)
+    tries = [
+        client.post(login, {"login": physician.email, "password": "wrong password!"}, **attacker)
+        for _ in range(settings.SIGN_IN_FAILURES_PER_ACCOUNT + 5)
+    ]
+    # The attacker's address is locked out for this account...
+    assert tries[-1].status_code == 429
+    right = client.post(login, {"login": physician.email, "password": PASSWORD}, **attacker)
+    assert right.get("Location") != reverse("mfa_authenticate")
+    # ...and the physician, at another address, signs in with the right password.
+    response = Client().post(
+        login, {"login": physician.email, "password": PASSWORD}, **through_proxy("198.51.100.7")
+    )
+    assert response.status_code == 302
+    assert response["Location"] == reverse("mfa_authenticate")
+
+
+def test_an_account_is_locked_after_its_limit_of_failures_from_many_addresses(
+    physician, behind_proxy, settings
+):
+    login = reverse("account_login")
+    for i in range(settings.SIGN_IN_FAILURES_PER_ACCOUNT):
+        Client().post(
+            login,
+            {"login": physician.email, "password": "wrong password!"},
+            **through_proxy(f"203.0.113.{i + 1}"),
+        )
+    visitor = Client()
+    response = visitor.post(
+        login, {"login": physician.email, "password": PASSWORD}, **through_proxy("198.51.100.7")
+    )
+    assert response.get("Location") != reverse("mfa_authenticate")
+    assert "_auth_user_id" not in visitor.session
+
+
+def test_the_audit_row_of_a_request_through_the_proxy_carries_the_clients_address(
+    client, physician, behind_proxy
+):
+    client.post(
+        reverse("account_login"),
+        {"login": physician.email, "password": "wrong password!"},
+        **through_proxy("198.51.100.7"),
+    )
+    failed = AuditEvent.objects.get(action="auth.sign_in_failed")
+    assert failed.ip == "198.51.100.7"

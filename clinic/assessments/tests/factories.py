@@ -6,8 +6,9 @@ from django.utils import timezone
 
 from clinic.accounts.models import User
 from clinic.assessments import services
-from clinic.assessments.models import Assessment, Course
+from clinic.assessments.models import Assessment
 from clinic.assessments.selectors import settings_for
+from clinic.courses.tests.factories import make_care_course
 
 
 def make_assessment(patient, code="phq9", answers=None, *, days_ago=0, course=None, **fields):
@@ -51,12 +52,8 @@ def phq9_with_total(total: int, item9: int = 0) -> list[int]:
 
 
 def make_course(patient, *, started_days_ago=30, condition="trd", title="Курс кетаміну"):
-    return Course.objects.create(
-        patient=patient,
-        title=title,
-        condition=condition,
-        started_on=timezone.localdate() - timedelta(days=started_days_ago),
-        created_by=User.objects.system_actor(),
+    return make_care_course(
+        patient, opened_days_ago=started_days_ago, condition=condition, indication=title
     )
 
 

@@ -9,7 +9,12 @@ import time_machine
 from django.utils import translation
 
 from clinic.accounts.roles import Role
-from clinic.assessments.cohorts import condition_of, infusion_count, treatment_markers
+from clinic.assessments.cohorts import (
+    condition_of,
+    infusion_count,
+    infusions_per_course,
+    treatment_markers,
+)
 from clinic.conftest import make_patient
 from clinic.patients.services import add_medication, record_intake
 from clinic.treatment.services import discharge_patient
@@ -88,6 +93,26 @@ def test_infusions_are_counted_per_patient_once_the_pump_started(
         found = infusion_count([twice.pk, waiting.pk, none.pk])
 
     assert found == {twice.pk: 2, waiting.pk: 0, none.pk: 0}
+
+
+def test_infusions_are_counted_per_course_of_care(kyiv, users, django_assert_num_queries):
+    nurse, doctor = users[(Role.NURSE, "kyiv")], users[(Role.PHYSICIAN, "kyiv")]
+    chair = make_chair(kyiv)
+    patient = make_patient(kyiv, "K-0001")
+    with time_machine.travel(datetime(2026, 12, 7, 9, 0, tzinfo=KYIV), tick=False) as clock:
+        first = make_course(patient, doctor)
+        _infusion_day(first, chair, nurse, doctor, clock)
+        clock.shift(timedelta(days=2))
+        _infusion_day(first, chair, nurse, doctor, clock)
+        second = make_course(patient, doctor, indication="Підтримувальний курс")
+        clock.shift(timedelta(days=2))
+        _infusion_day(second, chair, nurse, doctor, clock)
+
+    with django_assert_num_queries(1):
+        found = infusions_per_course([first.pk, second.pk])
+
+    # Per patient the three infusions are one number; per course each plan counts its own.
+    assert found == {first.pk: 2, second.pk: 1}
 
 
 def test_markers_number_the_infusions_among_the_medication_changes(kyiv, users):

@@ -109,6 +109,13 @@ def test_a_positive_item_9_raises_the_alert_at_once_and_shows_crisis_contacts(
     assert AuditEvent.objects.filter(action="assessment.alert.raised", patient=patient).exists()
 
 
+SELF_REPORT_ACTIONS = (
+    "assessment.link.opened",
+    "assessment.answer_saved",
+    "assessment.submitted",
+)
+
+
 def test_submitting_scores_it_and_the_link_works_only_once(client, patient):
     link, token = issue_link(patient)
     open_link(client, token)
@@ -122,6 +129,12 @@ def test_submitting_scores_it_and_the_link_works_only_once(client, patient):
     again = open_link(client, token)
     assert again.status_code == 410
     assert "уже надіслано" in again.content.decode()
+    # The patient has no account: every row names the link they came through.
+    labels = AuditEvent.objects.filter(patient=patient, action__in=SELF_REPORT_ACTIONS)
+    assert set(labels.values_list("actor_id", "actor_label")) == {
+        (None, "anonymous:self-report-link")
+    }
+    assert set(labels.values_list("action", flat=True)) == set(SELF_REPORT_ACTIONS)
 
 
 def test_it_refuses_to_send_an_incomplete_questionnaire(client, patient):

@@ -11,7 +11,6 @@ from clinic.accounts.roles import Role
 from clinic.assessments import services
 from clinic.assessments.models import (
     Assessment,
-    Course,
     LicensedText,
     OnDutyPhysician,
     ScaleSettings,
@@ -271,7 +270,7 @@ def test_the_csv_export_is_audited_and_translated(client, users, kyiv, lviv):
     signed_in(client, users, Role.ADMINISTRATOR)
     response = client.get("/staff/assessments/outcomes/export.csv?code=phq9")
     text = b"".join(response.streaming_content).decode()
-    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff"))))
+    rows = list(csv.reader(io.StringIO(text.lstrip("\ufeff")), delimiter=";"))
     assert rows[0][:3] == ["Шкала", "Розріз", "Група"]
     assert rows[1] == ["PHQ-9", "Усі", "Усі", "3", "2", "67", "1", "33"]
     assert AuditEvent.objects.filter(action="assessment.outcomes.exported").count() == 1
@@ -279,18 +278,12 @@ def test_the_csv_export_is_audited_and_translated(client, users, kyiv, lviv):
     english = b"".join(
         client.get("/staff/assessments/outcomes/export.csv").streaming_content
     ).decode()
-    assert english.lstrip("\ufeff").startswith("Scale,Breakdown,Group")
+    assert english.lstrip("\ufeff").startswith("Scale;Breakdown;Group")
 
 
 def test_the_csv_export_neutralises_formulas(client, users, kyiv):
     patient = make_patient(kyiv, "K-1")
-    course = Course.objects.create(
-        patient=patient,
-        title="x",
-        condition="trd",
-        started_on="2026-01-01",
-        created_by=User.objects.system_actor(),
-    )
+    course = make_course(patient)
     make_assessment(patient, "phq9", phq9_with_total(20), days_ago=30, course=course)
     make_assessment(patient, "phq9", phq9_with_total(5), days_ago=1, course=course)
     kyiv.name_uk = kyiv.name_en = '=HYPERLINK("http://evil")'
@@ -298,7 +291,7 @@ def test_the_csv_export_neutralises_formulas(client, users, kyiv):
     signed_in(client, users, Role.ADMINISTRATOR)
     text = b"".join(client.get("/staff/assessments/outcomes/export.csv").streaming_content).decode()
     assert "'=HYPERLINK" in text
-    assert "\n=HYPERLINK" not in text and ",=HYPERLINK" not in text
+    assert "\n=HYPERLINK" not in text and ";=HYPERLINK" not in text
 
 
 def test_the_outcomes_page_keeps_its_query_count_as_data_grows(
@@ -491,3 +484,27 @@ def test_the_patient_outcomes_page_shows_each_course_and_keeps_its_query_count(
     assert "Перший курс" in page and "Другий курс" in page
     assert "<td>60</td>" in page  # 20 -> 8: a 60 % drop in the first course
     assert AuditEvent.objects.filter(action="assessment.outcomes.viewed", patient=patient).exists()
+
+
+def test_a_refused_assessment_change_is_shown_audited_once_and_writes_nothing(
+    client, users, patient
+):
+    from django.contrib.messages import get_messages
+
+    assessment = make_assessment(patient, "phq9", phq9_with_total(12))
+    services.mark_assessment_in_error(
+        assessment, reason="Не той пацієнт", actor=users[(Role.NURSE, "kyiv")]
+    )
+    signed_in(client, users, Role.NURSE)
+    client.cookies["django_language"] = "en"
+    before = AuditEvent.objects.count()
+    url = f"/staff/assessments/{assessment.public_id}/in-error/"
+    response = client.post(url, {"reason": "Ще раз"})
+    assert response.status_code == 302
+    assessment.refresh_from_db()
+    assert assessment.error_reason == "Не той пацієнт"
+    assert AuditEvent.objects.count() == before + 1
+    refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.DENIED)
+    assert refusal.action == "assessment.refused" and refusal.patient == patient
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [refusal.reason]
+    assert refusal.reason == "This assessment is already marked as entered in error."

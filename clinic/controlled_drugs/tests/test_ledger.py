@@ -12,6 +12,7 @@ import time_machine
 from django.core.management import CommandError, call_command
 from django.db import DatabaseError, connection, connections, transaction
 
+from clinic.accounts.models import SYSTEM_EMAIL
 from clinic.accounts.roles import Role
 from clinic.conftest import make_patient, make_user
 from clinic.controlled_drugs import services
@@ -24,6 +25,7 @@ from clinic.controlled_drugs.models import (
 )
 from clinic.controlled_drugs.tests.factories import make_drug, make_safe, receive
 from clinic.core import append_only
+from clinic.core.models import AuditEvent
 
 D = Decimal
 TABLE = "controlled_drugs_ledgerentry"
@@ -267,6 +269,12 @@ def test_anchor_ledger_records_each_chain_once_a_day(chain):
     assert (anchor.last_seq, anchor.last_hash) == (4, chain.last_hash)
     assert f"seq 4 {chain.last_hash}" in out.getvalue()
     assert verify_ledger() == []
+    # A job without a person names its actor: the system user, in every row it writes.
+    assert set(
+        AuditEvent.objects.filter(action__startswith="drugs.ledger.anchor").values_list(
+            "actor__email", "actor_label"
+        )
+    ) == {(SYSTEM_EMAIL, SYSTEM_EMAIL)}
 
 
 @pytest.mark.django_db

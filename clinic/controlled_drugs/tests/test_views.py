@@ -1,3 +1,5 @@
+import csv
+import io
 import re
 import zlib
 from datetime import date
@@ -337,10 +339,11 @@ def test_the_journal_csv_holds_every_movement(client, officer, nurse, lot, patie
     today = date.today().isoformat()
     query = {"site": lot.site_id, "drug": lot.drug_id, "start": today, "end": today}
     response = client.get(url("journal_csv"), query)
-    rows = response.content.decode("utf-8-sig").strip().splitlines()
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert response.status_code == 200
     assert len(rows) == 1 + 1 + 2 + 1  # header, opening, two movements, closing
-    assert rows[-1].endswith("400.000,")
+    assert rows[-1][-2:] == ["400,000", ""]
 
 
 def test_the_catalogue_adds_a_drug_a_safe_and_a_supplier(client, officer, kyiv):
@@ -455,9 +458,10 @@ def test_csv_cells_cannot_start_a_formula(client, officer, nurse, physician, lot
     client.force_login(officer)
     today = date.today().isoformat()
     query = {"site": lot.site_id, "drug": lot.drug_id, "start": today, "end": today}
-    body = client.get(url("journal_csv"), query).content.decode("utf-8-sig")
+    response = client.get(url("journal_csv"), query)
+    body = b"".join(response.streaming_content).decode("utf-8-sig")
     assert "'=HYPERLINK" in body
-    assert ",=HYPERLINK" not in body
+    assert ";=HYPERLINK" not in body
 
 
 def test_the_menu_counts_what_waits_in_the_register(client, users, nurse, officer, lot, patient):
@@ -471,3 +475,20 @@ def test_the_menu_counts_what_waits_in_the_register(client, users, nurse, office
     assert attention_count(officer) == 0
     client.force_login(nurse)
     assert b"nav-count" in client.get(url("overview")).content
+
+
+def test_a_refused_catalogue_change_is_shown_audited_once_and_writes_nothing(
+    client, officer, safe, kyiv
+):
+    client.force_login(officer)
+    client.cookies["django_language"] = "en"
+    before = AuditEvent.objects.count()
+    response = client.post(url("catalogue"), {"form": "safe", "safe-name": safe.name})
+    assert response.status_code == 400
+    assert Safe.objects.count() == 1 and not LedgerEntry.objects.exists()
+    assert AuditEvent.objects.count() == before + 1
+    refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.DENIED)
+    assert refusal.action == "drugs.refused" and refusal.actor == officer
+    assert refusal.site == kyiv
+    assert refusal.reason == "This site already has a safe with this name."
+    assert refusal.reason in response.content.decode()

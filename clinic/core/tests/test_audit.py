@@ -149,3 +149,25 @@ def test_an_anchor_reveals_rows_removed_from_the_end():
 def test_a_malformed_anchor_is_a_finding_not_a_crash():
     write_events(1)
     assert check_anchor("yesterday")[0].problem.startswith("the anchor")
+
+
+@pytest.mark.parametrize("nobody", [None, "anonymous user"])
+def test_audit_refuses_a_missing_actor_and_writes_nothing(nobody):
+    from django.contrib.auth.models import AnonymousUser
+
+    from clinic.core.audit import MissingActor
+
+    actor = AnonymousUser() if nobody else None
+    with pytest.raises(MissingActor):
+        audit(actor, "test.event")
+    assert not AuditEvent.objects.exists()
+
+
+def test_an_anonymous_actor_is_named_in_the_row_and_covered_by_its_hash():
+    from clinic.core.audit import Anonymous
+
+    event = audit(Anonymous("test-channel"), "test.event")
+    event.refresh_from_db()
+    assert (event.actor_id, event.actor_label) == (None, "anonymous:test-channel")
+    tamper("UPDATE core_auditevent SET actor_label = %s WHERE seq = 1", ["anonymous:visitor"])
+    assert [f.problem for f in verify_chain()] == ["content differs from its hash (edited)"]

@@ -83,7 +83,7 @@ def test_csv_export_holds_the_filtered_rows_and_is_audited(client, admin, histor
     response = client.get("/staff/audit/export.csv", {"patient": "K-1"})
     assert response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
-    rows = list(csv.reader(io.StringIO(text)))
+    rows = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert rows[0][:4] == ["seq", "time", "actor", "action"]
     assert len(rows) == 3
     assert {row[5] for row in rows[1:]} == {"K-1"}

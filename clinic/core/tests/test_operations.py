@@ -152,38 +152,6 @@ def test_static_files_are_hashed_and_compressed_for_production(tmp_path):
     assert Path(f"{css[0]}.gz").exists() and Path(f"{css[0]}.br").exists()
 
 
-def test_the_dashboard_shows_closures_ahead_and_new_inquiries(client, users, kyiv):
-    from datetime import timedelta
-
-    from django.utils import timezone
-
-    from clinic.inquiries.models import ConsentText, Inquiry
-    from clinic.locations.models import Closure
-
-    today = timezone.localdate()
-    Closure.objects.create(
-        site=kyiv,
-        starts_on=today + timedelta(days=3),
-        ends_on=today + timedelta(days=4),
-        reason="Планові роботи",
-        created_by=users[(Role.ADMINISTRATOR, "kyiv")],
-    )
-    Inquiry.objects.create(
-        name="Олена",
-        phone="+380671234567",
-        site=kyiv,
-        topic="trd",
-        channel="phone",
-        language="uk",
-        sender_hash="x",
-        consent=ConsentText.objects.get(version=1),
-    )
-    client.force_login(users[(Role.RECEPTIONIST, "kyiv")])
-    page = client.get("/staff/").content.decode()
-    assert "Планові роботи" in page
-    assert "1 нове" in page
-
-
 def test_the_stylesheet_closes_every_block_it_opens():
     # An unclosed `@media print {` silently turns every later rule into a print-only rule.
     from django.conf import settings

@@ -138,3 +138,31 @@ def test_the_delivery_task_sends_and_reports(django_capture_on_commit_callbacks)
 
     enqueue()
     assert deliver_outbox.call() == {"sent": 1, "retry": 0, "dead": 0}
+
+
+def test_administrators_see_and_retry_only_their_sites_messages(kyiv, lviv, client):
+    admin = make_user("admin@test.clinic", roles=["administrator"], sites=[kyiv])
+    ours = enqueue(recipient="ours@example.org", site=kyiv)
+    theirs = enqueue(recipient="theirs@example.org", site=lviv)
+    account = enqueue(recipient="staff@example.org")  # an e-mail about a staff account
+    OutboxMessage.objects.update(status="dead", attempts=8)
+    client.force_login(admin)
+
+    page = client.get("/staff/outbox/?status=dead").content.decode()
+    assert "ou***@example.org" in page and "st***@example.org" in page
+    assert "th***@example.org" not in page
+    assert "(2)" in page  # the counts are of the visible messages too
+
+    response = client.post(f"/staff/outbox/{theirs.message_id}/retry/")
+    assert response.status_code == 404
+    theirs.refresh_from_db()
+    assert (theirs.status, theirs.attempts) == ("dead", 8)
+    assert not AuditEvent.objects.filter(action="outbox.retried").exists()
+    assert AuditEvent.objects.filter(
+        action="outbox.message.denied", actor=admin, outcome="denied", site=lviv
+    ).exists()
+
+    for message in (ours, account):
+        client.post(f"/staff/outbox/{message.message_id}/retry/")
+        message.refresh_from_db()
+        assert message.status == OutboxMessage.Status.PENDING

@@ -57,7 +57,7 @@ def test_every_url_pattern_declares_a_policy():
 def test_the_walk_covers_the_known_pages():
     names = {name for name, _ in all_patterns()}
     for expected in (
-        "core:dashboard",
+        "dashboard:today",
         "patients:chart",
         "core:audit_log",
         "account_login",

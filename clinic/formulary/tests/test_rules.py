@@ -113,3 +113,18 @@ def test_the_service_refuses_early_stop_after_the_minimum(users):
             failure_below_pct=25,
             actor=users[(Role.ADMINISTRATOR, "kyiv")],
         )
+
+
+def test_a_refused_sign_off_is_shown_audited_once_and_writes_nothing(admin_client, users):
+    from django.contrib.messages import get_messages
+
+    admin_client.cookies["django_language"] = "en"
+    before = AuditEvent.objects.count()
+    response = admin_client.post("/staff/formulary/sign-off/")
+    assert response.status_code == 302
+    assert not AdequacyRules.objects.get().is_confirmed
+    assert AuditEvent.objects.count() == before + 1
+    refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.DENIED)
+    assert refusal.action == "formulary.refused"
+    assert refusal.actor == users[(Role.ADMINISTRATOR, "kyiv")]
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [refusal.reason]

@@ -61,6 +61,13 @@ def test_an_inquiry_is_stored_with_a_normalised_phone_and_the_consent_version(cl
     assert AuditEvent.objects.filter(action="inquiry.received", site=kyiv).count() == 1
 
 
+def test_an_anonymous_submission_is_audited_as_the_contact_form(client, kyiv):
+    client.post(contact_url(), form_data(kyiv))
+    event = AuditEvent.objects.get(action="inquiry.received")
+    assert (event.actor_id, event.actor_label) == (None, "anonymous:contact-form")
+    assert event.object_id == str(Inquiry.objects.get().public_id)
+
+
 def test_the_reception_is_told_without_health_details(client, kyiv):
     kyiv.email = "reception.kyiv@example.org"
     kyiv.save()
@@ -218,3 +225,14 @@ def test_an_empty_consent_text_is_refused(client, users):
     client.force_login(users[(Role.CONTENT_EDITOR, "kyiv")])
     client.post("/staff/inquiries/consent/", {"text_uk": "", "text_en": "x"})
     assert ConsentText.objects.count() == 1
+
+
+def test_a_refused_inquiry_is_shown_audited_once_and_writes_nothing(client, kyiv):
+    response = client.post(contact_url("en"), form_data(kyiv, consent_version=0))
+    assert response.status_code == 200
+    assert not Inquiry.objects.exists() and not OutboxMessage.objects.exists()
+    refusal = AuditEvent.objects.get()
+    assert refusal.action == "inquiry.refused" and refusal.outcome == AuditEvent.Outcome.DENIED
+    assert refusal.actor is None and refusal.site == kyiv
+    assert refusal.reason == "The consent text has just changed. Please read it again and confirm."
+    assert "The consent text has just changed" in response.content.decode()

@@ -1,3 +1,5 @@
+import uuid
+
 import pytest
 
 from clinic.accounts.roles import Role
@@ -139,6 +141,29 @@ def test_reception_registers_a_contacted_person_as_a_patient(reception, users, k
     event = AuditEvent.objects.get(action="inquiry.converted")
     assert event.patient == patient
     assert AuditEvent.objects.filter(action="patient.registered", patient=patient).exists()
+
+
+def test_a_retried_registration_from_an_inquiry_registers_one_patient(reception, kyiv):
+    from clinic.patients.models import Patient
+
+    inquiry = make_inquiry(kyiv, status="contacted")
+    form = {
+        "family_name": "Коваль",
+        "given_name": "Олена",
+        "birth_date": "1990-05-01",
+        "idempotency_key": str(uuid.uuid4()),
+    }
+    first = reception.post(f"/staff/inquiries/{inquiry.public_id}/convert/", form)
+    again = reception.post(f"/staff/inquiries/{inquiry.public_id}/convert/", form)
+    patient = Patient.objects.get()
+    assert first["Location"] == again["Location"] == f"/staff/patients/{patient.public_id}/"
+    assert AuditEvent.objects.filter(action="inquiry.converted").count() == 1
+
+
+def test_the_registration_form_of_an_inquiry_carries_a_fresh_key(reception, kyiv):
+    inquiry = make_inquiry(kyiv, status="contacted")
+    page = reception.get(f"/staff/inquiries/{inquiry.public_id}/").content.decode()
+    assert 'type="hidden" name="idempotency_key"' in page
 
 
 def test_record_numbers_continue_per_site(reception, kyiv):

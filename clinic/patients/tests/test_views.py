@@ -1,4 +1,6 @@
 import json
+import re
+import uuid
 from datetime import date
 
 import pytest
@@ -52,6 +54,32 @@ def test_reception_registers_a_patient_with_the_next_record_number(as_role, kyiv
     assert patient.record_number == "K-0001"
     assert patient.family_name_latin == "Gudz" and patient.given_name_latin == "Mariana"
     assert str(patient.phone) == "+380671234567"
+
+
+def test_a_retried_registration_with_the_same_key_registers_one_patient(as_role, kyiv):
+    client = as_role(Role.RECEPTIONIST)
+    page = client.get("/staff/patients/new/").content.decode()
+    key = re.search(r'name="idempotency_key" value="([0-9a-f-]{36})"', page).group(1)
+    form = {**REGISTRATION, "home_site": kyiv.pk, "idempotency_key": key}
+    first = client.post("/staff/patients/new/", form)
+    again = client.post("/staff/patients/new/", form)
+    patient = Patient.objects.get()
+    assert first["Location"] == again["Location"] == base(patient)
+    assert AuditEvent.objects.filter(action="patient.registered").count() == 1
+    # A new form is a new key: the same details entered again register again (a namesake).
+    other = re.search(
+        r'name="idempotency_key" value="([0-9a-f-]{36})"',
+        client.get("/staff/patients/new/").content.decode(),
+    ).group(1)
+    assert other != key
+
+
+def test_a_key_used_by_someone_else_registers_nothing(as_role, kyiv, users):
+    form = {**REGISTRATION, "home_site": kyiv.pk, "idempotency_key": str(uuid.uuid4())}
+    as_role(Role.RECEPTIONIST).post("/staff/patients/new/", form)
+    response = as_role(Role.PHYSICIAN).post("/staff/patients/new/", form)
+    assert response.status_code == 403
+    assert Patient.objects.count() == 1
 
 
 @pytest.mark.parametrize(
@@ -426,3 +454,30 @@ def test_a_nurse_strikes_out_a_wrong_blood_pressure_and_the_screen_follows(as_ro
     reading.refresh_from_db()
     assert reading.entered_in_error
     assert "неконтрольована гіпертензія" not in client.get(base(patient)).content.decode()
+
+
+def test_a_refused_change_is_shown_audited_once_and_writes_nothing(as_role, users, kyiv):
+    from django.contrib.messages import get_messages
+
+    patient = make_registered(kyiv)
+    physician = users[(Role.PHYSICIAN, "kyiv")]
+    medication = services.add_medication(
+        patient,
+        other_name="Мелатонін",
+        started_on=date(2025, 1, 1),
+        stopped_on=date(2025, 6, 1),
+        actor=physician,
+    )
+    client = as_role(Role.PHYSICIAN)
+    client.cookies["django_language"] = "en"
+    before = AuditEvent.objects.count()
+    response = client.post(f"/staff/patients/medications/{medication.public_id}/stop/")
+    assert response.status_code == 302
+    medication.refresh_from_db()
+    assert medication.stopped_on == date(2025, 6, 1)
+    assert AuditEvent.objects.count() == before + 1
+    refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.DENIED)
+    assert refusal.action == "patient.refused" and refusal.actor == physician
+    assert refusal.patient == patient and refusal.object_id == str(medication.public_id)
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [refusal.reason]
+    assert refusal.reason == "This medicine is already stopped."

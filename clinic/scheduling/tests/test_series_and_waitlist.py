@@ -369,3 +369,39 @@ def test_cancelling_an_offer_on_hold_returns_the_entry_to_the_queue(
     second.refresh_from_db()
     assert (first.status, first.offer) == ("waiting", None)
     assert second.status == "offered"
+
+
+def test_a_series_booked_for_a_course_of_care_belongs_to_it(infusion_setup, patient, users):
+    from clinic.courses.tests.factories import make_care_course
+
+    course = make_care_course(patient, modality="psychotherapy", planned_sessions=6)
+    chosen = [(o.starts_at, o.practitioner, o.room) for o in plan(patient, infusion_setup)]
+    series, appointments = services.book_series(
+        patient,
+        visit_type=infusion_setup["visit_type"],
+        site=infusion_setup["site"],
+        occurrences=chosen,
+        actor=users[(Role.RECEPTIONIST, "kyiv")],
+        course=course,
+    )
+    assert series.course == course
+    assert list(course.series.all()) == [series]
+
+
+def test_a_closed_or_other_patients_course_cannot_be_booked_and_nothing_is_saved(
+    infusion_setup, patient, kyiv, users
+):
+    from clinic.courses.tests.factories import make_care_course
+
+    other = make_care_course(make_patient(kyiv, "K-0777"))
+    chosen = [(o.starts_at, o.practitioner, o.room) for o in plan(patient, infusion_setup)]
+    with pytest.raises(BookingRefused):
+        services.book_series(
+            patient,
+            visit_type=infusion_setup["visit_type"],
+            site=infusion_setup["site"],
+            occurrences=chosen,
+            actor=users[(Role.RECEPTIONIST, "kyiv")],
+            course=other,
+        )
+    assert not Series.objects.exists() and not Appointment.objects.exists()

@@ -240,6 +240,8 @@ def test_the_calendar_feed_shows_initials_and_no_clinical_details(
     for secret in ("Коваленко", "консультац", patient.record_number):
         assert secret not in body
     assert client.get(reverse("scheduling:feed", args=["wrong-token"])).status_code == 404
+    read = AuditEvent.objects.get(action="schedule.feed.read")
+    assert (read.actor_id, read.actor_label) == (None, "anonymous:calendar-feed")
 
 
 def test_a_physician_cannot_book_or_see_the_waitlist(client, users, patient):
@@ -553,3 +555,49 @@ def test_an_unknown_visit_type_in_the_link_is_ignored(desk, visit, patient):
     response = desk.get(url, {"type": "no-such\x00type"})
     assert response.status_code == 200
     assert '<option value="" selected>' in response.content.decode()
+
+
+def test_a_refused_booking_is_shown_audited_once_and_writes_nothing(
+    desk, visit, clinic, kyiv, users, patient, other_patient, reception
+):
+    slot = first_slot(visit["follow_up"], kyiv, patient)
+    services.book_appointment(
+        other_patient,
+        visit_type=visit["follow_up"],
+        site=kyiv,
+        starts_at=slot.starts_at,
+        practitioner=slot.practitioner,
+        room=slot.room,
+        actor=reception,
+    )
+    before = AuditEvent.objects.count()
+    desk.cookies["django_language"] = "en"
+    url = reverse("scheduling:book", args=[patient.public_id])
+    response = desk.post(url, {"visit_type": visit["follow_up"].pk, "slot": slot.key})
+    assert Appointment.objects.filter(patient=patient).count() == 0
+    assert AuditEvent.objects.count() == before + 1  # the refusal, nothing else
+    refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.DENIED)
+    assert refusal.action == "schedule.refused"
+    assert refusal.patient == patient and refusal.actor == reception
+    messages = [str(m) for m in desk.get(response.url).context["messages"]]
+    assert messages == [refusal.reason]
+    assert "already" in refusal.reason
+
+
+def test_a_booking_that_loses_a_race_is_refused_with_try_again(
+    desk, visit, clinic, kyiv, patient, reception, monkeypatch
+):
+    from django.db import OperationalError
+
+    def locked(*args, **kwargs):
+        raise OperationalError("database is locked")
+
+    monkeypatch.setattr(services, "lock_resources", locked)
+    slot = first_slot(visit["follow_up"], kyiv, patient)
+    desk.cookies["django_language"] = "en"
+    url = reverse("scheduling:book", args=[patient.public_id])
+    response = desk.post(url, {"visit_type": visit["follow_up"].pk, "slot": slot.key}, follow=True)
+    assert response.status_code == 200
+    assert "Please try again" in " ".join(str(m) for m in response.context["messages"])
+    assert not Appointment.objects.exists()
+    assert AuditEvent.objects.filter(action="schedule.refused", patient=patient).count() == 1

@@ -6,12 +6,13 @@ from decimal import Decimal
 
 from django.utils import timezone
 
+from clinic.courses.models import Modality
 from clinic.locations.models import Room
 from clinic.patients import selectors as record_selectors
 from clinic.patients import services as patient_services
 from clinic.patients.models import ConsentPurpose
 from clinic.treatment import services
-from clinic.treatment.models import Modality, PreCheck
+from clinic.treatment.models import PreCheck
 
 
 def make_chair(site, name="Крісло 1", kind=Room.Kind.INFUSION_CHAIR):

@@ -13,8 +13,9 @@ from clinic.accounts.models import User
 from clinic.conftest import current_totp_code
 from clinic.controlled_drugs.models import Kind, LedgerEntry
 from clinic.core.demo import DEMO_PASSWORD, demo_email, demo_totp_secret
+from clinic.courses.models import Course
 from clinic.patients.models import Patient
-from clinic.treatment.models import InfusionSession, TreatmentCourse, VitalAlert, VitalSigns
+from clinic.treatment.models import InfusionSession, VitalAlert, VitalSigns
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -63,7 +64,7 @@ def test_a_nurse_runs_a_demo_patient_through_a_whole_infusion(
     nurse = User.objects.get(email=demo_email("nurse", "lviv"))
     physician = User.objects.get(email=demo_email("physician", "lviv"))
     patient = Patient.objects.get(record_number="L-0002")
-    course = TreatmentCourse.objects.get(patient=patient)
+    course = Course.objects.get(patient=patient)
     page = signed_in_page(nurse)
     board = signed_in_page(nurse, viewport={"width": 1024, "height": 768})  # a tablet
     doctor = signed_in_page(physician)

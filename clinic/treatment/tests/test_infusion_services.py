@@ -9,6 +9,7 @@ from django.db import IntegrityError, transaction
 
 from clinic.controlled_drugs import services as register
 from clinic.core.models import AuditEvent
+from clinic.courses.models import Course
 from clinic.patients import services as patient_services
 from clinic.treatment import links, services
 from clinic.treatment.models import (
@@ -16,7 +17,6 @@ from clinic.treatment.models import (
     DoseOrder,
     InfusionSession,
     PreCheck,
-    TreatmentCourse,
     VitalAlert,
     VitalSigns,
 )
@@ -517,7 +517,7 @@ def test_a_ketamine_course_without_eligibility_on_file_needs_explicit_confirmati
         services.approve_course(patient, **COURSE, actor=physician)
     with pytest.raises(services.TreatmentRefused, match="Only a physician"):
         services.approve_course(patient, **COURSE, eligibility_confirmed=True, actor=nurse)
-    assert not TreatmentCourse.objects.exists()
+    assert not Course.objects.exists()
     course = services.approve_course(patient, **COURSE, eligibility_confirmed=True, actor=physician)
     assert course.eligibility_confirmed_by_physician and course.eligibility_reference == ""
     assert course.ketamine_consent_confirmed
@@ -530,7 +530,7 @@ def test_a_ketamine_course_without_eligibility_on_file_needs_explicit_confirmati
 def test_it_refuses_a_ketamine_course_without_the_consent_on_the_chart(patient, physician):
     with pytest.raises(services.TreatmentRefused, match="No ketamine-therapy consent"):
         services.approve_course(patient, **COURSE, eligibility_confirmed=True, actor=physician)
-    assert not TreatmentCourse.objects.exists()
+    assert not Course.objects.exists()
 
 
 def test_a_withdrawn_consent_no_longer_allows_a_course(patient, physician):
@@ -538,7 +538,7 @@ def test_a_withdrawn_consent_no_longer_allows_a_course(patient, physician):
     patient_services.withdraw_consent(consent, note="передумала", actor=physician)
     with pytest.raises(services.TreatmentRefused, match="No ketamine-therapy consent"):
         services.approve_course(patient, **COURSE, eligibility_confirmed=True, actor=physician)
-    assert not TreatmentCourse.objects.exists()
+    assert not Course.objects.exists()
 
 
 def test_a_not_eligible_decision_refuses_the_course_naming_its_date_and_physician(
@@ -555,7 +555,7 @@ def test_a_not_eligible_decision_refuses_the_course_naming_its_date_and_physicia
     assert "not eligible" in str(refusal.value)
     assert "March 2, 2026" in str(refusal.value)
     assert str(physician) in str(refusal.value)
-    assert not TreatmentCourse.objects.exists()
+    assert not Course.objects.exists()
 
 
 def test_an_eligible_decision_is_referenced_on_the_course(patient, physician):

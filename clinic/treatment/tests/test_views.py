@@ -9,8 +9,9 @@ from django.contrib.sessions.models import Session
 from clinic.accounts.roles import Role
 from clinic.conftest import make_patient
 from clinic.core.models import AuditEvent
+from clinic.courses.models import Course
 from clinic.patients.services import decide_ketamine_eligibility
-from clinic.treatment.models import InfusionSession, PreCheck, TreatmentCourse, VitalSigns
+from clinic.treatment.models import InfusionSession, PreCheck, VitalSigns
 from clinic.treatment.tests.factories import (
     make_chair,
     make_course,
@@ -273,10 +274,10 @@ def test_a_physician_approves_a_course_from_the_form(client, physician, patient)
     response = client.post(f"/staff/treatment/patients/{patient.public_id}/courses/new/", data)
     assert response.status_code == 200  # no eligibility on file and no confirmation
     assert "Рішення про придатність відсутнє" in response.content.decode()
-    assert not TreatmentCourse.objects.exists()
+    assert not Course.objects.exists()
     data["eligibility_confirmed"] = "on"
     response = client.post(f"/staff/treatment/patients/{patient.public_id}/courses/new/", data)
-    course = TreatmentCourse.objects.get()
+    course = Course.objects.get()
     assert response["Location"] == f"/staff/treatment/courses/{course.public_id}/"
     assert course.ketamine_consent_confirmed
 
@@ -292,7 +293,7 @@ def test_the_course_form_without_consent_links_to_recording_it_and_refuses(
     data = {"modality": "iv_ketamine", "indication": "ТРД", "planned_sessions": "6"}
     response = client.post(url_new, {**data, "eligibility_confirmed": "on"})
     assert response.status_code == 200
-    assert not TreatmentCourse.objects.exists()
+    assert not Course.objects.exists()
     assert AuditEvent.objects.filter(action="course.refused", outcome="denied").exists()
 
 
@@ -309,7 +310,7 @@ def test_the_course_form_names_a_not_eligible_decision_and_drops_the_confirmatio
     data = {"modality": "iv_ketamine", "indication": "ТРД", "planned_sessions": "6"}
     response = client.post(url_new, data)
     assert response.status_code == 200
-    assert not TreatmentCourse.objects.exists()
+    assert not Course.objects.exists()
 
 
 def test_the_patient_chart_shows_progress_and_cumulative_dose(
@@ -426,3 +427,20 @@ def test_an_incomplete_rating_is_refused_and_writes_nothing(
     response = nurse_client.post(url(session, "scores"), {"code": "phq9"})
     assert response.status_code in (200, 302)
     assert not session.scores.exists()
+
+
+def test_a_refused_reading_is_shown_audited_once_and_writes_nothing(nurse_client, session, nurse):
+    from django.contrib.messages import get_messages
+
+    before = AuditEvent.objects.count()
+    nurse_client.cookies["django_language"] = "en"
+    later = (datetime.now(KYIV) + timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M")
+    response = nurse_client.post(url(session, "vitals"), vitals_post(measured_at=later))
+    assert response.status_code == 302
+    assert not VitalSigns.objects.exists()
+    assert AuditEvent.objects.count() == before + 1
+    refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.DENIED)
+    assert refusal.action == "infusion.vitals.refused" and refusal.actor == nurse
+    assert refusal.patient == session.patient
+    assert [str(m) for m in get_messages(response.wsgi_request)] == [refusal.reason]
+    assert refusal.reason == "The time of measurement is in the future."

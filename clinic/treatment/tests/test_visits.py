@@ -11,9 +11,10 @@ import time_machine
 from clinic.accounts.roles import Role
 from clinic.conftest import make_patient
 from clinic.core.models import AuditEvent
+from clinic.courses.models import Course
 from clinic.scheduling.models import Appointment, AppointmentEvent
 from clinic.treatment import services
-from clinic.treatment.models import InfusionSession, SessionNote, TesSession, TreatmentCourse
+from clinic.treatment.models import InfusionSession, SessionNote, TesSession
 from clinic.treatment.tests.factories import (
     account_for_ketamine,
     aldrete,
@@ -85,7 +86,9 @@ def test_it_refuses_a_visit_that_already_has_its_session(visit, course, nurse):
 
 
 def test_it_refuses_a_patient_without_an_active_ketamine_course(visit, course, nurse):
-    TreatmentCourse.objects.filter(pk=course.pk).update(status=TreatmentCourse.Status.COMPLETED)
+    Course.objects.filter(pk=course.pk).update(
+        status=Course.Status.COMPLETED, closed_on=course.opened_on
+    )
     with pytest.raises(services.TreatmentRefused, match="no active IV ketamine course"):
         services.start_infusion_for_visit(visit, actor=nurse)
     assert_nothing_written(visit)
@@ -313,7 +316,9 @@ def test_the_start_button_opens_the_session_and_shows_it(nurse_client, visit, co
 
 
 def test_a_refused_start_explains_and_audits_without_writing(nurse_client, visit, course):
-    TreatmentCourse.objects.filter(pk=course.pk).update(status=TreatmentCourse.Status.STOPPED)
+    Course.objects.filter(pk=course.pk).update(
+        status=Course.Status.STOPPED, closed_on=course.opened_on
+    )
     response = nurse_client.post(
         f"/staff/treatment/visits/{visit.public_id}/infusion/", follow=True
     )

@@ -131,10 +131,11 @@ class Command(BaseCommand):
                         )
             load_pages(actor=system)
             load_drug_register(actor=system, sites=sites)
-            load_assessments_demo(actor=system, sites=sites)
             load_schedule(actor=system, sites=sites)
             load_patient_demo(actor=system, sites=sites)
             load_treatment_demo(actor=system, sites=sites)
+            # Score histories join the courses of care the treatment demo approved.
+            load_assessments_demo(actor=system, sites=sites)
             if not Inquiry.objects.exists():
                 for name, phone, topic, code in DEMO_INQUIRIES:
                     submit_inquiry(
@@ -150,6 +151,7 @@ class Command(BaseCommand):
                         consent_version=current_consent().version,
                         language="uk",
                         ip=f"demo-{name}",
+                        actor=system,
                     )
         if not options["quiet_logins"]:
             self.print_logins()

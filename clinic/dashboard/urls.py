@@ -1,0 +1,8 @@
+from django.urls import path
+
+from clinic.dashboard import views
+
+app_name = "dashboard"
+urlpatterns = [
+    path("", views.today, name="today"),
+]
