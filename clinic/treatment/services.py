@@ -932,6 +932,9 @@ def discharge_patient(
     _move(session, Status.DISCHARGED, actor=actor, at=now, reason=override_reason)
     session.discharged_at = now
     session.save(update_fields=["status", "discharged_at"])
+    # The visit's row lock comes before the audit row (docs/architecture.md, lock order).
+    if session.appointment_id is not None:
+        links.complete_visit(session.appointment, actor=actor)
     audit(
         actor,
         "infusion.discharged.override" if unmet else "infusion.discharged",
@@ -939,8 +942,6 @@ def discharge_patient(
         obj=session,
         reason=",".join(c.code for c in unmet),
     )
-    if session.appointment_id is not None:
-        links.complete_visit(session.appointment, actor=actor)
     return discharge
 
 
@@ -1040,9 +1041,10 @@ def complete_tes_session(
     tes.sensations, tes.adverse_effects = sensations, adverse_effects
     tes.status, tes.completed_at = TesSession.Status.COMPLETED, timezone.now()
     tes.save()
-    audit(actor, "tes.completed", tes.patient, obj=tes, reason=skin_after)
+    # The visit's row lock comes before the audit row (docs/architecture.md, lock order).
     if tes.appointment_id is not None:
         links.complete_visit(tes.appointment, actor=actor)
+    audit(actor, "tes.completed", tes.patient, obj=tes, reason=skin_after)
     return tes
 
 
