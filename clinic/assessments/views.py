@@ -51,6 +51,7 @@ from clinic.assessments.selectors import (
     scale_settings,
     settings_for,
 )
+from clinic.core import records
 from clinic.core.audit import audit
 from clinic.core.policy import staff
 from clinic.patients.access import get_patient_for
@@ -178,7 +179,7 @@ def mark_in_error(request, assessment_id):
             services.mark_assessment_in_error(
                 assessment, reason=form.cleaned_data["reason"], actor=request.user
             )
-        except services.AssessmentRefused as refusal:
+        except records.RecordKeepingRefused as refusal:
             messages.error(request, str(refusal))
         else:
             messages.success(request, _("The entry is marked as entered in error."))
