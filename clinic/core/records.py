@@ -20,27 +20,38 @@ from clinic.core.audit import audit
 
 
 class RecordKeepingRefused(Exception):
-    """A record primitive refused to act; nothing was written. `action` names it for the audit."""
+    """A record primitive refused to act; nothing was written. `code` names it for the audit.
 
-    action = "record.refused"
+    Shaped like the coming `clinic.core.errors.Refused` (message, code), which it will
+    subclass; `action` is the name the treatment views audit refusals by today.
+    """
 
-    def __init__(self, message, *, action=None):
+    code = "record.refused"
+
+    def __init__(self, message, *, code=None):
         super().__init__(message)
-        self.message = message
-        if action is not None:
-            self.action = action
+        if code is not None:
+            self.code = code
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    @property
+    def action(self) -> str:
+        return self.code
 
 
 class StrikeOutRefused(RecordKeepingRefused):
-    action = "record.strike_out.refused"
+    code = "record.strike_out.refused"
 
 
 class NoteRefused(RecordKeepingRefused):
-    action = "note.refused"
+    code = "note.refused"
 
 
 class TransitionRefused(RecordKeepingRefused):
-    action = "status.change.refused"
+    code = "status.change.refused"
 
 
 # Strike-out ("entered in error") -----------------------------------------------------------

@@ -113,3 +113,19 @@ def test_a_note_for_a_future_date_is_refused(patient, therapist):
             actor=therapist,
         )
     assert not SessionNote.objects.exists()
+
+
+def test_signing_a_signed_note_again_is_refused_audited_and_changes_nothing(
+    client, note, therapist
+):
+    client.force_login(therapist)
+    sign = f"/staff/treatment/notes/{note.public_id}/sign/"
+    client.post(sign)
+    note.refresh_from_db()
+    signed_at = note.signed_at
+    client.post(sign)
+    note.refresh_from_db()
+    assert note.signed_at == signed_at
+    assert AuditEvent.objects.filter(action="note.signed").count() == 1
+    refusal = AuditEvent.objects.get(action="note.refused")
+    assert refusal.outcome == "denied" and refusal.object_id == str(note.public_id)
