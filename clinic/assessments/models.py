@@ -14,6 +14,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.assessments.instruments import INSTRUMENTS
+from clinic.core.records import StatusMachine, StrikeOut, StrikeOutQuerySet
 from clinic.courses.models import Condition
 
 SCALE_CHOICES = [(code, i.short_name) for code, i in INSTRUMENTS.items()]
@@ -194,7 +195,7 @@ class Schedule(models.Model):
         return f"{INSTRUMENTS[self.code].short_name}: {self.get_kind_display()}"
 
 
-class AssessmentQuerySet(models.QuerySet):
+class AssessmentQuerySet(StrikeOutQuerySet):
     def completed(self):
         return self.filter(status=Assessment.Status.COMPLETED)
 
@@ -205,7 +206,7 @@ class AssessmentQuerySet(models.QuerySet):
         return self.filter(site_id__in=site_ids)
 
 
-class Assessment(models.Model):
+class Assessment(StatusMachine, StrikeOut):
     """One administration of a scale: raw positions, scoring version and total (domain.md §2)."""
 
     class Status(models.TextChoices):
@@ -257,11 +258,6 @@ class Assessment(models.Model):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    error_reason = models.CharField(_("reason"), max_length=500, blank=True)
-    marked_in_error_at = models.DateTimeField(null=True, blank=True)
-    marked_in_error_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
 
     objects = AssessmentQuerySet.as_manager()
 
@@ -280,7 +276,8 @@ class Assessment(models.Model):
                 name="completed_assessment_has_time",
             ),
             models.CheckConstraint(
-                condition=~Q(status="entered_in_error") | ~Q(error_reason=""),
+                condition=~Q(status="entered_in_error")
+                | (Q(entered_in_error=True) & ~Q(strike_out_reason="")),
                 name="entered_in_error_has_reason",
             ),
         ]
@@ -295,9 +292,6 @@ class Assessment(models.Model):
     @property
     def band_label(self):
         return self.instrument.band_label(self.band) if self.band else ""
-
-    def can_move_to(self, status) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
 
 class SelfReportLink(models.Model):

@@ -37,6 +37,7 @@ from clinic.assessments.selectors import (
     settings_for,
 )
 from clinic.assessments.visits import upcoming_visits
+from clinic.core import records
 from clinic.core.audit import Anonymous, audit
 from clinic.core.errors import Refused
 from clinic.core.models import AuditEvent, OutboxMessage
@@ -120,25 +121,13 @@ def record_assessment(
 
 @transaction.atomic
 def mark_assessment_in_error(assessment: Assessment, *, reason: str, actor) -> Assessment:
-    """Strike out a wrongly entered scale; the row stays, with who, when and why."""
-    # Lock order: docs/architecture.md, "Locks and their order".
-    assessment = Assessment.objects.select_for_update(of=("self",), no_key=True).get(
-        pk=assessment.pk
-    )
-    reason = reason.strip()
-    if not reason:
-        raise AssessmentRefused(_("Say why the entry is wrong."))
-    if not assessment.can_move_to(Assessment.Status.ENTERED_IN_ERROR):
-        raise AssessmentRefused(_("This assessment is already marked as entered in error."))
-    assessment.status = Assessment.Status.ENTERED_IN_ERROR
-    assessment.error_reason = reason[:500]
-    assessment.marked_in_error_at = timezone.now()
-    assessment.marked_in_error_by = actor
-    assessment.save(
-        update_fields=["status", "error_reason", "marked_in_error_at", "marked_in_error_by"]
-    )
-    audit(actor, "assessment.entered_in_error", assessment.patient, obj=assessment, reason=reason)
-    return assessment
+    """Strike out a wrongly entered scale; the row stays, with who, when and why.
+
+    The strike-out is the shared one; the scale's own status follows it, so the lists that
+    count completed scales leave it out.
+    """
+    assessment = records.strike_out(assessment, reason=reason, actor=actor)
+    return records.transition(assessment, Assessment.Status.ENTERED_IN_ERROR, actor=actor)
 
 
 # --- safety alerts ------------------------------------------------------------------------

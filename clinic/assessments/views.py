@@ -45,6 +45,7 @@ from clinic.assessments.selectors import (
     scale_settings,
     settings_for,
 )
+from clinic.core import records
 from clinic.core.audit import audit
 from clinic.core.exports import csv_response
 from clinic.core.policy import staff
@@ -175,7 +176,7 @@ def mark_in_error(request, assessment_id):
             services.mark_assessment_in_error(
                 assessment, reason=form.cleaned_data["reason"], actor=request.user
             )
-        except services.AssessmentRefused as refusal:
+        except (services.AssessmentRefused, records.RecordKeepingRefused) as refusal:
             refused(request, refusal, patient=assessment.patient, obj=assessment)
         else:
             messages.success(request, _("The entry is marked as entered in error."))

@@ -3,6 +3,8 @@
 import uuid
 
 from django.conf import settings
+from django.contrib.contenttypes.fields import GenericForeignKey
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -183,3 +185,27 @@ class IdempotencyKey(models.Model):
 
     def __str__(self):
         return f"{self.action} {self.key}"
+
+
+class NoteAddendum(models.Model):
+    """Text added to a signed note of any kind; the note itself stays as it was signed.
+
+    The note is named by content type and id (core.records.SignedNote has the reverse
+    `addenda`), so one table serves every app's notes without core importing those apps.
+    """
+
+    note_type = models.ForeignKey(ContentType, on_delete=models.PROTECT, related_name="+")
+    note_id = models.PositiveBigIntegerField()
+    note = GenericForeignKey("note_type", "note_id")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("text"))
+    added_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["added_at", "pk"]
+        verbose_name = _("addendum")
+        verbose_name_plural = _("addenda")
+        indexes = [models.Index(fields=["note_type", "note_id"])]
+
+    def __str__(self):
+        return f"+ {self.added_at:%d.%m.%Y %H:%M}"

@@ -8,6 +8,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from clinic.core.records import StatusMachine
+
 
 class ConsentText(models.Model):
     """One version of the consent to personal-data processing shown on the form.
@@ -62,7 +64,7 @@ class InquiryQuerySet(models.QuerySet):
         return self.filter(status=Inquiry.Status.NEW)
 
 
-class Inquiry(models.Model):
+class Inquiry(StatusMachine, models.Model):
     """A message from the contact form: a person asking to be contacted."""
 
     class Status(models.TextChoices):
@@ -126,9 +128,6 @@ class Inquiry(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.received_at:%d.%m.%Y})"
-
-    def can_move_to(self, status) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
 
 class InquiryEvent(models.Model):

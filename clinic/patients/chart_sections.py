@@ -64,8 +64,8 @@ def intake(patient, user):
         .order_by("-recorded_at", "-pk")
         .values_list("recorded_at", "recorded_by__full_name")[:20]
     )
-    weights = list(BodyMeasurement.objects.valid().filter(patient=patient)[:5])
-    pressures = list(BloodPressure.objects.valid().filter(patient=patient)[:5])
+    weights = list(BodyMeasurement.objects.standing().filter(patient=patient)[:5])
+    pressures = list(BloodPressure.objects.standing().filter(patient=patient)[:5])
     today = timezone.localdate()
     return ChartSection(
         "intake",

@@ -11,6 +11,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from phonenumber_field.modelfields import PhoneNumberField
 
+from clinic.core.records import SignedNote, StrikeOut, StrikeOutQuerySet
+
 
 class PatientQuerySet(models.QuerySet):
     def visible_to(self, user):
@@ -416,12 +418,7 @@ class Intake(models.Model):
         ]
 
 
-class BodyMeasurementQuerySet(models.QuerySet):
-    def valid(self):
-        return self.filter(entered_in_error=False)
-
-
-class BodyMeasurement(models.Model):
+class BodyMeasurement(StrikeOut):
     """Weight (and height) on a date; the dose of ketamine is computed from the latest weight."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -443,9 +440,8 @@ class BodyMeasurement(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
-    entered_in_error = models.BooleanField(default=False)
 
-    objects = BodyMeasurementQuerySet.as_manager()
+    objects = StrikeOutQuerySet.as_manager()
 
     class Meta:
         ordering = ["-measured_on", "-pk"]
@@ -464,7 +460,7 @@ class BodyMeasurement(models.Model):
         return f"{self.weight_kg} kg ({self.measured_on:%d.%m.%Y})"
 
 
-class BloodPressure(models.Model):
+class BloodPressure(StrikeOut):
     """One resting blood-pressure reading outside an infusion (intake, screening)."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -480,9 +476,8 @@ class BloodPressure(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
-    entered_in_error = models.BooleanField(default=False)
 
-    objects = BodyMeasurementQuerySet.as_manager()
+    objects = StrikeOutQuerySet.as_manager()
 
     class Meta:
         ordering = ["-measured_on", "-pk"]
@@ -503,12 +498,7 @@ class BloodPressure(models.Model):
         return f"{self.systolic}/{self.diastolic}"
 
 
-class RecordQuerySet(models.QuerySet):
-    def valid(self):
-        return self.filter(entered_in_error=False)
-
-
-class Medication(models.Model):
+class Medication(StrikeOut):
     """A medicine the patient takes (or took) besides the antidepressant trials."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -531,10 +521,8 @@ class Medication(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
-    entered_in_error = models.BooleanField(default=False)
-    error_reason = models.CharField(max_length=300, blank=True)
 
-    objects = RecordQuerySet.as_manager()
+    objects = StrikeOutQuerySet.as_manager()
 
     class Meta:
         ordering = ["-started_on", "-pk"]
@@ -580,7 +568,7 @@ class StopReason(models.TextChoices):
     OTHER = "other", _("other")
 
 
-class AntidepressantTrial(models.Model):
+class AntidepressantTrial(StrikeOut):
     """One course of one antidepressant: dose, dates, adherence and how much it helped."""
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
@@ -613,10 +601,8 @@ class AntidepressantTrial(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
-    entered_in_error = models.BooleanField(default=False)
-    error_reason = models.CharField(max_length=300, blank=True)
 
-    objects = RecordQuerySet.as_manager()
+    objects = StrikeOutQuerySet.as_manager()
 
     class Meta:
         ordering = ["started_on", "pk"]
@@ -687,7 +673,7 @@ class PriorTreatment(models.Model):
     entered_in_error = models.BooleanField(default=False)
     error_reason = models.CharField(max_length=300, blank=True)
 
-    objects = RecordQuerySet.as_manager()
+    objects = StrikeOutQuerySet.as_manager()
 
     class Meta:
         ordering = ["started_on", "pk"]
@@ -734,7 +720,7 @@ class EligibilityDecision(models.Model):
         return f"{self.patient}: {self.is_eligible}"
 
 
-class ClinicalNote(models.Model):
+class ClinicalNote(SignedNote):
     """A consultation or psychotherapy note. Signed notes are locked; corrections are addenda."""
 
     class Kind(models.TextChoices):
@@ -744,36 +730,12 @@ class ClinicalNote(models.Model):
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="notes")
     kind = models.CharField(_("kind"), max_length=15, choices=Kind.choices)
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(_("text"))
-    created_at = models.DateTimeField(default=timezone.now)
-    updated_at = models.DateTimeField(default=timezone.now)
-    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-pk"]
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.created_at:%d.%m.%Y}"
-
-    @property
-    def is_signed(self) -> bool:
-        return self.signed_at is not None
-
-
-class NoteAddendum(models.Model):
-    """Text added to a signed note; the note itself stays as it was signed."""
-
-    note = models.ForeignKey(ClinicalNote, on_delete=models.PROTECT, related_name="addenda")
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    text = models.TextField(_("text"))
-    added_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["added_at", "pk"]
-
-    def __str__(self):
-        return f"{self.note} + {self.added_at:%d.%m.%Y}"
 
 
 class PrivacyRequest(models.Model):

@@ -54,7 +54,7 @@ def current_intake(patient: Patient) -> Intake | None:
 def latest_weight(patient: Patient) -> tuple[Decimal, date] | None:
     """(kg, measured_on) of the newest valid weight, for dose calculation."""
     row = (
-        BodyMeasurement.objects.valid()
+        BodyMeasurement.objects.standing()
         .filter(patient=patient)
         .order_by("-measured_on", "-pk")
         .values_list("weight_kg", "measured_on")
@@ -68,7 +68,7 @@ def latest_blood_pressure(patient: Patient) -> BloodPressure | None:
         patient,
         "bp",
         lambda: (
-            BloodPressure.objects.valid()
+            BloodPressure.objects.standing()
             .filter(patient=patient)
             .order_by("-measured_on", "-pk")
             .first()
@@ -81,7 +81,7 @@ def trials_of(patient: Patient) -> list[AntidepressantTrial]:
         patient,
         "trials",
         lambda: list(
-            AntidepressantTrial.objects.valid()
+            AntidepressantTrial.objects.standing()
             .filter(patient=patient)
             .select_related("drug", "recorded_by")
         ),
@@ -92,7 +92,9 @@ def prior_treatments_of(patient: Patient) -> list[PriorTreatment]:
     return _cached(
         patient,
         "prior_treatments",
-        lambda: list(PriorTreatment.objects.valid().filter(patient=patient).select_related("drug")),
+        lambda: list(
+            PriorTreatment.objects.standing().filter(patient=patient).select_related("drug")
+        ),
     )
 
 
@@ -100,7 +102,7 @@ def medications_of(patient: Patient) -> list[Medication]:
     return _cached(
         patient,
         "medications",
-        lambda: list(Medication.objects.valid().filter(patient=patient).select_related("drug")),
+        lambda: list(Medication.objects.standing().filter(patient=patient).select_related("drug")),
     )
 
 

@@ -9,6 +9,7 @@ from django.utils.translation import gettext as _
 from clinic.core.audit import audit
 from clinic.core.errors import Refused
 from clinic.core.idempotency import once
+from clinic.core.records import STRUCK_OUT
 from clinic.locations.models import Site
 from clinic.patients import search
 from clinic.patients.models import (
@@ -22,7 +23,6 @@ from clinic.patients.models import (
     EligibilityDecision,
     Intake,
     Medication,
-    NoteAddendum,
     Patient,
     PatientSearchTerm,
     PriorTreatment,
@@ -368,22 +368,25 @@ def add_prior_treatment(patient: Patient, *, actor, **fields) -> PriorTreatment:
 
 
 @transaction.atomic
-def mark_entered_in_error(record, *, reason: str, actor):
-    """Strike out a trial, course, medication or measurement; it stays, marked, with why."""
-    if not reason.strip():
+def mark_entered_in_error(course: PriorTreatment, *, reason: str, actor) -> PriorTreatment:
+    """Strike out a treatment of the history (a PriorTreatment row), with why.
+
+    Every other record goes through `core.records.strike_out`. This model has no who/when
+    columns of its own yet: it is being moved out of this app, and takes the shared
+    `StrikeOut` fields with that move. Until then it keeps its flag and reason, and is
+    audited with the same verb.
+    """
+    reason = reason.strip()
+    if not reason:
         raise RecordRefused(_("Say why the entry is wrong."))
     # Lock order: docs/architecture.md, "Locks and their order".
-    record = type(record).objects.select_for_update(of=("self",), no_key=True).get(pk=record.pk)
-    if record.entered_in_error:
+    course = PriorTreatment.objects.select_for_update(of=("self",), no_key=True).get(pk=course.pk)
+    if course.entered_in_error:
         raise RecordRefused(_("This entry is already marked as entered in error."))
-    record.entered_in_error = True
-    fields = ["entered_in_error"]
-    if hasattr(record, "error_reason"):
-        record.error_reason = reason[:300]
-        fields.append("error_reason")
-    record.save(update_fields=fields)
-    audit(actor, "patient.entry.struck_out", record.patient, obj=record, reason=reason)
-    return record
+    course.entered_in_error, course.error_reason = True, reason[:300]
+    course.save(update_fields=["entered_in_error", "error_reason"])
+    audit(actor, STRUCK_OUT, course.patient, obj=course, reason=reason)
+    return course
 
 
 # Ketamine eligibility --------------------------------------------------------------------
@@ -438,58 +441,6 @@ def write_note(patient: Patient, *, kind: str, text: str, actor) -> ClinicalNote
     note = ClinicalNote.objects.create(patient=patient, kind=kind, text=text, author=actor)
     audit(actor, "patient.note.written", patient, obj=note, reason=kind)
     return note
-
-
-def _locked_note(note: ClinicalNote) -> ClinicalNote:
-    return (
-        # Lock order: docs/architecture.md, "Locks and their order".
-        ClinicalNote.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("patient")
-        .get(pk=note.pk)
-    )
-
-
-@transaction.atomic
-def edit_note(note: ClinicalNote, *, text: str, actor) -> ClinicalNote:
-    """Change a draft; only its author may, and only before signing."""
-    note = _locked_note(note)
-    if note.author_id != actor.pk:
-        raise RecordRefused(_("Only the author can change a note."))
-    if note.is_signed:
-        raise RecordRefused(_("A signed note cannot be changed; add an addendum."))
-    if not text.strip():
-        raise RecordRefused(_("The note is empty."))
-    note.text, note.updated_at = text, timezone.now()
-    note.save(update_fields=["text", "updated_at"])
-    audit(actor, "patient.note.edited", note.patient, obj=note)
-    return note
-
-
-@transaction.atomic
-def sign_note(note: ClinicalNote, *, actor) -> ClinicalNote:
-    """The author signs the note; from now on it is locked."""
-    note = _locked_note(note)
-    if note.author_id != actor.pk:
-        raise RecordRefused(_("Only the author can sign a note."))
-    if note.is_signed:
-        raise RecordRefused(_("The note is already signed."))
-    note.signed_at = timezone.now()
-    note.save(update_fields=["signed_at"])
-    audit(actor, "patient.note.signed", note.patient, obj=note)
-    return note
-
-
-@transaction.atomic
-def add_addendum(note: ClinicalNote, *, text: str, actor) -> NoteAddendum:
-    """Add to a signed note without changing what was signed."""
-    note = _locked_note(note)
-    if not note.is_signed:
-        raise RecordRefused(_("Change the draft itself; addenda are for signed notes."))
-    if not text.strip():
-        raise RecordRefused(_("The addendum is empty."))
-    addendum = NoteAddendum.objects.create(note=note, text=text, author=actor)
-    audit(actor, "patient.note.addendum_added", note.patient, obj=note)
-    return addendum
 
 
 # Privacy ---------------------------------------------------------------------------------

@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import CLINICAL_ROLES, Role
+from clinic.core import records
 from clinic.core.audit import audit
 from clinic.core.exports import render_pdf
 from clinic.core.policy import staff
@@ -56,7 +57,7 @@ from clinic.patients.forms import (
     TrialForm,
     WithdrawForm,
 )
-from clinic.patients.models import ClinicalNote, ConsentWording, Intake, Patient
+from clinic.patients.models import ClinicalNote, ConsentWording, Intake, Patient, PriorTreatment
 from clinic.patients.services import RecordRefused
 
 NOTE_AUTHORS = (Role.PHYSICIAN, Role.PSYCHOTHERAPIST)
@@ -347,10 +348,13 @@ def _strike_out(request, record, anchor):
     form = StrikeOutForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            services.mark_entered_in_error(
-                record, reason=form.cleaned_data["reason"], actor=request.user
-            )
-        except RecordRefused as refusal:
+            if isinstance(record, PriorTreatment):
+                services.mark_entered_in_error(
+                    record, reason=form.cleaned_data["reason"], actor=request.user
+                )
+            else:
+                records.strike_out(record, reason=form.cleaned_data["reason"], actor=request.user)
+        except (RecordRefused, records.RecordKeepingRefused) as refusal:
             refused(request, refusal, patient=record.patient, obj=record)
         else:
             messages.success(request, _("The entry is marked as entered in error."))
@@ -438,12 +442,12 @@ def note_detail(request, note_id):
         if form.is_valid():
             try:
                 if note.is_signed:
-                    services.add_addendum(note, text=form.cleaned_data["text"], actor=request.user)
+                    records.add_addendum(note, text=form.cleaned_data["text"], actor=request.user)
                     messages.success(request, _("The addendum has been added."))
                 else:
-                    services.edit_note(note, text=form.cleaned_data["text"], actor=request.user)
+                    records.edit_note(note, text=form.cleaned_data["text"], actor=request.user)
                     messages.success(request, _("The draft has been saved."))
-            except RecordRefused as refusal:
+            except records.NoteRefused as refusal:
                 refused(request, refusal, patient=note.patient, obj=note)
             return redirect("patients:note", note_id=note.public_id)
     else:
@@ -474,8 +478,8 @@ def note_detail(request, note_id):
 def sign_note(request, note_id):
     note = get_note_for(request.user, note_id)
     try:
-        services.sign_note(note, actor=request.user)
-    except RecordRefused as refusal:
+        records.sign_note(note, actor=request.user)
+    except records.NoteRefused as refusal:
         refused(request, refusal, patient=note.patient, obj=note)
     else:
         messages.success(request, _("The note is signed and locked."))

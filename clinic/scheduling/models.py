@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.core.records import StatusHistory, StatusMachine
 from clinic.locations.models import OpeningHours, Room
 
 
@@ -211,7 +212,7 @@ class AppointmentQuerySet(models.QuerySet):
         return self.filter(starts_at__gte=now or timezone.now())
 
 
-class Appointment(models.Model):
+class Appointment(StatusMachine, models.Model):
     """One visit: a patient, a practitioner, perhaps a room or chair, at a site and time.
 
     `blocked_from`/`blocked_until` include the visit type's preparation and clearing-up time:
@@ -310,9 +311,6 @@ class Appointment(models.Model):
 
     def __str__(self):
         return f"{self.visit_type} {self.starts_at:%Y-%m-%d %H:%M}"
-
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
     @property
     def is_active(self) -> bool:
@@ -427,7 +425,7 @@ class WaitlistEntryQuerySet(models.QuerySet):
         return self.order_by("priority", "created_at", "pk")
 
 
-class WaitlistEntry(models.Model):
+class WaitlistEntry(StatusMachine, models.Model):
     """A patient waiting for an earlier or any place of a visit type at a site."""
 
     class Priority(models.IntegerChoices):
@@ -441,6 +439,7 @@ class WaitlistEntry(models.Model):
         BOOKED = "booked", _("Booked")
         WITHDRAWN = "withdrawn", _("Withdrawn")
 
+    STATUS_HISTORY = "events"
     TRANSITIONS = {
         "waiting": {"offered", "withdrawn"},
         "offered": {"waiting", "booked", "withdrawn"},
@@ -506,24 +505,15 @@ class WaitlistEntry(models.Model):
     def __str__(self):
         return f"{self.visit_type} · {self.patient.initials}"
 
-    def can_move_to(self, status: str) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
-
-class WaitlistEvent(models.Model):
+class WaitlistEvent(StatusHistory):
     """History of a waitlist entry: added, offered, declined, expired, booked, withdrawn."""
 
     entry = models.ForeignKey(WaitlistEntry, on_delete=models.CASCADE, related_name="events")
     status = models.CharField(max_length=10, choices=WaitlistEntry.Status.choices)
-    at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    note = models.CharField(max_length=300, blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.status} {self.at:%Y-%m-%d %H:%M}"
+    class Meta(StatusHistory.Meta):
+        pass
 
 
 class CalendarFeed(models.Model):

@@ -639,7 +639,7 @@ def _freed(appointment) -> FreedSlot:
 
 
 def _waitlist_event(entry, actor, note=""):
-    WaitlistEvent.objects.create(entry=entry, status=entry.status, by=actor, note=note[:300])
+    WaitlistEvent.objects.create(entry=entry, status=entry.status, by=actor, reason=note[:500])
 
 
 @transaction.atomic

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from clinic.accounts.models import User
+from clinic.core import records
 from clinic.core.demo import demo_email
 from clinic.courses.models import Course, Modality
 from clinic.locations.models import Room
@@ -292,7 +293,7 @@ def load_demo(*, actor, sites):
             text="Підготовча сесія перед курсом: очікування, страхи, домовленості про супровід.",
             actor=psychotherapist,
         )
-        services.sign_session_note(note, actor=psychotherapist)
+        records.sign_note(note, actor=psychotherapist)
     if "lviv" in sites:
         _book_visit_awaiting_infusion(sites["lviv"], patients.get("L-0002"), actor=actor)
 

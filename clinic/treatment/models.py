@@ -14,6 +14,13 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.core.records import (
+    SignedNote,
+    StatusHistory,
+    StatusMachine,
+    StrikeOut,
+    StrikeOutQuerySet,
+)
 from clinic.courses.models import DOSE_CEILING_MG_PER_KG
 
 # Hard ceilings that no site setting may exceed (domain.md §4: no serious adverse effect
@@ -216,7 +223,7 @@ class InfusionQuerySet(models.QuerySet):
         return self.filter(status=InfusionSession.Status.DISCHARGED)
 
 
-class InfusionSession(models.Model):
+class InfusionSession(StatusMachine, models.Model):
     """One ketamine infusion, from check-in to discharge; its status history is kept in rows."""
 
     class Status(models.TextChoices):
@@ -245,6 +252,7 @@ class InfusionSession(models.Model):
         Status.STOPPED: {Status.DISCHARGED},
         Status.ABORTED: set(),
     }
+    STATUS_HISTORY = "history"
     CLOSED = (Status.DISCHARGED, Status.ABORTED)
     # Phases in which vital signs are taken on a schedule.
     MONITORED = (
@@ -303,25 +311,19 @@ class InfusionSession(models.Model):
     def __str__(self):
         return f"{self.patient.initials} {self.created_at:%d.%m.%Y}"
 
-    def can_move_to(self, status) -> bool:
-        return status in self.TRANSITIONS[self.status]
-
     @property
     def is_closed(self) -> bool:
         return self.status in self.CLOSED
 
 
-class InfusionStatusChange(models.Model):
+class InfusionStatusChange(StatusHistory):
     """History of a session: every status it passed, when and by whom, and why."""
 
     session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="history")
     status = models.CharField(max_length=15, choices=InfusionSession.Status.choices)
-    at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(max_length=500, blank=True)
 
-    class Meta:
-        ordering = ["at", "pk"]
+    class Meta(StatusHistory.Meta):
+        pass
 
     def __str__(self):
         return f"{self.get_status_display()} {self.at:%H:%M}"
@@ -471,7 +473,7 @@ class DoseOrder(models.Model):
         return f"{self.dose_mg} mg"
 
 
-class VitalSigns(models.Model):
+class VitalSigns(StrikeOut):
     """One timed set of vital signs. `idempotency_key` makes a resent reading count once."""
 
     class Phase(models.TextChoices):
@@ -491,8 +493,8 @@ class VitalSigns(models.Model):
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
-    entered_in_error = models.BooleanField(default=False)
-    error_reason = models.CharField(max_length=500, blank=True)
+
+    objects = StrikeOutQuerySet.as_manager()
 
     class Meta:
         ordering = ["measured_at", "pk"]
@@ -501,6 +503,10 @@ class VitalSigns(models.Model):
 
     def __str__(self):
         return f"{self.measured_at:%H:%M} {self.systolic}/{self.diastolic}"
+
+    @property
+    def patient(self):
+        return self.session.patient
 
 
 class AlertAction(models.TextChoices):
@@ -799,7 +805,7 @@ class NoteQuerySet(models.QuerySet):
         return self.filter(patient__home_site_id__in=site_ids)
 
 
-class SessionNote(models.Model):
+class SessionNote(SignedNote):
     """The note of a psychotherapy, integration, body-oriented or neuro-rehabilitation session.
 
     Signing locks it; later corrections are addenda.
@@ -830,9 +836,6 @@ class SessionNote(models.Model):
         InfusionSession, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     text = models.TextField(_("note"))
-    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    created_at = models.DateTimeField(default=timezone.now)
-    signed_at = models.DateTimeField(null=True, blank=True)
 
     objects = NoteQuerySet.as_manager()
 
@@ -841,22 +844,3 @@ class SessionNote(models.Model):
 
     def __str__(self):
         return f"{self.get_kind_display()} {self.held_on:%d.%m.%Y}"
-
-    @property
-    def is_signed(self) -> bool:
-        return self.signed_at is not None
-
-
-class NoteAddendum(models.Model):
-    """A dated addition to a signed note."""
-
-    note = models.ForeignKey(SessionNote, on_delete=models.PROTECT, related_name="addenda")
-    text = models.TextField()
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        ordering = ["at", "pk"]
-
-    def __str__(self):
-        return f"{self.at:%d.%m.%Y %H:%M}"

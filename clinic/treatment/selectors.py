@@ -85,7 +85,8 @@ def board(site_ids, now=None) -> list[tuple[Site, list[ChairRow]]]:
     now = now or timezone.now()
     settings_by_site = rules_by_site(list(site_ids))
     latest = (
-        VitalSigns.objects.filter(session=OuterRef("pk"), entered_in_error=False)
+        VitalSigns.objects.standing()
+        .filter(session=OuterRef("pk"))
         .order_by("-measured_at")
         .values("measured_at")[:1]
     )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
 from clinic.core.errors import Refused
+from clinic.core.records import transition
 from clinic.courses import services as courses
 from clinic.courses.models import Condition, Course, Modality
 from clinic.locations.models import Room
@@ -29,7 +30,6 @@ from clinic.treatment.models import (
     DoseOrder,
     InfusionSession,
     InfusionStatusChange,
-    NoteAddendum,
     PreCheck,
     SessionNote,
     SessionScore,
@@ -83,16 +83,8 @@ def _locked(session: InfusionSession) -> InfusionSession:
 
 
 def _move(session: InfusionSession, status, *, actor, reason="", at=None):
-    if not session.can_move_to(status):
-        raise TreatmentRefused(
-            _("This step is not possible while the session is %(status)s.")
-            % {"status": session.get_status_display()},
-            action="infusion.step.refused",
-        )
-    session.status = status
-    InfusionStatusChange.objects.create(
-        session=session, status=status, by=actor, reason=reason, at=at or timezone.now()
-    )
+    # Each step audits itself with what it recorded, so the status change is not audited again.
+    transition(session, status, actor=actor, reason=reason, at=at)
 
 
 # Settings ------------------------------------------------------------------------------------
@@ -344,7 +336,7 @@ def _check_in(session, *, actor):
     now = timezone.now()
     _move(session, Status.CHECKED_IN, actor=actor, at=now)
     session.checked_in_at = now
-    session.save(update_fields=["status", "checked_in_at"])
+    session.save(update_fields=["checked_in_at"])
     audit(actor, "infusion.checked_in", session.patient, obj=session)
 
 
@@ -432,7 +424,6 @@ def record_precheck(session, *, check: PreCheckInput, actor) -> PreCheck:
     precheck.drugs.set(check.drugs)
     if pressure == rules.BP_NORMAL:
         _move(session, Status.PRECHECKED, actor=actor)
-        session.save(update_fields=["status"])
     audit(actor, "infusion.precheck.recorded", session.patient, obj=session, reason=pressure)
     return precheck
 
@@ -453,7 +444,6 @@ def decide_on_blood_pressure(session, *, proceed: bool, note: str, actor) -> Pre
     precheck.bp_decision_by, precheck.bp_decision_note = actor, note
     precheck.save(update_fields=["bp_decision", "bp_decision_by", "bp_decision_note"])
     _move(session, Status.PRECHECKED if proceed else Status.ABORTED, actor=actor, reason=note)
-    session.save(update_fields=["status"])
     if not proceed:
         _visit_session_ended(session, reason=note, actor=actor)
     audit(actor, "infusion.bp_decision", session.patient, obj=session, reason=precheck.bp_decision)
@@ -535,7 +525,7 @@ def start_infusion(session, *, actor) -> InfusionSession:
     now = timezone.now()
     _move(session, Status.INFUSING, actor=actor, at=now)
     session.infusion_started_at = now
-    session.save(update_fields=["status", "infusion_started_at"])
+    session.save(update_fields=["infusion_started_at"])
     audit(actor, "infusion.started", session.patient, obj=session)
     return session
 
@@ -549,7 +539,6 @@ def interrupt_session(session, *, reason: str, actor) -> InfusionSession:
             _("Give the reason for the interruption."), action="infusion.refused"
         )
     _move(session, Status.INTERRUPTED, actor=actor, reason=reason)
-    session.save(update_fields=["status"])
     audit(actor, "infusion.interrupted", session.patient, obj=session, reason=reason)
     return session
 
@@ -565,7 +554,6 @@ def resume_session(session, *, actor) -> InfusionSession:
         Status.MONITORING if before.status in (Status.MONITORING, Status.READY) else Status.INFUSING
     )
     _move(session, target, actor=actor, reason="resumed")
-    session.save(update_fields=["status"])
     audit(actor, "infusion.resumed", session.patient, obj=session)
     return session
 
@@ -585,7 +573,7 @@ def end_infusion(session, *, administered_mg: Decimal | None = None, actor) -> I
     now = timezone.now()
     _move(session, Status.MONITORING, actor=actor, at=now)
     session.infusion_ended_at, session.administered_mg = now, given
-    session.save(update_fields=["status", "infusion_ended_at", "administered_mg"])
+    session.save(update_fields=["infusion_ended_at", "administered_mg"])
     audit(actor, "infusion.ended", session.patient, obj=session, reason=f"{given} mg")
     return session
 
@@ -599,12 +587,10 @@ def stop_session(session, *, reason: str, administered_mg: Decimal | None = None
         raise TreatmentRefused(_("Give the reason for stopping."), action="infusion.refused")
     if session.infusion_started_at is None:
         _move(session, Status.ABORTED, actor=actor, reason=reason)
-        session.save(update_fields=["status"])
         audit(actor, "infusion.aborted", session.patient, obj=session, reason=reason)
         _visit_session_ended(session, reason=reason, actor=actor)
         return session
     now = timezone.now()
-    fields = ["status"]
     if session.infusion_ended_at is None:
         dose = current_dose(session)
         if administered_mg is None or administered_mg < 0 or administered_mg > dose.dose_mg:
@@ -613,9 +599,8 @@ def stop_session(session, *, reason: str, administered_mg: Decimal | None = None
                 action="infusion.refused",
             )
         session.infusion_ended_at, session.administered_mg = now, administered_mg
-        fields += ["infusion_ended_at", "administered_mg"]
+        session.save(update_fields=["infusion_ended_at", "administered_mg"])
     _move(session, Status.STOPPED, actor=actor, reason=reason, at=now)
-    session.save(update_fields=fields)
     audit(actor, "infusion.stopped", session.patient, obj=session, reason=reason)
     return session
 
@@ -771,28 +756,6 @@ def record_vitals(
 
 
 @transaction.atomic
-def mark_vitals_in_error(vitals, *, reason: str, actor) -> VitalSigns:
-    """A reading typed into the wrong session or mistyped; it stays, marked, with the reason."""
-    vitals = (
-        VitalSigns.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("session")
-        .get(pk=vitals.pk)
-    )
-    if not reason.strip():
-        raise TreatmentRefused(_("Give the reason."))
-    vitals.entered_in_error, vitals.error_reason = True, reason
-    vitals.save(update_fields=["entered_in_error", "error_reason"])
-    audit(
-        actor,
-        "infusion.vitals.entered_in_error",
-        vitals.session.patient,
-        obj=vitals.session,
-        reason=reason,
-    )
-    return vitals
-
-
-@transaction.atomic
 def resolve_alert(alert, *, action: str, note: str, actor) -> VitalAlert:
     """Close an alert with what was done (continue, slow, pause, stop, treat) and a note."""
     alert = (
@@ -846,10 +809,8 @@ def record_score(session, *, code: str, point: str, answers: list, actor) -> Ses
         fit = total >= settings.discharge_threshold
         if fit and session.status == Status.MONITORING:
             _move(session, Status.READY, actor=actor, reason=f"{code} {total}")
-            session.save(update_fields=["status"])
         elif not fit and session.status == Status.READY:
             _move(session, Status.MONITORING, actor=actor, reason=f"{code} {total}")
-            session.save(update_fields=["status"])
     audit(actor, "infusion.score.recorded", session.patient, obj=session, reason=f"{code}={total}")
     return score
 
@@ -931,7 +892,7 @@ def discharge_patient(
     )
     _move(session, Status.DISCHARGED, actor=actor, at=now, reason=override_reason)
     session.discharged_at = now
-    session.save(update_fields=["status", "discharged_at"])
+    session.save(update_fields=["discharged_at"])
     # The visit's row lock comes before the audit row (docs/architecture.md, lock order).
     if session.appointment_id is not None:
         links.complete_visit(session.appointment, actor=actor)
@@ -1081,54 +1042,3 @@ def write_session_note(
     )
     audit(actor, "note.written", patient, obj=note, reason=kind)
     return note
-
-
-@transaction.atomic
-def edit_session_note(note, *, text, actor) -> SessionNote:
-    """The author may change a draft; a signed note only takes addenda."""
-    note = (
-        SessionNote.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("patient")
-        .get(pk=note.pk)
-    )
-    if note.is_signed or note.author_id != actor.pk:
-        raise TreatmentRefused(
-            _("Only the author can change a draft; a signed note takes addenda.")
-        )
-    note.text = text
-    note.save(update_fields=["text"])
-    audit(actor, "note.edited", note.patient, obj=note)
-    return note
-
-
-@transaction.atomic
-def sign_session_note(note, *, actor) -> SessionNote:
-    """Sign and lock the note."""
-    note = (
-        SessionNote.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("patient")
-        .get(pk=note.pk)
-    )
-    if note.is_signed or note.author_id != actor.pk:
-        raise TreatmentRefused(_("Only the author can sign a draft note."))
-    note.signed_at = timezone.now()
-    note.save(update_fields=["signed_at"])
-    audit(actor, "note.signed", note.patient, obj=note)
-    return note
-
-
-@transaction.atomic
-def add_note_addendum(note, *, text, actor) -> NoteAddendum:
-    """A dated addition to a signed note."""
-    note = (
-        SessionNote.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("patient")
-        .get(pk=note.pk)
-    )
-    if not note.is_signed:
-        raise TreatmentRefused(_("A draft is edited, not given addenda."))
-    if not text.strip():
-        raise TreatmentRefused(_("The addendum is empty."))
-    addendum = NoteAddendum.objects.create(note=note, text=text.strip(), by=actor)
-    audit(actor, "note.addendum.added", note.patient, obj=note)
-    return addendum

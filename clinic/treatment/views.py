@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from clinic.accounts.roles import Role
 from clinic.controlled_drugs.forms import SessionAdministrationForm
 from clinic.controlled_drugs.witness import WitnessRefused, authenticate_witness
+from clinic.core import records
 from clinic.core.audit import audit
 from clinic.core.exports import render_pdf
 from clinic.core.policy import staff
@@ -438,7 +439,7 @@ def _infusion_step(handler):
         session = get_infusion_for(request.user, session_id)
         try:
             done = handler(request, session)
-        except services.TreatmentRefused as refusal:
+        except (services.TreatmentRefused, records.RecordKeepingRefused) as refusal:
             refused(request, refusal, patient=session.patient, obj=session)
         else:
             if done:
@@ -634,11 +635,11 @@ def infusion_vitals_error(request, session):
         key = uuid.UUID(request.POST.get("reading", ""))
     except ValueError:
         key = None
-    reading = session.vitals.filter(idempotency_key=key, entered_in_error=False).first()
+    reading = session.vitals.standing().filter(idempotency_key=key).first()
     reason = request.POST.get("reason", "")
     if reading is None or len(reason) > 500 or "\x00" in reason:
         raise services.TreatmentRefused(_("Choose a reading and give the reason."))
-    services.mark_vitals_in_error(reading, reason=reason, actor=request.user)
+    records.strike_out(reading, reason=reason, actor=request.user)
     return _("The reading is marked as entered in error.")
 
 
@@ -790,7 +791,7 @@ def note_detail(request, note_id):
         {
             "note": note,
             "patient": note.patient,
-            "addenda": note.addenda.select_related("by"),
+            "addenda": note.addenda.select_related("author"),
             "edit_form": forms.NoteEditForm(initial={"text": note.text})
             if mine and not note.is_signed
             else None,
@@ -806,7 +807,7 @@ def _note_step(handler):
         note = get_note_for(request.user, note_id)
         try:
             done = handler(request, note)
-        except services.TreatmentRefused as refusal:
+        except (services.TreatmentRefused, records.RecordKeepingRefused) as refusal:
             refused(request, refusal, patient=note.patient, obj=note)
         else:
             if done:
@@ -822,13 +823,13 @@ def note_edit(request, note):
     if not form.is_valid():
         _form_errors(request, form)
         return None
-    services.edit_session_note(note, text=form.cleaned_data["text"], actor=request.user)
+    records.edit_note(note, text=form.cleaned_data["text"], actor=request.user)
     return _("The draft is saved.")
 
 
 @_note_step
 def note_sign(request, note):
-    services.sign_session_note(note, actor=request.user)
+    records.sign_note(note, actor=request.user)
     return _("The note is signed and locked.")
 
 
@@ -838,7 +839,7 @@ def note_addendum(request, note):
     if not form.is_valid():
         _form_errors(request, form)
         return None
-    services.add_note_addendum(note, text=form.cleaned_data["text"], actor=request.user)
+    records.add_addendum(note, text=form.cleaned_data["text"], actor=request.user)
     return _("The addendum is added.")
 
 

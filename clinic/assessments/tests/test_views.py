@@ -194,7 +194,9 @@ def test_marking_an_entry_in_error_needs_a_reason_and_takes_it_off_the_trend(
     assert Assessment.objects.get().status == "completed"
     client.post(url, {"reason": "Не той пацієнт"})
     assessment.refresh_from_db()
-    assert assessment.status == "entered_in_error" and assessment.error_reason == "Не той пацієнт"
+    assert assessment.status == "entered_in_error" and assessment.entered_in_error
+    assert assessment.strike_out_reason == "Не той пацієнт"
+    assert assessment.struck_out_by == users[(Role.NURSE, "kyiv")]
     page = client.get(f"/staff/patients/{patient.public_id}/").content.decode()
     assert "trend-chart" not in page
 

@@ -6,14 +6,14 @@ import time_machine
 from django.utils import timezone
 
 from clinic.accounts.roles import Role
-from clinic.core.models import AuditEvent
+from clinic.core import records
+from clinic.core.models import AuditEvent, NoteAddendum
 from clinic.patients import selectors, services
 from clinic.patients.models import (
     AntidepressantTrial,
     Consent,
     EligibilityDecision,
     Intake,
-    NoteAddendum,
     Patient,
     PrivacyRequest,
 )
@@ -144,17 +144,18 @@ def test_a_struck_out_trial_no_longer_counts_but_stays(patient, physician):
     trial = make_trial(patient)
     make_trial(patient, "venlafaxine", dose=150)
     assert selectors.trd_picture(patient).status.value == "yes"
-    services.mark_entered_in_error(trial, reason="інший пацієнт", actor=physician)
+    records.strike_out(trial, reason="інший пацієнт", actor=physician)
     selectors.forget(patient)
     assert selectors.trd_picture(patient).status.value == "no"
     trial.refresh_from_db()
-    assert trial.entered_in_error and trial.error_reason == "інший пацієнт"
+    assert trial.entered_in_error and trial.strike_out_reason == "інший пацієнт"
+    assert trial.struck_out_by == physician and trial.struck_out_at is not None
 
 
 def test_striking_out_needs_a_reason(patient, physician):
     trial = make_trial(patient)
-    with pytest.raises(RecordRefused):
-        services.mark_entered_in_error(trial, reason="  ", actor=physician)
+    with pytest.raises(records.StrikeOutRefused):
+        records.strike_out(trial, reason="  ", actor=physician)
     trial.refresh_from_db()
     assert not trial.entered_in_error
 
@@ -168,7 +169,7 @@ def test_latest_weight_is_the_newest_valid_measurement(patient, physician):
     wrong = services.record_weight(
         patient, weight_kg=Decimal("27"), measured_on=today, actor=physician
     )
-    services.mark_entered_in_error(wrong, reason="кома", actor=physician)
+    records.strike_out(wrong, reason="кома", actor=physician)
     assert selectors.latest_weight(patient) == (Decimal("70.5"), today - timedelta(5))
 
 
@@ -271,24 +272,24 @@ def test_an_inducer_during_a_failed_trial_suggests_pseudo_resistance(patient, ph
 
 def test_a_signed_note_is_locked_and_takes_addenda(patient, physician, users):
     note = services.write_note(patient, kind="consultation", text="Чернетка", actor=physician)
-    services.edit_note(note, text="Остаточно", actor=physician)
-    services.sign_note(note, actor=physician)
-    with pytest.raises(RecordRefused):
-        services.edit_note(note, text="Змінено", actor=physician)
-    services.add_addendum(note, text="Уточнення дози", actor=physician)
+    records.edit_note(note, text="Остаточно", actor=physician)
+    records.sign_note(note, actor=physician)
+    with pytest.raises(records.NoteRefused):
+        records.edit_note(note, text="Змінено", actor=physician)
+    records.add_addendum(note, text="Уточнення дози", actor=physician)
     note.refresh_from_db()
-    assert note.text == "Остаточно" and note.is_signed
-    assert NoteAddendum.objects.filter(note=note).count() == 1
+    assert note.text == "Остаточно" and note.is_signed and note.signed_by == physician
+    assert note.addenda.count() == 1
 
 
 def test_only_the_author_edits_or_signs_a_note(patient, physician, users):
     note = services.write_note(patient, kind="consultation", text="Моя", actor=physician)
     other = users[(Role.PHYSICIAN, "lviv")]
     for action in (
-        lambda: services.edit_note(note, text="Чужа", actor=other),
-        lambda: services.sign_note(note, actor=other),
+        lambda: records.edit_note(note, text="Чужа", actor=other),
+        lambda: records.sign_note(note, actor=other),
     ):
-        with pytest.raises(RecordRefused):
+        with pytest.raises(records.NoteRefused):
             action()
     note.refresh_from_db()
     assert note.text == "Моя" and not note.is_signed
@@ -296,8 +297,8 @@ def test_only_the_author_edits_or_signs_a_note(patient, physician, users):
 
 def test_addenda_are_for_signed_notes_only(patient, physician):
     note = services.write_note(patient, kind="consultation", text="x", actor=physician)
-    with pytest.raises(RecordRefused):
-        services.add_addendum(note, text="y", actor=physician)
+    with pytest.raises(records.NoteRefused):
+        records.add_addendum(note, text="y", actor=physician)
     assert not NoteAddendum.objects.exists()
 
 

@@ -278,7 +278,7 @@ def test_a_declined_offer_passes_to_the_next_in_line(infusion_setup, kyiv, patie
     first.refresh_from_db()
     second.refresh_from_db()
     assert first.status == "waiting" and second.status == "offered"
-    assert list(first.events.values_list("note", flat=True)) == ["added", "offered", "declined"]
+    assert list(first.events.values_list("reason", flat=True)) == ["added", "offered", "declined"]
     held = services.confirm_offer(second, actor=reception)
     assert held.status == "booked"
     second.refresh_from_db()

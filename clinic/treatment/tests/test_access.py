@@ -8,12 +8,12 @@ import pytest
 from django.utils import timezone
 
 from clinic.accounts.roles import Role
-from clinic.core.models import AuditEvent
+from clinic.core import records
+from clinic.core.models import AuditEvent, NoteAddendum
 from clinic.locations.models import Room
 from clinic.treatment import services
 from clinic.treatment.models import (
     InfusionStatusChange,
-    NoteAddendum,
     SessionNote,
     TesSession,
     VitalAlert,
@@ -37,7 +37,7 @@ def objects(course, chair, nurse, physician, patient, users, kyiv):
     note = services.write_session_note(
         patient, kind="integration", held_on=date(2026, 1, 5), text="т", actor=therapist
     )
-    services.sign_session_note(note, actor=therapist)
+    records.sign_note(note, actor=therapist)
     return {
         "course": course,
         "session": session,

@@ -6,9 +6,10 @@ from django.utils import timezone
 
 from clinic.accounts.roles import Role
 from clinic.conftest import make_user
+from clinic.core import records
 from clinic.core.models import AuditEvent
 from clinic.treatment import services
-from clinic.treatment.models import NoteAddendum, SessionNote
+from clinic.treatment.models import SessionNote
 from clinic.treatment.selectors import infusions_awaiting_integration
 from clinic.treatment.tests.factories import aldrete, make_session
 
@@ -62,14 +63,17 @@ def test_signing_locks_the_note_and_later_text_goes_into_addenda(client, note, t
     note.refresh_from_db()
     assert note.is_signed and note.text == "Уточнений зміст"
     client.post(base + "addenda/", {"text": "Доповнення після консультації"})
-    assert NoteAddendum.objects.get(note=note).text == "Доповнення після консультації"
+    addendum = note.addenda.get()
+    assert addendum.text == "Доповнення після консультації" and addendum.author == therapist
+    page = client.get(base).content.decode()
+    assert "Доповнення після консультації" in page
 
 
 def test_only_the_author_edits_a_draft(note, physician):
-    with pytest.raises(services.TreatmentRefused):
-        services.edit_session_note(note, text="чуже", actor=physician)
-    with pytest.raises(services.TreatmentRefused):
-        services.sign_session_note(note, actor=physician)
+    with pytest.raises(records.NoteRefused):
+        records.edit_note(note, text="чуже", actor=physician)
+    with pytest.raises(records.NoteRefused):
+        records.sign_note(note, actor=physician)
     note.refresh_from_db()
     assert note.text == "Конфіденційний зміст сесії" and not note.is_signed
 
@@ -109,3 +113,19 @@ def test_a_note_for_a_future_date_is_refused(patient, therapist):
             actor=therapist,
         )
     assert not SessionNote.objects.exists()
+
+
+def test_signing_a_signed_note_again_is_refused_audited_and_changes_nothing(
+    client, note, therapist
+):
+    client.force_login(therapist)
+    sign = f"/staff/treatment/notes/{note.public_id}/sign/"
+    client.post(sign)
+    note.refresh_from_db()
+    signed_at = note.signed_at
+    client.post(sign)
+    note.refresh_from_db()
+    assert note.signed_at == signed_at
+    assert AuditEvent.objects.filter(action="note.signed").count() == 1
+    refusal = AuditEvent.objects.get(action="note.refused")
+    assert refusal.outcome == "denied" and refusal.object_id == str(note.public_id)

@@ -391,12 +391,13 @@ def test_a_mistyped_reading_stays_marked_as_entered_in_error(nurse_client, sessi
         {"reading": str(reading.idempotency_key), "reason": "Введено в чужий сеанс"},
     )
     reading.refresh_from_db()
-    assert reading.entered_in_error and reading.error_reason == "Введено в чужий сеанс"
+    assert reading.entered_in_error and reading.strike_out_reason == "Введено в чужий сеанс"
+    assert reading.struck_out_by == nurse
     assert VitalSigns.objects.count() == 1  # kept, not deleted
     page = nurse_client.get(url(session)).content.decode()
     assert 'class="struck"' in page
     assert nurse_client.post(url(session, "vitals/error"), {"reading": "nope"}).status_code == 302
-    assert AuditEvent.objects.filter(action="infusion.vitals.entered_in_error").count() == 1
+    assert AuditEvent.objects.filter(action="record.struck_out").count() == 1
 
 
 def test_the_rating_forms_come_from_the_rating_scales_definitions(
