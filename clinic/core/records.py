@@ -78,7 +78,8 @@ def strike_out(record: StrikeOut, *, reason: str, actor):
         raise StrikeOutRefused(
             _("The reason is longer than %(limit)d characters.") % {"limit": limit}
         )
-    record = type(record).objects.select_for_update().get(pk=record.pk)
+    # Lock order: docs/architecture.md, "Locks and their order".
+    record = type(record).objects.select_for_update(of=("self",), no_key=True).get(pk=record.pk)
     if record.entered_in_error:
         raise StrikeOutRefused(_("This entry is already marked as entered in error."))
     record.entered_in_error = True
@@ -120,7 +121,7 @@ class SignedNote(models.Model):
 
 
 def _locked_note(note: SignedNote) -> SignedNote:
-    return type(note).objects.select_for_update().get(pk=note.pk)
+    return type(note).objects.select_for_update(of=("self",), no_key=True).get(pk=note.pk)
 
 
 @transaction.atomic

@@ -624,7 +624,7 @@ class AntidepressantTrial(StrikeOut):
         return f"{self.drug} {self.daily_dose_mg or '?'} mg"
 
 
-class PriorTreatment(models.Model):
+class PriorTreatment(StrikeOut):
     """A non-antidepressant treatment: augmentation, psychotherapy, ECT, TMS or tDCS."""
 
     class Kind(models.TextChoices):
@@ -670,8 +670,6 @@ class PriorTreatment(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     recorded_at = models.DateTimeField(default=timezone.now)
-    entered_in_error = models.BooleanField(default=False)
-    error_reason = models.CharField(max_length=300, blank=True)
 
     objects = StrikeOutQuerySet.as_manager()
 

@@ -9,7 +9,6 @@ from django.utils.translation import gettext as _
 from clinic.core.audit import audit
 from clinic.core.errors import Refused
 from clinic.core.idempotency import once
-from clinic.core.records import STRUCK_OUT
 from clinic.locations.models import Site
 from clinic.patients import search
 from clinic.patients.models import (
@@ -364,28 +363,6 @@ def add_prior_treatment(patient: Patient, *, actor, **fields) -> PriorTreatment:
         raise RecordRefused(_("Augmentation needs the augmenting drug."))
     course = PriorTreatment.objects.create(patient=patient, recorded_by=actor, **fields)
     audit(actor, "patient.prior_treatment.added", patient, obj=course, reason=course.kind)
-    return course
-
-
-@transaction.atomic
-def mark_entered_in_error(course: PriorTreatment, *, reason: str, actor) -> PriorTreatment:
-    """Strike out a treatment of the history (a PriorTreatment row), with why.
-
-    Every other record goes through `core.records.strike_out`. This model has no who/when
-    columns of its own yet: it is being moved out of this app, and takes the shared
-    `StrikeOut` fields with that move. Until then it keeps its flag and reason, and is
-    audited with the same verb.
-    """
-    reason = reason.strip()
-    if not reason:
-        raise RecordRefused(_("Say why the entry is wrong."))
-    # Lock order: docs/architecture.md, "Locks and their order".
-    course = PriorTreatment.objects.select_for_update(of=("self",), no_key=True).get(pk=course.pk)
-    if course.entered_in_error:
-        raise RecordRefused(_("This entry is already marked as entered in error."))
-    course.entered_in_error, course.error_reason = True, reason[:300]
-    course.save(update_fields=["entered_in_error", "error_reason"])
-    audit(actor, STRUCK_OUT, course.patient, obj=course, reason=reason)
     return course
 
 

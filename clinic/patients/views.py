@@ -57,7 +57,7 @@ from clinic.patients.forms import (
     TrialForm,
     WithdrawForm,
 )
-from clinic.patients.models import ClinicalNote, ConsentWording, Intake, Patient, PriorTreatment
+from clinic.patients.models import ClinicalNote, ConsentWording, Intake, Patient
 from clinic.patients.services import RecordRefused
 
 NOTE_AUTHORS = (Role.PHYSICIAN, Role.PSYCHOTHERAPIST)
@@ -348,13 +348,8 @@ def _strike_out(request, record, anchor):
     form = StrikeOutForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            if isinstance(record, PriorTreatment):
-                services.mark_entered_in_error(
-                    record, reason=form.cleaned_data["reason"], actor=request.user
-                )
-            else:
-                records.strike_out(record, reason=form.cleaned_data["reason"], actor=request.user)
-        except (RecordRefused, records.RecordKeepingRefused) as refusal:
+            records.strike_out(record, reason=form.cleaned_data["reason"], actor=request.user)
+        except records.RecordKeepingRefused as refusal:
             refused(request, refusal, patient=record.patient, obj=record)
         else:
             messages.success(request, _("The entry is marked as entered in error."))
