@@ -152,6 +152,17 @@ def test_a_struck_out_trial_no_longer_counts_but_stays(patient, physician):
     assert trial.struck_out_by == physician and trial.struck_out_at is not None
 
 
+def test_a_treatment_of_the_history_strikes_out_like_any_record(patient, physician):
+    ect = services.add_prior_treatment(patient, kind="ect", sessions=8, actor=physician)
+    assert selectors.prior_treatments_of(patient) == [ect]
+    records.strike_out(ect, reason="інший пацієнт", actor=physician)
+    selectors.forget(patient)
+    assert selectors.prior_treatments_of(patient) == []
+    ect.refresh_from_db()
+    assert ect.entered_in_error and ect.struck_out_by == physician
+    assert AuditEvent.objects.filter(action=records.STRUCK_OUT, patient=patient).count() == 1
+
+
 def test_striking_out_needs_a_reason(patient, physician):
     trial = make_trial(patient)
     with pytest.raises(records.StrikeOutRefused):
