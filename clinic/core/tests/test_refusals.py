@@ -2,6 +2,7 @@ import pytest
 from django.contrib.messages.storage.fallback import FallbackStorage
 from django.db import OperationalError
 from django.test import RequestFactory
+from django.utils import translation
 
 from clinic.accounts.roles import Role
 from clinic.core.errors import Refused, is_contention, refuse_on_contention
@@ -64,7 +65,7 @@ def test_the_refusal_is_shown_even_when_the_audit_cannot_be_written(users, monke
 
 def test_losing_a_race_is_a_refusal_and_an_outage_is_not():
     guarded = refuse_on_contention(Example)
-    with pytest.raises(Example, match="try again"):
+    with translation.override("en"), pytest.raises(Example, match="try again"):
         guarded(raising(OperationalError("database is locked")))()
     with pytest.raises(OperationalError):
         guarded(raising(OperationalError("server closed the connection unexpectedly")))()
