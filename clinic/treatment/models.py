@@ -518,6 +518,7 @@ class AlertAction(models.TextChoices):
     CALL = "call", _("call the physician")
     REASSURE = "reassure", _("reassure, quiet room")
     RECHECK = "recheck", _("re-measure in 5 minutes")
+    MEASURE = "measure", _("measure the vital signs now")
 
 
 class VitalAlert(models.Model):
@@ -532,10 +533,15 @@ class VitalAlert(models.Model):
         SPO2_LOW = "spo2_low", _("oxygen saturation low")
         RESP_RATE_LOW = "resp_rate_low", _("respiratory rate low")
         RESP_RATE_HIGH = "resp_rate_high", _("respiratory rate high")
+        # Raised by the sweep: `value` is the minutes since the reading fell due, `limit`
+        # the interval; there is no reading to point at.
+        VITALS_OVERDUE = "vitals_overdue", _("vital signs overdue")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="alerts")
-    vitals = models.ForeignKey(VitalSigns, on_delete=models.PROTECT, related_name="alerts")
+    vitals = models.ForeignKey(
+        VitalSigns, on_delete=models.PROTECT, related_name="alerts", null=True, blank=True
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     value = models.PositiveSmallIntegerField()
     limit = models.PositiveSmallIntegerField()
@@ -637,6 +643,7 @@ ALERT_ACTIONS = {
         _A.CALL,
         _A.CONTINUE,
     ],
+    VitalAlert.Kind.VITALS_OVERDUE: [_A.MEASURE, _A.CALL, _A.CONTINUE],
 }
 
 

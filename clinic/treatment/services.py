@@ -30,7 +30,6 @@ from clinic.treatment import links, rules
 from clinic.treatment.models import (
     ALERT_ACTIONS,
     AdverseEvent,
-    AlertAction,
     AlertNotice,
     Discharge,
     DoseOrder,
@@ -882,6 +881,69 @@ def acknowledge_alert(alert, *, actor) -> VitalAlert:
     return alert
 
 
+def raise_overdue_vitals_alerts(now=None, *, actor) -> int:
+    """Open a "vital signs overdue" alert for each monitored session whose next reading is
+    past due (the board's red "overdue"), at most one open such alert per session.
+
+    Called by the sweep (`manage.py escalate_chair_alerts`) before escalation. Each session
+    is handled in its own transaction with its row locked.
+    """
+    from clinic.treatment.selectors import next_due
+
+    now = now or timezone.now()
+    raised = 0
+    for session_id in InfusionSession.objects.filter(
+        status__in=InfusionSession.MONITORED, infusion_started_at__isnull=False
+    ).values_list("pk", flat=True):
+        with transaction.atomic():
+            session = (
+                # Lock order: docs/architecture.md, "Locks and their order".
+                InfusionSession.objects.select_for_update(of=("self",), no_key=True)
+                .select_related("site", "patient", "chair", "course__responsible_physician")
+                .get(pk=session_id)
+            )
+            if session.status not in InfusionSession.MONITORED:
+                continue
+            last = (
+                session.vitals.filter(entered_in_error=False)
+                .order_by("-measured_at")
+                .values_list("measured_at", flat=True)
+                .first()
+            )
+            due = next_due(session, last)
+            if due is None or due >= now:
+                continue
+            if session.alerts.filter(
+                kind=VitalAlert.Kind.VITALS_OVERDUE, closed_at__isnull=True
+            ).exists():
+                continue
+            settings_ = rules_for(session.site)
+            every = (
+                settings_.vitals_every_minutes_infusing
+                if session.infusion_ended_at is None
+                else settings_.vitals_every_minutes_after
+            )
+            late = int((now - due).total_seconds() // 60)
+            alert = VitalAlert.objects.create(
+                session=session,
+                kind=VitalAlert.Kind.VITALS_OVERDUE,
+                value=late,
+                limit=every,
+                raised_at=now,
+            )
+            audit(
+                actor,
+                "infusion.alert.raised",
+                session.patient,
+                obj=alert,
+                site=session.site,
+                reason=alert.kind,
+            )
+            notify_alert(alert, actor=actor)
+            raised += 1
+    return raised
+
+
 def escalate_overdue_alerts(now=None, *, actor) -> dict[str, int]:
     """Send chair alerts nobody acknowledged within the site's minutes to the next on the rota.
 
@@ -966,7 +1028,7 @@ def resolve_alert(alert, *, action: str, note: str, actor) -> VitalAlert:
     )
     if alert.closed_at is not None:
         raise TreatmentRefused(_("This alert has already been handled."))
-    if action not in ALERT_ACTIONS.get(alert.kind, AlertAction.values) or not note.strip():
+    if action not in ALERT_ACTIONS[alert.kind] or not note.strip():
         raise TreatmentRefused(
             _("Choose an action and write a note."), action="infusion.alert.refused"
         )

@@ -146,7 +146,7 @@ def test_an_acknowledged_alert_is_not_escalated(
     call_command("escalate_chair_alerts")
     alert.refresh_from_db()
     assert alert.acknowledged_by == physician and alert.closed_at is None
-    assert alert.escalated_at is None and AlertNotice.objects.count() == 2
+    assert alert.escalated_at is None and alert.notices.count() == 2
 
 
 def test_closing_offers_the_actions_of_the_kind_and_records_who_did_what(
@@ -228,3 +228,30 @@ def test_the_session_page_shows_open_alerts_at_the_top(
     )
     assert response.status_code == 302
     assert VitalAlert.objects.get().acknowledged_by == physician
+
+
+def test_the_sweep_raises_one_overdue_vitals_alert_and_tells_the_physicians(
+    clock, kyiv, course, chair, nurse, physician, duty
+):
+    on_duty(kyiv, duty)
+    session = make_session(course, chair, nurse=nurse, physician=physician)
+    record(session, nurse)
+    system = User.objects.system_actor()
+    clock.shift(timedelta(minutes=10))
+    assert services.raise_overdue_vitals_alerts(actor=system) == 0
+    clock.shift(timedelta(minutes=4))
+    assert services.raise_overdue_vitals_alerts(actor=system) == 1
+    assert services.raise_overdue_vitals_alerts(actor=system) == 0
+    alert = VitalAlert.objects.get()
+    assert (alert.kind, alert.value, alert.limit, alert.vitals) == ("vitals_overdue", 4, 10, None)
+    assert {n.recipient for n in alert.notices.all()} == {physician, duty}
+    assert [code for code, _label in alert.actions][0] == "measure"
+    services.resolve_alert(alert, action="measure", note="Виміряно о 09:15", actor=nurse)
+    assert VitalAlert.objects.get().closed_by == nurse
+
+
+def test_every_kind_of_alert_offers_actions_and_continue_is_never_first():
+    from clinic.treatment.models import ALERT_ACTIONS
+
+    assert set(ALERT_ACTIONS) == set(VitalAlert.Kind.values)
+    assert all(actions[0] != "continue" for actions in ALERT_ACTIONS.values())
