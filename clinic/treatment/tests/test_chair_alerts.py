@@ -168,7 +168,7 @@ def test_closing_offers_the_actions_of_the_kind_and_records_who_did_what(
 
 
 def test_the_banner_and_badge_show_on_every_staff_page_for_the_notified_physician(
-    clock, kyiv, course, chair, nurse, physician, duty, client, django_assert_max_num_queries
+    clock, kyiv, course, chair, nurse, physician, duty, client
 ):
     session = make_session(course, chair, nurse=nurse, physician=physician)
     record(session, nurse, spo2=89)
@@ -176,6 +176,9 @@ def test_the_banner_and_badge_show_on_every_staff_page_for_the_notified_physicia
     page = client.get(reverse("dashboard:today")).content.decode()
     assert "chair-alert-banner" in page and "89" in page
     assert reverse("treatment:infusion", args=[session.public_id]) in page
+    board_link = f'<a href="{reverse("treatment:board")}"'
+    menu_item = page[page.index(board_link) :].split("</li>")[0]
+    assert '<span class="nav-count">1' in menu_item
     client.force_login(duty)
     assert "chair-alert-banner" not in client.get(reverse("dashboard:today")).content.decode()
     client.force_login(nurse)
