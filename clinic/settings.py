@@ -114,6 +114,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "clinic.core.context_processors.shell",
                 "clinic.locations.context_processors.sites",
+                "clinic.treatment.context_processors.chair_alerts",
             ],
         },
     },

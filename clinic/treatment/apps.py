@@ -10,7 +10,14 @@ class TreatmentConfig(AppConfig):
         from clinic.core.navigation import register
 
         # The staff menu (core.navigation): this app's pages and where they stand in it.
-        register("treatment:board", _("Chair board"), position=140)
+        from clinic.treatment.selectors import open_notices
+
+        register(
+            "treatment:board",
+            _("Chair board"),
+            position=140,
+            counter=lambda user: len(open_notices(user)) if user.is_clinical else None,
+        )
         register("treatment:board_all", _("Both sites"), position=150)
         register("treatment:courses", _("Courses"), position=160)
         register("treatment:settings", _("Treatment settings"), position=170)

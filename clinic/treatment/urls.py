@@ -92,6 +92,11 @@ urlpatterns = [
         name="infusion_record",
     ),
     path("treatment/alerts/<uuid:alert_id>/resolve/", views.alert_resolve, name="alert_resolve"),
+    path(
+        "treatment/alerts/<uuid:alert_id>/acknowledge/",
+        views.alert_acknowledge,
+        name="alert_acknowledge",
+    ),
     path("treatment/tes/<uuid:tes_id>/", views.tes_detail, name="tes"),
     path("treatment/tes/<uuid:tes_id>/complete/", views.tes_complete, name="tes_complete"),
     path("treatment/notes/<uuid:note_id>/", views.note_detail, name="note"),

@@ -307,6 +307,7 @@ def _infusion_context(session, user):
         unmet = selectors.unmet_discharge_criteria(
             session, escort_confirmed=True, instructions_given=True, now=now
         )
+    alerts = list(session.alerts.select_related("vitals", "closed_by", "acknowledged_by"))
     return {
         "session": session,
         "patient": session.patient,
@@ -320,7 +321,9 @@ def _infusion_context(session, user):
         "next_due": due,
         "checkpoints": selectors.vitals_checkpoints(session, readings, now),
         "overdue": bool(due and due < now),
-        "alerts": list(session.alerts.select_related("vitals", "closed_by")),
+        "alerts": alerts,
+        "open_alerts": [alert for alert in alerts if alert.is_open],
+        "closed_alerts": [alert for alert in alerts if not alert.is_open],
         "scores": scores,
         "scale_names": {code: scales.name(code) for code in scales.SESSION_SCALES},
         "cadss_due": cadss_due,
@@ -657,6 +660,19 @@ def alert_resolve(request, alert_id):
             refused(request, refusal, patient=alert.session.patient, obj=alert.session)
         else:
             messages.success(request, _("The alert is closed."))
+    return redirect("treatment:infusion", session_id=alert.session.public_id)
+
+
+@staff(Role.PHYSICIAN, object_rule="treatment.access.get_alert_for")
+@require_POST
+def alert_acknowledge(request, alert_id):
+    alert = get_alert_for(request.user, alert_id)
+    try:
+        services.acknowledge_alert(alert, actor=request.user)
+    except services.TreatmentRefused as refusal:
+        refused(request, refusal, patient=alert.session.patient, obj=alert.session)
+    else:
+        messages.success(request, _("The alert is acknowledged."))
     return redirect("treatment:infusion", session_id=alert.session.public_id)
 
 
