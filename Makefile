@@ -35,6 +35,9 @@ catalogues: sync
 	msgen clinic/locale/en/LC_MESSAGES/django.po -o clinic/locale/en/LC_MESSAGES/django.po
 	.venv/bin/python scripts/check_catalogues.py || true
 
+# Links in messages (e-mail, SMS) are made absolute from PUBLIC_BASE_URL; here it follows PORT.
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+
 run: sync messages
 	@bash scripts/ensure_system_packages.sh || true
 	mkdir -p var
@@ -42,10 +45,10 @@ run: sync messages
 	DEBUG=true $(MANAGE) createcachetable
 	DEBUG=true $(MANAGE) load_demo
 	@echo "Background worker (outbox, tasks): logs in var/worker.log"
-	@DEBUG=true $(MANAGE) db_worker > var/worker.log 2>&1 & \
+	@DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) db_worker > var/worker.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
 	  echo "Staff: http://127.0.0.1:$(PORT)/   Public site: http://127.0.0.1:$(PORT)/uk/   (Ctrl+C to stop)"; \
-	  DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
+	  DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Current one-time code of a demo user: make code EMAIL=physician.kyiv@demo.clinic
 code: sync

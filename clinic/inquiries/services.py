@@ -15,6 +15,7 @@ from clinic.core.errors import Refused
 from clinic.core.idempotency import once
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
+from clinic.core.public_url import public_url
 from clinic.inquiries.models import Channel, ConsentText, Inquiry, InquiryEvent
 from clinic.patients.models import Patient
 from clinic.patients.services import next_record_number, register_patient
@@ -70,8 +71,7 @@ def submit_inquiry(
             body=_("A new inquiry has arrived (%(topic)s). Open it in the inbox:\n%(link)s")
             % {
                 "topic": inquiry.get_topic_display(),
-                "link": settings.SITE_ROOT.rstrip("/")
-                + reverse("inquiries:detail", args=[inquiry.public_id]),
+                "link": public_url(reverse("inquiries:detail", args=[inquiry.public_id])),
             },
             site=inquiry.site,
             dedupe_key=f"inquiry-received:{inquiry.public_id}",
