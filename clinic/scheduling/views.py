@@ -267,9 +267,7 @@ def week(request, user_id):
             "previous_week": monday - timedelta(days=7),
             "next_week": monday + timedelta(days=7),
             "own": practitioner == request.user,
-            "feed_url": public_url(reverse("scheduling:feed", args=[feed.token]))
-            if feed
-            else "",
+            "feed_url": public_url(reverse("scheduling:feed", args=[feed.token])) if feed else "",
         },
     )
 
