@@ -47,7 +47,7 @@ run: sync messages
 	@echo "Background worker (outbox, tasks): logs in var/worker.log"
 	@DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) db_worker > var/worker.log 2>&1 & \
 	  trap "kill $$! 2>/dev/null" EXIT; \
-	  echo "Staff: http://127.0.0.1:$(PORT)/   Public site: http://127.0.0.1:$(PORT)/uk/   (Ctrl+C to stop)"; \
+	  echo "Public site: $(PUBLIC_BASE_URL)/   Staff: $(PUBLIC_BASE_URL)/staff/   (Ctrl+C to stop)"; \
 	  DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Current one-time code of a demo user: make code EMAIL=physician.kyiv@demo.clinic
