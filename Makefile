@@ -44,9 +44,12 @@ run: sync messages
 	DEBUG=true $(MANAGE) migrate --no-input -v 0
 	DEBUG=true $(MANAGE) createcachetable
 	DEBUG=true $(MANAGE) load_demo
-	@echo "Background worker (outbox, tasks): logs in var/worker.log"
+	@echo "Background worker (outbox, tasks, periodic jobs): logs in var/worker.log"
 	@DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) db_worker > var/worker.log 2>&1 & \
-	  trap "kill $$! 2>/dev/null" EXIT; \
+	  WORKER=$$!; \
+	  DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) run_jobs >> var/worker.log 2>&1 & \
+	  JOBS=$$!; \
+	  trap "kill $$WORKER $$JOBS 2>/dev/null" EXIT; \
 	  echo "Public site: $(PUBLIC_BASE_URL)/   Staff: $(PUBLIC_BASE_URL)/staff/   (Ctrl+C to stop)"; \
 	  DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
@@ -54,8 +57,9 @@ run: sync messages
 code: sync
 	@DEBUG=true $(MANAGE) demo_code $(EMAIL)
 
+# The task worker and, beside it, the scheduler of periodic jobs (clinic/core/jobs.py).
 worker: sync
-	$(MANAGE) db_worker
+	$(MANAGE) run_jobs & JOBS=$$!; trap "kill $$JOBS 2>/dev/null" EXIT; $(MANAGE) db_worker
 
 test: test-sqlite test-postgres
 
