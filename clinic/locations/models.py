@@ -17,8 +17,8 @@ class Site(models.Model):
     name = models.CharField(_("name"), max_length=100)
     # The street and building; the town and postal code apart, as a postal address has them.
     address = models.CharField(_("address"), max_length=300, blank=True)
-    locality = models.CharField(_("town"), max_length=100, blank=True)
-    postal_code = models.CharField(_("postal code"), max_length=10, blank=True)
+    locality = models.CharField(_("town"), max_length=100, blank=True, db_default="")
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True, db_default="")
     phone = PhoneNumberField(_("phone"))
     email = models.EmailField(
         _("e-mail"), blank=True, help_text=_("Where new inquiries for this site are announced.")
