@@ -43,7 +43,12 @@ DEBUG = envbool("DEBUG", "False")
 SECRET_KEY = envsecret("SECRET_KEY", "django-insecure-local-development-key")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
-SITE_ROOT = os.getenv("SITE_ROOT", "http://127.0.0.1:8000")
+# Where the public reaches the system: every link in a message (e-mail, SMS, calendar feed) is
+# made absolute from it (clinic.core.public_url). `make run` derives it from PORT. SITE_ROOT is
+# the name older configurations used.
+PUBLIC_BASE_URL = (
+    os.getenv("PUBLIC_BASE_URL") or os.getenv("SITE_ROOT") or "http://127.0.0.1:8000"
+).rstrip("/")
 
 INSTALLED_APPS = [
     "modeltranslation",  # must precede django.contrib.admin-style apps that read model fields

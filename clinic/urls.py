@@ -8,7 +8,6 @@ from django.views.i18n import set_language
 
 from clinic.core import views as core_views
 from clinic.core.policy import declare, public, sign_in_step, signed_in
-from clinic.dashboard import views as dashboard_views
 from clinic.website import views as website_views
 from clinic.website.seo import SITEMAPS
 
@@ -32,7 +31,7 @@ mfa_urls = declare(
 )
 
 urlpatterns = [
-    path("", dashboard_views.home, name="home"),
+    path("", website_views.root, name="home"),
     path("staff/", include("clinic.dashboard.urls")),
     path("staff/", include("clinic.core.urls")),
     path("staff/team/", include("clinic.accounts.urls")),

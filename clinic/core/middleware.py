@@ -59,14 +59,16 @@ class UkrainianFirstMiddleware:
     """Ukrainian unless the user chose otherwise in the language switcher (a cookie).
 
     The browser's Accept-Language is ignored: staff computers are often set to English or
-    Russian, and the centre works in Ukrainian.
+    Russian, and the centre works in Ukrainian. The one exception is the bare domain, `/`: a
+    visitor typing it is sent to the public home in the language their browser asks for.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        if request.path_info != "/":
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
 
 

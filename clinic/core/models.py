@@ -209,3 +209,29 @@ class NoteAddendum(models.Model):
 
     def __str__(self):
         return f"+ {self.added_at:%d.%m.%Y %H:%M}"
+
+
+class JobHeartbeat(models.Model):
+    """When a periodic job (core/jobs.py) last started and finished, and how it ended.
+
+    One row per job, written by the worker's scheduler; the administrator reads it, and
+    /readyz reports 503 when a job has not finished for several of its periods.
+    """
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("running")
+        OK = "ok", _("finished")
+        FAILED = "failed", _("failed")
+
+    name = models.CharField(max_length=60, unique=True)
+    last_started_at = models.DateTimeField(null=True)
+    last_finished_at = models.DateTimeField(null=True)
+    last_outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.RUNNING)
+    # The exception's class and message when the last run failed (no stack, no patient data).
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

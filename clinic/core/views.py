@@ -14,6 +14,7 @@ from clinic.core.access import get_outbox_message_for
 from clinic.core.audit import VISITOR, audit
 from clinic.core.exports import csv_response
 from clinic.core.forms import AuditFilterForm
+from clinic.core.jobs import heartbeats_overview, stale_jobs
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import retry_message
 from clinic.core.policy import ADMINISTRATOR, public, staff
@@ -99,6 +100,7 @@ def outbox(request):
             "status": status,
             "statuses": OutboxMessage.Status.choices,
             "counts": counts,
+            "jobs": heartbeats_overview(),
         },
     )
 
@@ -122,12 +124,15 @@ def healthz(request):
 
 @public
 def readyz(request):
-    """The database answers."""
+    """The database answers, and the worker's periodic jobs have run lately (core.jobs)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        stale = stale_jobs()
     except DatabaseError:
         return JsonResponse({"status": "database unavailable"}, status=503)
+    if stale:
+        return JsonResponse({"status": "jobs stale", "jobs": stale}, status=503)
     return JsonResponse({"status": "ok"})
 
 

@@ -19,6 +19,7 @@ from clinic.accounts.models import User
 from clinic.accounts.roles import CLINICAL_ROLES, Role
 from clinic.core.audit import Anonymous, audit
 from clinic.core.policy import public, staff
+from clinic.core.public_url import public_url
 from clinic.core.refusals import audit_refusal, refused
 from clinic.courses.access import get_patient_course_for
 from clinic.locations.models import Closure, Room
@@ -266,9 +267,7 @@ def week(request, user_id):
             "previous_week": monday - timedelta(days=7),
             "next_week": monday + timedelta(days=7),
             "own": practitioner == request.user,
-            "feed_url": request.build_absolute_uri(reverse("scheduling:feed", args=[feed.token]))
-            if feed
-            else "",
+            "feed_url": public_url(reverse("scheduling:feed", args=[feed.token])) if feed else "",
         },
     )
 

@@ -21,3 +21,16 @@ class TreatmentConfig(AppConfig):
         register("treatment:board_all", _("Both sites"), position=150)
         register("treatment:courses", _("Courses"), position=160)
         register("treatment:settings", _("Treatment settings"), position=170)
+
+        from datetime import timedelta
+
+        from clinic.core import jobs
+        from clinic.treatment.jobs import chair_alerts
+
+        # The worker's periodic jobs (core.jobs).
+        jobs.register(
+            "chair_alerts",
+            timedelta(minutes=1),
+            chair_alerts,
+            label=_("Overdue vital signs and escalation of chair alerts"),
+        )

@@ -85,7 +85,7 @@ def test_staff_member_signs_in_with_password_and_one_time_code(page, live_server
     user = make_user("doc@test.clinic", roles=[Role.PHYSICIAN], sites=[kyiv], totp=False)
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + "/staff/")
     expect(page.locator("html")).to_have_attribute("lang", "uk")
     page.fill("#id_login", user.email)
     page.fill("#id_password", PASSWORD)

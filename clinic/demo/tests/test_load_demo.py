@@ -21,6 +21,8 @@ def test_load_demo_builds_the_two_sites_and_is_idempotent(settings):
     kyiv = Site.objects.get(code="kyiv")
     assert kyiv.name_en == "Kyiv" and kyiv.name_uk == "Київ"
     assert str(kyiv.phone) == "+380737308088"
+    assert kyiv.address_uk == "вул. Демонстраційна, 1 (демо)" and "(demo)" in kyiv.address_en
+    assert (kyiv.locality_en, kyiv.postal_code) == ("Kyiv", "01001")
     hours = OpeningHours.objects.filter(site=kyiv)
     assert sorted(h.weekday for h in hours) == [1, 2, 3, 4, 5]
     assert {(h.opens.hour, h.closes.hour) for h in hours} == {(10, 19)}

@@ -601,3 +601,14 @@ def test_a_booking_that_loses_a_race_is_refused_with_try_again(
     assert "Please try again" in " ".join(str(m) for m in response.context["messages"])
     assert not Appointment.objects.exists()
     assert AuditEvent.objects.filter(action="schedule.refused", patient=patient).count() == 1
+
+
+def test_the_calendar_feed_address_is_on_the_public_base_url(client, users, settings):
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8123"
+    doctor = users[(Role.PHYSICIAN, "kyiv")]
+    client.force_login(doctor)
+    client.post(reverse("scheduling:issue_feed"))
+    token = CalendarFeed.objects.get(practitioner=doctor).token
+    week = client.get(reverse("scheduling:week", args=[doctor.public_id])).content.decode()
+    assert "http://127.0.0.1:8123" + reverse("scheduling:feed", args=[token]) in week
+    assert "testserver" not in week
