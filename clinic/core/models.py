@@ -118,6 +118,10 @@ class OutboxMessage(models.Model):
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("text"))
+    # The body carries a secret (a sign-in, reset or questionnaire link): it is blanked once the
+    # message is sent, and only its hash stays to prove what was sent.
+    carries_secret = models.BooleanField(default=False)
+    body_sha256 = models.CharField(max_length=64, blank=True)
     # The site the message is about: its administrators see and retry it. Empty for e-mails
     # about staff accounts (invitations, password resets), which carry no patient's data.
     site = models.ForeignKey(

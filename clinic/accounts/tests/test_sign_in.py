@@ -173,6 +173,7 @@ def test_password_reset_mail_goes_through_the_outbox(client, physician):
     message = OutboxMessage.objects.get(recipient=physician.email)
     assert "/accounts/password/reset/key/" in message.body
     assert message.status == OutboxMessage.Status.PENDING
+    assert message.carries_secret
 
 
 def test_password_reset_for_an_unknown_address_reveals_nothing(client, physician):
