@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 from clinic.accounts.roles import CLINICAL_ROLES, Role
 from clinic.core.audit import audit
 from clinic.core.exports import render_pdf
-from clinic.core.policy import staff
+from clinic.core.policy import recently_authenticated, staff
 from clinic.core.refusals import refused
 from clinic.locations.selectors import current_site
 from clinic.patients import chart, selectors, services
@@ -538,6 +538,7 @@ def process_erasure(request, request_id):
 
 
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_clinical_patient_for")
+@recently_authenticated
 def export_json(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
     services.record_export(patient, kind="json", actor=request.user)
@@ -551,6 +552,7 @@ def export_json(request, patient_id):
 
 
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_clinical_patient_for")
+@recently_authenticated
 def export_pdf(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
     services.record_export(patient, kind="pdf", actor=request.user)
