@@ -86,6 +86,19 @@ def admin_client(client, users):
     return client
 
 
+def authenticate_recently(client, user, *, seconds_ago: float = 0) -> None:
+    """What signing in (or re-authenticating) leaves in the session, for a client that was
+    signed in with `force_login`: pages behind `core.policy.recently_authenticated` open."""
+    import time
+
+    session = client.session
+    session["account_authentication_methods_user"] = str(user.pk)
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": time.time() - seconds_ago, "reauthenticated": True}
+    ]
+    session.save()
+
+
 def current_totp_code(secret: str) -> str:
     """The code an authenticator app shows now. Near the end of a 30-second period the code
     could expire between typing and checking, so wait for the next period instead."""

@@ -277,7 +277,10 @@ MFA_ADAPTER = "clinic.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Setting up the mandatory second factor right after the first sign-in should not ask for the
 # password again; switching it off is refused anyway (MFAAdapter.can_delete_authenticator).
+# Recovery codes and the audit and patient exports ask for a sign-in or re-authentication within
+# ACCOUNT_REAUTHENTICATION_TIMEOUT instead (core.policy.recently_authenticated).
 MFA_REAUTHENTICATION_REQUIRED = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300  # seconds
 # Accept the code of the previous 30-second step too (RFC 6238 §5.2: at most one step of
 # delay); allauth's replay guard still refuses a code used once.
 MFA_TOTP_TOLERANCE = 1

@@ -78,6 +78,8 @@ class AccountAdapter(DefaultAccountAdapter):
             recipient=email,
             subject=message.subject,
             body=message.body,
+            # Account e-mails carry reset links and verification codes.
+            carries_secret=True,
         )
 
     def logout(self, request):

@@ -63,6 +63,7 @@ def create_staff_user(*, email, full_name, roles, sites, actor, language="uk") -
                 "one-time code app (two-factor authentication)."
             )
             % {"name": user.full_name, "link": invitation_link(user)},
+            carries_secret=True,
         )
     audit(actor, "staff.created", obj=user, reason=", ".join(sorted(str(r) for r in roles)))
     return user

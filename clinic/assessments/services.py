@@ -376,6 +376,7 @@ def _send_link_message(link: SelfReportLink, token: str, *, reminder: bool) -> b
         body=text,
         site=patient.home_site,
         dedupe_key=f"self-report:{link.pk}:{'reminder' if reminder else 'first'}",
+        carries_secret=True,
     )
     link.sent_at = timezone.now()
     link.save(update_fields=["sent_at"])

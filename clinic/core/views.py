@@ -17,7 +17,7 @@ from clinic.core.forms import AuditFilterForm
 from clinic.core.jobs import heartbeats_overview, stale_jobs
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import retry_message
-from clinic.core.policy import ADMINISTRATOR, public, staff
+from clinic.core.policy import ADMINISTRATOR, public, recently_authenticated, staff
 from clinic.core.selectors import audit_events_for
 
 
@@ -38,6 +38,7 @@ def audit_log(request):
 
 
 @staff(ADMINISTRATOR)
+@recently_authenticated
 def audit_export(request):
     form = AuditFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
@@ -60,6 +61,7 @@ def audit_export(request):
         "user agent",
         "reason",
         "row hash",
+        "chain",
     ]
     rows = (
         (
@@ -76,6 +78,7 @@ def audit_export(request):
             e.user_agent,
             e.reason,
             e.row_hash,
+            e.chain,
         )
         for e in events.iterator(chunk_size=1000)
     )

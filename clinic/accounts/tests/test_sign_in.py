@@ -173,6 +173,7 @@ def test_password_reset_mail_goes_through_the_outbox(client, physician):
     message = OutboxMessage.objects.get(recipient=physician.email)
     assert "/accounts/password/reset/key/" in message.body
     assert message.status == OutboxMessage.Status.PENDING
+    assert message.carries_secret
 
 
 def test_password_reset_for_an_unknown_address_reveals_nothing(client, physician):
@@ -249,3 +250,37 @@ def test_the_audit_row_of_a_request_through_the_proxy_carries_the_clients_addres
     )
     failed = AuditEvent.objects.get(action="auth.sign_in_failed")
     assert failed.ip == "198.51.100.7"
+
+
+def test_first_set_up_shows_the_recovery_codes_without_asking_again(client, kyiv):
+    nurse = make_user("nurse@test.clinic", roles=["nurse"], sites=[kyiv], totp=False)
+    sign_in(client, nurse.email)
+    page = client.get(reverse("mfa_activate_totp"))
+    secret = page.context["form"].secret
+    response = client.post(reverse("mfa_activate_totp"), {"code": current_totp_code(secret)})
+    assert response["Location"] == reverse("mfa_view_recovery_codes")
+    codes = client.get(response["Location"])
+    assert codes.status_code == 200
+    assert codes.context["unused_codes"]
+
+
+def test_recovery_codes_ask_to_re_authenticate_after_a_while(client, physician):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    RecoveryCodes.activate(physician)
+    sign_in(client, physician.email)
+    client.post(reverse("mfa_authenticate"), {"code": current_totp_code(physician.totp_secret)})
+    assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200
+    with time_machine.travel(time.time() + 301):
+        for name in ("mfa_view_recovery_codes", "mfa_download_recovery_codes"):
+            response = client.get(reverse(name))
+            assert response.status_code == 302
+            assert response["Location"].startswith(reverse("account_reauthenticate"))
+        # Replacing them is refused too, and nothing is replaced.
+        before = list(Authenticator.objects.filter(user=physician).values_list("data", flat=True))
+        response = client.post(reverse("mfa_generate_recovery_codes"))
+        assert response["Location"].startswith(reverse("account_reauthenticate"))
+        after = list(Authenticator.objects.filter(user=physician).values_list("data", flat=True))
+        assert after == before
+        client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+        assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200

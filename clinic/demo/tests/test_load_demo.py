@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from clinic.accounts.models import User
-from clinic.core.audit import verify_chain
+from clinic.core.audit import verify_chains
 from clinic.core.demo import DEMO_PASSWORD, demo_email
 from clinic.inquiries.models import Inquiry
 from clinic.locations.models import OpeningHours, Room, Site
@@ -38,7 +38,7 @@ def test_load_demo_builds_the_two_sites_and_is_idempotent(settings):
     assert User.objects.filter(email__endswith="@demo.clinic").count() == 16
     assert "DEMO LOGINS" in out.getvalue()
     assert Inquiry.objects.filter(site=kyiv).count() == 2
-    assert verify_chain() == []
+    assert verify_chains() == []
 
 
 @pytest.mark.django_db
