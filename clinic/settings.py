@@ -196,6 +196,8 @@ SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", "900")
 # every request; the idle limit holds to within that minute.
 SESSION_SAVE_EVERY_REQUEST = False
 SESSION_RENEW_SECONDS = envint("SESSION_RENEW_SECONDS", "60")
+# How long the staff menu's counters (new inquiries, open alerts) may lag (core.navigation).
+NAV_COUNTER_SECONDS = envint("NAV_COUNTER_SECONDS", "10")
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", str(12 * 3600))
 SESSION_COOKIE_HTTPONLY = True
