@@ -36,7 +36,14 @@ if not os.getenv("DATABASE_URL"):
     sys.exit(
         "bench/over_http.py needs PostgreSQL: run it through scripts/with_postgres.py (make bench)"
     )
-os.environ.setdefault("DB_CONN_MAX_AGE", "60")
+# Production settings, shared with the server: sessions made here must verify there.
+SERVER_ENV = {
+    "DEBUG": "false",
+    "ALLOWED_HOSTS": "127.0.0.1,localhost,testserver",
+    "SECRET_KEY": "bench-secret-" + "k" * 50,
+    "DB_CONN_MAX_AGE": "60",
+}
+os.environ.update(SERVER_ENV)
 
 import django  # noqa: E402
 
@@ -54,7 +61,7 @@ from clinic.accounts.models import User  # noqa: E402
 from clinic.assessments.models import Assessment  # noqa: E402
 from clinic.assessments.tests.factories import phq9_with_total  # noqa: E402
 from clinic.core.demo import demo_email  # noqa: E402
-from clinic.locations.models import Site  # noqa: E402
+from clinic.locations.models import Room, Site  # noqa: E402
 from clinic.patients import search  # noqa: E402
 from clinic.patients.models import (  # noqa: E402
     BloodPressure,
@@ -241,9 +248,14 @@ class Primitives:
         )
         self.visit = VisitType.objects.filter(is_active=True, duration_minutes__lte=60).first()
         self.physician_user = User.objects.get(email=self.physician)
+        self.room = Room.objects.filter(site=kyiv, kind=Room.Kind.CONSULTING).first()
         self.site = kyiv
         self.rng = random.Random(7)
-        self.booked = 0
+        # Bookings of earlier runs stay in the kept data: carry on after them.
+        self.booked = (
+            Appointment.objects.filter(starts_at__gte=timezone.now() + timedelta(days=390)).count()
+            + 6
+        )
         self.lock = threading.Lock()
 
     def who(self, name):
@@ -268,14 +280,14 @@ class Primitives:
                 self.booked += 1
                 n = self.booked
             # A different future weekday and hour each time, so every booking is free.
-            day = timezone.localdate() + timedelta(days=400 + n // 8)
-            while day.isoweekday() > 5:
-                day += timedelta(days=1)
-                n += 8
+            monday = timezone.localdate() + timedelta(days=400)
+            monday -= timedelta(days=monday.weekday())
+            workday = n // 6
+            day = monday + timedelta(days=7 * (workday // 5) + workday % 5)
             body = {
                 "exact-visit_type": self.visit.pk, "exact-site": self.site.pk,
-                "exact-day": day.isoformat(), "exact-at": f"{10 + n % 8:02d}:00",
-                "exact-practitioner": self.physician_user.pk, "exact-room": "",
+                "exact-day": day.isoformat(), "exact-at": f"{10 + n % 6:02d}:00",
+                "exact-practitioner": self.physician_user.pk, "exact-room": self.room.pk,
                 "exact-occurrence": "",
             }  # fmt: skip
             return "POST", f"/staff/schedule/book/{self.rng.choice(self.patients)}/", body
@@ -314,13 +326,7 @@ def free_port() -> int:
 
 
 def start_server(port: int) -> subprocess.Popen:
-    env = {
-        **os.environ,
-        "DEBUG": "false",
-        "ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "SECRET_KEY": "bench-" + "k" * 60,
-        "DB_CONN_MAX_AGE": "60",
-    }
+    env = {**os.environ, **SERVER_ENV}
     server = subprocess.Popen(
         [
             str(ROOT / ".venv/bin/gunicorn"),
