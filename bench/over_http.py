@@ -407,7 +407,10 @@ def load(port, primitives, rates, seconds):
     print(f"{'offered/s':>9} {'done/s':>7} {'p50':>8} {'p95':>8} {'p99':>8} {'errors':>6} "
           f"{'deadlocks':>9}")  # fmt: skip
     knee = None
-    for rate in rates:
+    # A few seconds at the first rate first, unrecorded: the workers' caches warm up.
+    for rate in [-rates[0], *rates]:
+        warming = rate < 0
+        rate = abs(rate)
         results, lock = [], threading.Lock()
         # Deadlocks: PostgreSQL logs each one; counted from pg_stat_database.
         with connection.cursor() as cursor:
@@ -434,7 +437,7 @@ def load(port, primitives, rates, seconds):
             n = 0
             while True:
                 at = started + n / rate
-                if at - started >= seconds:
+                if at - started >= (5 if warming else seconds):
                     break
                 delay = at - time.perf_counter()
                 if delay > 0:
@@ -447,6 +450,8 @@ def load(port, primitives, rates, seconds):
                 "SELECT deadlocks FROM pg_stat_database WHERE datname = current_database()"
             )
             deadlocks = cursor.fetchone()[0] - deadlocks_before
+        if warming:
+            continue
         latencies = [t for t, _s in results]
         errors = sum(1 for _t, s in results if s is None or s >= 500)
         p95 = percentile(latencies, 0.95)
