@@ -12,7 +12,7 @@ PORT ?= 8000
 MANAGE := .venv/bin/python manage.py
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: run test test-sqlite test-postgres lint worker code bench lighthouse sync messages catalogues clean
+.PHONY: run test test-sqlite test-postgres lint worker code bench bench-scale loadtest lighthouse sync messages catalogues clean
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (Django 6); none found." >&2; exit 1; }
@@ -85,7 +85,25 @@ lint: sync
 lighthouse: sync messages
 	bash scripts/lighthouse.sh
 
+# Staff pages over HTTP: gunicorn (2 workers) on PostgreSQL with 20,000 patients (BENCH_PATIENTS;
+# 100000 for the large set). The cluster and its data are kept in var/ and reused by later runs.
+BENCH_PATIENTS ?= 20000
+BENCH_CLUSTER := var/bench-pg-$(BENCH_PATIENTS)
 bench: sync messages
+	$(PYTHON) scripts/with_postgres.py --keep $(BENCH_CLUSTER) -- \
+	  timeout 900 .venv/bin/python bench/over_http.py --patients $(BENCH_PATIENTS)
+
+# The open-loop mix (35 % chart, 20 % search, 20 % day board, 15 % dashboard, 10 % vitals)
+# at increasing rates, LOAD_SECONDS each.
+LOAD_RATES ?= 5,10,20,40,60
+LOAD_SECONDS ?= 30
+loadtest: sync messages
+	$(PYTHON) scripts/with_postgres.py --keep $(BENCH_CLUSTER) -- \
+	  timeout 900 .venv/bin/python bench/over_http.py --patients $(BENCH_PATIENTS) --load \
+	  --rates $(LOAD_RATES) --seconds $(LOAD_SECONDS)
+
+# Does the cost of a page or a write grow with the data? In-process, SQLite by default.
+bench-scale: sync messages
 	.venv/bin/python bench/run.py
 
 print-python:

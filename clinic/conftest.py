@@ -39,6 +39,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_menu_counters():
+    # The menu's counters are kept per user for a few seconds in the process; a test's users
+    # may reuse the ids of an earlier test's.
+    from clinic.core import navigation
+
+    navigation.forget_counts()
+    yield
+    navigation.forget_counts()
+
+
 @pytest.fixture
 def kyiv(db):
     return Site.objects.create(

@@ -94,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "clinic.core.middleware.AbsoluteSessionLimitMiddleware",
+    "clinic.core.middleware.SessionRenewalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -194,10 +195,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Sessions: 15 minutes idle (the cookie age is renewed on every request), 12 hours absolute
+# Sessions: 15 minutes idle (the cookie age, renewed by activity), 12 hours absolute
 # (AbsoluteSessionLimitMiddleware). security.md §1.2.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", "900")
-SESSION_SAVE_EVERY_REQUEST = True
+# Renewed at most once a minute (core.middleware.SessionRenewalMiddleware), not written on
+# every request; the idle limit holds to within that minute.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_SECONDS = envint("SESSION_RENEW_SECONDS", "60")
+# How long the staff menu's counters (new inquiries, open alerts) may lag (core.navigation).
+NAV_COUNTER_SECONDS = envint("NAV_COUNTER_SECONDS", "10")
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", str(12 * 3600))
 SESSION_COOKIE_HTTPONLY = True

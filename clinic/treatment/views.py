@@ -54,8 +54,8 @@ def _form_errors(request, form):
 def without_session_renewal(view):
     """For polling endpoints: the response does not count as activity.
 
-    Sessions are saved on every request (SESSION_SAVE_EVERY_REQUEST), which renews the idle
-    timeout. A board that polls every 20 seconds would otherwise keep a session open forever
+    Activity renews a session (core.middleware.SessionRenewalMiddleware), which moves the
+    idle timeout. A board that polls every 20 seconds would otherwise keep a session open forever
     on an unattended screen. Detaching the session before SessionMiddleware's response phase
     skips that save; an expired session still ends the poll (the user is signed out).
     """

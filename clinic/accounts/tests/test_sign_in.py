@@ -113,6 +113,44 @@ def test_a_session_ends_after_fifteen_idle_minutes(client, physician):
         assert reverse("account_login") in response["Location"]
 
 
+def test_an_active_user_stays_signed_in_past_fifteen_minutes(client, physician):
+    with time_machine.travel("2026-11-22 09:00 +02:00", tick=False):
+        client.force_login(physician)
+    # A request every ten minutes for an hour: each renews the idle limit.
+    for minute in range(0, 61, 10):
+        with time_machine.travel(f"2026-11-22 {9 + minute // 60:02d}:{minute % 60:02d} +02:00"):
+            assert client.get(reverse("dashboard:today")).status_code == 200
+
+
+def test_a_session_ends_after_fifteen_idle_minutes_even_after_requests_within_a_minute(
+    client, physician
+):
+    with time_machine.travel("2026-11-22 09:00 +02:00", tick=False):
+        client.force_login(physician)
+        assert client.get(reverse("dashboard:today")).status_code == 200
+    # Within the renewal minute: answered, but the expiry is not moved.
+    with time_machine.travel("2026-11-22 09:00:40 +02:00", tick=False):
+        assert client.get(reverse("dashboard:today")).status_code == 200
+    with time_machine.travel("2026-11-22 09:15:01 +02:00", tick=False):
+        response = client.get(reverse("dashboard:today"))
+        assert response.status_code == 302
+        assert reverse("account_login") in response["Location"]
+
+
+def test_the_session_row_is_not_rewritten_on_every_request(client, physician):
+    with time_machine.travel("2026-11-22 09:00 +02:00", tick=False):
+        client.force_login(physician)
+        client.get(reverse("dashboard:today"))
+        row = Session.objects.get()
+        expires = row.expire_date
+    with time_machine.travel("2026-11-22 09:00:30 +02:00", tick=False):
+        client.get(reverse("dashboard:today"))
+        assert Session.objects.get().expire_date == expires
+    with time_machine.travel("2026-11-22 09:01:30 +02:00", tick=False):
+        client.get(reverse("dashboard:today"))
+        assert Session.objects.get().expire_date > expires
+
+
 def test_a_session_ends_twelve_hours_after_sign_in_however_active(client, physician):
     client.force_login(physician)
     assert client.get(reverse("dashboard:today")).status_code == 200
