@@ -9,7 +9,6 @@ from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -22,6 +21,7 @@ from clinic.core.audit import audit
 from clinic.core.errors import Refused
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
+from clinic.core.public_url import public_url
 from clinic.core.records import transition
 from clinic.courses import services as courses
 from clinic.courses.models import Condition, Course, Modality
@@ -788,9 +788,7 @@ def _tell(alert: VitalAlert, user, *, reason: str, actor) -> AlertNotice | None:
     )
     if not created:
         return None
-    link = settings.SITE_ROOT.rstrip("/") + reverse(
-        "treatment:infusion", kwargs={"session_id": session.public_id}
-    )
+    link = public_url(reverse("treatment:infusion", kwargs={"session_id": session.public_id}))
     # Staff messages carry no health details beyond the chair: the record stays in the system.
     with translation.override("uk"):
         subject = (

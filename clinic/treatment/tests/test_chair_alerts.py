@@ -130,6 +130,28 @@ def test_an_unacknowledged_alert_goes_to_the_next_on_the_rota_after_the_sites_mi
     assert AlertNotice.objects.count() == 3
 
 
+def test_the_worker_escalates_as_a_periodic_job_and_a_rota_with_nobody_left_fails_its_run(
+    clock, kyiv, course, chair, nurse, physician
+):
+    from clinic.core import jobs
+    from clinic.core.models import JobHeartbeat
+
+    session = make_session(course, chair, nurse=nurse, physician=physician)
+    record(session, nurse, spo2=89)
+    job = jobs.JOBS["chair_alerts"]
+    assert job.period == timedelta(minutes=1)
+    clock.shift(timedelta(minutes=30))
+    beat = jobs.run_job(job)
+    # Nobody is on duty: the overdue alert cannot go anywhere, and the run says so.
+    assert beat.last_outcome == JobHeartbeat.Outcome.FAILED
+    assert "nobody left on the rota" in beat.last_error
+    on_duty(kyiv, physician)
+    second = make_user("rota.kyiv@test.clinic", roles=[Role.PHYSICIAN], sites=[kyiv])
+    on_duty(kyiv, second)
+    assert jobs.run_job(job).last_outcome == JobHeartbeat.Outcome.OK
+    assert AlertNotice.objects.filter(reason="escalation", recipient=second).exists()
+
+
 def test_an_acknowledged_alert_is_not_escalated(
     clock, kyiv, course, chair, nurse, physician, duty, second
 ):
