@@ -1,0 +1,660 @@
+"""An infusion session step by step: opening, pre-check, dose, infusion, monitoring,
+scores, adverse events and discharge.
+
+Each step locks the session row before checking its state (two nurses on two tablets must
+not both start the same infusion), writes its rows and its audit row in one transaction.
+"""
+
+from dataclasses import dataclass
+from datetime import timedelta
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from clinic.core.audit import audit
+from clinic.courses.models import Course, Modality
+from clinic.locations.models import Room
+from clinic.treatment import links, rules
+from clinic.treatment.models import (
+    AdverseEvent,
+    Discharge,
+    DoseOrder,
+    InfusionSession,
+    InfusionStatusChange,
+    PreCheck,
+    SessionScore,
+    VitalAlert,
+    VitalSigns,
+)
+from clinic.treatment.scales import DISCHARGE_SCALES, ScaleError
+from clinic.treatment.selectors import (
+    SESSION_INFUSION,
+    rules_for,
+    unmet_discharge_criteria,
+)
+from clinic.treatment.services.alerts import notify_alert
+from clinic.treatment.services.common import (
+    CLOCK_SKEW,
+    Status,
+    TreatmentRefused,
+    locked_session,
+    move,
+    require_physician,
+)
+from clinic.treatment.services.visits import (
+    check_in_visit,
+    check_visit,
+    visit_session_ended,
+)
+
+
+@transaction.atomic
+def open_infusion_session(
+    course, *, chair, appointment=None, check_in=True, actor
+) -> InfusionSession:
+    """Put a patient of an active ketamine course on a chair; checked in unless scheduled ahead."""
+    if not course.is_ketamine or course.status != Course.Status.ACTIVE:
+        raise TreatmentRefused(
+            _("Infusions need an active IV ketamine course."), action="infusion.refused"
+        )
+    # Lock the chair so two nurses cannot seat two patients on it at once.
+    chair = Room.objects.select_for_update(of=("self",), no_key=True).get(pk=chair.pk)
+    if chair.kind != Room.Kind.INFUSION_CHAIR or chair.site_id != course.site_id:
+        raise TreatmentRefused(
+            _("Choose an infusion chair of this site."), action="infusion.refused"
+        )
+    if not chair.is_active:
+        raise TreatmentRefused(_("This chair is not in use."), action="infusion.refused")
+    busy = InfusionSession.objects.on_chairs().exclude(status=Status.SCHEDULED)
+    if check_in and busy.filter(chair=chair).exists():
+        raise TreatmentRefused(_("This chair is taken."), action="infusion.refused")
+    if busy.filter(patient=course.patient).exists():
+        raise TreatmentRefused(
+            _("This patient already has a session in progress."), action="infusion.refused"
+        )
+    session = InfusionSession.objects.create(
+        course=course,
+        patient=course.patient,
+        site=course.site,
+        chair=chair,
+        appointment=appointment,
+        created_by=actor,
+    )
+    InfusionStatusChange.objects.create(session=session, status=Status.SCHEDULED, by=actor)
+    audit(actor, "infusion.scheduled", course.patient, obj=session)
+    if check_in:
+        _check_in(session, actor=actor)
+    return session
+
+
+@transaction.atomic
+def start_infusion_for_visit(appointment, *, actor) -> InfusionSession:
+    """Open the infusion of today's ketamine visit on its chair, in the patient's active IV
+    ketamine course; a visit still booked is checked in first."""
+    appointment = links.lock_visit(appointment)
+    check_visit(appointment, patient=appointment.patient, kind=SESSION_INFUSION)
+    course = (
+        Course.objects.filter(
+            patient=appointment.patient,
+            modality=Modality.IV_KETAMINE,
+            status=Course.Status.ACTIVE,
+        )
+        .order_by("-approved_at")
+        .first()
+    )
+    if course is None:
+        raise TreatmentRefused(
+            _("This patient has no active IV ketamine course: a physician approves one first."),
+            action="infusion.refused",
+        )
+    if appointment.room is None or appointment.site_id != course.site_id:
+        raise TreatmentRefused(
+            _("The visit has no chair of the course's site booked."), action="infusion.refused"
+        )
+    check_in_visit(appointment, actor=actor)
+    return open_infusion_session(
+        course, chair=appointment.room, appointment=appointment, actor=actor
+    )
+
+
+def _check_in(session, *, actor):
+    now = timezone.now()
+    move(session, Status.CHECKED_IN, actor=actor, at=now)
+    session.checked_in_at = now
+    session.save(update_fields=["checked_in_at"])
+    audit(actor, "infusion.checked_in", session.patient, obj=session)
+
+
+@transaction.atomic
+def check_in_patient(session, *, actor) -> InfusionSession:
+    """The patient has arrived for a session scheduled ahead."""
+    session = locked_session(session)
+    busy = InfusionSession.objects.on_chairs().exclude(status=Status.SCHEDULED)
+    if busy.filter(chair_id=session.chair_id).exists():
+        raise TreatmentRefused(_("This chair is taken."), action="infusion.refused")
+    if busy.filter(patient_id=session.patient_id).exists():
+        raise TreatmentRefused(
+            _("This patient already has a session in progress."), action="infusion.refused"
+        )
+    _check_in(session, actor=actor)
+    return session
+
+
+@dataclass(frozen=True)
+class PreCheckInput:
+    weight_kg: Decimal
+    weight_measured_on: object
+    systolic: int
+    diastolic: int
+    heart_rate: int
+    spo2: int
+    resp_rate: int | None
+    fasting_hours: int | None
+    escort_name: str
+    escort_phone: str
+    escort_relation: str
+    pregnancy: str
+    breastfeeding: str
+    advice_given: str
+    drugs: tuple = ()
+
+
+@transaction.atomic
+def record_precheck(session, *, check: PreCheckInput, actor) -> PreCheck:
+    """Record the pre-dose checks. High pressure asks a physician; very high pressure blocks."""
+    session = locked_session(session)
+    if session.status != Status.CHECKED_IN:
+        raise TreatmentRefused(
+            _("The pre-check is done once, after check-in."), action="infusion.precheck.refused"
+        )
+    settings = rules_for(session.site)
+    today = timezone.localdate()
+    oldest = today - timedelta(days=settings.weight_max_age_days)
+    if check.weight_measured_on > today or check.weight_measured_on < oldest:
+        raise TreatmentRefused(
+            _("The weight must have been measured within the last %(days)s days.")
+            % {"days": settings.weight_max_age_days},
+            action="infusion.precheck.refused",
+        )
+    if settings.fasting_required and (
+        check.fasting_hours is None or check.fasting_hours < settings.fasting_hours
+    ):
+        raise TreatmentRefused(
+            _("This site's policy asks for at least %(hours)s hours of fasting.")
+            % {"hours": settings.fasting_hours},
+            action="infusion.precheck.refused",
+        )
+    pressure = rules.classify_predose_bp(check.systolic, check.diastolic, settings)
+    if pressure == rules.BP_BLOCK:
+        raise TreatmentRefused(
+            _(
+                "Blood pressure %(sys)s/%(dia)s is above %(bsys)s/%(bdia)s: no infusion now. "
+                "Measure again after rest, or end the session."
+            )
+            % {
+                "sys": check.systolic,
+                "dia": check.diastolic,
+                "bsys": settings.bp_block_systolic,
+                "bdia": settings.bp_block_diastolic,
+            },
+            action="infusion.precheck.blocked",
+        )
+    fields = {k: v for k, v in check.__dict__.items() if k != "drugs"}
+    precheck = PreCheck.objects.create(
+        session=session,
+        **fields,
+        bp_decision=PreCheck.Decision.PENDING if pressure == rules.BP_WARN else "",
+        recorded_by=actor,
+    )
+    precheck.drugs.set(check.drugs)
+    if pressure == rules.BP_NORMAL:
+        move(session, Status.PRECHECKED, actor=actor)
+    audit(actor, "infusion.precheck.recorded", session.patient, obj=session, reason=pressure)
+    return precheck
+
+
+@transaction.atomic
+def decide_on_blood_pressure(session, *, proceed: bool, note: str, actor) -> PreCheck:
+    """A physician's decision on a pre-dose pressure above the warning threshold."""
+    require_physician(actor, _("decide on the blood pressure"))
+    session = locked_session(session)
+    precheck = PreCheck.objects.select_for_update(of=("self",), no_key=True).get(session=session)
+    if precheck.bp_decision != PreCheck.Decision.PENDING:
+        raise TreatmentRefused(_("No decision is awaited."), action="infusion.bp_decision.refused")
+    if not note.strip():
+        raise TreatmentRefused(
+            _("Give a reason for the decision."), action="infusion.bp_decision.refused"
+        )
+    precheck.bp_decision = PreCheck.Decision.PROCEED if proceed else PreCheck.Decision.DEFER
+    precheck.bp_decision_by, precheck.bp_decision_note = actor, note
+    precheck.save(update_fields=["bp_decision", "bp_decision_by", "bp_decision_note"])
+    move(session, Status.PRECHECKED if proceed else Status.ABORTED, actor=actor, reason=note)
+    if not proceed:
+        visit_session_ended(session, reason=note, actor=actor)
+    audit(actor, "infusion.bp_decision", session.patient, obj=session, reason=precheck.bp_decision)
+    return precheck
+
+
+@transaction.atomic
+def sign_dose(
+    session, *, mg_per_kg: Decimal, concentration_mg_per_ml: Decimal, minutes: int, reason="", actor
+) -> DoseOrder:
+    """A physician signs the dose; a change (before or during the infusion) needs a reason."""
+    require_physician(actor, _("sign a dose"))
+    session = locked_session(session)
+    if session.status not in (Status.PRECHECKED, Status.INFUSING, Status.INTERRUPTED):
+        raise TreatmentRefused(
+            _("A dose is signed after the pre-check and before the infusion ends."),
+            action="infusion.dose.refused",
+        )
+    precheck = session.precheck
+    current = session.doses.filter(replaced_by__isnull=True).last()
+    if current is not None and not reason.strip():
+        raise TreatmentRefused(
+            _("Changing the dose needs a reason."), action="infusion.dose.refused"
+        )
+    calc = rules.calculate_dose(
+        weight_kg=precheck.weight_kg,
+        mg_per_kg=mg_per_kg,
+        concentration_mg_per_ml=concentration_mg_per_ml,
+        minutes=minutes,
+    )
+    problems = rules.dose_problems(
+        mg_per_kg=mg_per_kg, dose_mg=calc.dose_mg, rules=rules_for(session.site)
+    )
+    if problems:
+        raise TreatmentRefused(" ".join(problems), action="infusion.dose.refused")
+    order = DoseOrder.objects.create(
+        session=session,
+        mg_per_kg=mg_per_kg,
+        weight_kg=precheck.weight_kg,
+        dose_mg=calc.dose_mg,
+        concentration_mg_per_ml=concentration_mg_per_ml,
+        volume_ml=calc.volume_ml,
+        minutes=minutes,
+        rate_ml_per_h=calc.rate_ml_per_h,
+        replaces=current,
+        reason=reason.strip(),
+        signed_by=actor,
+    )
+    audit(
+        actor,
+        "infusion.dose.changed" if current else "infusion.dose.signed",
+        session.patient,
+        obj=session,
+        reason=f"{calc.dose_mg} mg",
+    )
+    return order
+
+
+def current_dose(session) -> DoseOrder | None:
+    return session.doses.filter(replaced_by__isnull=True).last()
+
+
+@transaction.atomic
+def start_infusion(session, *, actor) -> InfusionSession:
+    """The pump is running: vitals are now due on the infusion schedule."""
+    session = locked_session(session)
+    if session.status != Status.PRECHECKED:
+        # Resuming after an interruption is `resume_session`; the start time stays the first.
+        raise TreatmentRefused(
+            _("The infusion starts once, after the pre-check."), action="infusion.start.refused"
+        )
+    if current_dose(session) is None:
+        raise TreatmentRefused(
+            _("The dose has not been signed by a physician."), action="infusion.start.refused"
+        )
+    now = timezone.now()
+    move(session, Status.INFUSING, actor=actor, at=now)
+    session.infusion_started_at = now
+    session.save(update_fields=["infusion_started_at"])
+    audit(actor, "infusion.started", session.patient, obj=session)
+    return session
+
+
+@transaction.atomic
+def interrupt_session(session, *, reason: str, actor) -> InfusionSession:
+    """A power cut, an air-raid alert: the session pauses and can be resumed or ended."""
+    session = locked_session(session)
+    if not reason.strip():
+        raise TreatmentRefused(
+            _("Give the reason for the interruption."), action="infusion.refused"
+        )
+    move(session, Status.INTERRUPTED, actor=actor, reason=reason)
+    audit(actor, "infusion.interrupted", session.patient, obj=session, reason=reason)
+    return session
+
+
+@transaction.atomic
+def resume_session(session, *, actor) -> InfusionSession:
+    """Back to where the interruption found the session."""
+    session = locked_session(session)
+    if session.status != Status.INTERRUPTED:
+        raise TreatmentRefused(_("The session is not interrupted."), action="infusion.refused")
+    before = session.history.exclude(status=Status.INTERRUPTED).order_by("-at", "-pk").first()
+    target = (
+        Status.MONITORING if before.status in (Status.MONITORING, Status.READY) else Status.INFUSING
+    )
+    move(session, target, actor=actor, reason="resumed")
+    audit(actor, "infusion.resumed", session.patient, obj=session)
+    return session
+
+
+@transaction.atomic
+def end_infusion(session, *, administered_mg: Decimal | None = None, actor) -> InfusionSession:
+    """The infusion is complete; observation continues on the after-infusion schedule."""
+    session = locked_session(session)
+    if session.infusion_ended_at is not None:
+        raise TreatmentRefused(_("The infusion has already ended."), action="infusion.refused")
+    dose = current_dose(session)
+    given = dose.dose_mg if administered_mg is None else administered_mg
+    if dose is None or given < 0 or given > dose.dose_mg:
+        raise TreatmentRefused(
+            _("The amount given must be between 0 and the signed dose."), action="infusion.refused"
+        )
+    now = timezone.now()
+    move(session, Status.MONITORING, actor=actor, at=now)
+    session.infusion_ended_at, session.administered_mg = now, given
+    session.save(update_fields=["infusion_ended_at", "administered_mg"])
+    audit(actor, "infusion.ended", session.patient, obj=session, reason=f"{given} mg")
+    return session
+
+
+@transaction.atomic
+def stop_session(session, *, reason: str, administered_mg: Decimal | None = None, actor):
+    """Stop for a clinical reason. Before the drug was given the session is aborted; after,
+    it is stopped and the patient is still observed until discharge."""
+    session = locked_session(session)
+    if not reason.strip():
+        raise TreatmentRefused(_("Give the reason for stopping."), action="infusion.refused")
+    if session.infusion_started_at is None:
+        move(session, Status.ABORTED, actor=actor, reason=reason)
+        audit(actor, "infusion.aborted", session.patient, obj=session, reason=reason)
+        visit_session_ended(session, reason=reason, actor=actor)
+        return session
+    now = timezone.now()
+    if session.infusion_ended_at is None:
+        dose = current_dose(session)
+        if administered_mg is None or administered_mg < 0 or administered_mg > dose.dose_mg:
+            raise TreatmentRefused(
+                _("Give the amount given so far (between 0 and the signed dose)."),
+                action="infusion.refused",
+            )
+        session.infusion_ended_at, session.administered_mg = now, administered_mg
+        session.save(update_fields=["infusion_ended_at", "administered_mg"])
+    move(session, Status.STOPPED, actor=actor, reason=reason, at=now)
+    audit(actor, "infusion.stopped", session.patient, obj=session, reason=reason)
+    return session
+
+
+@transaction.atomic
+def record_ketamine_administration(
+    session,
+    *,
+    holding,
+    drawn_mg: Decimal,
+    administered_mg: Decimal | None = None,
+    witness=None,
+    act_number: str = "",
+    note: str = "",
+    actor,
+):
+    """The ketamine given in this session, entered in the controlled-drug register from the
+    session's page: drawn from a lot, administered (by default what the session recorded as
+    given), the residue destroyed before an authenticated witness. The prescriber is the
+    physician who signed the dose. Afterwards the session's given amount is the register's.
+
+    Returns the register's administration entry; a refusal by the register writes nothing.
+    """
+    session = locked_session(session)
+    if session.infusion_ended_at is None or session.status == Status.DISCHARGED:
+        raise TreatmentRefused(
+            _("The administration is recorded once the infusion has ended or been stopped."),
+            action="infusion.administration.refused",
+        )
+    if links.registered_administered_mg(session) is not None:
+        raise TreatmentRefused(
+            _("The administration of this session is already in the register."),
+            action="infusion.administration.refused",
+        )
+    if holding.safe.site_id != session.site_id or not links.is_ketamine(holding):
+        raise TreatmentRefused(
+            _("Choose a lot of ketamine kept at this site."),
+            action="infusion.administration.refused",
+        )
+    dose = current_dose(session)
+    given = session.administered_mg if administered_mg is None else administered_mg
+    if given is None or given < 0 or given > dose.dose_mg:
+        raise TreatmentRefused(
+            _("The amount given must be between 0 and the signed dose."),
+            action="infusion.administration.refused",
+        )
+    try:
+        administration = links.register_ketamine_administration(
+            session,
+            holding=holding,
+            drawn_mg=drawn_mg,
+            administered_mg=given,
+            prescribed_by=dose.signed_by,
+            witness=witness,
+            act_number=act_number,
+            note=note,
+            actor=actor,
+        )
+    except links.RegisterRefused as refusal:
+        raise TreatmentRefused(str(refusal), action="infusion.administration.refused") from refusal
+    recorded = links.registered_administered_mg(session)
+    if session.administered_mg != recorded:
+        session.administered_mg = recorded
+        session.save(update_fields=["administered_mg"])
+    audit(
+        actor,
+        "infusion.administration.recorded",
+        session.patient,
+        obj=session,
+        reason=f"{administration.lot} drawn {administration.drawn_mg} given {recorded} mg",
+    )
+    return administration
+
+
+@dataclass(frozen=True)
+class VitalsInput:
+    measured_at: object
+    systolic: int
+    diastolic: int
+    heart_rate: int
+    spo2: int
+    resp_rate: int | None = None
+
+
+@transaction.atomic
+def record_vitals(
+    session, *, reading: VitalsInput, idempotency_key, actor
+) -> tuple[VitalSigns, bool]:
+    """Append one timed set of vital signs; a repeated key returns the first reading unchanged.
+
+    Out-of-range values raise alerts that stay open until a clinician records an action.
+    Returns (reading, created).
+    """
+    # Lock first, then look for the key: two copies of one reading (a retry racing the
+    # original) target the same session, so the second waits here and then finds the first.
+    session = locked_session(session)
+    existing = VitalSigns.objects.filter(idempotency_key=idempotency_key).first()
+    if existing is not None:
+        if existing.session_id != session.pk:
+            raise TreatmentRefused(_("This reading belongs to another session."))
+        return existing, False
+    if session.status not in InfusionSession.MONITORED:
+        raise TreatmentRefused(
+            _("Vital signs are recorded from the start of the infusion until discharge."),
+            action="infusion.vitals.refused",
+        )
+    now = timezone.now()
+    if reading.measured_at > now + CLOCK_SKEW:
+        raise TreatmentRefused(
+            _("The time of measurement is in the future."), action="infusion.vitals.refused"
+        )
+    # Readings before the start belong to the pre-check. The form gives minutes, so a
+    # reading in the minute the pump started is not "before" it.
+    if reading.measured_at < session.infusion_started_at - timedelta(minutes=1):
+        raise TreatmentRefused(
+            _("The time of measurement is before the start of the infusion."),
+            action="infusion.vitals.refused",
+        )
+    if reading.systolic <= reading.diastolic:
+        raise TreatmentRefused(
+            _("Systolic pressure must be higher than diastolic."), action="infusion.vitals.refused"
+        )
+    ended = session.infusion_ended_at
+    phase = (
+        VitalSigns.Phase.AFTER
+        if ended is not None and reading.measured_at >= ended
+        else VitalSigns.Phase.INFUSING
+    )
+    vitals = VitalSigns.objects.create(
+        session=session,
+        phase=phase,
+        idempotency_key=idempotency_key,
+        recorded_by=actor,
+        **reading.__dict__,
+    )
+    for kind, value, limit in rules.out_of_range(vitals, rules_for(session.site)):
+        alert = VitalAlert.objects.create(
+            session=session, vitals=vitals, kind=kind, value=value, limit=limit
+        )
+        audit(
+            actor,
+            "infusion.alert.raised",
+            session.patient,
+            obj=alert,
+            site=session.site,
+            reason=kind,
+        )
+        notify_alert(alert, actor=actor)
+    audit(actor, "infusion.vitals.recorded", session.patient, obj=session)
+    return vitals, True
+
+
+@transaction.atomic
+def record_score(session, *, code: str, point: str, answers: list, actor) -> SessionScore:
+    """A CADSS, MOAA/S or discharge rating, `answers` as option positions in item order.
+
+    A discharge score at or above the site's threshold marks the patient ready for discharge;
+    a lower one returns the session to monitoring."""
+    session = locked_session(session)
+    if session.status in InfusionSession.CLOSED or session.status == Status.SCHEDULED:
+        raise TreatmentRefused(_("Ratings are recorded during a session."))
+    settings = rules_for(session.site)
+    try:
+        total = links.score_scale(code, answers, discharge_min=settings.discharge_threshold)
+    except ScaleError:
+        raise TreatmentRefused(_("Answer every item of the scale.")) from None
+    score = SessionScore.objects.create(
+        session=session,
+        code=code,
+        point=point,
+        answers=list(answers),
+        total=total,
+        recorded_by=actor,
+    )
+    if code in DISCHARGE_SCALES and code == settings.discharge_scale and point == "discharge":
+        fit = total >= settings.discharge_threshold
+        if fit and session.status == Status.MONITORING:
+            move(session, Status.READY, actor=actor, reason=f"{code} {total}")
+        elif not fit and session.status == Status.READY:
+            move(session, Status.MONITORING, actor=actor, reason=f"{code} {total}")
+    audit(actor, "infusion.score.recorded", session.patient, obj=session, reason=f"{code}={total}")
+    return score
+
+
+@transaction.atomic
+def record_adverse_event(session, *, term, onset_at, severity, action, outcome, note="", actor):
+    """An adverse event with onset, severity, action and outcome (domain.md §3.7)."""
+    session = locked_session(session)
+    if session.status in (Status.SCHEDULED, Status.ABORTED) and session.infusion_started_at is None:
+        raise TreatmentRefused(_("Adverse events are recorded once the session is under way."))
+    if onset_at > timezone.now() + CLOCK_SKEW or onset_at < (session.checked_in_at or onset_at):
+        raise TreatmentRefused(_("The onset must lie within the session."))
+    event = AdverseEvent.objects.create(
+        session=session,
+        term=term,
+        onset_at=onset_at,
+        severity=severity,
+        action=action,
+        outcome=outcome,
+        note=note,
+        recorded_by=actor,
+    )
+    audit(
+        actor,
+        "infusion.adverse_event.recorded",
+        session.patient,
+        obj=session,
+        reason=f"{term}/{severity}",
+    )
+    return event
+
+
+@transaction.atomic
+def discharge_patient(
+    session, *, escort_confirmed: bool, instructions_given: bool, override_reason="", actor
+) -> Discharge:
+    """Discharge when the criteria are met; before that only a physician's override with a
+    reason. Unaccounted ketamine or an open alert refuse discharge even with an override."""
+    session = locked_session(session)
+    if session.status not in (Status.MONITORING, Status.READY, Status.STOPPED):
+        raise TreatmentRefused(
+            _("Discharge follows the infusion and the observation after it."),
+            action="infusion.discharge.refused",
+        )
+    if links.ampoule_unaccounted_mg(session) != 0:
+        raise TreatmentRefused(
+            _("Ketamine drawn for this session is not yet accounted for in the register."),
+            action="infusion.discharge.refused",
+        )
+    now = timezone.now()
+    unmet = unmet_discharge_criteria(
+        session, escort_confirmed=escort_confirmed, instructions_given=instructions_given, now=now
+    )
+    blocking = [c for c in unmet if not c.overridable]
+    if blocking:
+        raise TreatmentRefused(
+            " ".join(c.message for c in blocking), action="infusion.discharge.refused"
+        )
+    override_reason = override_reason.strip()
+    if unmet and not override_reason:
+        raise TreatmentRefused(
+            _("Not yet: %(reasons)s") % {"reasons": " ".join(c.message for c in unmet)},
+            action="infusion.discharge.refused",
+        )
+    if unmet:
+        require_physician(actor, _("discharge before the criteria are met"))
+    from clinic.treatment.selectors import latest_discharge_score
+
+    discharge = Discharge.objects.create(
+        session=session,
+        at=now,
+        by=actor,
+        score=latest_discharge_score(session),
+        escort_confirmed=escort_confirmed,
+        instructions_given=instructions_given,
+        observed_minutes=int((now - session.infusion_started_at).total_seconds() // 60),
+        unmet=[c.code for c in unmet],
+        override_reason=override_reason if unmet else "",
+    )
+    move(session, Status.DISCHARGED, actor=actor, at=now, reason=override_reason)
+    session.discharged_at = now
+    session.save(update_fields=["discharged_at"])
+    # The visit's row lock comes before the audit row (docs/architecture.md, lock order).
+    if session.appointment_id is not None:
+        links.complete_visit(session.appointment, actor=actor)
+    audit(
+        actor,
+        "infusion.discharged.override" if unmet else "infusion.discharged",
+        session.patient,
+        obj=session,
+        reason=",".join(c.code for c in unmet),
+    )
+    return discharge
