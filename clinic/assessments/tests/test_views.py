@@ -504,9 +504,9 @@ def test_a_refused_assessment_change_is_shown_audited_once_and_writes_nothing(
     response = client.post(url, {"reason": "Ще раз"})
     assert response.status_code == 302
     assessment.refresh_from_db()
-    assert assessment.error_reason == "Не той пацієнт"
+    assert assessment.strike_out_reason == "Не той пацієнт"
     assert AuditEvent.objects.count() == before + 1
     refusal = AuditEvent.objects.get(outcome=AuditEvent.Outcome.DENIED)
-    assert refusal.action == "assessment.refused" and refusal.patient == patient
+    assert refusal.action == "record.strike_out.refused" and refusal.patient == patient
     assert [str(m) for m in get_messages(response.wsgi_request)] == [refusal.reason]
-    assert refusal.reason == "This assessment is already marked as entered in error."
+    assert refusal.reason == "This entry is already marked as entered in error."
