@@ -16,6 +16,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.core.records import StatusHistory, StatusMachine
+
 # The top of the reported antidepressant range, "some need up to 0.75 mg/kg" (domain.md §3.3,
 # [R42]); sub-anaesthetic dosing is the ASKP3 standard [R52]. A site may set less, not more.
 DOSE_CEILING_MG_PER_KG = Decimal("0.75")
@@ -61,7 +63,7 @@ class CourseQuerySet(models.QuerySet):
         )
 
 
-class Course(models.Model):
+class Course(StatusMachine, models.Model):
     """A course of care for one patient and indication, approved by a physician."""
 
     class Status(models.TextChoices):
@@ -71,6 +73,7 @@ class Course(models.Model):
 
     # The course's state machine: an active course is completed or stopped; a closed course
     # stays closed (a new plan is a new course).
+    STATUS_HISTORY = "history"
     TRANSITIONS = {
         Status.ACTIVE: {Status.COMPLETED, Status.STOPPED},
         Status.COMPLETED: set(),
@@ -168,24 +171,12 @@ class Course(models.Model):
     def is_active(self) -> bool:
         return self.status == self.Status.ACTIVE
 
-    def can_become(self, status) -> bool:
-        return status in self.TRANSITIONS[self.status]
 
-    def is_open_on(self, day) -> bool:
-        return self.opened_on <= day and (self.closed_on is None or self.closed_on >= day)
-
-
-class CourseStatusChange(models.Model):
+class CourseStatusChange(StatusHistory):
     """History of a course: every status it passed, when, by whom and why."""
 
     course = models.ForeignKey(Course, on_delete=models.PROTECT, related_name="history")
     status = models.CharField(max_length=10, choices=Course.Status.choices)
-    at = models.DateTimeField(default=timezone.now)
-    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
-    reason = models.CharField(max_length=500, blank=True)
-
-    class Meta:
-        ordering = ["at", "pk"]
 
     def __str__(self):
         return f"{self.get_status_display()} {self.at:%d.%m.%Y}"

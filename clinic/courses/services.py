@@ -76,7 +76,7 @@ def close_course(course: Course, *, status, reason, actor, closed_on=None) -> Co
     if not actor.has_role(Role.PHYSICIAN):
         raise CourseRefused(_("Only a physician can close a course."))
     course = Course.objects.select_for_update(of=("self",), no_key=True).get(pk=course.pk)
-    if not course.can_become(status):
+    if not course.can_move_to(status):
         raise CourseRefused(_("This course is already closed."))
     closed_on = closed_on or timezone.localdate()
     if closed_on < course.opened_on:
