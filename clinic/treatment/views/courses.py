@@ -15,7 +15,7 @@ from clinic.courses.access import VISIT_TYPE_OF_MODALITY, get_course_for
 from clinic.courses.models import Course
 from clinic.locations.selectors import current_site
 from clinic.patients.access import get_patient_for
-from clinic.treatment import forms, selectors, services
+from clinic.treatment import forms, links, selectors, services
 from clinic.treatment.access import (
     may_read_note,
 )
@@ -95,6 +95,7 @@ def course_detail(request, course_id):
         "done": selectors.sessions_done(course),
         "is_physician": request.user.has_role(Role.PHYSICIAN),
         "visit_type_code": VISIT_TYPE_OF_MODALITY.get(course.modality, ""),
+        "eligibility": links.eligibility_decision_of(course) if course.is_ketamine else None,
         **selectors.course_overview(course),
     }
     context["notes"] = [n for n in context["notes"] if may_read_note(request.user, n)]
