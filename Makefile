@@ -12,7 +12,7 @@ PORT ?= 8000
 MANAGE := .venv/bin/python manage.py
 PYTEST := .venv/bin/python -m pytest
 
-.PHONY: run test test-sqlite test-postgres lint worker code bench lighthouse sync messages catalogues clean
+.PHONY: run test test-sqlite test-postgres lint worker code bench bench-scale loadtest lighthouse sync messages catalogues clean
 
 $(UV):
 	@test -n "$(PYTHON)" || { echo "Python 3.12 is needed (Django 6); none found." >&2; exit 1; }
@@ -35,24 +35,31 @@ catalogues: sync
 	msgen clinic/locale/en/LC_MESSAGES/django.po -o clinic/locale/en/LC_MESSAGES/django.po
 	.venv/bin/python scripts/check_catalogues.py || true
 
+# Links in messages (e-mail, SMS) are made absolute from PUBLIC_BASE_URL; here it follows PORT.
+PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
+
 run: sync messages
 	@bash scripts/ensure_system_packages.sh || true
 	mkdir -p var
 	DEBUG=true $(MANAGE) migrate --no-input -v 0
 	DEBUG=true $(MANAGE) createcachetable
 	DEBUG=true $(MANAGE) load_demo
-	@echo "Background worker (outbox, tasks): logs in var/worker.log"
-	@DEBUG=true $(MANAGE) db_worker > var/worker.log 2>&1 & \
-	  trap "kill $$! 2>/dev/null" EXIT; \
-	  echo "Staff: http://127.0.0.1:$(PORT)/   Public site: http://127.0.0.1:$(PORT)/uk/   (Ctrl+C to stop)"; \
-	  DEBUG=true $(MANAGE) runserver 127.0.0.1:$(PORT)
+	@echo "Background worker (outbox, tasks, periodic jobs): logs in var/worker.log"
+	@DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) db_worker > var/worker.log 2>&1 & \
+	  WORKER=$$!; \
+	  DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) run_jobs >> var/worker.log 2>&1 & \
+	  JOBS=$$!; \
+	  trap "kill $$WORKER $$JOBS 2>/dev/null" EXIT; \
+	  echo "Public site: $(PUBLIC_BASE_URL)/   Staff: $(PUBLIC_BASE_URL)/staff/   (Ctrl+C to stop)"; \
+	  DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
 
 # Current one-time code of a demo user: make code EMAIL=physician.kyiv@demo.clinic
 code: sync
 	@DEBUG=true $(MANAGE) demo_code $(EMAIL)
 
+# The task worker and, beside it, the scheduler of periodic jobs (clinic/core/jobs.py).
 worker: sync
-	$(MANAGE) db_worker
+	$(MANAGE) run_jobs & JOBS=$$!; trap "kill $$JOBS 2>/dev/null" EXIT; $(MANAGE) db_worker
 
 test: test-sqlite test-postgres
 
@@ -78,7 +85,25 @@ lint: sync
 lighthouse: sync messages
 	bash scripts/lighthouse.sh
 
+# Staff pages over HTTP: gunicorn (2 workers) on PostgreSQL with 20,000 patients (BENCH_PATIENTS;
+# 100000 for the large set). The cluster and its data are kept in var/ and reused by later runs.
+BENCH_PATIENTS ?= 20000
+BENCH_CLUSTER := var/bench-pg-$(BENCH_PATIENTS)
 bench: sync messages
+	$(PYTHON) scripts/with_postgres.py --keep $(BENCH_CLUSTER) -- \
+	  timeout 900 .venv/bin/python bench/over_http.py --patients $(BENCH_PATIENTS)
+
+# The open-loop mix (35 % chart, 20 % search, 20 % day board, 15 % dashboard, 10 % vitals)
+# at increasing rates, LOAD_SECONDS each.
+LOAD_RATES ?= 5,10,20,40,60
+LOAD_SECONDS ?= 30
+loadtest: sync messages
+	$(PYTHON) scripts/with_postgres.py --keep $(BENCH_CLUSTER) -- \
+	  timeout 900 .venv/bin/python bench/over_http.py --patients $(BENCH_PATIENTS) --load \
+	  --rates $(LOAD_RATES) --seconds $(LOAD_SECONDS)
+
+# Does the cost of a page or a write grow with the data? In-process, SQLite by default.
+bench-scale: sync messages
 	.venv/bin/python bench/run.py
 
 print-python:

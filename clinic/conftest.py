@@ -39,6 +39,17 @@ def _fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_menu_counters():
+    # The menu's counters are kept per user for a few seconds in the process; a test's users
+    # may reuse the ids of an earlier test's.
+    from clinic.core import navigation
+
+    navigation.forget_counts()
+    yield
+    navigation.forget_counts()
+
+
 @pytest.fixture
 def kyiv(db):
     return Site.objects.create(
@@ -84,6 +95,19 @@ def admin_client(client, users):
     """A client signed in as the Kyiv administrator (shadows pytest-django's superuser one)."""
     client.force_login(users[(Role.ADMINISTRATOR, "kyiv")])
     return client
+
+
+def authenticate_recently(client, user, *, seconds_ago: float = 0) -> None:
+    """What signing in (or re-authenticating) leaves in the session, for a client that was
+    signed in with `force_login`: pages behind `core.policy.recently_authenticated` open."""
+    import time
+
+    session = client.session
+    session["account_authentication_methods_user"] = str(user.pk)
+    session["account_authentication_methods"] = [
+        {"method": "password", "at": time.time() - seconds_ago, "reauthenticated": True}
+    ]
+    session.save()
 
 
 def current_totp_code(secret: str) -> str:

@@ -43,7 +43,12 @@ DEBUG = envbool("DEBUG", "False")
 SECRET_KEY = envsecret("SECRET_KEY", "django-insecure-local-development-key")
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost,testserver")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
-SITE_ROOT = os.getenv("SITE_ROOT", "http://127.0.0.1:8000")
+# Where the public reaches the system: every link in a message (e-mail, SMS, calendar feed) is
+# made absolute from it (clinic.core.public_url). `make run` derives it from PORT. SITE_ROOT is
+# the name older configurations used.
+PUBLIC_BASE_URL = (
+    os.getenv("PUBLIC_BASE_URL") or os.getenv("SITE_ROOT") or "http://127.0.0.1:8000"
+).rstrip("/")
 
 INSTALLED_APPS = [
     "modeltranslation",  # must precede django.contrib.admin-style apps that read model fields
@@ -89,6 +94,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "clinic.core.middleware.AbsoluteSessionLimitMiddleware",
+    "clinic.core.middleware.SessionRenewalMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
@@ -114,6 +120,7 @@ TEMPLATES = [
                 "django.contrib.messages.context_processors.messages",
                 "clinic.core.context_processors.shell",
                 "clinic.locations.context_processors.sites",
+                "clinic.treatment.context_processors.chair_alerts",
             ],
         },
     },
@@ -188,10 +195,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-# Sessions: 15 minutes idle (the cookie age is renewed on every request), 12 hours absolute
+# Sessions: 15 minutes idle (the cookie age, renewed by activity), 12 hours absolute
 # (AbsoluteSessionLimitMiddleware). security.md §1.2.
 SESSION_COOKIE_AGE = envint("SESSION_IDLE_SECONDS", "900")
-SESSION_SAVE_EVERY_REQUEST = True
+# Renewed at most once a minute (core.middleware.SessionRenewalMiddleware), not written on
+# every request; the idle limit holds to within that minute.
+SESSION_SAVE_EVERY_REQUEST = False
+SESSION_RENEW_SECONDS = envint("SESSION_RENEW_SECONDS", "60")
+# How long the staff menu's counters (new inquiries, open alerts) may lag (core.navigation).
+NAV_COUNTER_SECONDS = envint("NAV_COUNTER_SECONDS", "10")
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", str(12 * 3600))
 SESSION_COOKIE_HTTPONLY = True
@@ -271,7 +283,10 @@ MFA_ADAPTER = "clinic.accounts.adapters.MFAAdapter"
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
 # Setting up the mandatory second factor right after the first sign-in should not ask for the
 # password again; switching it off is refused anyway (MFAAdapter.can_delete_authenticator).
+# Recovery codes and the audit and patient exports ask for a sign-in or re-authentication within
+# ACCOUNT_REAUTHENTICATION_TIMEOUT instead (core.policy.recently_authenticated).
 MFA_REAUTHENTICATION_REQUIRED = False
+ACCOUNT_REAUTHENTICATION_TIMEOUT = 300  # seconds
 # Accept the code of the previous 30-second step too (RFC 6238 §5.2: at most one step of
 # delay); allauth's replay guard still refuses a code used once.
 MFA_TOTP_TOLERANCE = 1

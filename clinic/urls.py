@@ -7,8 +7,7 @@ from django.urls import include, path
 from django.views.i18n import set_language
 
 from clinic.core import views as core_views
-from clinic.core.policy import declare, public, sign_in_step, signed_in
-from clinic.dashboard import views as dashboard_views
+from clinic.core.policy import declare, public, recently_authenticated, sign_in_step, signed_in
 from clinic.website import views as website_views
 from clinic.website.seo import SITEMAPS
 
@@ -25,14 +24,28 @@ account_urls = declare(
         "account_confirm_login_code": sign_in_step,
     },
 )
+
+
+def signed_in_recently(view):
+    return signed_in(recently_authenticated(view))
+
+
+# Recovery codes are a second factor in plain text: showing, downloading or replacing them asks
+# for a recent sign-in or re-authentication (allauth's own check is off, see settings).
 mfa_urls = declare(
     include("allauth.mfa.urls")[0].urlpatterns,
     signed_in,
-    {"mfa_authenticate": sign_in_step, "mfa_trust": sign_in_step},
+    {
+        "mfa_authenticate": sign_in_step,
+        "mfa_trust": sign_in_step,
+        "mfa_view_recovery_codes": signed_in_recently,
+        "mfa_download_recovery_codes": signed_in_recently,
+        "mfa_generate_recovery_codes": signed_in_recently,
+    },
 )
 
 urlpatterns = [
-    path("", dashboard_views.home, name="home"),
+    path("", website_views.root, name="home"),
     path("staff/", include("clinic.dashboard.urls")),
     path("staff/", include("clinic.core.urls")),
     path("staff/team/", include("clinic.accounts.urls")),

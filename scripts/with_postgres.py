@@ -1,6 +1,8 @@
 """Run a command against a throwaway PostgreSQL cluster, then remove the cluster.
 
     python3 scripts/with_postgres.py -- pytest ...
+    python3 scripts/with_postgres.py --keep var/bench-pg -- python bench/over_http.py
+
 
 initdb in a temporary directory, a server on 127.0.0.1 at a free port, a database `clinic`
 owned by the superuser `clinic_owner`; the command gets DATABASE_URL. Standard library only,
@@ -53,6 +55,13 @@ def main(argv: list[str]) -> int:
         say("usage: with_postgres.py -- command [args...]")
         return 2
     command = argv[argv.index("--") + 1 :]
+    # --keep DIR: the cluster lives in DIR and outlives the run (benchmarks build their data
+    # once); it is created on first use and started again afterwards.
+    keep = (
+        Path(argv[argv.index("--keep") + 1]).resolve()
+        if "--keep" in argv[: argv.index("--")]
+        else None
+    )
     bindir = find_bindir()
     if bindir is None or not (bindir / "initdb").exists():
         return unavailable(f"no PostgreSQL server binaries found (looked at {bindir})")
@@ -67,7 +76,12 @@ def main(argv: list[str]) -> int:
             return unavailable("running as root and there is no `postgres` user to run the server")
         as_user = ["runuser", "-u", "postgres", "--"]
 
-    workdir = Path(tempfile.mkdtemp(prefix="clinic-pg-"))
+    if keep is not None:
+        keep.mkdir(parents=True, exist_ok=True)
+        workdir = keep
+    else:
+        workdir = Path(tempfile.mkdtemp(prefix="clinic-pg-"))
+    existing = keep is not None and (workdir / "data" / "PG_VERSION").exists()
     os.chmod(workdir, 0o755)
     if owner is not None:
         os.chown(workdir, owner.pw_uid, owner.pw_gid)
@@ -93,7 +107,9 @@ def main(argv: list[str]) -> int:
                 "--auth=trust",
                 "--encoding=UTF8",
             ]
-            if run(*initdb, "--locale=C.UTF-8", check=False).returncode != 0:
+            if existing:
+                pass
+            elif run(*initdb, "--locale=C.UTF-8", check=False).returncode != 0:
                 shutil.rmtree(data, ignore_errors=True)
                 run(*initdb, "--locale=C")
             options = (
@@ -123,6 +139,7 @@ def main(argv: list[str]) -> int:
                 "-U",
                 "clinic_owner",
                 "clinic",
+                check=not existing,
             )
         except (subprocess.CalledProcessError, OSError) as exc:
             detail = getattr(exc, "stderr", "") or str(exc)
@@ -139,8 +156,10 @@ def main(argv: list[str]) -> int:
         return 130
     finally:
         if started:
-            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", "immediate", "stop", check=False)
-        shutil.rmtree(workdir, ignore_errors=True)
+            mode = "fast" if keep is not None else "immediate"
+            run(str(bindir / "pg_ctl"), "-D", str(data), "-m", mode, "stop", check=False)
+        if keep is None:
+            shutil.rmtree(workdir, ignore_errors=True)
 
 
 def unavailable(reason: str) -> int:

@@ -4,6 +4,7 @@ import base64
 import hashlib
 import os
 import time
+from urllib.parse import quote
 
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.core import context as allauth_context
@@ -13,12 +14,14 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.contrib.sites.shortcuts import get_current_site
 from django.core.exceptions import PermissionDenied
+from django.urls import reverse
 
 from clinic.core.audit import Anonymous, audit
 from clinic.core.middleware import SESSION_STARTED_KEY
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.network import client_ip
 from clinic.core.outbox import enqueue_message
+from clinic.core.public_url import public_url
 
 # Who tries to sign in and fails: not yet anybody the system knows.
 SIGN_IN_FORM = Anonymous("sign-in-form")
@@ -52,18 +55,31 @@ class AccountAdapter(DefaultAccountAdapter):
         request.session[SESSION_STARTED_KEY] = int(time.time())
         audit(user, "auth.signed_in")
 
+    # Links in account e-mails are built from the public base URL, not from the host of the
+    # request that asked for them (which may be an internal address behind the proxy).
+    def get_reset_password_from_key_url(self, key: str) -> str:
+        path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+        return public_url(path.replace("UID-KEY", quote(key)))
+
+    def get_email_confirmation_url(self, request, emailconfirmation) -> str:
+        return public_url(reverse("account_confirm_email", args=[emailconfirmation.key]))
+
     def send_mail(self, template_prefix, email, context):
         """Account e-mails (password reset) go through the outbox like every other message,
         so a mail server that is down delays them instead of failing the request."""
         request = allauth_context.request
         ctx = {"request": request, "email": email, "current_site": get_current_site(request)}
         ctx.update(context)
+        if "signup_url" in ctx:
+            ctx["signup_url"] = public_url(reverse("account_signup"))
         message = self.render_mail(template_prefix, email, ctx)
         enqueue_message(
             channel=OutboxMessage.Channel.EMAIL,
             recipient=email,
             subject=message.subject,
             body=message.body,
+            # Account e-mails carry reset links and verification codes.
+            carries_secret=True,
         )
 
     def logout(self, request):

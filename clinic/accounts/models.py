@@ -87,5 +87,11 @@ class User(AbstractBaseUser, PermissionsMixin):
         return bool(self.role_names & CLINICAL_ROLES)
 
     @cached_property
+    def all_sites(self) -> list:
+        """The sites this person is attached to, active or not, read once per user object
+        (for the signed-in user: once per request, shared by the menu, switcher and checks)."""
+        return list(self.sites.all())
+
+    @cached_property
     def site_ids(self) -> frozenset[int]:
-        return frozenset(site.pk for site in self.sites.all())
+        return frozenset(site.pk for site in self.all_sites)

@@ -3,7 +3,6 @@
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.sessions.models import Session
 from django.db import transaction
@@ -16,6 +15,7 @@ from clinic.accounts.roles import Role
 from clinic.core.audit import audit
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
+from clinic.core.public_url import public_url
 
 
 def ensure_roles(**kwargs) -> None:
@@ -39,7 +39,7 @@ def invitation_link(user: User) -> str:
             "key": default_token_generator.make_token(user),
         },
     )
-    return settings.SITE_ROOT.rstrip("/") + path
+    return public_url(path)
 
 
 @transaction.atomic
@@ -63,6 +63,7 @@ def create_staff_user(*, email, full_name, roles, sites, actor, language="uk") -
                 "one-time code app (two-factor authentication)."
             )
             % {"name": user.full_name, "link": invitation_link(user)},
+            carries_secret=True,
         )
     audit(actor, "staff.created", obj=user, reason=", ".join(sorted(str(r) for r in roles)))
     return user

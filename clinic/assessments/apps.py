@@ -14,3 +14,22 @@ class AssessmentsConfig(AppConfig):
         register("assessments:alerts", _("Alerts"), position=50, counter=open_alerts_count)
         register("assessments:outcomes", _("Outcomes"), position=60)
         register("assessments:settings", _("Rating scales"), position=70)
+
+        from datetime import timedelta
+
+        from clinic.assessments.jobs import alert_escalation, due_questionnaires
+        from clinic.core import jobs
+
+        # The worker's periodic jobs (core.jobs).
+        jobs.register(
+            "due_questionnaires",
+            timedelta(minutes=15),
+            due_questionnaires,
+            label=_("Questionnaires due"),
+        )
+        jobs.register(
+            "alert_escalation",
+            timedelta(minutes=5),
+            alert_escalation,
+            label=_("Escalation of overdue safety alerts"),
+        )

@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from clinic.accounts.roles import Role
 from clinic.assessments import cohorts
-from clinic.assessments.charts import Point, trend_svg
+from clinic.assessments.charts import Point, downsample, trend_svg
 from clinic.assessments.instruments import INSTRUMENTS, SAFETY_FLAGS
 from clinic.assessments.models import Assessment, SafetyAlert
 from clinic.assessments.reports import OUTCOME_SCALES, episode_from
@@ -18,6 +18,8 @@ from clinic.courses.models import Course
 # Who sees scores: the clinicians who treat. Reception books visits and sees none of this.
 SECTION_ROLES = (Role.PHYSICIAN, Role.NURSE, Role.PSYCHOTHERAPIST)
 ENTRY_ROLES = SECTION_ROLES
+# Scores of each scale shown in the chart's timeline (the newest).
+TIMELINE_SCORES = 10
 
 
 def scale_histories(patient):
@@ -60,18 +62,23 @@ def scale_summary(code, rows, *, settings, markers, chart_id):
                 timezone.localdate(r.completed_at),
                 r.total,
                 str(instrument.band_label(r.band, bands) or "—"),
+                r.safety,
             )
             for r in totals
         ]
+        # Drawn (and tabled) from a summary: a long history does not grow the page.
+        shown = downsample(points)
         summary["svg"] = trend_svg(
             chart_id=chart_id,
             title=str(instrument.name),
             max_total=instrument.max_total,
             bands=bands,
-            points=points,
+            points=shown,
             markers=markers,
+            count=len(points),
         )
-        summary["points"] = points
+        summary["points"] = shown
+        summary["summarised"] = len(shown) < len(points)
         if code in OUTCOME_SCALES:
             summary["episode"] = episode_from(
                 [(p.day, p.total) for p in points],
@@ -138,15 +145,19 @@ def chart_provider(patient, user):
     section = chart_section(patient, user) if can_read_clinical(user, patient) else None
     if section is None:
         return None
+    # The latest scores of each scale; the whole history is on the outcomes page. The link is
+    # reversed once and filled per row.
+    placeholder = "00000000-0000-0000-0000-000000000000"
+    detail_url = reverse("assessments:detail", args=[placeholder])
     timeline = [
         TimelineItem(
             row.completed_at,
             "assessment",
             _("%(scale)s: %(total)s") % {"scale": INSTRUMENTS[code].short_name, "total": row.total},
-            reverse("assessments:detail", args=[row.public_id]),
+            detail_url.replace(placeholder, str(row.public_id)),
         )
         for code, rows in section["completed"].items()
-        for row in rows
+        for row in rows[-TIMELINE_SCORES:]
     ]
     return ChartSection(
         "scales",

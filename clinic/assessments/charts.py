@@ -19,11 +19,43 @@ LEFT, RIGHT, TOP, BOTTOM = 44, 150, 12, 34
 BAND_FILLS = ("#e3f1e6", "#eef4dc", "#fbf1d6", "#fae3cf", "#f6d6d6")
 
 
+# A trend drawn from more scores than this is summarised (`downsample`): the chart and its
+# table stay the same size however long the history.
+MAX_TREND_POINTS = 60
+
+
 @dataclass(frozen=True)
 class Point:
     day: date
     total: int
     band_label: str
+    safety: bool = False
+
+
+def downsample(points: list[Point], limit: int = MAX_TREND_POINTS) -> list[Point]:
+    """At most about `limit` points that keep the shape of the series, in their order.
+
+    Always kept: the first and last score, the lowest and highest, and every score with a
+    positive safety item (those are never summarised away). The rest are split into equal
+    buckets by position, each represented by its highest and lowest score, so a peak or a
+    trough inside a bucket still shows.
+    """
+    if len(points) <= limit:
+        return list(points)
+    keep = {0, len(points) - 1}
+    keep.add(min(range(len(points)), key=lambda i: points[i].total))
+    keep.add(max(range(len(points)), key=lambda i: points[i].total))
+    keep.update(i for i, p in enumerate(points) if p.safety)
+    # Two points (highest and lowest) per bucket for what room is left.
+    buckets = max((limit - len(keep)) // 2, 1)
+    inner = range(1, len(points) - 1)
+    size = len(inner) / buckets
+    for b in range(buckets):
+        chunk = inner[int(b * size) : int((b + 1) * size)]
+        if chunk:
+            keep.add(min(chunk, key=lambda i: points[i].total))
+            keep.add(max(chunk, key=lambda i: points[i].total))
+    return [points[i] for i in sorted(keep)]
 
 
 def _n(value: float) -> str:
@@ -45,9 +77,17 @@ def _y(value: float, top_value: int) -> float:
 
 
 def trend_svg(
-    *, chart_id: str, title: str, max_total: int, bands, points: list[Point], markers=()
+    *,
+    chart_id: str,
+    title: str,
+    max_total: int,
+    bands,
+    points: list[Point],
+    markers=(),
+    count: int | None = None,
 ) -> SafeString:
-    """One scale's scores over time. `bands`: instrument bands; `markers`: (day, label)."""
+    """One scale's scores over time. `bands`: instrument bands; `markers`: (day, label);
+    `count`: how many scores `points` summarise, if they were downsampled."""
     if not points:
         return mark_safe("")  # noqa: S308 - constant
     first = min([p.day for p in points] + [d for d, _label in markers if d >= points[0].day])
@@ -128,7 +168,7 @@ def trend_svg(
     )
     latest = points[-1]
     description = _("%(count)s scores from %(first)s to %(last)s; latest %(total)s (%(band)s).") % {
-        "count": len(points),
+        "count": count if count is not None else len(points),
         "first": formats.date_format(points[0].day, "d.m.Y"),
         "last": formats.date_format(latest.day, "d.m.Y"),
         "total": latest.total,

@@ -9,7 +9,6 @@ import logging
 import secrets
 from datetime import timedelta
 
-from django.conf import settings
 from django.db import transaction
 from django.db.models import Max
 from django.urls import reverse
@@ -42,6 +41,7 @@ from clinic.core.audit import Anonymous, audit
 from clinic.core.errors import Refused
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import enqueue_message
+from clinic.core.public_url import public_url
 from clinic.courses.models import Course
 from clinic.patients.models import Patient
 
@@ -73,7 +73,7 @@ def hash_token(token: str) -> str:
 
 
 def _absolute(path: str) -> str:
-    return settings.SITE_ROOT.rstrip("/") + path
+    return public_url(path)
 
 
 def _open_course_of(patient, day) -> Course | None:
@@ -376,6 +376,7 @@ def _send_link_message(link: SelfReportLink, token: str, *, reminder: bool) -> b
         body=text,
         site=patient.home_site,
         dedupe_key=f"self-report:{link.pk}:{'reminder' if reminder else 'first'}",
+        carries_secret=True,
     )
     link.sent_at = timezone.now()
     link.save(update_fields=["sent_at"])

@@ -14,3 +14,16 @@ class ControlledDrugsConfig(AppConfig):
         register(
             "controlled_drugs:overview", _("Controlled drugs"), position=40, counter=attention_count
         )
+
+        from datetime import timedelta
+
+        from clinic.controlled_drugs.jobs import ledger_anchors
+        from clinic.core import jobs
+
+        # The worker's periodic jobs (core.jobs).
+        jobs.register(
+            "ledger_anchors",
+            timedelta(hours=1),
+            ledger_anchors,
+            label=_("Daily anchors of the drug ledger"),
+        )

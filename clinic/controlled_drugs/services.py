@@ -8,7 +8,6 @@ a message for the person at the screen and writes nothing.
 import uuid
 from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -40,6 +39,7 @@ from clinic.controlled_drugs.selectors import unaccounted_mg
 from clinic.core.audit import audit
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
+from clinic.core.public_url import public_url
 
 __all__ = [
     "LedgerRefused",
@@ -616,9 +616,7 @@ def discrepancy_recipients(site) -> list[User]:
 
 
 def _announce_discrepancy(count: StockCount, number: int) -> None:
-    link = settings.SITE_ROOT.rstrip("/") + reverse(
-        "controlled_drugs:count_detail", args=[count.public_id]
-    )
+    link = public_url(reverse("controlled_drugs:count_detail", args=[count.public_id]))
     with translation.override("uk"):
         for user in discrepancy_recipients(count.site):
             enqueue_message(

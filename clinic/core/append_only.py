@@ -6,6 +6,7 @@ INSERT guard refuses any insert that would collide with an existing row (securit
 """
 
 from django.apps import apps
+from django.db.models import UniqueConstraint
 
 MESSAGE = "append-only table: rows cannot be changed or removed"
 
@@ -14,8 +15,15 @@ def append_only_tables() -> list[str]:
     return sorted(m._meta.db_table for m in apps.get_models() if getattr(m, "APPEND_ONLY", False))
 
 
-def _sqlite_statements(table: str, unique_columns: list[str]) -> list[str]:
-    collision = " OR ".join(f"{col} = NEW.{col}" for col in ["id", *unique_columns])
+def _collision(columns: str | tuple[str, ...]) -> str:
+    if isinstance(columns, str):
+        return f"{columns} = NEW.{columns}"
+    return "(" + " AND ".join(f"{col} = NEW.{col}" for col in columns) + ")"
+
+
+def _sqlite_statements(table: str, unique_columns) -> list[str]:
+    """`unique_columns` lists a column name per unique column and a tuple per unique set."""
+    collision = " OR ".join(_collision(cols) for cols in ["id", *unique_columns])
     return [
         f"CREATE TRIGGER IF NOT EXISTS {table}_no_update BEFORE UPDATE ON {table} "
         f"BEGIN SELECT RAISE(ABORT, '{MESSAGE}'); END",
@@ -46,7 +54,7 @@ def _run(connection, statements) -> None:
             cursor.execute(statement)
 
 
-def protect(connection, table: str, unique_columns: list[str]) -> None:
+def protect(connection, table: str, unique_columns: list) -> None:
     """Install the triggers (migrations call this with `schema_editor.connection`)."""
     vendor = connection.vendor
     if vendor == "sqlite":
@@ -73,8 +81,14 @@ def unprotect(connection, table: str) -> None:
         )
 
 
-def unique_columns_of(table: str) -> list[str]:
+def unique_columns_of(table: str) -> list:
     for model in apps.get_models():
         if model._meta.db_table == table:
-            return [f.column for f in model._meta.local_fields if f.unique and not f.primary_key]
+            single = [f.column for f in model._meta.local_fields if f.unique and not f.primary_key]
+            sets = [
+                tuple(model._meta.get_field(name).column for name in constraint.fields)
+                for constraint in model._meta.constraints
+                if isinstance(constraint, UniqueConstraint) and constraint.condition is None
+            ]
+            return [*single, *sets]
     return []

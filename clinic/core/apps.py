@@ -12,3 +12,16 @@ class CoreConfig(AppConfig):
         # The staff menu (core.navigation): this app's pages and where they stand in it.
         register("core:audit_log", _("Audit log"), position=210)
         register("core:outbox", _("Outgoing messages"), position=220)
+
+        from datetime import timedelta
+
+        from clinic.core import jobs, outbox
+
+        # The worker's periodic jobs: the outbox sweep catches messages whose delivery task was
+        # lost (a worker restarted between the commit and the task).
+        jobs.register(
+            "outbox",
+            timedelta(minutes=1),
+            outbox.deliver_due,
+            label=_("Sending of outgoing messages"),
+        )

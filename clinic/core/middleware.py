@@ -59,14 +59,16 @@ class UkrainianFirstMiddleware:
     """Ukrainian unless the user chose otherwise in the language switcher (a cookie).
 
     The browser's Accept-Language is ignored: staff computers are often set to English or
-    Russian, and the centre works in Ukrainian.
+    Russian, and the centre works in Ukrainian. The one exception is the bare domain, `/`: a
+    visitor typing it is sent to the public home in the language their browser asks for.
     """
 
     def __init__(self, get_response):
         self.get_response = get_response
 
     def __call__(self, request):
-        request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
+        if request.path_info != "/":
+            request.META.pop("HTTP_ACCEPT_LANGUAGE", None)
         return self.get_response(request)
 
 
@@ -76,7 +78,7 @@ SESSION_STARTED_KEY = "clinic_session_started"
 class AbsoluteSessionLimitMiddleware:
     """Ends a signed-in session 12 hours after it began, however active it has been.
 
-    The idle limit is the session cookie age, renewed on every request (settings).
+    The idle limit is the session cookie age, renewed by `SessionRenewalMiddleware`.
     """
 
     def __init__(self, get_response):
@@ -89,3 +91,33 @@ class AbsoluteSessionLimitMiddleware:
                 logout(request)
                 return redirect_to_login(request.get_full_path())
         return self.get_response(request)
+
+
+SESSION_RENEWED_KEY = "clinic_session_renewed"
+
+
+class SessionRenewalMiddleware:
+    """Renews a signed-in session's idle expiry at most once a minute, not on every request.
+
+    Saving the session on every request rewrote its row for each page and each htmx part.
+    A session is saved (and its expiry moved SESSION_COOKIE_AGE ahead) when something in it
+    changed or when more than SESSION_RENEW_SECONDS passed since the last renewal, so a user
+    idle for the cookie age is signed out, give or take that minute, and an active one never is.
+    Views that detach the session (`without_session_renewal`) do not count as activity.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        session = getattr(request, "session", None)
+        user = getattr(request, "user", None)
+        if session is None or user is None or not user.is_authenticated:
+            return response
+        if not session.session_key:
+            return response
+        now = int(time.time())
+        if now - session.get(SESSION_RENEWED_KEY, 0) >= settings.SESSION_RENEW_SECONDS:
+            session[SESSION_RENEWED_KEY] = now  # marks the session modified: it is saved
+        return response

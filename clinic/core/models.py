@@ -21,6 +21,10 @@ class AuditEvent(models.Model):
     Rows are append-only (database triggers) and hash-chained: each row's hash covers its content
     and the previous row's hash, so `manage.py verify_audit` can name edited, deleted or reordered
     rows. security.md §2.4 lists the content required.
+
+    There is one chain per site (`site-<id>`) and one for rows without a site (`global`), so
+    sites append in parallel; `seq` counts within a chain. Rows written before chains existed
+    form the closed chain `legacy`.
     """
 
     APPEND_ONLY = True
@@ -30,7 +34,8 @@ class AuditEvent(models.Model):
         DENIED = "denied", _("denied")
         FAILED = "failed", _("failed")
 
-    seq = models.BigIntegerField(unique=True, editable=False)
+    chain = models.CharField(max_length=24, db_default="legacy", editable=False)
+    seq = models.BigIntegerField(editable=False)
     at = models.DateTimeField(_("time"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -74,13 +79,16 @@ class AuditEvent(models.Model):
     objects = AuditEventQuerySet.as_manager()
 
     class Meta:
-        ordering = ["-seq"]
+        ordering = ["-at", "-id"]
         verbose_name = _("audit event")
         verbose_name_plural = _("audit events")
         indexes = [models.Index(fields=["patient", "-at"]), models.Index(fields=["actor", "-at"])]
+        constraints = [
+            models.UniqueConstraint(fields=["chain", "seq"], name="audit_seq_unique_in_chain")
+        ]
 
     def __str__(self):
-        return f"#{self.seq} {self.action}"
+        return f"{self.chain}#{self.seq} {self.action}"
 
 
 class OutboxMessageQuerySet(models.QuerySet):
@@ -120,6 +128,10 @@ class OutboxMessage(models.Model):
     recipient = models.CharField(_("recipient"), max_length=254)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("text"))
+    # The body carries a secret (a sign-in, reset or questionnaire link): it is blanked once the
+    # message is sent, and only its hash stays to prove what was sent.
+    carries_secret = models.BooleanField(default=False)
+    body_sha256 = models.CharField(max_length=64, blank=True)
     # The site the message is about: its administrators see and retry it. Empty for e-mails
     # about staff accounts (invitations, password resets), which carry no patient's data.
     site = models.ForeignKey(
@@ -209,3 +221,29 @@ class NoteAddendum(models.Model):
 
     def __str__(self):
         return f"+ {self.added_at:%d.%m.%Y %H:%M}"
+
+
+class JobHeartbeat(models.Model):
+    """When a periodic job (core/jobs.py) last started and finished, and how it ended.
+
+    One row per job, written by the worker's scheduler; the administrator reads it, and
+    /readyz reports 503 when a job has not finished for several of its periods.
+    """
+
+    class Outcome(models.TextChoices):
+        RUNNING = "running", _("running")
+        OK = "ok", _("finished")
+        FAILED = "failed", _("failed")
+
+    name = models.CharField(max_length=60, unique=True)
+    last_started_at = models.DateTimeField(null=True)
+    last_finished_at = models.DateTimeField(null=True)
+    last_outcome = models.CharField(max_length=10, choices=Outcome, default=Outcome.RUNNING)
+    # The exception's class and message when the last run failed (no stack, no patient data).
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -5,10 +5,12 @@ Each app registers its own entries from `AppConfig.ready()`; `position` orders t
 across apps (gaps of ten leave room for new entries).
 """
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cache
 
+from django.conf import settings
 from django.urls import resolve, reverse
 
 
@@ -45,10 +47,41 @@ def _resolved() -> list[tuple[MenuEntry, str, object]]:
     return resolved
 
 
+# user id -> (moment the counts were taken, {url name: count}). Per process; see _counts_for.
+_counts: dict[int, tuple[float, dict[str, int]]] = {}
+
+
+def forget_counts() -> None:
+    _counts.clear()
+
+
+def _counts_for(user, entries: list[MenuEntry]) -> dict[str, int]:
+    # The counters (new inquiries, open alerts, waitlist) cost a query each. A number beside a
+    # menu label may lag a few seconds (NAV_COUNTER_SECONDS), so they are counted once per
+    # user per that many seconds in each process, not on every page and htmx part.
+    now = time.monotonic()
+    taken = _counts.get(user.pk)
+    if taken is not None and now - taken[0] < settings.NAV_COUNTER_SECONDS:
+        return taken[1]
+    counts = {entry.url_name: entry.counter(user) for entry in entries}
+    if len(_counts) > 1000:  # forget the stale ones rather than grow without bound
+        for user_id in [u for u, (at, _) in _counts.items() if now - at >= 60]:
+            del _counts[user_id]
+    _counts[user.pk] = (now, counts)
+    return counts
+
+
 def navigation_for(user) -> list[dict]:
-    items = []
-    for entry, url, policy in _resolved():
-        if policy.allows_role(user.role_names):
-            count = entry.counter(user) if entry.counter else None
-            items.append({"name": entry.url_name, "url": url, "label": entry.label, "count": count})
-    return items
+    allowed = [
+        (entry, url) for entry, url, policy in _resolved() if policy.allows_role(user.role_names)
+    ]
+    counts = _counts_for(user, [entry for entry, _url in allowed if entry.counter])
+    return [
+        {
+            "name": entry.url_name,
+            "url": url,
+            "label": entry.label,
+            "count": counts.get(entry.url_name),
+        }
+        for entry, url in allowed
+    ]

@@ -6,6 +6,7 @@ worker (and in `manage.py deliver_outbox`, the sweeper for cron): claim due rows
 send outside any transaction, then record the outcome. security.md §6.3.
 """
 
+import hashlib
 import logging
 from datetime import timedelta
 
@@ -65,26 +66,34 @@ def enqueue_message(
     subject: str = "",
     site=None,
     dedupe_key: str | None = None,
+    carries_secret: bool = False,
 ) -> OutboxMessage:
-    """Record a message to send once the current transaction commits."""
+    """Record a message to send once the current transaction commits.
+
+    `carries_secret` marks a body holding a token (a link that signs someone in, resets a
+    password or opens a questionnaire): it is blanked as soon as the message is sent.
+    """
+    fields = {
+        "channel": channel,
+        "recipient": recipient,
+        "subject": subject,
+        "body": body,
+        "site": site,
+        "carries_secret": carries_secret,
+        "body_sha256": body_hash(body),
+    }
     with transaction.atomic():
         if dedupe_key:
-            message, _ = OutboxMessage.objects.get_or_create(
-                dedupe_key=dedupe_key,
-                defaults={
-                    "channel": channel,
-                    "recipient": recipient,
-                    "subject": subject,
-                    "body": body,
-                    "site": site,
-                },
-            )
+            message, _ = OutboxMessage.objects.get_or_create(dedupe_key=dedupe_key, defaults=fields)
         else:
-            message = OutboxMessage.objects.create(
-                channel=channel, recipient=recipient, subject=subject, body=body, site=site
-            )
+            message = OutboxMessage.objects.create(**fields)
         transaction.on_commit(schedule_delivery)
     return message
+
+
+def body_hash(body: str) -> str:
+    """What stays of a secret-carrying body after sending: enough to prove what was sent."""
+    return hashlib.sha256(body.encode()).hexdigest()
 
 
 def schedule_delivery(run_after=None) -> None:
@@ -134,15 +143,25 @@ def deliver_due(limit: int = 100) -> dict[str, int]:
             _record_failure(message, exc)
             counts["dead" if message.status == OutboxMessage.Status.DEAD else "retry"] += 1
         else:
-            OutboxMessage.objects.filter(pk=message.pk).update(
-                status=OutboxMessage.Status.SENT,
-                sent_at=timezone.now(),
-                provider_ref=ref[:200],
-                lease_until=None,
-                last_error="",
-            )
+            _record_sent(message, ref)
             counts["sent"] += 1
     return counts
+
+
+def _record_sent(message: OutboxMessage, ref: str) -> None:
+    sent = {
+        "status": OutboxMessage.Status.SENT,
+        "sent_at": timezone.now(),
+        "provider_ref": ref[:200],
+        "lease_until": None,
+        "last_error": "",
+    }
+    if message.carries_secret:
+        # The token has done its job once delivered; a copy in the database (and in every
+        # backup of it) would only let someone else use it. Recipient, kind, message id,
+        # sent time and the body's hash remain as proof of what was sent.
+        sent.update(body="", body_sha256=body_hash(message.body))
+    OutboxMessage.objects.filter(pk=message.pk).update(**sent)
 
 
 def _record_failure(message: OutboxMessage, exc: Exception) -> None:

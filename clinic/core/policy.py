@@ -9,6 +9,7 @@ Object rules (which patient, which site) are not decided here but in each app's 
 `object_rule` names that function so the declaration reads completely in one place.
 """
 
+import time
 from dataclasses import dataclass, field
 from functools import wraps
 from urllib.parse import urlencode
@@ -102,6 +103,37 @@ def staff(*roles: str, object_rule: str = ""):
         return _attach(wrapper, policy)
 
     return decorator
+
+
+def recently_authenticated(view):
+    """The person proved who they are in the last few minutes (ACCOUNT_REAUTHENTICATION_TIMEOUT):
+    by signing in, or by re-entering their password or code when this asks for it.
+
+    For pages that hand over secrets or bulk data (recovery codes, audit and patient exports),
+    so an unattended signed-in screen is not enough. Signing in counts, which keeps the first
+    set-up of the second factor (sign in, set up, see the recovery codes) to one sign-in.
+    Apply it inside the access policy (`staff(...)`, `signed_in`), which decides who may ask.
+    """
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not authenticated_recently(request):
+            # allauth's middleware sends the person to re-authenticate and back here.
+            from allauth.core.exceptions import ReauthenticationRequired
+
+            raise ReauthenticationRequired()
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+def authenticated_recently(request) -> bool:
+    from allauth.account import app_settings
+    from allauth.account.internal.flows.login import get_authentication_records
+
+    records = get_authentication_records(request, request.user)
+    last = max((record.get("at", 0) for record in records), default=0)
+    return time.time() - last < app_settings.REAUTHENTICATION_TIMEOUT
 
 
 def declare(patterns, default, overrides=None):

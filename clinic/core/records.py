@@ -202,12 +202,14 @@ class StatusMachine:
         return status in self.TRANSITIONS[self.status]
 
 
-def transition(obj, to, *, actor, reason: str = "", at=None, audit_as: str | None = None):
+def transition(obj, to, *, actor, reason: str = "", at=None, audit_as: str | None = None, also=()):
     """Move `obj` to status `to` if its table allows it, with its history row (and audit row).
 
-    Runs inside the caller's transaction on a row the caller has locked. `audit_as` names the
-    audit verb; a service that audits the whole step itself (with more than the status) leaves
-    it out, so the step is not audited twice.
+    Runs inside the caller's transaction on a row the caller has locked. `also` names fields
+    the caller set on `obj` that change with the status (saved in the same UPDATE, so a check
+    constraint tying them to the status holds). `audit_as` names the audit verb; a service that
+    audits the whole step itself (with more than the status) leaves it out, so the step is not
+    audited twice.
     """
     if not obj.can_move_to(to):
         raise TransitionRefused(
@@ -215,7 +217,7 @@ def transition(obj, to, *, actor, reason: str = "", at=None, audit_as: str | Non
             % {"status": obj.get_status_display()}
         )
     obj.status = to
-    obj.save(update_fields=["status"])
+    obj.save(update_fields=["status", *also])
     if obj.STATUS_HISTORY:
         getattr(obj, obj.STATUS_HISTORY).create(
             status=to, by=actor, reason=reason[:500], at=at or timezone.now()

@@ -21,4 +21,4 @@ def audit_events_for(admin, filters: dict):
     if filters.get("date_to"):
         end = datetime.combine(filters["date_to"] + timedelta(days=1), time.min, tz)
         events = events.filter(at__lt=end)
-    return events.select_related("patient", "site").order_by("-seq")
+    return events.select_related("patient", "site").order_by("-at", "-id")

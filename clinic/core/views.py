@@ -14,9 +14,10 @@ from clinic.core.access import get_outbox_message_for
 from clinic.core.audit import VISITOR, audit
 from clinic.core.exports import csv_response
 from clinic.core.forms import AuditFilterForm
+from clinic.core.jobs import heartbeats_overview, stale_jobs
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import retry_message
-from clinic.core.policy import ADMINISTRATOR, public, staff
+from clinic.core.policy import ADMINISTRATOR, public, recently_authenticated, staff
 from clinic.core.selectors import audit_events_for
 
 
@@ -37,6 +38,7 @@ def audit_log(request):
 
 
 @staff(ADMINISTRATOR)
+@recently_authenticated
 def audit_export(request):
     form = AuditFilterForm(request.GET or None)
     if request.GET and not form.is_valid():
@@ -59,6 +61,7 @@ def audit_export(request):
         "user agent",
         "reason",
         "row hash",
+        "chain",
     ]
     rows = (
         (
@@ -75,6 +78,7 @@ def audit_export(request):
             e.user_agent,
             e.reason,
             e.row_hash,
+            e.chain,
         )
         for e in events.iterator(chunk_size=1000)
     )
@@ -99,6 +103,7 @@ def outbox(request):
             "status": status,
             "statuses": OutboxMessage.Status.choices,
             "counts": counts,
+            "jobs": heartbeats_overview(),
         },
     )
 
@@ -122,12 +127,15 @@ def healthz(request):
 
 @public
 def readyz(request):
-    """The database answers."""
+    """The database answers, and the worker's periodic jobs have run lately (core.jobs)."""
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
+        stale = stale_jobs()
     except DatabaseError:
         return JsonResponse({"status": "database unavailable"}, status=503)
+    if stale:
+        return JsonResponse({"status": "jobs stale", "jobs": stale}, status=503)
     return JsonResponse({"status": "ok"})
 
 

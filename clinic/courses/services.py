@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
 from clinic.core.errors import Refused
+from clinic.core.records import transition
 from clinic.courses.models import Condition, Course, CourseStatusChange
 
 
@@ -83,8 +84,12 @@ def close_course(course: Course, *, status, reason, actor, closed_on=None) -> Co
         raise CourseRefused(_("A course cannot end before it opened."))
     if closed_on > timezone.localdate():
         raise CourseRefused(_("A course cannot be closed on a day still to come."))
-    course.status, course.status_reason, course.closed_on = status, reason, closed_on
-    course.save(update_fields=["status", "status_reason", "closed_on"])
-    CourseStatusChange.objects.create(course=course, status=status, by=actor, reason=reason)
-    audit(actor, "course.closed", course.patient, obj=course, reason=status)
-    return course
+    course.status_reason, course.closed_on = reason, closed_on
+    return transition(
+        course,
+        status,
+        actor=actor,
+        reason=reason,
+        audit_as="course.closed",
+        also=("status_reason", "closed_on"),
+    )

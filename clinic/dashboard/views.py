@@ -1,15 +1,10 @@
 """The staff start page: where the user works today and a tile for each page of the menu."""
 
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 
-from clinic.core.policy import public, staff
+from clinic.core.policy import staff
 from clinic.locations.models import Closure
 from clinic.locations.selectors import current_site
-
-
-@public
-def home(request):
-    return redirect("dashboard:today")
 
 
 @staff()

@@ -15,6 +15,7 @@ from clinic.core.errors import Refused
 from clinic.core.idempotency import once
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message
+from clinic.core.public_url import public_url
 from clinic.inquiries.models import Channel, ConsentText, Inquiry, InquiryEvent
 from clinic.patients.models import Patient
 from clinic.patients.services import next_record_number, register_patient
@@ -70,14 +71,59 @@ def submit_inquiry(
             body=_("A new inquiry has arrived (%(topic)s). Open it in the inbox:\n%(link)s")
             % {
                 "topic": inquiry.get_topic_display(),
-                "link": settings.SITE_ROOT.rstrip("/")
-                + reverse("inquiries:detail", args=[inquiry.public_id]),
+                "link": public_url(reverse("inquiries:detail", args=[inquiry.public_id])),
             },
             site=inquiry.site,
             dedupe_key=f"inquiry-received:{inquiry.public_id}",
         )
+    _acknowledge(inquiry)
     audit(actor, "inquiry.received", obj=inquiry, site=inquiry.site)
     return inquiry
+
+
+# The outbox channel that reaches the sender the way they asked to be contacted.
+ACKNOWLEDGEMENT_CHANNELS = {
+    Channel.PHONE: OutboxMessage.Channel.SMS,
+    Channel.TELEGRAM: OutboxMessage.Channel.TELEGRAM,
+    Channel.VIBER: OutboxMessage.Channel.VIBER,
+    Channel.EMAIL: OutboxMessage.Channel.EMAIL,
+}
+
+
+def _acknowledgement_address(inquiry: Inquiry) -> tuple[str, str] | None:
+    channel = ACKNOWLEDGEMENT_CHANNELS.get(inquiry.channel)
+    if channel == OutboxMessage.Channel.EMAIL:
+        return (channel, inquiry.email) if inquiry.email else None
+    if channel is not None and inquiry.phone:
+        return (channel, str(inquiry.phone))
+    return None
+
+
+def _acknowledge(inquiry: Inquiry) -> None:
+    """Tell the sender their message arrived, by the channel they chose.
+
+    The acknowledgement never repeats what they wrote, nor the topic: an SMS or an e-mail may be
+    read by someone else, and the message may be about their health.
+    """
+    address = _acknowledgement_address(inquiry)
+    if address is None:
+        return
+    channel, recipient = address
+    site = inquiry.site
+    with translation.override(inquiry.language):
+        body = _(
+            "%(site)s: we have received your message and will contact you within one working "
+            "day. If it is urgent, call us: %(phone)s. In an emergency, call 112."
+        ) % {"site": site.name, "phone": site.phone.as_international if site.phone else ""}
+        subject = _("We have received your message")
+    enqueue_message(
+        channel=channel,
+        recipient=recipient,
+        subject=subject if channel == OutboxMessage.Channel.EMAIL else "",
+        body=body,
+        site=site,
+        dedupe_key=f"inquiry-acknowledged:{inquiry.public_id}",
+    )
 
 
 def _locked(inquiry: Inquiry) -> Inquiry:

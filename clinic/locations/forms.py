@@ -35,6 +35,11 @@ class SiteDetailsForm(forms.Form):
     name_en = forms.CharField(label=_("Name (English)"), max_length=100)
     address_uk = forms.CharField(label=_("Address (Ukrainian)"), max_length=300, required=False)
     address_en = forms.CharField(label=_("Address (English)"), max_length=300, required=False)
+    locality_uk = forms.CharField(label=_("Town (Ukrainian)"), max_length=100, required=False)
+    locality_en = forms.CharField(label=_("Town (English)"), max_length=100, required=False)
+    postal_code = forms.RegexField(
+        label=_("Postal code"), regex=r"^\d{5}$", max_length=5, required=False
+    )
     phone = PhoneNumberField(label=_("Phone"), region="UA")
     email = forms.EmailField(
         label=_("E-mail for new inquiries"),

@@ -15,7 +15,10 @@ class Site(models.Model):
 
     code = models.SlugField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=100)
+    # The street and building; the town and postal code apart, as a postal address has them.
     address = models.CharField(_("address"), max_length=300, blank=True)
+    locality = models.CharField(_("town"), max_length=100, blank=True, db_default="")
+    postal_code = models.CharField(_("postal code"), max_length=10, blank=True, db_default="")
     phone = PhoneNumberField(_("phone"))
     email = models.EmailField(
         _("e-mail"), blank=True, help_text=_("Where new inquiries for this site are announced.")
@@ -32,6 +35,11 @@ class Site(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def full_address(self) -> str:
+        """The street, the town and the postal code, in the active language ("" if unknown)."""
+        return ", ".join(part for part in (self.address, self.locality, self.postal_code) if part)
 
 
 class OpeningHours(models.Model):

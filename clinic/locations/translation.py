@@ -5,7 +5,7 @@ from clinic.locations.models import Room, Site
 
 @register(Site)
 class SiteTranslation(TranslationOptions):
-    fields = ("name", "address")
+    fields = ("name", "address", "locality")
     required_languages = {"uk": ("name",), "en": ("name",)}
 
 

@@ -290,6 +290,15 @@ def ketamine_screen(patient: Patient) -> list[screening.Finding]:
     return _cached(patient, "screen", lambda: screening.ketamine_screen(screen_facts(patient)))
 
 
+def eligibility_decisions(patient: Patient):
+    """Every ketamine eligibility decision on the patient's record, newest first."""
+    return (
+        EligibilityDecision.objects.filter(patient=patient)
+        .select_related("decided_by")
+        .order_by("-decided_at", "-pk")
+    )
+
+
 def current_ketamine_eligibility(patient: Patient) -> EligibilityDecision | None:
     """The physician's decision in force (`is_eligible`, `decided_by`, `decided_at`,
     `reasons`, `override_reason`, `findings`), or None when nobody has decided yet."""

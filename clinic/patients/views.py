@@ -17,7 +17,7 @@ from clinic.accounts.roles import CLINICAL_ROLES, Role
 from clinic.core import records
 from clinic.core.audit import audit
 from clinic.core.exports import render_pdf
-from clinic.core.policy import staff
+from clinic.core.policy import recently_authenticated, staff
 from clinic.core.refusals import refused
 from clinic.locations.selectors import current_site
 from clinic.patients import chart, selectors, services
@@ -537,6 +537,7 @@ def process_erasure(request, request_id):
 
 
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_clinical_patient_for")
+@recently_authenticated
 def export_json(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
     services.record_export(patient, kind="json", actor=request.user)
@@ -550,6 +551,7 @@ def export_json(request, patient_id):
 
 
 @staff(Role.PHYSICIAN, object_rule="patients.access.get_clinical_patient_for")
+@recently_authenticated
 def export_pdf(request, patient_id):
     patient = get_clinical_patient_for(request.user, patient_id)
     services.record_export(patient, kind="pdf", actor=request.user)

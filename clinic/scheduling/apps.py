@@ -15,3 +15,16 @@ class SchedulingConfig(AppConfig):
         register("scheduling:waitlist", _("Waitlist"), position=90, counter=waiting_count)
         register("scheduling:practitioners", _("Working hours"), position=100)
         register("scheduling:visit_types", _("Visit types"), position=110)
+
+        from datetime import timedelta
+
+        from clinic.core import jobs
+        from clinic.scheduling.jobs import reminders
+
+        # The worker's periodic jobs (core.jobs).
+        jobs.register(
+            "reminders",
+            timedelta(minutes=5),
+            reminders,
+            label=_("Visit reminders and expired waitlist offers"),
+        )

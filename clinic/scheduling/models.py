@@ -296,6 +296,14 @@ class Appointment(StatusMachine, models.Model):
             models.Index(fields=["site", "blocked_from"]),
             models.Index(fields=["practitioner", "blocked_from"]),
             models.Index(fields=["patient", "starts_at"]),
+            # The day board: a site's visits overlapping a day (ends_at > day start and
+            # starts_at < day end). Leading with ends_at skips the site's whole history; the
+            # starts_at bound is checked in the index without reading the rows.
+            models.Index(fields=["site", "ends_at", "starts_at"], name="appt_site_day_range"),
+            # Releasing expired offers reads only the (few) held rows.
+            models.Index(
+                fields=["hold_until"], condition=Q(status="held"), name="appt_held_expiry"
+            ),
         ]
         constraints = [
             models.CheckConstraint(condition=Q(ends_at__gt=F("starts_at")), name="appt_ends_after"),

@@ -26,7 +26,7 @@ def _when(appointment, starts_at=None) -> dict:
     return {
         "date": formats.date_format(moment, "j E Y"),
         "time": moment.strftime("%H:%M"),
-        "address": site.address or site.name,
+        "address": site.full_address or site.name,
         "phone": str(site.phone),
     }
 

@@ -19,10 +19,11 @@ from clinic.accounts.models import User
 from clinic.accounts.roles import CLINICAL_ROLES, Role
 from clinic.core.audit import Anonymous, audit
 from clinic.core.policy import public, staff
+from clinic.core.public_url import public_url
 from clinic.core.refusals import audit_refusal, refused
 from clinic.courses.access import get_patient_course_for
 from clinic.locations.models import Closure, Room
-from clinic.locations.selectors import current_site
+from clinic.locations.selectors import current_site, sites_of
 from clinic.patients.models import Patient
 from clinic.scheduling import selectors, services
 from clinic.scheduling.access import (
@@ -266,9 +267,7 @@ def week(request, user_id):
             "previous_week": monday - timedelta(days=7),
             "next_week": monday + timedelta(days=7),
             "own": practitioner == request.user,
-            "feed_url": request.build_absolute_uri(reverse("scheduling:feed", args=[feed.token]))
-            if feed
-            else "",
+            "feed_url": public_url(reverse("scheduling:feed", args=[feed.token])) if feed else "",
         },
     )
 
@@ -900,7 +899,7 @@ def days_off(request):
     Under martial law the days off are suspended, so `holidays` keeps the dates in the
     "workday" category (stack.md); nothing is closed without a person's decision.
     """
-    sites = [s for s in request.user.sites.all() if s.is_active]
+    sites = sites_of(request.user)
     today = timezone.localdate()
     if request.method == "POST":
         site = next((s for s in sites if s.pk == _int(request.POST.get("site"))), None)

@@ -10,7 +10,27 @@ class TreatmentConfig(AppConfig):
         from clinic.core.navigation import register
 
         # The staff menu (core.navigation): this app's pages and where they stand in it.
-        register("treatment:board", _("Chair board"), position=140)
+        from clinic.treatment.selectors import open_notices
+
+        register(
+            "treatment:board",
+            _("Chair board"),
+            position=140,
+            counter=lambda user: len(open_notices(user)) if user.is_clinical else None,
+        )
         register("treatment:board_all", _("Both sites"), position=150)
         register("treatment:courses", _("Courses"), position=160)
         register("treatment:settings", _("Treatment settings"), position=170)
+
+        from datetime import timedelta
+
+        from clinic.core import jobs
+        from clinic.treatment.jobs import chair_alerts
+
+        # The worker's periodic jobs (core.jobs).
+        jobs.register(
+            "chair_alerts",
+            timedelta(minutes=1),
+            chair_alerts,
+            label=_("Overdue vital signs and escalation of chair alerts"),
+        )

@@ -9,17 +9,27 @@ from clinic.treatment.selectors import courses_with_progress, sessions_done
 LAST = 5
 
 
+def _active_courses(patient) -> list:
+    """Active courses with their progress, newest first, read once per patient object: the
+    chart's summary line and its treatment section both show them."""
+    cached = patient.__dict__.get("_treatment_active_courses")
+    if cached is None:
+        cached = list(
+            courses_with_progress(Course.objects.filter(patient=patient).active()).order_by(
+                "-approved_at"
+            )
+        )
+        for course in cached:
+            course.done = sessions_done(course)
+        patient.__dict__["_treatment_active_courses"] = cached
+    return cached
+
+
 def chart_section(patient, user) -> dict:
     """What the chart shows about treatment; the chart view has already checked access."""
     if not user.has_role(*TREATING_ROLES):
         return {"courses": [], "visible": False}
-    courses = list(
-        courses_with_progress(Course.objects.filter(patient=patient).active()).order_by(
-            "-approved_at"
-        )
-    )
-    for course in courses:
-        course.done = sessions_done(course)
+    courses = _active_courses(patient)
     notes = [
         note
         for note in SessionNote.objects.filter(patient=patient).select_related("patient")[:20]
@@ -80,19 +90,16 @@ def active_course_fact(patient, user):
 
     if not user.has_role(*TREATING_ROLES) or not can_read_clinical(user, patient):
         return None
-    course = (
-        courses_with_progress(Course.objects.filter(patient=patient).active())
-        .order_by("-approved_at")
-        .first()
-    )
-    if course is None:
+    courses = _active_courses(patient)
+    if not courses:
         return None
+    course = courses[0]
     return (
         _("Active course"),
         _("%(modality)s, session %(done)s of %(total)s")
         % {
             "modality": course.get_modality_display(),
-            "done": sessions_done(course),
+            "done": course.done,
             "total": course.planned_sessions,
         },
     )

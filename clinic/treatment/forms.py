@@ -346,6 +346,7 @@ class TreatmentSettingsForm(forms.ModelForm):
         self.fields["tes_max_minutes"].validators.append(MaxValueValidator(40))
         self.fields["tes_max_charge_c"].validators.append(MaxValueValidator(Decimal("7.2")))
         self.fields["max_dose_mg_per_kg"].validators.append(MaxValueValidator(Decimal("0.75")))
+        self.fields["alert_escalate_after_minutes"].validators.append(MinValueValidator(1))
         for name in ("tes_max_current_ma", "tes_max_charge_c", "max_dose_mg_per_kg"):
             self.fields[name].validators.append(MinValueValidator(Decimal("0.1")))
         for name in self.fields:

@@ -1,6 +1,7 @@
 """Everything treatment needs from other parts of the record, behind one seam: the patient
 record (eligibility, consent, weight) and the controlled-drug register."""
 
+import uuid
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -25,6 +26,16 @@ def ketamine_eligibility(patient):
     With None, a ketamine course needs the approving physician's explicit confirmation.
     """
     return record.current_ketamine_eligibility(patient)
+
+
+def eligibility_decision_of(course):
+    """The eligibility decision a ketamine course was approved on (named by its public id on
+    the course), or None when the physician confirmed eligibility without one."""
+    try:
+        public_id = uuid.UUID(course.eligibility_reference)
+    except ValueError:
+        return None  # none was needed (the physician confirmed) or an old free-text reference
+    return record.eligibility_decisions(course.patient).filter(public_id=public_id).first()
 
 
 def ketamine_consent_on_file(patient) -> bool:

@@ -123,6 +123,9 @@ class TreatmentSettings(models.Model):
     integration_offer_hours = models.PositiveSmallIntegerField(
         _("offer integration within (hours after an infusion)"), default=72
     )
+    alert_escalate_after_minutes = models.PositiveSmallIntegerField(
+        _("escalate an unacknowledged chair alert after (minutes)"), default=5
+    )
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -515,6 +518,13 @@ class AlertAction(models.TextChoices):
     PAUSE = "pause", _("pause the infusion")
     STOP = "stop", _("stop the infusion")
     TREAT = "treat", _("treat")
+    STIMULATE = "stimulate", _("stimulate the patient")
+    OXYGEN = "oxygen", _("give oxygen")
+    AIRWAY = "airway", _("open the airway (jaw thrust, position)")
+    CALL = "call", _("call the physician")
+    REASSURE = "reassure", _("reassure, quiet room")
+    RECHECK = "recheck", _("re-measure in 5 minutes")
+    MEASURE = "measure", _("measure the vital signs now")
 
 
 class VitalAlert(models.Model):
@@ -529,10 +539,15 @@ class VitalAlert(models.Model):
         SPO2_LOW = "spo2_low", _("oxygen saturation low")
         RESP_RATE_LOW = "resp_rate_low", _("respiratory rate low")
         RESP_RATE_HIGH = "resp_rate_high", _("respiratory rate high")
+        # Raised by the sweep: `value` is the minutes since the reading fell due, `limit`
+        # the interval; there is no reading to point at.
+        VITALS_OVERDUE = "vitals_overdue", _("vital signs overdue")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="alerts")
-    vitals = models.ForeignKey(VitalSigns, on_delete=models.PROTECT, related_name="alerts")
+    vitals = models.ForeignKey(
+        VitalSigns, on_delete=models.PROTECT, related_name="alerts", null=True, blank=True
+    )
     kind = models.CharField(max_length=20, choices=Kind.choices)
     value = models.PositiveSmallIntegerField()
     limit = models.PositiveSmallIntegerField()
@@ -543,6 +558,13 @@ class VitalAlert(models.Model):
     closed_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
+    # A physician has seen it (separate from closing it with an action).
+    acknowledged_at = models.DateTimeField(null=True, blank=True)
+    acknowledged_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    # The last escalation; every one is also an `AlertNotice` row.
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["raised_at", "pk"]
@@ -559,6 +581,110 @@ class VitalAlert(models.Model):
     @property
     def is_open(self) -> bool:
         return self.closed_at is None
+
+    @property
+    def actions(self) -> list[tuple[str, str]]:
+        """The actions offered for this kind of alert, most urgent first (ALERT_ACTIONS)."""
+        return [(code, AlertAction(code).label) for code in ALERT_ACTIONS[self.kind]]
+
+
+# What a nurse may record when closing each kind of alert, in the order offered: the
+# first steps of the usual sedation-safety response (stimulate, airway, oxygen before
+# anything else for desaturation or slow breathing; slow/stop the pump for pressure and
+# heart rate), then calling the physician; "continue" is last, never the default.
+_A = AlertAction
+ALERT_ACTIONS = {
+    VitalAlert.Kind.SPO2_LOW: [
+        _A.STIMULATE,
+        _A.AIRWAY,
+        _A.OXYGEN,
+        _A.SLOW,
+        _A.STOP,
+        _A.CALL,
+        _A.CONTINUE,
+    ],
+    VitalAlert.Kind.RESP_RATE_LOW: [
+        _A.STIMULATE,
+        _A.AIRWAY,
+        _A.OXYGEN,
+        _A.SLOW,
+        _A.STOP,
+        _A.CALL,
+        _A.CONTINUE,
+    ],
+    VitalAlert.Kind.RESP_RATE_HIGH: [_A.REASSURE, _A.RECHECK, _A.SLOW, _A.CALL, _A.CONTINUE],
+    VitalAlert.Kind.SYSTOLIC_HIGH: [
+        _A.RECHECK,
+        _A.SLOW,
+        _A.PAUSE,
+        _A.STOP,
+        _A.TREAT,
+        _A.CALL,
+        _A.CONTINUE,
+    ],
+    VitalAlert.Kind.DIASTOLIC_HIGH: [
+        _A.RECHECK,
+        _A.SLOW,
+        _A.PAUSE,
+        _A.STOP,
+        _A.TREAT,
+        _A.CALL,
+        _A.CONTINUE,
+    ],
+    VitalAlert.Kind.SYSTOLIC_LOW: [_A.RECHECK, _A.PAUSE, _A.STOP, _A.TREAT, _A.CALL, _A.CONTINUE],
+    VitalAlert.Kind.HEART_RATE_HIGH: [
+        _A.REASSURE,
+        _A.RECHECK,
+        _A.SLOW,
+        _A.PAUSE,
+        _A.STOP,
+        _A.CALL,
+        _A.CONTINUE,
+    ],
+    VitalAlert.Kind.HEART_RATE_LOW: [
+        _A.STIMULATE,
+        _A.RECHECK,
+        _A.PAUSE,
+        _A.STOP,
+        _A.CALL,
+        _A.CONTINUE,
+    ],
+    VitalAlert.Kind.VITALS_OVERDUE: [_A.MEASURE, _A.CALL, _A.CONTINUE],
+}
+
+
+class NoticeQuerySet(models.QuerySet):
+    def open_for(self, user):
+        """Notices of alerts still open, addressed to the user (the banner and the badge)."""
+        return self.filter(recipient=user, alert__closed_at__isnull=True)
+
+
+class AlertNotice(models.Model):
+    """One clinician told about one chair alert: at raising, or on escalation."""
+
+    class Reason(models.TextChoices):
+        RESPONSIBLE = "responsible", _("responsible physician")
+        ON_DUTY = "on_duty", _("on-duty physician")
+        ESCALATION = "escalation", _("escalation")
+
+    alert = models.ForeignKey(VitalAlert, on_delete=models.PROTECT, related_name="notices")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    site = models.ForeignKey("locations.Site", on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(max_length=12, choices=Reason.choices)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    objects = NoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["alert", "recipient"], name="one_notice_per_recipient")
+        ]
+
+    def __str__(self):
+        return f"{self.alert} -> {self.recipient}"
 
 
 class ScalePoint(models.TextChoices):

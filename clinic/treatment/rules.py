@@ -57,6 +57,10 @@ PROVENANCE = {
     ),
     "alert_resp_rate_below": UNCONFIRMED,
     "alert_resp_rate_above": UNCONFIRMED,
+    "alert_escalate_after_minutes": _(
+        "5 min: clinic policy for an unacknowledged chair alert, set per site by the "
+        "medical director (UNCONFIRMED)."
+    ),
     "cadss_at_minutes": _(
         "Dissociation is reported in the first 60 min; record at about 40 min, "
         "domain.md §2.9 [R31]."

@@ -15,6 +15,7 @@ from clinic.locations.models import Room, Site
 from clinic.scheduling.models import Appointment
 from clinic.treatment import rules
 from clinic.treatment.models import (
+    AlertNotice,
     InfusionSession,
     SessionNote,
     TesSession,
@@ -74,6 +75,8 @@ class ChairRow:
     next_due: datetime | None
     overdue: bool
     open_alerts: int
+    # What the open alerts are ("oxygen saturation low 89"), so the board says why it is red.
+    alert_reasons: tuple = ()
 
 
 def board(site_ids, now=None) -> list[tuple[Site, list[ChairRow]]]:
@@ -99,6 +102,13 @@ def board(site_ids, now=None) -> list[tuple[Site, list[ChairRow]]]:
             last_reading_at=latest,
             open_alert_count=Count("alerts", filter=Q(alerts__closed_at__isnull=True)),
         )
+        .prefetch_related(
+            Prefetch(
+                "alerts",
+                queryset=VitalAlert.objects.filter(closed_at__isnull=True),
+                to_attr="open_alert_list",
+            )
+        )
     )
     by_chair = {}
     for session in sessions:
@@ -120,6 +130,11 @@ def board(site_ids, now=None) -> list[tuple[Site, list[ChairRow]]]:
             next_due=due,
             overdue=bool(due and due < now),
             open_alerts=session.open_alert_count if session else 0,
+            alert_reasons=tuple(
+                f"{alert.get_kind_display()} {alert.value}" for alert in session.open_alert_list
+            )
+            if session
+            else (),
         )
         grouped.setdefault(chair.site_id, (chair.site, []))[1].append(row)
     return list(grouped.values())
@@ -411,3 +426,19 @@ def vitals_checkpoints(session, readings, now=None) -> list[Checkpoint]:
                 break  # only the next one ahead
             at += step
     return points
+
+
+def open_notices(user) -> list:
+    """The open chair alerts the user was told about, at the user's sites (banner and badge).
+
+    Kept on the user object for the request, so the menu badge and the banner share one query.
+    """
+    cached = getattr(user, "_open_chair_notices", None)
+    if cached is None:
+        cached = user._open_chair_notices = list(
+            AlertNotice.objects.open_for(user)
+            .filter(site_id__in=user.site_ids)
+            .select_related("alert__session__chair", "alert__session__patient")
+            .order_by("alert__raised_at", "alert__pk")
+        )
+    return cached

@@ -51,8 +51,9 @@ def clinic_jsonld(request, sites) -> str:
                 "url": request.build_absolute_uri(reverse("website:contacts")),
                 "address": {
                     "@type": "PostalAddress",
-                    "addressLocality": site.name,
                     "streetAddress": site.address,
+                    "addressLocality": site.locality or site.name,
+                    "postalCode": site.postal_code,
                     "addressCountry": "UA",
                 },
                 "openingHoursSpecification": [

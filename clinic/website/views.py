@@ -1,7 +1,8 @@
 from django.http import HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils.translation import get_language
+from django.utils import translation
+from django.utils.translation import get_language, get_language_from_request
 
 from clinic.core import views as core_views
 from clinic.core.policy import public
@@ -16,6 +17,15 @@ SECTION_TEMPLATES = {
     Page.Section.METHOD: "website/section.html",
     Page.Section.ARTICLE: "website/articles.html",
 }
+
+
+@public
+def root(request):
+    """`/` is the public home in the visitor's language (Accept-Language or the language they
+    chose before; Ukrainian otherwise). Staff start at /staff/."""
+    language = get_language_from_request(request)
+    with translation.override(language):
+        return redirect("website:home")
 
 
 def _context(request, page=None, /, **extra):

@@ -113,6 +113,44 @@ def test_a_session_ends_after_fifteen_idle_minutes(client, physician):
         assert reverse("account_login") in response["Location"]
 
 
+def test_an_active_user_stays_signed_in_past_fifteen_minutes(client, physician):
+    with time_machine.travel("2026-11-22 09:00 +02:00", tick=False):
+        client.force_login(physician)
+    # A request every ten minutes for an hour: each renews the idle limit.
+    for minute in range(0, 61, 10):
+        with time_machine.travel(f"2026-11-22 {9 + minute // 60:02d}:{minute % 60:02d} +02:00"):
+            assert client.get(reverse("dashboard:today")).status_code == 200
+
+
+def test_a_session_ends_after_fifteen_idle_minutes_even_after_requests_within_a_minute(
+    client, physician
+):
+    with time_machine.travel("2026-11-22 09:00 +02:00", tick=False):
+        client.force_login(physician)
+        assert client.get(reverse("dashboard:today")).status_code == 200
+    # Within the renewal minute: answered, but the expiry is not moved.
+    with time_machine.travel("2026-11-22 09:00:40 +02:00", tick=False):
+        assert client.get(reverse("dashboard:today")).status_code == 200
+    with time_machine.travel("2026-11-22 09:15:01 +02:00", tick=False):
+        response = client.get(reverse("dashboard:today"))
+        assert response.status_code == 302
+        assert reverse("account_login") in response["Location"]
+
+
+def test_the_session_row_is_not_rewritten_on_every_request(client, physician):
+    with time_machine.travel("2026-11-22 09:00 +02:00", tick=False):
+        client.force_login(physician)
+        client.get(reverse("dashboard:today"))
+        row = Session.objects.get()
+        expires = row.expire_date
+    with time_machine.travel("2026-11-22 09:00:30 +02:00", tick=False):
+        client.get(reverse("dashboard:today"))
+        assert Session.objects.get().expire_date == expires
+    with time_machine.travel("2026-11-22 09:01:30 +02:00", tick=False):
+        client.get(reverse("dashboard:today"))
+        assert Session.objects.get().expire_date > expires
+
+
 def test_a_session_ends_twelve_hours_after_sign_in_however_active(client, physician):
     client.force_login(physician)
     assert client.get(reverse("dashboard:today")).status_code == 200
@@ -173,6 +211,7 @@ def test_password_reset_mail_goes_through_the_outbox(client, physician):
     message = OutboxMessage.objects.get(recipient=physician.email)
     assert "/accounts/password/reset/key/" in message.body
     assert message.status == OutboxMessage.Status.PENDING
+    assert message.carries_secret
 
 
 def test_password_reset_for_an_unknown_address_reveals_nothing(client, physician):
@@ -249,3 +288,37 @@ def test_the_audit_row_of_a_request_through_the_proxy_carries_the_clients_addres
     )
     failed = AuditEvent.objects.get(action="auth.sign_in_failed")
     assert failed.ip == "198.51.100.7"
+
+
+def test_first_set_up_shows_the_recovery_codes_without_asking_again(client, kyiv):
+    nurse = make_user("nurse@test.clinic", roles=["nurse"], sites=[kyiv], totp=False)
+    sign_in(client, nurse.email)
+    page = client.get(reverse("mfa_activate_totp"))
+    secret = page.context["form"].secret
+    response = client.post(reverse("mfa_activate_totp"), {"code": current_totp_code(secret)})
+    assert response["Location"] == reverse("mfa_view_recovery_codes")
+    codes = client.get(response["Location"])
+    assert codes.status_code == 200
+    assert codes.context["unused_codes"]
+
+
+def test_recovery_codes_ask_to_re_authenticate_after_a_while(client, physician):
+    from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+
+    RecoveryCodes.activate(physician)
+    sign_in(client, physician.email)
+    client.post(reverse("mfa_authenticate"), {"code": current_totp_code(physician.totp_secret)})
+    assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200
+    with time_machine.travel(time.time() + 301):
+        for name in ("mfa_view_recovery_codes", "mfa_download_recovery_codes"):
+            response = client.get(reverse(name))
+            assert response.status_code == 302
+            assert response["Location"].startswith(reverse("account_reauthenticate"))
+        # Replacing them is refused too, and nothing is replaced.
+        before = list(Authenticator.objects.filter(user=physician).values_list("data", flat=True))
+        response = client.post(reverse("mfa_generate_recovery_codes"))
+        assert response["Location"].startswith(reverse("account_reauthenticate"))
+        after = list(Authenticator.objects.filter(user=physician).values_list("data", flat=True))
+        assert after == before
+        client.post(reverse("account_reauthenticate"), {"password": PASSWORD})
+        assert client.get(reverse("mfa_view_recovery_codes")).status_code == 200

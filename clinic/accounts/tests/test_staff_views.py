@@ -27,8 +27,11 @@ def test_administrator_opens_an_account_and_an_invitation_goes_out(admin_client,
     assert AuditEvent.objects.filter(action="staff.created", object_id=str(user.public_id)).exists()
     message = OutboxMessage.objects.get(recipient="hanna@example.org")
     assert "/accounts/password/reset/key/" in message.body
+    assert message.carries_secret
     deliver_due()
     assert mail.outbox[0].to == ["hanna@example.org"]
+    message.refresh_from_db()
+    assert message.body == "" and "/accounts/password/reset/key/" in mail.outbox[0].body
 
 
 def test_the_invitation_link_lets_the_colleague_choose_a_password(admin_client, client, kyiv):

@@ -40,7 +40,7 @@ def test_a_patient_answers_item_9_sees_crisis_contacts_and_the_physician_acts(
     try:
         page = phone.new_page()
         page.set_default_timeout(10_000)
-        path = services.link_url(token, "uk").removeprefix(settings.SITE_ROOT.rstrip("/"))
+        path = services.link_url(token, "uk").removeprefix(settings.PUBLIC_BASE_URL)
         page.goto(live_server.url + path)
         assert token not in page.url
         expect(page.locator("html")).to_have_attribute("lang", "uk")

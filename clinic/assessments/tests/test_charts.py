@@ -1,8 +1,8 @@
 """The server-side trend chart: bands, points, treatment markers, escaping."""
 
-from datetime import date
+from datetime import date, timedelta
 
-from clinic.assessments.charts import Point, trend_svg
+from clinic.assessments.charts import Point, downsample, trend_svg
 from clinic.assessments.instruments import get
 
 
@@ -51,3 +51,43 @@ def test_a_single_score_is_centred_and_no_line_is_drawn():
 
 def test_no_scores_no_chart():
     assert chart([]) == ""
+
+
+def series(totals, safety_at=()):
+    start = date(2020, 1, 1)
+    return [
+        Point(start + timedelta(days=i), total, "band", i in safety_at)
+        for i, total in enumerate(totals)
+    ]
+
+
+def test_a_short_series_is_drawn_whole():
+    points = series([5, 6, 7])
+    assert downsample(points, 60) == points
+
+
+def test_a_long_series_keeps_ends_extremes_and_safety_scores_within_the_limit():
+    totals = [10 + (i % 7) for i in range(500)]
+    totals[123], totals[321] = 27, 0
+    points = series(totals, safety_at={5, 250, 499})
+    kept = downsample(points, 60)
+    assert len(kept) <= 62
+    assert kept[0] == points[0] and kept[-1] == points[-1]
+    for index in (123, 321, 5, 250):
+        assert points[index] in kept
+    assert kept == sorted(kept, key=lambda p: p.day)
+
+
+def test_the_description_counts_every_score_when_the_chart_is_summarised():
+    kept = series([3, 9])
+    svg = str(
+        trend_svg(
+            chart_id="t",
+            title="PHQ-9",
+            max_total=27,
+            bands=get("phq9").bands,
+            points=kept,
+            count=500,
+        )
+    )
+    assert "500" in svg.split("<desc")[1].split("</desc>")[0]

@@ -222,6 +222,7 @@ def test_sending_a_link_goes_through_the_outbox_in_the_patients_language(kyiv):
     message = OutboxMessage.objects.get()
     assert message.channel == "sms" and message.recipient == "+380671234569"
     assert url in message.body and "questionnaire" in message.body
+    assert message.carries_secret
 
 
 def test_a_reminder_brings_a_fresh_link_and_the_old_one_stops_working(client, patient):

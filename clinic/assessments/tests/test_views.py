@@ -2,6 +2,7 @@
 
 import csv
 import io
+from datetime import timedelta
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -171,6 +172,38 @@ def test_the_chart_section_costs_the_same_queries_whatever_the_history(
     with django_assert_max_num_queries(len(small.captured_queries)):
         page = client.get(f"/staff/patients/{patient.public_id}/").content.decode()
     assert page.count("<circle") == 2 + 58
+
+
+def test_five_hundred_scores_cost_the_same_queries_and_a_bounded_chart(
+    client, users, patient, django_assert_max_num_queries
+):
+    from clinic.assessments.charts import MAX_TREND_POINTS
+
+    signed_in(client, users, Role.PHYSICIAN)
+    for days in range(5, 0, -1):
+        make_assessment(patient, "phq9", phq9_with_total(days * 3), days_ago=days)
+    client.get(f"/staff/patients/{patient.public_id}/")
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as small:
+        client.get(f"/staff/patients/{patient.public_id}/")
+    for days in range(900, 405, -1):
+        make_assessment(patient, "phq9", phq9_with_total(days % 25), days_ago=days)
+    make_assessment(patient, "phq9", phq9_with_total(4, item9=1), days_ago=600)
+    with django_assert_max_num_queries(len(small.captured_queries)):
+        page = client.get(f"/staff/patients/{patient.public_id}/").content.decode()
+    chart = page.split('class="trend-chart"')[1].split("</svg>")[0]
+    assert chart.count("<circle") <= MAX_TREND_POINTS + 2
+    assert "501" in chart.split("<desc")[1].split("</desc>")[0]
+    # The score with a positive safety item is never summarised away.
+    assert f"{_day(600)}: 4 (" in chart
+
+
+def _day(days_ago):
+    from django.utils import timezone
+
+    return timezone.localdate(timezone.now() - timedelta(days=days_ago)).strftime("%d.%m.%Y")
 
 
 def test_the_trend_shows_each_score_and_the_table_repeats_it(client, users, patient):

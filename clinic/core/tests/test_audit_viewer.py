@@ -3,9 +3,10 @@ import io
 
 import pytest
 import time_machine
+from django.urls import reverse
 
 from clinic.accounts.roles import Role
-from clinic.conftest import make_patient
+from clinic.conftest import authenticate_recently, make_patient
 from clinic.core.audit import audit
 from clinic.core.models import AuditEvent
 
@@ -80,6 +81,7 @@ def test_viewing_the_audit_log_is_itself_audited(client, admin, history):
 
 def test_csv_export_holds_the_filtered_rows_and_is_audited(client, admin, history):
     client.force_login(admin)
+    authenticate_recently(client, admin)
     response = client.get("/staff/audit/export.csv", {"patient": "K-1"})
     assert response["Content-Type"].startswith("text/csv")
     text = b"".join(response.streaming_content).decode("utf-8-sig")
@@ -103,3 +105,16 @@ def test_audit_log_query_count_does_not_grow(
         audit(history["nurse"], "patient.chart.viewed", patient)
     with django_assert_max_num_queries(len(few.captured_queries)):
         client.get("/staff/audit/")
+
+
+def test_csv_export_asks_to_re_authenticate_after_a_while(client, admin, history):
+    client.force_login(admin)
+    authenticate_recently(client, admin, seconds_ago=301)
+    response = client.get("/staff/audit/export.csv", {"patient": "K-1"})
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    assert not AuditEvent.objects.filter(action="audit.exported").exists()
+    back = client.post(response["Location"], {"password": "correct horse battery"})
+    assert back["Location"] == "/staff/audit/export.csv?patient=K-1"
+    assert client.get(back["Location"])["Content-Type"].startswith("text/csv")
+    assert AuditEvent.objects.filter(action="audit.exported", actor=admin).count() == 1

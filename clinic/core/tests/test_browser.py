@@ -10,7 +10,7 @@ from django.db import connections
 from django.test import Client
 
 from clinic.accounts.roles import Role
-from clinic.conftest import current_totp_code, make_patient, make_user
+from clinic.conftest import authenticate_recently, current_totp_code, make_patient, make_user
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -65,6 +65,7 @@ def signed_in_page(browser, live_server):
     def open_page(user, viewport=None):
         client = Client()
         client.force_login(user)
+        authenticate_recently(client, user)  # as signing in leaves it
         context = browser.new_context(viewport=viewport or {"width": 1280, "height": 900})
         contexts.append(context)
         host = live_server.url.split("//")[1].split(":")[0]
@@ -85,7 +86,7 @@ def test_staff_member_signs_in_with_password_and_one_time_code(page, live_server
     user = make_user("doc@test.clinic", roles=[Role.PHYSICIAN], sites=[kyiv], totp=False)
     secret = generate_totp_secret()
     TOTP.activate(user, secret)
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + "/staff/")
     expect(page.locator("html")).to_have_attribute("lang", "uk")
     page.fill("#id_login", user.email)
     page.fill("#id_password", PASSWORD)

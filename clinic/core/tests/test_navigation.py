@@ -14,7 +14,8 @@ def empty_menu(monkeypatch):
 
 
 class Staff:
-    def __init__(self, *roles):
+    def __init__(self, *roles, pk=1):
+        self.pk = pk
         self.role_names = set(roles)
 
 
@@ -26,6 +27,27 @@ def test_the_menu_is_ordered_by_position_not_by_registration(empty_menu):
         ("core:audit_log", "/staff/audit/", 3),
         ("core:outbox", "/staff/outbox/", None),
     ]
+
+
+def test_counters_are_counted_once_per_user_for_a_few_seconds(empty_menu, settings):
+    settings.NAV_COUNTER_SECONDS = 10
+    calls = []
+    navigation.register(
+        "core:audit_log", "Audit", position=10, counter=lambda user: calls.append(user.pk) or 3
+    )
+    for _ in range(3):
+        navigation.navigation_for(Staff(ADMINISTRATOR, pk=1))
+    navigation.navigation_for(Staff(ADMINISTRATOR, pk=2))
+    assert calls == [1, 2]
+
+
+def test_counters_are_counted_again_once_their_time_is_up(empty_menu, settings):
+    settings.NAV_COUNTER_SECONDS = 0
+    counts = iter([3, 4])
+    navigation.register("core:audit_log", "Audit", position=10, counter=lambda user: next(counts))
+    first = navigation.navigation_for(Staff(ADMINISTRATOR))
+    second = navigation.navigation_for(Staff(ADMINISTRATOR))
+    assert (first[0]["count"], second[0]["count"]) == (3, 4)
 
 
 def test_a_role_sees_only_the_entries_its_policy_allows(empty_menu):

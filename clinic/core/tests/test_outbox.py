@@ -166,3 +166,50 @@ def test_administrators_see_and_retry_only_their_sites_messages(kyiv, lviv, clie
         client.post(f"/staff/outbox/{message.message_id}/retry/")
         message.refresh_from_db()
         assert message.status == OutboxMessage.Status.PENDING
+
+
+TOKEN = "tok-Zq8v3KfLw2mN9xR4"
+
+
+def row_text(message) -> str:
+    """Every stored value of the message's row, as one string."""
+    return " ".join(
+        str(v) for v in OutboxMessage.objects.filter(pk=message.pk).values().get().values()
+    )
+
+
+def test_a_secret_body_is_blanked_after_delivery_and_its_proof_remains():
+    body = f"Оберіть пароль: https://clinic.example/reset/{TOKEN}/"
+    message = enqueue(body=body, carries_secret=True)
+    assert TOKEN in row_text(message)  # still there to be sent
+    assert outbox.deliver_due()["sent"] == 1
+    assert TOKEN in mail.outbox[0].body
+    message.refresh_from_db()
+    assert TOKEN not in row_text(message)
+    assert message.body == ""
+    assert message.status == OutboxMessage.Status.SENT and message.sent_at is not None
+    assert message.recipient == "patient@example.org"
+    assert message.body_sha256 == outbox.body_hash(body)
+    assert message.provider_ref == f"<outbox-{message.message_id}@clinic>"
+
+
+def test_an_ordinary_body_is_kept_after_delivery():
+    message = enqueue()
+    outbox.deliver_due()
+    message.refresh_from_db()
+    assert message.body == "Ваш візит завтра о 10:00."
+
+
+def test_a_secret_body_survives_a_failed_attempt_and_the_retry_sends_it(monkeypatch, settings):
+    settings.OUTBOX_RETRY_BASE_SECONDS = 0
+    body = f"Анкета: https://clinic.example/q/{TOKEN}/"
+    message = enqueue(body=body, carries_secret=True)
+    monkeypatch.setitem(outbox.SENDERS, OutboxMessage.Channel.EMAIL, failing_sender)
+    assert outbox.deliver_due()["retry"] == 1
+    message.refresh_from_db()
+    assert message.body == body
+    monkeypatch.undo()
+    assert outbox.deliver_due()["sent"] == 1
+    assert TOKEN in mail.outbox[0].body
+    message.refresh_from_db()
+    assert TOKEN not in row_text(message)

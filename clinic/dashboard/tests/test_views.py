@@ -11,10 +11,26 @@ from clinic.locations.models import Closure
 pytestmark = pytest.mark.django_db
 
 
-def test_the_start_page_is_the_staff_root_and_home_leads_there(client, users):
+def test_the_start_page_is_the_staff_root_and_asks_a_visitor_to_sign_in(client, users):
     assert reverse("dashboard:today") == "/staff/"
+    response = client.get("/staff/")
+    assert response.status_code == 302 and response.url.startswith(reverse("account_login"))
     client.force_login(users[(Role.NURSE, "kyiv")])
-    assert client.get("/").url == "/staff/"
+    assert client.get("/staff/").status_code == 200
+
+
+def test_the_root_is_the_public_home_in_the_visitors_language(client, users):
+    assert client.get("/").url == "/uk/"
+    assert client.get("/", HTTP_ACCEPT_LANGUAGE="en-GB,en;q=0.9").url == "/en/"
+    assert client.get("/", HTTP_ACCEPT_LANGUAGE="de-DE,uk;q=0.5").url == "/uk/"
+    assert client.get("/", HTTP_ACCEPT_LANGUAGE="fr-FR").url == "/uk/"
+    # A signed-in colleague typing the domain also lands on the public home.
+    client.force_login(users[(Role.NURSE, "kyiv")])
+    assert client.get("/").url == "/uk/"
+
+
+def test_the_public_footer_links_discreetly_to_the_staff_sign_in(client, kyiv):
+    assert 'href="/staff/"' in client.get("/en/").content.decode()
 
 
 def test_the_dashboard_shows_closures_ahead_and_new_inquiries(client, users, kyiv):

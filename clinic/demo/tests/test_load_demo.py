@@ -4,7 +4,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from clinic.accounts.models import User
-from clinic.core.audit import verify_chain
+from clinic.core.audit import verify_chains
 from clinic.core.demo import DEMO_PASSWORD, demo_email
 from clinic.inquiries.models import Inquiry
 from clinic.locations.models import OpeningHours, Room, Site
@@ -21,6 +21,8 @@ def test_load_demo_builds_the_two_sites_and_is_idempotent(settings):
     kyiv = Site.objects.get(code="kyiv")
     assert kyiv.name_en == "Kyiv" and kyiv.name_uk == "Київ"
     assert str(kyiv.phone) == "+380737308088"
+    assert kyiv.address_uk == "вул. Демонстраційна, 1 (демо)" and "(demo)" in kyiv.address_en
+    assert (kyiv.locality_en, kyiv.postal_code) == ("Kyiv", "01001")
     hours = OpeningHours.objects.filter(site=kyiv)
     assert sorted(h.weekday for h in hours) == [1, 2, 3, 4, 5]
     assert {(h.opens.hour, h.closes.hour) for h in hours} == {(10, 19)}
@@ -36,7 +38,7 @@ def test_load_demo_builds_the_two_sites_and_is_idempotent(settings):
     assert User.objects.filter(email__endswith="@demo.clinic").count() == 16
     assert "DEMO LOGINS" in out.getvalue()
     assert Inquiry.objects.filter(site=kyiv).count() == 2
-    assert verify_chain() == []
+    assert verify_chains() == []
 
 
 @pytest.mark.django_db

@@ -72,7 +72,7 @@ def test_the_reception_is_told_without_health_details(client, kyiv):
     kyiv.email = "reception.kyiv@example.org"
     kyiv.save()
     client.post(contact_url(), form_data(kyiv, message="Мені дуже погано після пологів"))
-    message = OutboxMessage.objects.get()
+    message = OutboxMessage.objects.get(channel=OutboxMessage.Channel.EMAIL)
     assert message.recipient == "reception.kyiv@example.org"
     assert "пологів" not in message.body
     assert "/staff/inquiries/" in message.body
@@ -89,12 +89,39 @@ def test_the_inquiry_survives_a_failing_mail_server(client, kyiv, monkeypatch):
     assert response.status_code == 302
     deliver_due()
     assert Inquiry.objects.count() == 1
-    message = OutboxMessage.objects.get()
+    message = OutboxMessage.objects.get(channel=OutboxMessage.Channel.EMAIL)
     assert message.status == OutboxMessage.Status.PENDING and message.attempts == 1
     monkeypatch.undo()
     OutboxMessage.objects.update(next_attempt_at=message.created_at)
     deliver_due()
     assert len(mail.outbox) == 1
+
+
+def test_the_sender_is_acknowledged_by_sms_without_what_they_wrote(client, kyiv):
+    client.post(contact_url(), form_data(kyiv, message="Мені дуже погано після пологів"))
+    message = OutboxMessage.objects.get(channel=OutboxMessage.Channel.SMS)
+    assert message.recipient == "+380671234567" and message.subject == ""
+    assert "отримали" in message.body and kyiv.phone.as_international in message.body
+    assert "пологів" not in message.body and "Олена" not in message.body
+    assert "депрес" not in message.body.lower()
+
+
+def test_the_sender_who_chose_e_mail_is_acknowledged_by_e_mail_in_their_language(client, kyiv):
+    data = form_data(kyiv, channel="email", email="olena@example.org", topic="trd")
+    client.post(contact_url("en"), data)
+    message = OutboxMessage.objects.get(recipient="olena@example.org")
+    assert message.channel == OutboxMessage.Channel.EMAIL
+    assert message.subject == "We have received your message"
+    assert "Хочу записатися" not in message.body and "consultation" not in message.body
+    assert "resistant" not in message.body.lower()
+
+
+def test_a_refused_inquiry_is_not_acknowledged(client, kyiv, settings):
+    settings.INQUIRY_LIMIT_PER_HOUR = 1
+    client.post(contact_url(), form_data(kyiv))
+    client.post(contact_url(), form_data(kyiv))
+    assert Inquiry.objects.count() == 1
+    assert OutboxMessage.objects.filter(channel=OutboxMessage.Channel.SMS).count() == 1
 
 
 @pytest.mark.parametrize(

@@ -117,3 +117,24 @@ def test_a_map_link_must_be_a_web_address(admin_client, kyiv):
     )
     assert response.status_code == 200
     assert Site.objects.get(pk=kyiv.pk).map_url == ""
+
+
+def test_the_street_address_is_shown_on_the_contacts_page_and_in_the_json_ld(client, kyiv):
+    import json
+    import re
+
+    kyiv.address_uk, kyiv.address_en = "вул. Тестова, 5", "5 Testova St"
+    kyiv.locality_uk, kyiv.locality_en, kyiv.postal_code = "Київ", "Kyiv", "01001"
+    kyiv.save()
+    page = client.get("/en/contacts/").content.decode()
+    assert "5 Testova St, Kyiv, 01001" in page
+    block = re.search(r'<script type="application/ld\+json"[^>]*>(.*?)</script>', page, re.S)
+    clinics = json.loads(block.group(1))
+    assert clinics[0]["address"] == {
+        "@type": "PostalAddress",
+        "streetAddress": "5 Testova St",
+        "addressLocality": "Kyiv",
+        "postalCode": "01001",
+        "addressCountry": "UA",
+    }
+    assert "вул. Тестова, 5, Київ, 01001" in client.get("/uk/kontakty/").content.decode()

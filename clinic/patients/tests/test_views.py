@@ -4,9 +4,11 @@ import uuid
 from datetime import date
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from clinic.accounts.roles import Role
+from clinic.conftest import authenticate_recently
 from clinic.core.models import AuditEvent
 from clinic.patients import services
 from clinic.patients.models import (
@@ -26,6 +28,7 @@ pytestmark = pytest.mark.django_db
 def as_role(client, users):
     def sign_in(role, site="kyiv"):
         client.force_login(users[(role, site)])
+        authenticate_recently(client, users[(role, site)])
         return client
 
     return sign_in
@@ -384,6 +387,7 @@ def test_the_export_leaves_out_psychotherapy_notes_the_exporter_may_not_read(
     data = json.loads(client.get(base(patient) + "export.json").content)
     assert data["notes"][0]["text"] == "Сон про батька" and data["notes_withheld"] == 0
     client.force_login(other)
+    authenticate_recently(client, other)
     response = client.get(base(patient) + "export.json")
     assert "Сон про батька" not in response.content.decode()
     assert json.loads(response.content)["notes_withheld"] == 1
@@ -395,6 +399,22 @@ def test_the_pdf_summary_is_a_pdf_and_is_audited(as_role, kyiv):
     response = as_role(Role.PHYSICIAN).get(base(patient) + "summary.pdf")
     assert response.status_code == 200 and response.content[:5] == b"%PDF-"
     assert AuditEvent.objects.filter(action="patient.exported", reason="pdf").count() == 1
+
+
+@pytest.mark.parametrize("export", ["export.json", "summary.pdf"])
+def test_exporting_a_patient_asks_to_re_authenticate_after_a_while(client, users, kyiv, export):
+    physician = users[(Role.PHYSICIAN, "kyiv")]
+    patient = make_registered(kyiv)
+    client.force_login(physician)
+    authenticate_recently(client, physician, seconds_ago=301)
+    response = client.get(base(patient) + export)
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    assert not AuditEvent.objects.filter(action="patient.exported").exists()
+    reauthenticated = client.post(response["Location"], {"password": "correct horse battery"})
+    assert reauthenticated["Location"] == base(patient) + export
+    assert client.get(base(patient) + export).status_code == 200
+    assert AuditEvent.objects.filter(action="patient.exported").count() == 1
 
 
 def test_reception_cannot_export_the_clinical_record(as_role, kyiv):

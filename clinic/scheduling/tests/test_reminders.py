@@ -341,3 +341,17 @@ def test_a_failed_reminder_of_a_cancelled_visit_cannot_be_sent_again_by_hand(
     outbox.retry_message(reminder.message, actor=users[(Role.ADMINISTRATOR, "kyiv")])
     reminder.message.refresh_from_db()
     assert reminder.message.status == OutboxMessage.Status.CANCELLED
+
+
+def test_the_confirmation_and_the_reminder_give_the_sites_street_address(
+    visit, clinic, kyiv, users, reception, emailed, frozen
+):
+    kyiv.address_uk, kyiv.locality_uk, kyiv.postal_code = "вул. Тестова, 5", "Київ", "01001"
+    kyiv.save()
+    book(emailed, visit, clinic, users, at(5, 10), reception)
+    frozen.move_to(at(4, 10, 30))
+    send_due_reminders()
+    bodies = list(OutboxMessage.objects.values_list("body", flat=True))
+    assert len(bodies) == 2
+    for body in bodies:
+        assert "вул. Тестова, 5, Київ, 01001" in body

@@ -601,3 +601,45 @@ def test_a_booking_that_loses_a_race_is_refused_with_try_again(
     assert "Please try again" in " ".join(str(m) for m in response.context["messages"])
     assert not Appointment.objects.exists()
     assert AuditEvent.objects.filter(action="schedule.refused", patient=patient).count() == 1
+
+
+def test_the_calendar_feed_address_is_on_the_public_base_url(client, users, settings):
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8123"
+    doctor = users[(Role.PHYSICIAN, "kyiv")]
+    client.force_login(doctor)
+    client.post(reverse("scheduling:issue_feed"))
+    token = CalendarFeed.objects.get(practitioner=doctor).token
+    week = client.get(reverse("scheduling:week", args=[doctor.public_id])).content.decode()
+    assert "http://127.0.0.1:8123" + reverse("scheduling:feed", args=[token]) in week
+    assert "testserver" not in week
+
+
+def test_the_reception_day_board_keeps_its_query_count_as_bookings_grow(
+    desk, visit, clinic, users, patient, reception, django_assert_max_num_queries
+):
+    url = reverse("scheduling:day") + "?date=2026-03-03"
+    desk.get(url)
+    with django_assert_max_num_queries(30) as few:
+        page = desk.get(url).content.decode()
+    assert "+<span" in page  # reception books from the free cells
+    for i, hour in enumerate((10, 11, 12, 13, 14, 15, 16)):
+        booked(
+            visit, clinic, users, make_patient(patient.home_site, f"R-{i}"), reception, at(3, hour)
+        )
+    with django_assert_max_num_queries(len(few)):
+        desk.get(url)
+
+
+def test_a_booking_post_keeps_its_query_count_as_bookings_grow(
+    desk, visit, clinic, kyiv, users, patient, reception, django_assert_max_num_queries
+):
+    exact(desk, patient, kyiv, users, clinic, visit, "2026-03-03", "09:00")
+    with django_assert_max_num_queries(60) as few:
+        response = exact(desk, patient, kyiv, users, clinic, visit, "2026-03-04", "09:00")
+    assert response.status_code == 302
+    for i, hour in enumerate(range(10, 18)):
+        booked(visit, clinic, users, make_patient(kyiv, f"B-{i}"), reception, at(5, hour))
+    with django_assert_max_num_queries(len(few)):
+        response = exact(desk, patient, kyiv, users, clinic, visit, "2026-03-06", "09:00")
+    assert response.status_code == 302
+    assert Appointment.objects.filter(patient=patient).count() == 3

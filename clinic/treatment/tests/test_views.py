@@ -5,6 +5,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.contrib.sessions.models import Session
+from django.utils import timezone
 
 from clinic.accounts.roles import Role
 from clinic.conftest import make_patient
@@ -280,6 +281,32 @@ def test_a_physician_approves_a_course_from_the_form(client, physician, patient)
     course = Course.objects.get()
     assert response["Location"] == f"/staff/treatment/courses/{course.public_id}/"
     assert course.ketamine_consent_confirmed
+
+
+def test_the_course_page_names_the_eligibility_decision_it_was_approved_on(
+    client, physician, patient
+):
+    client.force_login(physician)
+    record_ketamine_consent(patient, physician)
+    decision = decide_ketamine_eligibility(
+        patient, is_eligible=True, reasons="скринінг без протипоказань", actor=physician
+    )
+    data = {
+        "modality": "iv_ketamine",
+        "indication": "Резистентна депресія",
+        "planned_sessions": "6",
+        "target_dose_mg_per_kg": "0.5",
+        "infusion_minutes": "40",
+    }
+    client.post(f"/staff/treatment/patients/{patient.public_id}/courses/new/", data)
+    course = Course.objects.get()
+    assert course.eligibility_reference == str(decision.public_id)
+    page = client.get(f"/staff/treatment/courses/{course.public_id}/").content.decode()
+    assert str(decision.public_id) not in page
+    assert (
+        f"дозволено: {physician.full_name}, {timezone.localtime(decision.decided_at):%d.%m.%Y}"
+        in page
+    )
 
 
 def test_the_course_form_without_consent_links_to_recording_it_and_refuses(

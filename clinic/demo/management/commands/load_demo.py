@@ -40,6 +40,12 @@ SITES = [
         "code": "kyiv",
         "name_uk": "Київ",
         "name_en": "Kyiv",
+        # Plausible, and plainly not a real address.
+        "address_uk": "вул. Демонстраційна, 1 (демо)",
+        "address_en": "1 Demonstratsiina St (demo)",
+        "locality_uk": "Київ",
+        "locality_en": "Kyiv",
+        "postal_code": "01001",
         "rooms": [
             ("Кабінет 1", "Consulting room 1", Room.Kind.CONSULTING),
             ("Кабінет 2", "Consulting room 2", Room.Kind.CONSULTING),
@@ -53,6 +59,11 @@ SITES = [
         "code": "lviv",
         "name_uk": "Львів",
         "name_en": "Lviv",
+        "address_uk": "вул. Показова, 10 (демо)",
+        "address_en": "10 Pokazova St (demo)",
+        "locality_uk": "Львів",
+        "locality_en": "Lviv",
+        "postal_code": "79000",
         "rooms": [
             ("Кабінет 1", "Consulting room 1", Room.Kind.CONSULTING),
             ("Крісло 1", "Chair 1", Room.Kind.INFUSION_CHAIR),
@@ -167,6 +178,10 @@ class Command(BaseCommand):
                 "email": f"reception.{spec['code']}@demo.clinic",
             },
         )
+        if not site.address_uk:  # a demo database from before sites had addresses
+            for field in ("address_uk", "address_en", "locality_uk", "locality_en", "postal_code"):
+                setattr(site, field, spec[field])
+            site.save()
         for weekday in range(1, 6):  # Mon-Fri 10:00-19:00 (seeds)
             OpeningHours.objects.get_or_create(
                 site=site, weekday=weekday, defaults={"opens": time(10), "closes": time(19)}

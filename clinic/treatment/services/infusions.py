@@ -1,8 +1,8 @@
-"""The writes of treatment: approving courses, infusion sessions step by step, TES and notes.
+"""An infusion session step by step: opening, pre-check, dose, infusion, monitoring,
+scores, adverse events and discharge.
 
-Each service locks the session row before checking its state (two nurses on two tablets must
-not both start the same infusion), writes its rows and its audit row in one transaction, and
-raises `TreatmentRefused` with a message for the person when the step is not allowed.
+Each step locks the session row before checking its state (two nurses on two tablets must
+not both start the same infusion), writes its rows and its audit row in one transaction.
 """
 
 from dataclasses import dataclass
@@ -11,199 +11,43 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
-from django.utils.formats import date_format, localize
 from django.utils.translation import gettext as _
 
-from clinic.accounts.roles import Role
 from clinic.core.audit import audit
-from clinic.core.errors import Refused
-from clinic.core.records import transition
-from clinic.courses import services as courses
-from clinic.courses.models import Condition, Course, Modality
+from clinic.courses.models import Course, Modality
 from clinic.locations.models import Room
-from clinic.scheduling.rules import BookingRefused
 from clinic.treatment import links, rules
 from clinic.treatment.models import (
     AdverseEvent,
-    AlertAction,
     Discharge,
     DoseOrder,
     InfusionSession,
     InfusionStatusChange,
     PreCheck,
-    SessionNote,
     SessionScore,
-    TesSession,
-    TreatmentSettings,
     VitalAlert,
     VitalSigns,
 )
 from clinic.treatment.scales import DISCHARGE_SCALES, ScaleError
 from clinic.treatment.selectors import (
     SESSION_INFUSION,
-    SESSION_NOTE,
-    SESSION_TES,
     rules_for,
-    session_kind,
     unmet_discharge_criteria,
 )
-
-Status = InfusionSession.Status
-# A reading may be entered a little ahead of the server's clock (a tablet's clock drifts).
-CLOCK_SKEW = timedelta(minutes=2)
-
-
-class TreatmentRefused(Refused):
-    """The step was not taken; the message says why. `action` is its audit code."""
-
-    code = "treatment.refused"
-
-    def __init__(self, message, *, action="treatment.refused"):
-        super().__init__(message, code=action)
-
-    @property
-    def action(self) -> str:
-        return self.code
-
-
-def _require_physician(actor, what):
-    if not actor.has_role(Role.PHYSICIAN):
-        raise TreatmentRefused(
-            _("Only a physician can %(what)s.") % {"what": what}, action="treatment.refused"
-        )
-
-
-def _locked(session: InfusionSession) -> InfusionSession:
-    return (
-        # Lock order: docs/architecture.md, "Locks and their order".
-        InfusionSession.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("site", "patient", "course")
-        .get(pk=session.pk)
-    )
-
-
-def _move(session: InfusionSession, status, *, actor, reason="", at=None):
-    # Each step audits itself with what it recorded, so the status change is not audited again.
-    transition(session, status, actor=actor, reason=reason, at=at)
-
-
-# Settings ------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def update_treatment_settings(site, *, values: dict, actor) -> TreatmentSettings:
-    """Change a site's thresholds and limits (administrators); the ceilings are constraints."""
-    current = (
-        TreatmentSettings.objects.select_for_update(of=("self",), no_key=True)
-        .filter(site=site)
-        .first()
-    )
-    current = current or TreatmentSettings(site=site)
-    changed = [name for name, value in values.items() if getattr(current, name) != value]
-    for name, value in values.items():
-        setattr(current, name, value)
-    current.updated_at, current.updated_by = timezone.now(), actor
-    current.save()
-    audit(actor, "treatment.settings.changed", obj=current, site=site, reason=",".join(changed))
-    return current
-
-
-# Courses -------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def approve_course(
-    patient,
-    *,
-    modality,
-    indication,
-    planned_sessions,
-    condition=Condition.UNSPECIFIED,
-    plan="",
-    target_dose_mg_per_kg=None,
-    infusion_minutes=None,
-    eligibility_confirmed=False,
-    responsible_physician=None,
-    actor,
-) -> Course:
-    """A physician approves a treatment plan for one patient and indication.
-
-    For IV ketamine the record decides: the consent must be on the chart, and a "not eligible"
-    decision in force refuses the course. Only with no decision on file does the approving
-    physician's own confirmation (`eligibility_confirmed`) stand in for it.
-    """
-    _require_physician(actor, _("approve a treatment course"))
-    eligibility = None
-    consent_on_file = False
-    if modality == Modality.IV_KETAMINE:
-        settings = rules_for(patient.home_site)
-        target_dose_mg_per_kg = target_dose_mg_per_kg or settings.default_dose_mg_per_kg
-        infusion_minutes = infusion_minutes or settings.default_infusion_minutes
-        if target_dose_mg_per_kg > settings.max_dose_mg_per_kg:
-            raise TreatmentRefused(
-                _("The target dose is above this site's maximum of %(limit)s mg/kg.")
-                % {"limit": localize(settings.max_dose_mg_per_kg)},
-                action="course.refused",
-            )
-        consent_on_file = links.ketamine_consent_on_file(patient)
-        if not consent_on_file:
-            raise TreatmentRefused(
-                _(
-                    "No ketamine-therapy consent is on the patient's chart. Record the signed "
-                    "consent on the chart first."
-                ),
-                action="course.refused",
-            )
-        eligibility = links.ketamine_eligibility(patient)
-        if eligibility is not None and not eligibility.is_eligible:
-            raise TreatmentRefused(
-                _(
-                    "On %(date)s %(physician)s decided that the patient is not eligible for "
-                    "ketamine. A new eligibility decision is needed before a course."
-                )
-                % {
-                    "date": date_format(timezone.localdate(eligibility.decided_at)),
-                    "physician": str(eligibility.decided_by),
-                },
-                action="course.refused",
-            )
-        if eligibility is None and not eligibility_confirmed:
-            raise TreatmentRefused(
-                _(
-                    "No eligibility decision is on file. Confirm that you have assessed the "
-                    "patient as eligible, or record the decision first."
-                ),
-                action="course.refused",
-            )
-    else:
-        target_dose_mg_per_kg = infusion_minutes = None
-    course = courses.open_course(
-        patient,
-        modality=modality,
-        indication=indication,
-        condition=condition,
-        planned_sessions=planned_sessions,
-        plan=plan,
-        target_dose_mg_per_kg=target_dose_mg_per_kg,
-        infusion_minutes=infusion_minutes,
-        ketamine_consent_confirmed=consent_on_file,
-        eligibility_reference=str(getattr(eligibility, "public_id", "") or ""),
-        eligibility_confirmed_by_physician=modality == Modality.IV_KETAMINE and eligibility is None,
-        responsible_physician=responsible_physician,
-        actor=actor,
-    )
-    if course.eligibility_confirmed_by_physician:
-        audit(
-            actor,
-            "course.eligibility.confirmed_without_decision",
-            patient,
-            obj=course,
-            reason="no eligibility decision on file; confirmed by the approving physician",
-        )
-    return course
-
-
-# Infusion session: opening and pre-check ------------------------------------------------------
+from clinic.treatment.services.alerts import notify_alert
+from clinic.treatment.services.common import (
+    CLOCK_SKEW,
+    Status,
+    TreatmentRefused,
+    locked_session,
+    move,
+    require_physician,
+)
+from clinic.treatment.services.visits import (
+    check_in_visit,
+    check_visit,
+    visit_session_ended,
+)
 
 
 @transaction.atomic
@@ -245,69 +89,12 @@ def open_infusion_session(
     return session
 
 
-# The visit a session fulfils ------------------------------------------------------------------
-
-OPEN_VISIT = ("booked", "checked_in")
-
-
-def _check_visit(appointment, *, patient, kind, today_only=True):
-    """Refuse a visit that cannot carry this session; the visit is locked by the caller."""
-    if appointment.patient_id != patient.pk:
-        raise TreatmentRefused(
-            _("This visit belongs to another patient."), action="session.visit.refused"
-        )
-    if appointment.status == "cancelled":
-        raise TreatmentRefused(_("This visit was cancelled."), action="session.visit.refused")
-    if appointment.status not in OPEN_VISIT and (today_only or appointment.status != "completed"):
-        raise TreatmentRefused(
-            _("A visit that is “%(status)s” cannot take a session.")
-            % {"status": appointment.get_status_display()},
-            action="session.visit.refused",
-        )
-    if session_kind(appointment.visit_type) != kind:
-        raise TreatmentRefused(
-            _("This visit is not booked for this kind of session."),
-            action="session.visit.refused",
-        )
-    if today_only and timezone.localdate(appointment.starts_at) != timezone.localdate():
-        raise TreatmentRefused(
-            _("A session is started on the day of its visit."), action="session.visit.refused"
-        )
-    taken = {
-        SESSION_INFUSION: InfusionSession.objects.filter(appointment=appointment),
-        SESSION_TES: TesSession.objects.filter(appointment=appointment),
-    }.get(kind)
-    if taken is not None and taken.exists():
-        raise TreatmentRefused(
-            _("This visit already has its session."), action="session.visit.refused"
-        )
-
-
-def _check_in_visit(appointment, *, actor):
-    if appointment.status != "booked":
-        return
-    try:
-        links.check_in_visit(appointment, actor=actor)
-    except BookingRefused as refusal:
-        raise TreatmentRefused(str(refusal), action="session.visit.refused") from None
-
-
-def _visit_session_ended(session, *, reason, actor):
-    """An aborted infusion leaves its visit checked in, with a line in the visit's history."""
-    if session.appointment_id is not None:
-        links.note_visit_session_ended(
-            session.appointment,
-            note=_("Infusion aborted: %(reason)s") % {"reason": reason},
-            actor=actor,
-        )
-
-
 @transaction.atomic
 def start_infusion_for_visit(appointment, *, actor) -> InfusionSession:
     """Open the infusion of today's ketamine visit on its chair, in the patient's active IV
     ketamine course; a visit still booked is checked in first."""
     appointment = links.lock_visit(appointment)
-    _check_visit(appointment, patient=appointment.patient, kind=SESSION_INFUSION)
+    check_visit(appointment, patient=appointment.patient, kind=SESSION_INFUSION)
     course = (
         Course.objects.filter(
             patient=appointment.patient,
@@ -326,7 +113,7 @@ def start_infusion_for_visit(appointment, *, actor) -> InfusionSession:
         raise TreatmentRefused(
             _("The visit has no chair of the course's site booked."), action="infusion.refused"
         )
-    _check_in_visit(appointment, actor=actor)
+    check_in_visit(appointment, actor=actor)
     return open_infusion_session(
         course, chair=appointment.room, appointment=appointment, actor=actor
     )
@@ -334,7 +121,7 @@ def start_infusion_for_visit(appointment, *, actor) -> InfusionSession:
 
 def _check_in(session, *, actor):
     now = timezone.now()
-    _move(session, Status.CHECKED_IN, actor=actor, at=now)
+    move(session, Status.CHECKED_IN, actor=actor, at=now)
     session.checked_in_at = now
     session.save(update_fields=["checked_in_at"])
     audit(actor, "infusion.checked_in", session.patient, obj=session)
@@ -343,7 +130,7 @@ def _check_in(session, *, actor):
 @transaction.atomic
 def check_in_patient(session, *, actor) -> InfusionSession:
     """The patient has arrived for a session scheduled ahead."""
-    session = _locked(session)
+    session = locked_session(session)
     busy = InfusionSession.objects.on_chairs().exclude(status=Status.SCHEDULED)
     if busy.filter(chair_id=session.chair_id).exists():
         raise TreatmentRefused(_("This chair is taken."), action="infusion.refused")
@@ -377,7 +164,7 @@ class PreCheckInput:
 @transaction.atomic
 def record_precheck(session, *, check: PreCheckInput, actor) -> PreCheck:
     """Record the pre-dose checks. High pressure asks a physician; very high pressure blocks."""
-    session = _locked(session)
+    session = locked_session(session)
     if session.status != Status.CHECKED_IN:
         raise TreatmentRefused(
             _("The pre-check is done once, after check-in."), action="infusion.precheck.refused"
@@ -423,7 +210,7 @@ def record_precheck(session, *, check: PreCheckInput, actor) -> PreCheck:
     )
     precheck.drugs.set(check.drugs)
     if pressure == rules.BP_NORMAL:
-        _move(session, Status.PRECHECKED, actor=actor)
+        move(session, Status.PRECHECKED, actor=actor)
     audit(actor, "infusion.precheck.recorded", session.patient, obj=session, reason=pressure)
     return precheck
 
@@ -431,8 +218,8 @@ def record_precheck(session, *, check: PreCheckInput, actor) -> PreCheck:
 @transaction.atomic
 def decide_on_blood_pressure(session, *, proceed: bool, note: str, actor) -> PreCheck:
     """A physician's decision on a pre-dose pressure above the warning threshold."""
-    _require_physician(actor, _("decide on the blood pressure"))
-    session = _locked(session)
+    require_physician(actor, _("decide on the blood pressure"))
+    session = locked_session(session)
     precheck = PreCheck.objects.select_for_update(of=("self",), no_key=True).get(session=session)
     if precheck.bp_decision != PreCheck.Decision.PENDING:
         raise TreatmentRefused(_("No decision is awaited."), action="infusion.bp_decision.refused")
@@ -443,14 +230,11 @@ def decide_on_blood_pressure(session, *, proceed: bool, note: str, actor) -> Pre
     precheck.bp_decision = PreCheck.Decision.PROCEED if proceed else PreCheck.Decision.DEFER
     precheck.bp_decision_by, precheck.bp_decision_note = actor, note
     precheck.save(update_fields=["bp_decision", "bp_decision_by", "bp_decision_note"])
-    _move(session, Status.PRECHECKED if proceed else Status.ABORTED, actor=actor, reason=note)
+    move(session, Status.PRECHECKED if proceed else Status.ABORTED, actor=actor, reason=note)
     if not proceed:
-        _visit_session_ended(session, reason=note, actor=actor)
+        visit_session_ended(session, reason=note, actor=actor)
     audit(actor, "infusion.bp_decision", session.patient, obj=session, reason=precheck.bp_decision)
     return precheck
-
-
-# Dose and infusion -----------------------------------------------------------------------------
 
 
 @transaction.atomic
@@ -458,8 +242,8 @@ def sign_dose(
     session, *, mg_per_kg: Decimal, concentration_mg_per_ml: Decimal, minutes: int, reason="", actor
 ) -> DoseOrder:
     """A physician signs the dose; a change (before or during the infusion) needs a reason."""
-    _require_physician(actor, _("sign a dose"))
-    session = _locked(session)
+    require_physician(actor, _("sign a dose"))
+    session = locked_session(session)
     if session.status not in (Status.PRECHECKED, Status.INFUSING, Status.INTERRUPTED):
         raise TreatmentRefused(
             _("A dose is signed after the pre-check and before the infusion ends."),
@@ -512,7 +296,7 @@ def current_dose(session) -> DoseOrder | None:
 @transaction.atomic
 def start_infusion(session, *, actor) -> InfusionSession:
     """The pump is running: vitals are now due on the infusion schedule."""
-    session = _locked(session)
+    session = locked_session(session)
     if session.status != Status.PRECHECKED:
         # Resuming after an interruption is `resume_session`; the start time stays the first.
         raise TreatmentRefused(
@@ -523,7 +307,7 @@ def start_infusion(session, *, actor) -> InfusionSession:
             _("The dose has not been signed by a physician."), action="infusion.start.refused"
         )
     now = timezone.now()
-    _move(session, Status.INFUSING, actor=actor, at=now)
+    move(session, Status.INFUSING, actor=actor, at=now)
     session.infusion_started_at = now
     session.save(update_fields=["infusion_started_at"])
     audit(actor, "infusion.started", session.patient, obj=session)
@@ -533,12 +317,12 @@ def start_infusion(session, *, actor) -> InfusionSession:
 @transaction.atomic
 def interrupt_session(session, *, reason: str, actor) -> InfusionSession:
     """A power cut, an air-raid alert: the session pauses and can be resumed or ended."""
-    session = _locked(session)
+    session = locked_session(session)
     if not reason.strip():
         raise TreatmentRefused(
             _("Give the reason for the interruption."), action="infusion.refused"
         )
-    _move(session, Status.INTERRUPTED, actor=actor, reason=reason)
+    move(session, Status.INTERRUPTED, actor=actor, reason=reason)
     audit(actor, "infusion.interrupted", session.patient, obj=session, reason=reason)
     return session
 
@@ -546,14 +330,14 @@ def interrupt_session(session, *, reason: str, actor) -> InfusionSession:
 @transaction.atomic
 def resume_session(session, *, actor) -> InfusionSession:
     """Back to where the interruption found the session."""
-    session = _locked(session)
+    session = locked_session(session)
     if session.status != Status.INTERRUPTED:
         raise TreatmentRefused(_("The session is not interrupted."), action="infusion.refused")
     before = session.history.exclude(status=Status.INTERRUPTED).order_by("-at", "-pk").first()
     target = (
         Status.MONITORING if before.status in (Status.MONITORING, Status.READY) else Status.INFUSING
     )
-    _move(session, target, actor=actor, reason="resumed")
+    move(session, target, actor=actor, reason="resumed")
     audit(actor, "infusion.resumed", session.patient, obj=session)
     return session
 
@@ -561,7 +345,7 @@ def resume_session(session, *, actor) -> InfusionSession:
 @transaction.atomic
 def end_infusion(session, *, administered_mg: Decimal | None = None, actor) -> InfusionSession:
     """The infusion is complete; observation continues on the after-infusion schedule."""
-    session = _locked(session)
+    session = locked_session(session)
     if session.infusion_ended_at is not None:
         raise TreatmentRefused(_("The infusion has already ended."), action="infusion.refused")
     dose = current_dose(session)
@@ -571,7 +355,7 @@ def end_infusion(session, *, administered_mg: Decimal | None = None, actor) -> I
             _("The amount given must be between 0 and the signed dose."), action="infusion.refused"
         )
     now = timezone.now()
-    _move(session, Status.MONITORING, actor=actor, at=now)
+    move(session, Status.MONITORING, actor=actor, at=now)
     session.infusion_ended_at, session.administered_mg = now, given
     session.save(update_fields=["infusion_ended_at", "administered_mg"])
     audit(actor, "infusion.ended", session.patient, obj=session, reason=f"{given} mg")
@@ -582,13 +366,13 @@ def end_infusion(session, *, administered_mg: Decimal | None = None, actor) -> I
 def stop_session(session, *, reason: str, administered_mg: Decimal | None = None, actor):
     """Stop for a clinical reason. Before the drug was given the session is aborted; after,
     it is stopped and the patient is still observed until discharge."""
-    session = _locked(session)
+    session = locked_session(session)
     if not reason.strip():
         raise TreatmentRefused(_("Give the reason for stopping."), action="infusion.refused")
     if session.infusion_started_at is None:
-        _move(session, Status.ABORTED, actor=actor, reason=reason)
+        move(session, Status.ABORTED, actor=actor, reason=reason)
         audit(actor, "infusion.aborted", session.patient, obj=session, reason=reason)
-        _visit_session_ended(session, reason=reason, actor=actor)
+        visit_session_ended(session, reason=reason, actor=actor)
         return session
     now = timezone.now()
     if session.infusion_ended_at is None:
@@ -600,7 +384,7 @@ def stop_session(session, *, reason: str, administered_mg: Decimal | None = None
             )
         session.infusion_ended_at, session.administered_mg = now, administered_mg
         session.save(update_fields=["infusion_ended_at", "administered_mg"])
-    _move(session, Status.STOPPED, actor=actor, reason=reason, at=now)
+    move(session, Status.STOPPED, actor=actor, reason=reason, at=now)
     audit(actor, "infusion.stopped", session.patient, obj=session, reason=reason)
     return session
 
@@ -624,7 +408,7 @@ def record_ketamine_administration(
 
     Returns the register's administration entry; a refusal by the register writes nothing.
     """
-    session = _locked(session)
+    session = locked_session(session)
     if session.infusion_ended_at is None or session.status == Status.DISCHARGED:
         raise TreatmentRefused(
             _("The administration is recorded once the infusion has ended or been stopped."),
@@ -675,9 +459,6 @@ def record_ketamine_administration(
     return administration
 
 
-# Monitoring -----------------------------------------------------------------------------------
-
-
 @dataclass(frozen=True)
 class VitalsInput:
     measured_at: object
@@ -699,7 +480,7 @@ def record_vitals(
     """
     # Lock first, then look for the key: two copies of one reading (a retry racing the
     # original) target the same session, so the second waits here and then finds the first.
-    session = _locked(session)
+    session = locked_session(session)
     existing = VitalSigns.objects.filter(idempotency_key=idempotency_key).first()
     if existing is not None:
         if existing.session_id != session.pk:
@@ -751,36 +532,9 @@ def record_vitals(
             site=session.site,
             reason=kind,
         )
+        notify_alert(alert, actor=actor)
     audit(actor, "infusion.vitals.recorded", session.patient, obj=session)
     return vitals, True
-
-
-@transaction.atomic
-def resolve_alert(alert, *, action: str, note: str, actor) -> VitalAlert:
-    """Close an alert with what was done (continue, slow, pause, stop, treat) and a note."""
-    alert = (
-        VitalAlert.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("session__patient")
-        .get(pk=alert.pk)
-    )
-    if alert.closed_at is not None:
-        raise TreatmentRefused(_("This alert has already been handled."))
-    if action not in AlertAction.values or not note.strip():
-        raise TreatmentRefused(
-            _("Choose an action and write a note."), action="infusion.alert.refused"
-        )
-    alert.action, alert.note = action, note.strip()
-    alert.closed_at, alert.closed_by = timezone.now(), actor
-    alert.save(update_fields=["action", "note", "closed_at", "closed_by"])
-    audit(
-        actor,
-        "infusion.alert.resolved",
-        alert.session.patient,
-        obj=alert,
-        site=alert.session.site,
-        reason=action,
-    )
-    return alert
 
 
 @transaction.atomic
@@ -789,7 +543,7 @@ def record_score(session, *, code: str, point: str, answers: list, actor) -> Ses
 
     A discharge score at or above the site's threshold marks the patient ready for discharge;
     a lower one returns the session to monitoring."""
-    session = _locked(session)
+    session = locked_session(session)
     if session.status in InfusionSession.CLOSED or session.status == Status.SCHEDULED:
         raise TreatmentRefused(_("Ratings are recorded during a session."))
     settings = rules_for(session.site)
@@ -808,9 +562,9 @@ def record_score(session, *, code: str, point: str, answers: list, actor) -> Ses
     if code in DISCHARGE_SCALES and code == settings.discharge_scale and point == "discharge":
         fit = total >= settings.discharge_threshold
         if fit and session.status == Status.MONITORING:
-            _move(session, Status.READY, actor=actor, reason=f"{code} {total}")
+            move(session, Status.READY, actor=actor, reason=f"{code} {total}")
         elif not fit and session.status == Status.READY:
-            _move(session, Status.MONITORING, actor=actor, reason=f"{code} {total}")
+            move(session, Status.MONITORING, actor=actor, reason=f"{code} {total}")
     audit(actor, "infusion.score.recorded", session.patient, obj=session, reason=f"{code}={total}")
     return score
 
@@ -818,7 +572,7 @@ def record_score(session, *, code: str, point: str, answers: list, actor) -> Ses
 @transaction.atomic
 def record_adverse_event(session, *, term, onset_at, severity, action, outcome, note="", actor):
     """An adverse event with onset, severity, action and outcome (domain.md §3.7)."""
-    session = _locked(session)
+    session = locked_session(session)
     if session.status in (Status.SCHEDULED, Status.ABORTED) and session.infusion_started_at is None:
         raise TreatmentRefused(_("Adverse events are recorded once the session is under way."))
     if onset_at > timezone.now() + CLOCK_SKEW or onset_at < (session.checked_in_at or onset_at):
@@ -849,7 +603,7 @@ def discharge_patient(
 ) -> Discharge:
     """Discharge when the criteria are met; before that only a physician's override with a
     reason. Unaccounted ketamine or an open alert refuse discharge even with an override."""
-    session = _locked(session)
+    session = locked_session(session)
     if session.status not in (Status.MONITORING, Status.READY, Status.STOPPED):
         raise TreatmentRefused(
             _("Discharge follows the infusion and the observation after it."),
@@ -876,7 +630,7 @@ def discharge_patient(
             action="infusion.discharge.refused",
         )
     if unmet:
-        _require_physician(actor, _("discharge before the criteria are met"))
+        require_physician(actor, _("discharge before the criteria are met"))
     from clinic.treatment.selectors import latest_discharge_score
 
     discharge = Discharge.objects.create(
@@ -890,7 +644,7 @@ def discharge_patient(
         unmet=[c.code for c in unmet],
         override_reason=override_reason if unmet else "",
     )
-    _move(session, Status.DISCHARGED, actor=actor, at=now, reason=override_reason)
+    move(session, Status.DISCHARGED, actor=actor, at=now, reason=override_reason)
     session.discharged_at = now
     session.save(update_fields=["discharged_at"])
     # The visit's row lock comes before the audit row (docs/architecture.md, lock order).
@@ -904,141 +658,3 @@ def discharge_patient(
         reason=",".join(c.code for c in unmet),
     )
     return discharge
-
-
-# TES -----------------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def start_tes_session(
-    patient,
-    *,
-    room,
-    course=None,
-    appointment=None,
-    device,
-    serial_number,
-    stimulation,
-    anode,
-    cathode,
-    electrode_area_cm2: Decimal,
-    current_ma: Decimal,
-    minutes: int,
-    ramp_up_seconds: int,
-    ramp_down_seconds: int,
-    skin_before,
-    skin_before_note="",
-    actor,
-) -> TesSession:
-    """Start a TES session after the skin check; parameters above the site's limits are refused."""
-    if room.kind != Room.Kind.TES or room.site_id != patient.home_site_id:
-        raise TreatmentRefused(_("Choose a TES room of the patient's site."), action="tes.refused")
-    if course is not None and (course.patient_id != patient.pk or course.modality != Modality.TES):
-        raise TreatmentRefused(_("Choose a TES course of this patient."), action="tes.refused")
-    if anode == cathode:
-        raise TreatmentRefused(
-            _("Anode and cathode must be at different positions."), action="tes.refused"
-        )
-    if appointment is not None:
-        appointment = links.lock_visit(appointment)
-        _check_visit(appointment, patient=patient, kind=SESSION_TES)
-    if skin_before == "lesion":
-        raise TreatmentRefused(
-            _("Do not stimulate over damaged skin: move the electrode or postpone."),
-            action="tes.refused",
-        )
-    derived = rules.tes_derived(
-        current_ma=current_ma, minutes=minutes, electrode_area_cm2=electrode_area_cm2
-    )
-    problems = rules.tes_problems(
-        current_ma=current_ma,
-        minutes=minutes,
-        charge_c=derived.charge_c,
-        rules=rules_for(patient.home_site),
-    )
-    if problems:
-        raise TreatmentRefused(" ".join(problems), action="tes.limits.refused")
-    if appointment is not None:
-        _check_in_visit(appointment, actor=actor)
-    tes = TesSession.objects.create(
-        patient=patient,
-        site=patient.home_site,
-        room=room,
-        course=course,
-        appointment=appointment,
-        device=device,
-        serial_number=serial_number,
-        stimulation=stimulation,
-        anode=anode,
-        cathode=cathode,
-        electrode_area_cm2=electrode_area_cm2,
-        current_ma=current_ma,
-        minutes=minutes,
-        ramp_up_seconds=ramp_up_seconds,
-        ramp_down_seconds=ramp_down_seconds,
-        charge_c=derived.charge_c,
-        current_density_ma_cm2=derived.current_density_ma_cm2,
-        skin_before=skin_before,
-        skin_before_note=skin_before_note,
-        performed_by=actor,
-    )
-    audit(actor, "tes.started", patient, obj=tes, reason=f"{current_ma} mA {minutes} min")
-    return tes
-
-
-@transaction.atomic
-def complete_tes_session(
-    tes, *, skin_after, skin_after_note="", sensations="", adverse_effects="", actor
-) -> TesSession:
-    """Close a TES session with the skin check after, sensations and adverse effects."""
-    tes = (
-        TesSession.objects.select_for_update(of=("self",), no_key=True)
-        .select_related("patient")
-        .get(pk=tes.pk)
-    )
-    if tes.status != TesSession.Status.STARTED:
-        raise TreatmentRefused(_("This session has already been completed."))
-    tes.skin_after, tes.skin_after_note = skin_after, skin_after_note
-    tes.sensations, tes.adverse_effects = sensations, adverse_effects
-    tes.status, tes.completed_at = TesSession.Status.COMPLETED, timezone.now()
-    tes.save()
-    # The visit's row lock comes before the audit row (docs/architecture.md, lock order).
-    if tes.appointment_id is not None:
-        links.complete_visit(tes.appointment, actor=actor)
-    audit(actor, "tes.completed", tes.patient, obj=tes, reason=skin_after)
-    return tes
-
-
-# Session notes -------------------------------------------------------------------------------
-
-
-@transaction.atomic
-def write_session_note(
-    patient, *, kind, held_on, text, course=None, infusion=None, appointment=None, actor
-) -> SessionNote:
-    """A draft note of a psychotherapy, integration, body-oriented or rehabilitation session."""
-    if held_on > timezone.localdate():
-        raise TreatmentRefused(_("The session date cannot be in the future."))
-    if infusion is not None and infusion.patient_id != patient.pk:
-        raise TreatmentRefused(_("Choose an infusion of this patient."))
-    if course is not None and course.patient_id != patient.pk:
-        raise TreatmentRefused(_("Choose a course of this patient."))
-    if appointment is not None:
-        appointment = links.lock_visit(appointment)
-        _check_visit(appointment, patient=patient, kind=SESSION_NOTE, today_only=False)
-        if held_on != timezone.localdate(appointment.starts_at):
-            raise TreatmentRefused(_("The session date must be the day of the visit."))
-        if appointment.session_notes.filter(author=actor).exists():
-            raise TreatmentRefused(_("You have already written the note of this visit."))
-    note = SessionNote.objects.create(
-        patient=patient,
-        kind=kind,
-        held_on=held_on,
-        text=text,
-        course=course,
-        infusion=infusion,
-        appointment=appointment,
-        author=actor,
-    )
-    audit(actor, "note.written", patient, obj=note, reason=kind)
-    return note

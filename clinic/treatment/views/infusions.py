@@ -1,15 +1,13 @@
-"""Thin views of treatment: parse, call a service, redirect or render."""
+"""An infusion session from check-in to discharge: pre-check, dose, monitoring, alerts, record."""
 
 import uuid
 from functools import wraps
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
-from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -21,218 +19,20 @@ from clinic.core.audit import audit
 from clinic.core.exports import render_pdf
 from clinic.core.policy import staff
 from clinic.core.refusals import audit_refusal, refused
-from clinic.courses import services as course_services
-from clinic.courses.access import VISIT_TYPE_OF_MODALITY, get_course_for
-from clinic.courses.models import Course
-from clinic.locations.models import Site
-from clinic.locations.selectors import current_site
-from clinic.patients.access import get_patient_for
+from clinic.courses.access import get_course_for
 from clinic.scheduling.access import get_appointment_for
 from clinic.treatment import forms, links, scales, selectors, services
 from clinic.treatment.access import (
     get_alert_for,
     get_infusion_for,
-    get_note_for,
-    get_tes_for,
-    may_read_note,
 )
-from clinic.treatment.models import InfusionSession, SessionNote
-from clinic.treatment.rules import PROVENANCE
+from clinic.treatment.models import InfusionSession
+from clinic.treatment.views.common import (
+    INFUSION_ROLES,
+    Status,
+    form_errors,
+)
 from clinic.treatment.vitals_chart import vitals_svg
-
-INFUSION_ROLES = (Role.NURSE, Role.PHYSICIAN)
-COURSE_ROLES = (Role.PHYSICIAN, Role.NURSE, Role.PSYCHOTHERAPIST)
-NOTE_ROLES = (Role.PHYSICIAN, Role.PSYCHOTHERAPIST)
-Status = InfusionSession.Status
-
-
-def _form_errors(request, form):
-    problems = [str(e) for errors in form.errors.values() for e in errors]
-    messages.error(request, _("Check the entries: %(errors)s") % {"errors": " ".join(problems)})
-
-
-def without_session_renewal(view):
-    """For polling endpoints: the response does not count as activity.
-
-    Sessions are saved on every request (SESSION_SAVE_EVERY_REQUEST), which renews the idle
-    timeout. A board that polls every 20 seconds would otherwise keep a session open forever
-    on an unattended screen. Detaching the session before SessionMiddleware's response phase
-    skips that save; an expired session still ends the poll (the user is signed out).
-    """
-
-    @wraps(view)
-    def wrapper(request, *args, **kwargs):
-        response = view(request, *args, **kwargs)
-        if hasattr(request, "session"):
-            del request.session
-        # SessionMiddleware would have added Vary: Cookie; the answer is per user.
-        patch_vary_headers(response, ("Cookie",))
-        add_never_cache_headers(response)
-        return response
-
-    return wrapper
-
-
-# Chair board ---------------------------------------------------------------------------------
-
-
-def _board_context(request, site_ids, *, all_sites):
-    return {
-        "groups": selectors.board(site_ids),
-        "awaiting_integration": selectors.infusions_awaiting_integration(site_ids)[:20],
-        "awaiting_infusion": selectors.visits_awaiting_infusion(site_ids),
-        "can_book": request.user.has_role(Role.RECEPTIONIST),
-        "now": timezone.now(),
-        "all_sites": all_sites,
-        "poll_url": "treatment:board_all_partial" if all_sites else "treatment:board_partial",
-    }
-
-
-def _board_site_ids(request):
-    site = current_site(request)
-    return [site.pk] if site else []
-
-
-@staff(*INFUSION_ROLES)
-def board(request):
-    site_ids = _board_site_ids(request)
-    audit(request.user, "board.viewed", site=current_site(request))
-    return render(
-        request, "treatment/board.html", _board_context(request, site_ids, all_sites=False)
-    )
-
-
-@without_session_renewal
-@staff(*INFUSION_ROLES)
-def board_partial(request):
-    site_ids = _board_site_ids(request)
-    return render(
-        request, "treatment/_board.html", _board_context(request, site_ids, all_sites=False)
-    )
-
-
-@staff(Role.ADMINISTRATOR)
-def board_all(request):
-    audit(request.user, "board.viewed", reason="all sites")
-    return render(
-        request,
-        "treatment/board.html",
-        _board_context(request, sorted(request.user.site_ids), all_sites=True),
-    )
-
-
-@without_session_renewal
-@staff(Role.ADMINISTRATOR)
-def board_all_partial(request):
-    return render(
-        request,
-        "treatment/_board.html",
-        _board_context(request, sorted(request.user.site_ids), all_sites=True),
-    )
-
-
-# Courses -------------------------------------------------------------------------------------
-
-
-@staff(*COURSE_ROLES)
-def course_list(request):
-    site = current_site(request)
-    courses = selectors.courses_with_progress(
-        Course.objects.visible_to(request.user)
-        .filter(site=site)
-        .select_related("patient", "approved_by")
-    )
-    status = request.GET.get("status", "active")
-    if status in Course.Status.values:
-        courses = courses.filter(status=status)
-    page = Paginator(courses.order_by("-approved_at", "-pk"), 50).get_page(request.GET.get("page"))
-    for course in page:
-        course.done = selectors.sessions_done(course)
-    audit(request.user, "course.list.viewed", site=site)
-    return render(
-        request,
-        "treatment/course_list.html",
-        {"page": page, "site": site, "status": status, "statuses": Course.Status.choices},
-    )
-
-
-@staff(Role.PHYSICIAN, object_rule="patients.access.get_patient_for")
-def course_new(request, patient_id):
-    from clinic.treatment import links
-
-    patient = get_patient_for(request.user, patient_id)
-    settings = selectors.rules_for(patient.home_site)
-    eligibility = links.ketamine_eligibility(patient)
-    form = forms.CourseForm(
-        request.POST or None,
-        initial={
-            "target_dose_mg_per_kg": settings.default_dose_mg_per_kg,
-            "infusion_minutes": settings.default_infusion_minutes,
-        },
-    )
-    if eligibility is not None:
-        # The decision on file answers the question; the physician's own confirmation is
-        # only asked for when nobody has decided yet.
-        del form.fields["eligibility_confirmed"]
-    if request.method == "POST" and form.is_valid():
-        try:
-            course = services.approve_course(patient, **form.cleaned_data, actor=request.user)
-        except (services.TreatmentRefused, course_services.CourseRefused) as refusal:
-            refused(request, refusal, patient=patient, form=form)
-        else:
-            messages.success(request, _("The course has been approved."))
-            return redirect("treatment:course", course_id=course.public_id)
-    return render(
-        request,
-        "treatment/course_form.html",
-        {
-            "form": form,
-            "patient": patient,
-            "eligibility": eligibility,
-            "consent_on_file": links.ketamine_consent_on_file(patient),
-        },
-    )
-
-
-@staff(*COURSE_ROLES, object_rule="courses.access.get_course_for")
-def course_detail(request, course_id):
-    course = get_course_for(request.user, course_id)
-    course = selectors.courses_with_progress(Course.objects.filter(pk=course.pk)).get()
-    audit(request.user, "course.viewed", course.patient, obj=course)
-    context = {
-        "course": course,
-        "patient": course.patient,
-        "done": selectors.sessions_done(course),
-        "is_physician": request.user.has_role(Role.PHYSICIAN),
-        "visit_type_code": VISIT_TYPE_OF_MODALITY.get(course.modality, ""),
-        **selectors.course_overview(course),
-    }
-    context["notes"] = [n for n in context["notes"] if may_read_note(request.user, n)]
-    if course.is_ketamine and course.status == Course.Status.ACTIVE:
-        context["open_form"] = forms.OpenSessionForm(site=course.site)
-    return render(request, "treatment/course_detail.html", context)
-
-
-@staff(Role.PHYSICIAN, object_rule="courses.access.get_course_for")
-@require_POST
-def course_close(request, course_id):
-    course = get_course_for(request.user, course_id)
-    status, reason = request.POST.get("status", ""), request.POST.get("reason", "").strip()
-    if status not in (Course.Status.COMPLETED, Course.Status.STOPPED) or not (
-        reason and len(reason) <= 500 and "\x00" not in reason
-    ):
-        messages.error(request, _("Choose how the course ends and give a reason."))
-    else:
-        try:
-            course_services.close_course(course, status=status, reason=reason, actor=request.user)
-        except course_services.CourseRefused as refusal:
-            refused(request, refusal, patient=course.patient, obj=course)
-        else:
-            messages.success(request, _("The course has been closed."))
-    return redirect("treatment:course", course_id=course.public_id)
-
-
-# Infusion sessions ---------------------------------------------------------------------------
 
 
 @staff(*INFUSION_ROLES, object_rule="courses.access.get_course_for")
@@ -241,7 +41,7 @@ def infusion_open(request, course_id):
     course = get_course_for(request.user, course_id)
     form = forms.OpenSessionForm(request.POST, site=course.site)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
         return redirect("treatment:course", course_id=course.public_id)
     try:
         session = services.open_infusion_session(
@@ -272,15 +72,6 @@ def visit_infusion_start(request, appointment_id):
     return redirect("treatment:infusion", session_id=session.public_id)
 
 
-def _visit_from_query(request):
-    """The visit named by `?appointment=` (the visit page's link), or None without one."""
-    try:
-        public_id = uuid.UUID(request.GET.get("appointment", ""))
-    except ValueError:
-        return None  # no link, or a malformed one: the session stands alone
-    return get_appointment_for(request.user, public_id)
-
-
 def _infusion_context(session, user):
     settings = selectors.rules_for(session.site)
     readings = list(session.vitals.all())
@@ -307,6 +98,7 @@ def _infusion_context(session, user):
         unmet = selectors.unmet_discharge_criteria(
             session, escort_confirmed=True, instructions_given=True, now=now
         )
+    alerts = list(session.alerts.select_related("vitals", "closed_by", "acknowledged_by"))
     return {
         "session": session,
         "patient": session.patient,
@@ -320,7 +112,9 @@ def _infusion_context(session, user):
         "next_due": due,
         "checkpoints": selectors.vitals_checkpoints(session, readings, now),
         "overdue": bool(due and due < now),
-        "alerts": list(session.alerts.select_related("vitals", "closed_by")),
+        "alerts": alerts,
+        "open_alerts": [alert for alert in alerts if alert.is_open],
+        "closed_alerts": [alert for alert in alerts if not alert.is_open],
         "scores": scores,
         "scale_names": {code: scales.name(code) for code in scales.SESSION_SCALES},
         "cadss_due": cadss_due,
@@ -468,7 +262,7 @@ def infusion_check_in(request, session):
 def infusion_precheck(request, session):
     form = forms.PreCheckForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
         return None
     data = dict(form.cleaned_data)
     data["drugs"] = tuple(data["drugs"])
@@ -484,7 +278,7 @@ def infusion_precheck(request, session):
 def infusion_bp_decision(request, session):
     form = forms.BpDecisionForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
         return None
     services.decide_on_blood_pressure(session, **form.cleaned_data, actor=request.user)
     return _("The decision is recorded.")
@@ -494,7 +288,7 @@ def infusion_bp_decision(request, session):
 def infusion_dose(request, session):
     form = forms.DoseForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
         return None
     order = services.sign_dose(session, **form.cleaned_data, actor=request.user)
     return _("Dose signed: %(mg)s mg in %(ml)s ml at %(rate)s ml/h.") % {
@@ -529,7 +323,7 @@ def infusion_resume(request, session):
 def infusion_end(request, session):
     form = forms.EndInfusionForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
         return None
     services.end_infusion(
         session, administered_mg=form.cleaned_data["administered_mg"], actor=request.user
@@ -541,7 +335,7 @@ def infusion_end(request, session):
 def infusion_stop(request, session):
     form = forms.ReasonForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
         return None
     services.stop_session(session, **form.cleaned_data, actor=request.user)
     return _("The session has been stopped.")
@@ -569,7 +363,7 @@ def infusion_score(request, session):
 def infusion_adverse_event(request, session):
     form = forms.AdverseEventForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
         return None
     services.record_adverse_event(session, **form.cleaned_data, actor=request.user)
     return _("The adverse event is recorded.")
@@ -579,7 +373,7 @@ def infusion_adverse_event(request, session):
 def infusion_discharge(request, session):
     form = forms.DischargeForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
         return None
     services.discharge_patient(session, **form.cleaned_data, actor=request.user)
     return _("The patient has been discharged.")
@@ -595,7 +389,7 @@ def infusion_vitals(request, session_id):
     if not form.is_valid():
         if wants_json:
             return JsonResponse({"status": "invalid", "errors": form.errors}, status=400)
-        _form_errors(request, form)
+        form_errors(request, form)
         return redirect("treatment:infusion", session_id=session.public_id)
     data = dict(form.cleaned_data)
     key = data.pop("idempotency_key")
@@ -649,7 +443,7 @@ def alert_resolve(request, alert_id):
     alert = get_alert_for(request.user, alert_id)
     form = forms.AlertForm(request.POST)
     if not form.is_valid():
-        _form_errors(request, form)
+        form_errors(request, form)
     else:
         try:
             services.resolve_alert(alert, **form.cleaned_data, actor=request.user)
@@ -657,6 +451,19 @@ def alert_resolve(request, alert_id):
             refused(request, refusal, patient=alert.session.patient, obj=alert.session)
         else:
             messages.success(request, _("The alert is closed."))
+    return redirect("treatment:infusion", session_id=alert.session.public_id)
+
+
+@staff(Role.PHYSICIAN, object_rule="treatment.access.get_alert_for")
+@require_POST
+def alert_acknowledge(request, alert_id):
+    alert = get_alert_for(request.user, alert_id)
+    try:
+        services.acknowledge_alert(alert, actor=request.user)
+    except services.TreatmentRefused as refusal:
+        refused(request, refusal, patient=alert.session.patient, obj=alert.session)
+    else:
+        messages.success(request, _("The alert is acknowledged."))
     return redirect("treatment:infusion", session_id=alert.session.public_id)
 
 
@@ -676,196 +483,3 @@ def infusion_record(request, session_id, language):
     name = f"infusion-{session.patient.record_number}-{session.created_at:%Y%m%d}-{language}.pdf"
     response["Content-Disposition"] = f'inline; filename="{name}"'
     return response
-
-
-# TES -----------------------------------------------------------------------------------------
-
-
-@staff(*INFUSION_ROLES, object_rule="patients.access.get_patient_for")
-def tes_new(request, patient_id):
-    patient = get_patient_for(request.user, patient_id)
-    visit = _visit_from_query(request)
-    form = forms.TesStartForm(request.POST or None, patient=patient, visit=visit)
-    settings = selectors.rules_for(patient.home_site)
-    if request.method == "POST" and form.is_valid():
-        try:
-            tes = services.start_tes_session(
-                patient, **form.cleaned_data, appointment=visit, actor=request.user
-            )
-        except services.TreatmentRefused as refusal:
-            refused(request, refusal, patient=patient, form=form)
-        else:
-            messages.success(request, _("The TES session has started."))
-            return redirect("treatment:tes", tes_id=tes.public_id)
-    return render(
-        request,
-        "treatment/tes_form.html",
-        {"form": form, "patient": patient, "settings": settings, "visit": visit},
-    )
-
-
-@staff(*INFUSION_ROLES, object_rule="treatment.access.get_tes_for")
-def tes_detail(request, tes_id):
-    tes = get_tes_for(request.user, tes_id)
-    audit(request.user, "tes.viewed", tes.patient, obj=tes)
-    return render(
-        request,
-        "treatment/tes_detail.html",
-        {
-            "tes": tes,
-            "patient": tes.patient,
-            "complete_form": forms.TesCompleteForm() if tes.status == "started" else None,
-        },
-    )
-
-
-@staff(*INFUSION_ROLES, object_rule="treatment.access.get_tes_for")
-@require_POST
-def tes_complete(request, tes_id):
-    tes = get_tes_for(request.user, tes_id)
-    form = forms.TesCompleteForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-    else:
-        try:
-            services.complete_tes_session(tes, **form.cleaned_data, actor=request.user)
-        except services.TreatmentRefused as refusal:
-            refused(request, refusal, patient=tes.patient, obj=tes)
-        else:
-            messages.success(request, _("The TES session is complete."))
-    return redirect("treatment:tes", tes_id=tes.public_id)
-
-
-# Session notes -------------------------------------------------------------------------------
-
-
-@staff(*NOTE_ROLES, object_rule="patients.access.get_patient_for")
-def note_new(request, patient_id):
-    patient = get_patient_for(request.user, patient_id)
-    infusion = None
-    try:
-        infusion_id = uuid.UUID(request.GET.get("infusion", ""))
-    except ValueError:
-        infusion_id = None  # no link, or a malformed one: the note stands alone
-    if infusion_id:
-        infusion = get_infusion_for(request.user, infusion_id)
-        if infusion.patient_id != patient.pk:
-            raise Http404  # a link that mixes two patients' records
-    visit = _visit_from_query(request)
-    kind = SessionNote.Kind.INTEGRATION if infusion else SessionNote.Kind.PSYCHOTHERAPY
-    held_on = timezone.localdate()
-    if visit is not None:
-        if visit.visit_type.code in SessionNote.Kind.values:
-            kind = visit.visit_type.code
-        held_on = timezone.localdate(visit.starts_at)
-    form = forms.NoteForm(request.POST or None, initial={"kind": kind, "held_on": held_on})
-    if request.method == "POST" and form.is_valid():
-        try:
-            note = services.write_session_note(
-                patient,
-                **form.cleaned_data,
-                infusion=infusion,
-                appointment=visit,
-                actor=request.user,
-            )
-        except services.TreatmentRefused as refusal:
-            refused(request, refusal, patient=patient, form=form)
-        else:
-            messages.success(request, _("The note is saved as a draft."))
-            return redirect("treatment:note", note_id=note.public_id)
-    return render(
-        request,
-        "treatment/note_form.html",
-        {"form": form, "patient": patient, "infusion": infusion, "visit": visit},
-    )
-
-
-@staff(*NOTE_ROLES, object_rule="treatment.access.get_note_for")
-def note_detail(request, note_id):
-    note = get_note_for(request.user, note_id)
-    audit(request.user, "note.viewed", note.patient, obj=note)
-    mine = note.author_id == request.user.pk
-    return render(
-        request,
-        "treatment/note_detail.html",
-        {
-            "note": note,
-            "patient": note.patient,
-            "addenda": note.addenda.select_related("author"),
-            "edit_form": forms.NoteEditForm(initial={"text": note.text})
-            if mine and not note.is_signed
-            else None,
-            "addendum_form": forms.AddendumForm() if note.is_signed else None,
-            "can_sign": mine and not note.is_signed,
-        },
-    )
-
-
-def _note_step(handler):
-    @wraps(handler)
-    def view(request, note_id):
-        note = get_note_for(request.user, note_id)
-        try:
-            done = handler(request, note)
-        except (services.TreatmentRefused, records.RecordKeepingRefused) as refusal:
-            refused(request, refusal, patient=note.patient, obj=note)
-        else:
-            if done:
-                messages.success(request, done)
-        return redirect("treatment:note", note_id=note.public_id)
-
-    return staff(*NOTE_ROLES, object_rule="treatment.access.get_note_for")(require_POST(view))
-
-
-@_note_step
-def note_edit(request, note):
-    form = forms.NoteEditForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return None
-    records.edit_note(note, text=form.cleaned_data["text"], actor=request.user)
-    return _("The draft is saved.")
-
-
-@_note_step
-def note_sign(request, note):
-    records.sign_note(note, actor=request.user)
-    return _("The note is signed and locked.")
-
-
-@_note_step
-def note_addendum(request, note):
-    form = forms.AddendumForm(request.POST)
-    if not form.is_valid():
-        _form_errors(request, form)
-        return None
-    records.add_addendum(note, text=form.cleaned_data["text"], actor=request.user)
-    return _("The addendum is added.")
-
-
-# Settings ------------------------------------------------------------------------------------
-
-
-@staff(Role.ADMINISTRATOR)
-def settings_list(request):
-    sites = Site.objects.filter(pk__in=request.user.site_ids)
-    return render(request, "treatment/settings_list.html", {"sites": sites})
-
-
-@staff(Role.ADMINISTRATOR)
-def settings_edit(request, site_code):
-    site = Site.objects.filter(code=site_code, pk__in=request.user.site_ids).first()
-    if site is None:
-        raise Http404
-    current = selectors.rules_for(site)
-    form = forms.TreatmentSettingsForm(request.POST or None, instance=current)
-    if request.method == "POST" and form.is_valid():
-        values = {name: form.cleaned_data[name] for name in forms.SETTINGS_FIELDS}
-        services.update_treatment_settings(site, values=values, actor=request.user)
-        messages.success(request, _("The settings of %(site)s are saved.") % {"site": site.name})
-        return redirect("treatment:settings")
-    return render(
-        request,
-        "treatment/settings_form.html",
-        {"form": form, "site": site, "provenance": PROVENANCE},
-    )
