@@ -1,6 +1,7 @@
 """Input validation only: the scale forms are built from the instrument definitions."""
 
 from django import forms
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.models import User
@@ -29,6 +30,14 @@ def item_wording(instrument, index: int, licensed=None) -> tuple[str, list[str]]
     return str(question), [str(o.text) if o.text else str(o.value) for o in item.options]
 
 
+def scored_label(text: str, score: int) -> str:
+    """An option as staff entry shows it: its wording, if any, and the score it yields."""
+    points = ngettext("%(score)s point", "%(score)s points", score) % {"score": score}
+    if not text:
+        return points
+    return gettext("%(option)s — %(points)s") % {"option": text, "points": points}
+
+
 class AssessmentForm(forms.Form):
     """One field per item, radio buttons: Tab moves between items, arrows between answers."""
 
@@ -39,6 +48,14 @@ class AssessmentForm(forms.Form):
             question, labels = item_wording(instrument, index, licensed)
             # Names of unshipped items already carry their number ("Item 10 — ...").
             named_only = licensed is None and not item.text
+            if instrument.has_total:
+                # Staff transcribing a paper form see what each option scores (reverse-scored
+                # EPDS items too), so what is saved is what the paper form scores. Yes/no
+                # screens (C-SSRS) have no total and keep their answers as they are.
+                labels = [
+                    scored_label(label if licensed or option.text else "", option.value)
+                    for label, option in zip(labels, item.options, strict=True)
+                ]
             field = forms.TypedChoiceField(
                 label=question
                 if named_only and str(item.number) in question

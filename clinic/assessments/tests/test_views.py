@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -543,3 +544,73 @@ def test_a_refused_assessment_change_is_shown_audited_once_and_writes_nothing(
     assert refusal.action == "record.strike_out.refused" and refusal.patient == patient
     assert [str(m) for m in get_messages(response.wsgi_request)] == [refusal.reason]
     assert refusal.reason == "This entry is already marked as entered in error."
+
+
+# --- the score of each option on the form ------------------------------------------------
+
+
+def option_labels(page, index):
+    """The labels of item `index`'s options, in printed order."""
+    found = re.findall(rf'name="item_{index}" value="(\d+)"[^>]*>\s*([^<]+?)\s*</label>', page)
+    return [label for _value, label in sorted(found, key=lambda pair: int(pair[0]))]
+
+
+def in_english(client):
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def test_unshipped_epds_shows_what_each_option_scores_reversed_items_too(client, users, patient):
+    in_english(signed_in(client, users, Role.NURSE))
+    page = client.get(enter_url(patient, "epds")).content.decode()
+    assert option_labels(page, 0) == [
+        "1st option as printed — 0 points",
+        "2nd option as printed — 1 point",
+        "3rd option as printed — 2 points",
+        "4th option as printed — 3 points",
+    ]
+    for index in (2, 4, 5, 6, 7, 8, 9):  # items 3, 5-10 (Cox 1987)
+        assert option_labels(page, index) == [
+            "1st option as printed — 3 points",
+            "2nd option as printed — 2 points",
+            "3rd option as printed — 1 point",
+            "4th option as printed — 0 points",
+        ]
+    assert "Item 10 — thoughts of self-harm" in page
+    madrs = client.get(enter_url(patient, "madrs")).content.decode()
+    assert option_labels(madrs, 9) == [f"{n} point{'' if n == 1 else 's'}" for n in range(7)]
+
+
+def test_the_ukrainian_form_names_the_scores_with_their_plural_forms(client, users, patient):
+    signed_in(client, users, Role.NURSE)
+    page = client.get(enter_url(patient, "epds")).content.decode()
+    labels = option_labels(page, 9)
+    assert [label.split(" — ")[1] for label in labels] == ["3 бали", "2 бали", "1 бал", "0 балів"]
+    assert "бал" not in labels[0].split(" — ")[0]
+
+
+def test_uploaded_wording_is_shown_with_the_score_of_each_option(client, users, patient):
+    text = "\n\n".join(f"Licensed question {n}\nfirst\nsecond\nthird\nfourth" for n in range(1, 11))
+    services.upload_licensed_text(
+        code="epds",
+        language="en",
+        raw=text,
+        permission="RCPsych 2026/17",
+        actor=users[(Role.ADMINISTRATOR, "kyiv")],
+    )
+    in_english(signed_in(client, users, Role.NURSE))
+    page = client.get(enter_url(patient, "epds")).content.decode()
+    assert "10. Licensed question 10" in page
+    assert option_labels(page, 0)[0] == "first — 0 points"
+    assert option_labels(page, 9) == [
+        "first — 3 points",
+        "second — 2 points",
+        "third — 1 point",
+        "fourth — 0 points",
+    ]
+
+
+def test_cssrs_answers_stay_yes_and_no(client, users, patient):
+    in_english(signed_in(client, users, Role.NURSE))
+    page = client.get(enter_url(patient, "cssrs")).content.decode()
+    assert option_labels(page, 3) == ["No", "Yes"]
