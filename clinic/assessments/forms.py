@@ -39,7 +39,13 @@ def scored_label(text: str, score: int) -> str:
 
 
 class AssessmentForm(forms.Form):
-    """One field per item, radio buttons: Tab moves between items, arrows between answers."""
+    """One field per item, radio buttons: Tab moves between items, arrows between answers.
+
+    `confirm` comes from the button that confirms a positive safety item; it carries the
+    answers the person was shown, so changing an answer asks again.
+    """
+
+    confirm = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 
     def __init__(self, *args, instrument, licensed=None, courses=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -83,6 +89,14 @@ class AssessmentForm(forms.Form):
 
     def item_fields(self):
         return [self[f"item_{i}"] for i in range(len(self.instrument.items))]
+
+    def answers_key(self) -> str:
+        """The answers as one string, for the confirmation button to carry."""
+        return ",".join("" if a is None else str(a) for a in self.answers())
+
+    def safety_confirmed(self) -> bool:
+        """Was a positive safety item confirmed, for exactly these answers?"""
+        return self.cleaned_data.get("confirm") == self.answers_key()
 
 
 class AnswerForm(forms.Form):
