@@ -17,6 +17,7 @@ from clinic.controlled_drugs.selectors import (
 from clinic.core.errors import Refused
 from clinic.patients import selectors as record
 from clinic.patients.models import ConsentPurpose
+from clinic.patients.screening import BloodPressureLimits
 from clinic.treatment import scales
 
 
@@ -46,6 +47,20 @@ def ketamine_consent_on_file(patient) -> bool:
 def latest_weight(patient):
     """(weight_kg, measured_on) from the record, or None; the pre-check then records it."""
     return record.latest_weight(patient)
+
+
+def blood_pressure_limits(site_id: int) -> BloodPressureLimits:
+    """The site's pre-dose blood-pressure thresholds in force, for the record's ketamine screen
+    (handed to `patients.limits` in `TreatmentConfig.ready()`)."""
+    from clinic.treatment.models import TreatmentSettings
+
+    settings = TreatmentSettings.objects.filter(site_id=site_id).first() or TreatmentSettings()
+    return BloodPressureLimits(
+        block_systolic=settings.bp_block_systolic,
+        block_diastolic=settings.bp_block_diastolic,
+        warn_systolic=settings.bp_warn_systolic,
+        warn_diastolic=settings.bp_warn_diastolic,
+    )
 
 
 def score_scale(code: str, answers: list, *, discharge_min: int | None = None) -> int:
