@@ -49,7 +49,10 @@ from clinic.treatment.services.notes import (  # noqa: F401
     write_session_note,
 )
 from clinic.treatment.services.settings import (  # noqa: F401
-    update_treatment_settings,
+    co_sign_treatment_settings,
+    pending_settings_change,
+    propose_treatment_settings,
+    reject_treatment_settings,
 )
 from clinic.treatment.services.tes import (  # noqa: F401
     complete_tes_session,
