@@ -49,6 +49,70 @@ def latest_weight(patient):
     return record.latest_weight(patient)
 
 
+# The formulary's interaction of a medicine -> the pre-check's interaction list (InteractionRule
+# codes, treatment migration 0002): both follow domain.md §7.
+PRECHECK_RULE_OF_INTERACTION = {
+    "benzodiazepine": "benzodiazepines",
+    "lamotrigine": "lamotrigine",
+    "naltrexone": "naltrexone",
+    "cyp_inducer": "cyp_modulators",
+    "cyp_inhibitor": "cyp_modulators",
+    "cns_depressant": "cns_depressants",
+    "maoi": "stimulants_maois",
+    "stimulant": "stimulants_maois",
+    "theophylline": "theophylline",
+}
+BREASTFEEDING_ON_CHART = ("exclusive", "mixed", "expressing")
+
+
+@dataclass(frozen=True)
+class PrecheckChart:
+    """What the patient's record says that the pre-check asks again."""
+
+    sex: str
+    has_intake: bool
+    pregnant: bool
+    breastfeeding: str  # the intake's value: exclusive / mixed / expressing / none / ""
+    allergies: str
+    no_known_allergies: bool
+    weight: tuple | None  # (kg, measured_on)
+    emergency_contact: tuple[str, str, str] | None  # (name, phone, relation)
+    medicines: tuple[tuple[str, str], ...]  # (name, pre-check interaction rule code)
+
+    @property
+    def is_breastfeeding(self) -> bool:
+        return self.breastfeeding in BREASTFEEDING_ON_CHART
+
+
+def precheck_chart(patient) -> PrecheckChart:
+    """The record's pregnancy, breastfeeding, allergies, weight, emergency contact and current
+    medicines that interact with ketamine, for prefilling and checking the pre-check."""
+    intake = record.current_intake(patient)
+    facts = record.screen_facts(patient)
+    contact = None
+    if patient.emergency_contact_name and patient.emergency_contact_phone:
+        contact = (
+            patient.emergency_contact_name,
+            str(patient.emergency_contact_phone),
+            patient.emergency_contact_relation,
+        )
+    return PrecheckChart(
+        sex=patient.sex,
+        has_intake=intake is not None,
+        pregnant=bool(intake and intake.pregnant),
+        breastfeeding=intake.breastfeeding if intake else "",
+        allergies=intake.allergies.strip() if intake else "",
+        no_known_allergies=bool(intake and intake.no_known_allergies),
+        weight=record.latest_weight(patient),
+        emergency_contact=contact,
+        medicines=tuple(
+            (name, PRECHECK_RULE_OF_INTERACTION[interaction])
+            for name, interaction in facts.medications
+            if interaction in PRECHECK_RULE_OF_INTERACTION
+        ),
+    )
+
+
 def blood_pressure_limits(site_id: int) -> BloodPressureLimits:
     """The site's pre-dose blood-pressure thresholds in force, for the record's ketamine screen
     (handed to `patients.limits` in `TreatmentConfig.ready()`)."""

@@ -27,6 +27,7 @@ from clinic.treatment.services.courses import (  # noqa: F401
 from clinic.treatment.services.infusions import (  # noqa: F401
     PreCheckInput,
     VitalsInput,
+    chart_differences,
     check_in_patient,
     current_dose,
     decide_on_blood_pressure,
@@ -34,6 +35,7 @@ from clinic.treatment.services.infusions import (  # noqa: F401
     end_infusion,
     interrupt_session,
     open_infusion_session,
+    precheck_initial,
     record_adverse_event,
     record_ketamine_administration,
     record_precheck,
