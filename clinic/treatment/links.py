@@ -44,11 +44,6 @@ def ketamine_consent_on_file(patient) -> bool:
     return record.has_consent(patient, ConsentPurpose.KETAMINE)
 
 
-def latest_weight(patient):
-    """(weight_kg, measured_on) from the record, or None; the pre-check then records it."""
-    return record.latest_weight(patient)
-
-
 # The formulary's interaction of a medicine -> the pre-check's interaction list (InteractionRule
 # codes, treatment migration 0002): both follow domain.md §7.
 PRECHECK_RULE_OF_INTERACTION = {
