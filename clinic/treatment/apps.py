@@ -22,6 +22,12 @@ class TreatmentConfig(AppConfig):
         register("treatment:courses", _("Courses"), position=160)
         register("treatment:settings", _("Treatment settings"), position=170)
 
+        # The record's ketamine screen reads the site's blood-pressure limits from here.
+        from clinic.patients.limits import provide_blood_pressure_limits
+        from clinic.treatment.links import blood_pressure_limits
+
+        provide_blood_pressure_limits(blood_pressure_limits)
+
         from datetime import timedelta
 
         from clinic.core import jobs

@@ -25,6 +25,7 @@ from clinic.treatment.models import (
     DoseOrder,
     InfusionSession,
     InfusionStatusChange,
+    InteractionRule,
     PreCheck,
     SessionNote,
     SessionScore,
@@ -86,9 +87,13 @@ def _course(patient, physician, *, indication="Резистентна депре
 
 
 def _precheck(session, nurse, *, weight, bp=(128, 82)):
+    # What the chart says (allergies, breastfeeding, interacting medicines) is entered as is.
+    chart = services.precheck_initial(session.patient)
     services.record_precheck(
         session,
         check=services.PreCheckInput(
+            allergies=chart["allergies"],
+            drugs=tuple(InteractionRule.objects.filter(pk__in=chart.get("drugs", ()))),
             weight_kg=Decimal(weight),
             weight_measured_on=timezone.localdate(),
             systolic=bp[0],
@@ -100,8 +105,8 @@ def _precheck(session, nurse, *, weight, bp=(128, 82)):
             escort_name="Супровідник (демо)",
             escort_phone="+380671112233",
             escort_relation="родина",
-            pregnancy=PreCheck.Pregnancy.NOT_APPLICABLE,
-            breastfeeding=PreCheck.Breastfeeding.NOT_APPLICABLE,
+            pregnancy=chart.get("pregnancy", PreCheck.Pregnancy.NOT_APPLICABLE),
+            breastfeeding=chart.get("breastfeeding", PreCheck.Breastfeeding.NOT_APPLICABLE),
             advice_given="",
         ),
         actor=nurse,

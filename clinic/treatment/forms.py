@@ -126,9 +126,15 @@ class PreCheckForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     escort_relation = forms.CharField(label=_("Escort's relation"), max_length=100, required=False)
-    pregnancy = forms.ChoiceField(label=_("Pregnancy"), choices=PreCheck.Pregnancy.choices)
+    # No default: the chart fills them in, otherwise the nurse chooses (issue 14).
+    pregnancy = forms.ChoiceField(
+        label=_("Pregnancy"), choices=[("", "—"), *PreCheck.Pregnancy.choices]
+    )
     breastfeeding = forms.ChoiceField(
-        label=_("Breastfeeding"), choices=PreCheck.Breastfeeding.choices
+        label=_("Breastfeeding"), choices=[("", "—"), *PreCheck.Breastfeeding.choices]
+    )
+    allergies = forms.CharField(
+        label=_("Allergies (empty: none known)"), required=False, max_length=500
     )
     advice_given = forms.CharField(
         label=_("Advice given (pregnancy, breastfeeding, interactions)"),
@@ -141,6 +147,12 @@ class PreCheckForm(forms.Form):
         queryset=InteractionRule.objects.filter(is_active=True),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+    chart_confirmed = forms.BooleanField(
+        label=_("I confirm the differences from the patient's chart"), required=False
+    )
+    chart_note = forms.CharField(
+        label=_("Why the pre-check differs from the chart"), required=False, max_length=500
     )
 
     def clean(self):

@@ -398,6 +398,13 @@ class PreCheck(models.Model):
     )
     advice_given = models.TextField(_("advice given"), blank=True)
     drugs = models.ManyToManyField(InteractionRule, blank=True, related_name="+")
+    allergies = models.CharField(_("allergies"), max_length=500, blank=True)
+    # What the nurse entered against the patient's chart (pregnancy, breastfeeding, allergies,
+    # medicines), and the note with which she confirmed it; empty when nothing differed.
+    chart_differences = models.TextField(_("differences from the chart"), blank=True)
+    chart_confirmation_note = models.CharField(
+        _("confirmation of the differences"), max_length=500, blank=True
+    )
     bp_decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
     bp_decision_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -417,6 +424,11 @@ class PreCheck(models.Model):
             models.CheckConstraint(
                 condition=Q(fasting_hours__isnull=True) | Q(fasting_hours__lte=72),
                 name="precheck_fasting_range",
+            ),
+            # A difference from the chart is kept only with its confirmation.
+            models.CheckConstraint(
+                condition=Q(chart_differences="") | ~Q(chart_confirmation_note=""),
+                name="precheck_chart_difference_confirmed",
             ),
         ]
 

@@ -115,4 +115,14 @@ urlpatterns = [
     path("treatment/notes/<uuid:note_id>/addenda/", notes.note_addendum, name="note_addendum"),
     path("treatment/settings/", settings.settings_list, name="settings"),
     path("treatment/settings/<slug:site_code>/", settings.settings_edit, name="settings_edit"),
+    path(
+        "treatment/settings/<slug:site_code>/changes/<uuid:change_id>/co-sign/",
+        settings.settings_co_sign,
+        name="settings_co_sign",
+    ),
+    path(
+        "treatment/settings/<slug:site_code>/changes/<uuid:change_id>/reject/",
+        settings.settings_reject,
+        name="settings_reject",
+    ),
 ]

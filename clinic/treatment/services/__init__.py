@@ -27,6 +27,7 @@ from clinic.treatment.services.courses import (  # noqa: F401
 from clinic.treatment.services.infusions import (  # noqa: F401
     PreCheckInput,
     VitalsInput,
+    chart_differences,
     check_in_patient,
     current_dose,
     decide_on_blood_pressure,
@@ -34,6 +35,7 @@ from clinic.treatment.services.infusions import (  # noqa: F401
     end_infusion,
     interrupt_session,
     open_infusion_session,
+    precheck_initial,
     record_adverse_event,
     record_ketamine_administration,
     record_precheck,
@@ -49,7 +51,10 @@ from clinic.treatment.services.notes import (  # noqa: F401
     write_session_note,
 )
 from clinic.treatment.services.settings import (  # noqa: F401
-    update_treatment_settings,
+    co_sign_treatment_settings,
+    pending_settings_change,
+    propose_treatment_settings,
+    reject_treatment_settings,
 )
 from clinic.treatment.services.tes import (  # noqa: F401
     complete_tes_session,

@@ -23,6 +23,7 @@ from clinic.treatment.models import (
     DoseOrder,
     InfusionSession,
     InfusionStatusChange,
+    InteractionRule,
     PreCheck,
     SessionScore,
     VitalAlert,
@@ -159,6 +160,76 @@ class PreCheckInput:
     breastfeeding: str
     advice_given: str
     drugs: tuple = ()
+    allergies: str = ""
+    # The nurse confirms, with a note, what she entered against the chart.
+    chart_confirmed: bool = False
+    chart_note: str = ""
+
+
+def precheck_initial(patient) -> dict:
+    """The pre-check form prefilled from the record: pregnancy and breastfeeding status, the
+    usual escort (this patient's last pre-check, else the emergency contact), the latest weight
+    and its date, allergies and current medicines that interact with ketamine."""
+    chart = links.precheck_chart(patient)
+    initial = {"weight_measured_on": timezone.localdate(), "allergies": chart.allergies}
+    if chart.weight:
+        initial.update(weight_kg=chart.weight[0], weight_measured_on=chart.weight[1])
+    if chart.pregnant:
+        initial["pregnancy"] = PreCheck.Pregnancy.PREGNANT
+    elif chart.sex == "male":
+        initial["pregnancy"] = PreCheck.Pregnancy.NOT_APPLICABLE
+    if chart.is_breastfeeding:
+        initial["breastfeeding"] = PreCheck.Breastfeeding.YES
+    elif chart.breastfeeding == "none":
+        initial["breastfeeding"] = PreCheck.Breastfeeding.NO
+    elif chart.sex == "male":
+        initial["breastfeeding"] = PreCheck.Breastfeeding.NOT_APPLICABLE
+    last = (
+        PreCheck.objects.filter(session__patient=patient)
+        .exclude(escort_name="")
+        .order_by("-recorded_at", "-pk")
+        .values_list("escort_name", "escort_phone", "escort_relation")
+        .first()
+    )
+    escort = last or chart.emergency_contact
+    if escort:
+        initial.update(escort_name=escort[0], escort_phone=escort[1], escort_relation=escort[2])
+    codes = {code for _name, code in chart.medicines}
+    if codes:
+        initial["drugs"] = list(
+            InteractionRule.objects.filter(is_active=True, code__in=codes).values_list(
+                "pk", flat=True
+            )
+        )
+    return initial
+
+
+def chart_differences(check: PreCheckInput, chart) -> list[str]:
+    """What the pre-check says against the chart, each to be confirmed by the nurse."""
+    found = []
+    if chart.pregnant and check.pregnancy != PreCheck.Pregnancy.PREGNANT:
+        found.append(
+            _("the chart records a pregnancy; the pre-check says: %(value)s")
+            % {"value": PreCheck.Pregnancy(check.pregnancy).label}
+        )
+    if chart.is_breastfeeding and check.breastfeeding != PreCheck.Breastfeeding.YES:
+        found.append(
+            _("the chart records breastfeeding; the pre-check says: %(value)s")
+            % {"value": PreCheck.Breastfeeding(check.breastfeeding).label}
+        )
+    if chart.allergies and not check.allergies.strip():
+        found.append(
+            _("the chart lists allergies (%(allergies)s); the pre-check records none")
+            % {"allergies": chart.allergies}
+        )
+    ticked = {rule.code for rule in check.drugs}
+    for name, code in chart.medicines:
+        if code not in ticked:
+            found.append(
+                _("the chart lists %(drug)s, which interacts with ketamine; it is not ticked")
+                % {"drug": name}
+            )
+    return found
 
 
 @transaction.atomic
@@ -201,17 +272,36 @@ def record_precheck(session, *, check: PreCheckInput, actor) -> PreCheck:
             },
             action="infusion.precheck.blocked",
         )
-    fields = {k: v for k, v in check.__dict__.items() if k != "drugs"}
+    differences = chart_differences(check, links.precheck_chart(session.patient))
+    if differences and not (check.chart_confirmed and check.chart_note.strip()):
+        raise TreatmentRefused(
+            _(
+                "The pre-check differs from the patient's chart: %(differences)s. Correct it, "
+                "or confirm the differences with a note."
+            )
+            % {"differences": "; ".join(differences)},
+            action="infusion.precheck.differs_from_chart",
+        )
+    skip = {"drugs", "chart_confirmed", "chart_note"}
+    fields = {k: v for k, v in check.__dict__.items() if k not in skip}
     precheck = PreCheck.objects.create(
         session=session,
         **fields,
+        chart_differences="\n".join(differences),
+        chart_confirmation_note=check.chart_note.strip() if differences else "",
         bp_decision=PreCheck.Decision.PENDING if pressure == rules.BP_WARN else "",
         recorded_by=actor,
     )
     precheck.drugs.set(check.drugs)
     if pressure == rules.BP_NORMAL:
         move(session, Status.PRECHECKED, actor=actor)
-    audit(actor, "infusion.precheck.recorded", session.patient, obj=session, reason=pressure)
+    audit(
+        actor,
+        "infusion.precheck.recorded",
+        session.patient,
+        obj=session,
+        reason=(pressure + "".join(f"; {d}" for d in differences))[:500],
+    )
     return precheck
 
 

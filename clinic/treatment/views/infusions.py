@@ -133,17 +133,17 @@ def infusion_detail(request, session_id):
     return _infusion_page(request, session)
 
 
-def _infusion_page(request, session, *, administration_form=None, http_status=200):
+def _infusion_page(
+    request, session, *, administration_form=None, precheck_form=None, http_status=200
+):
     audit(request.user, "infusion.viewed", session.patient, obj=session)
     context = _infusion_context(session, request.user)
     settings = context["settings"]
     status = session.status
     if status == Status.CHECKED_IN and context["precheck"] is None:
-        known = links.latest_weight(session.patient)
-        initial = {"weight_measured_on": timezone.localdate()}
-        if known:
-            initial.update(weight_kg=known[0], weight_measured_on=known[1])
-        context["precheck_form"] = forms.PreCheckForm(initial=initial)
+        context["precheck_form"] = precheck_form or forms.PreCheckForm(
+            initial=services.precheck_initial(session.patient)
+        )
     if context["precheck"] and context["precheck"].bp_decision == "pending":
         context["bp_form"] = forms.BpDecisionForm()
     if status in (Status.PRECHECKED, Status.INFUSING, Status.INTERRUPTED):
@@ -258,20 +258,31 @@ def infusion_check_in(request, session):
     return _("The patient is checked in.")
 
 
-@_step(*INFUSION_ROLES)
-def infusion_precheck(request, session):
+@staff(*INFUSION_ROLES, object_rule="treatment.access.get_infusion_for")
+@require_POST
+def infusion_precheck(request, session_id):
+    # Not a plain step: a refused pre-check (a difference from the chart to confirm, a
+    # pressure to re-measure) shows the form again with what the nurse entered.
+    session = get_infusion_for(request.user, session_id)
     form = forms.PreCheckForm(request.POST)
-    if not form.is_valid():
-        form_errors(request, form)
-        return None
-    data = dict(form.cleaned_data)
-    data["drugs"] = tuple(data["drugs"])
-    precheck = services.record_precheck(
-        session, check=services.PreCheckInput(**data), actor=request.user
-    )
-    if precheck.bp_decision == "pending":
-        return _("The pre-check is recorded. The blood pressure needs a physician's decision.")
-    return _("The pre-check is recorded.")
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        data["drugs"] = tuple(data["drugs"])
+        try:
+            precheck = services.record_precheck(
+                session, check=services.PreCheckInput(**data), actor=request.user
+            )
+        except services.TreatmentRefused as refusal:
+            refused(request, refusal, patient=session.patient, obj=session, form=form)
+        else:
+            done = _("The pre-check is recorded.")
+            if precheck.bp_decision == "pending":
+                done = _(
+                    "The pre-check is recorded. The blood pressure needs a physician's decision."
+                )
+            messages.success(request, done)
+            return redirect("treatment:infusion", session_id=session.public_id)
+    return _infusion_page(request, session, precheck_form=form, http_status=400)
 
 
 @_step(Role.PHYSICIAN)
