@@ -104,11 +104,24 @@ def test_a_nurse_runs_a_demo_patient_through_a_whole_infusion(
     doctor.goto(session_url)
     # The signing form is open while no dose exists; the course's dose rule is prefilled.
     expect(doctor.locator("#id_mg_per_kg")).to_have_value("0.50")
-    doctor.fill("#id_concentration_mg_per_ml", "1")
+    expect(doctor.locator("#id_concentration_mg_per_ml")).to_have_count(0)
     doctor.click("form[action$='/dose/'] button[type=submit]")
     expect(doctor.locator("[data-testid=dose]")).to_contain_text("30,5 мг")  # 61 kg x 0.5
 
-    # The nurse starts the pump.
+    # The nurse makes it up in a 100 ml bag: calculated first, then recorded.
+    page.goto(session_url)
+    expect(page.locator("form[action$='/start/']")).to_have_count(0)
+    page.select_option("#id_method", "diluted_bag")
+    page.fill("#id_final_volume_ml", "100")
+    page.click("form[action$='/preparation/'] button[name=calculate]")
+    expect(page.locator("[data-testid=preview]")).to_contain_text("150,0")  # ml/h
+    page.click("form[action$='/preparation/'] button[name=record]")
+    expect(page.locator("[data-testid=preparation]")).to_contain_text("0,61")  # ml drawn
+    # The physician checks the bag and the pump; then the nurse starts it.
+    doctor.goto(session_url)
+    doctor.fill("#id_drug_volume_ml", "0.61")
+    doctor.fill("#id_rate_ml_per_h", "150")
+    doctor.click("form[action$='/preparation/check/'] button[type=submit]")
     page.goto(session_url)
     page.click("form[action$='/start/'] button[type=submit]")
     expect(page.locator("[data-testid=status]")).to_have_text("інфузія")
