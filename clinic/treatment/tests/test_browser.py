@@ -262,3 +262,54 @@ def test_treatment_pages_fit_a_narrow_screen_and_pass_axe(
     context.close()
     assert too_wide == {}
     assert violations == {}
+
+
+def test_the_preparation_and_its_check_fit_a_narrow_screen_and_pass_axe(
+    demo,
+    browser,
+    live_server,
+    axe_path,
+):
+    from django.test import Client
+
+    from clinic.treatment import services
+
+    nurse = User.objects.get(email=demo_email("nurse", "lviv"))
+    physician = User.objects.get(email=demo_email("physician", "lviv"))
+    waiting = InfusionSession.objects.get(site__code="lviv", status="prechecked")
+    services.sign_dose(waiting, mg_per_kg=Decimal("0.5"), minutes=40, actor=physician)
+    session_url = live_server.url + f"/staff/treatment/infusions/{waiting.public_id}/"
+    violations, too_wide = {}, {}
+
+    def check(page, name):
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 360:
+            too_wide[name] = width
+        page.add_script_tag(path=axe_path)
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        if result["violations"]:
+            violations[name] = [(v["id"], v["nodes"][0]["target"]) for v in result["violations"]]
+
+    host = live_server.url.split("//")[1].split(":")[0]
+    for user, step in ((nurse, "prepare"), (physician, "check")):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 740})
+        cookie = client.cookies["sessionid"].value
+        context.add_cookies([{"name": "sessionid", "value": cookie, "domain": host, "path": "/"}])
+        page = context.new_page()
+        page.goto(session_url)
+        if step == "prepare":
+            page.select_option("#id_method", "diluted_syringe")
+            page.fill("#id_final_volume_ml", "50")
+            page.click("form[action$='/preparation/'] button[name=calculate]")
+            page.wait_for_selector("[data-testid=preview]")
+            check(page, "preview")
+            page.click("form[action$='/preparation/'] button[name=record]")
+            page.wait_for_selector("[data-testid=preparation]")
+        else:
+            page.wait_for_selector("form[action$='/preparation/check/']")
+            check(page, "double check")
+        context.close()
+    assert too_wide == {}
+    assert violations == {}
