@@ -8,11 +8,18 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from clinic.treatment import preparation as prep
+from clinic.treatment.models import TreatmentSettings
 from clinic.treatment.preparation import PreparationRefused, Prescription, prepare
 
-# Site defaults (TreatmentSettings): maximum 0.75 mg/kg and 100 mg, 0.019 mg/kg/min.
-MAX_RATE = Decimal("0.0190")
-MAX_DOSE_MG = Decimal("100")
+
+def site_default(name):
+    return TreatmentSettings._meta.get_field(name).default
+
+
+# The site's defaults: at most 0.75 mg/kg and 100 mg a session, 0.019 mg/kg/min.
+MAX_RATE = site_default("max_rate_mg_per_kg_per_min")
+MAX_DOSE_MG = site_default("max_dose_mg")
+MAX_MG_PER_KG = site_default("max_dose_mg_per_kg")
 
 PREPARATIONS = [
     (prep.UNDILUTED_SYRINGE, Decimal("10"), None),
@@ -138,7 +145,7 @@ def test_a_dilution_without_diluent_is_refused():
 
 
 weights = st.decimals(min_value=40, max_value=150, places=1)
-doses = st.decimals(min_value=Decimal("0.10"), max_value=Decimal("0.75"), places=2)
+doses = st.decimals(min_value=Decimal("0.10"), max_value=MAX_MG_PER_KG, places=2)
 durations = st.integers(min_value=30, max_value=60)
 
 
