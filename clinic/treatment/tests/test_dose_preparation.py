@@ -242,7 +242,9 @@ def test_the_double_check_and_the_start_through_the_page(client, dosed, nurse, p
     prepare_dose(dosed, nurse=nurse)
     client.force_login(nurse)
     page = client.get(url(dosed)).content.decode()
-    assert "infusion_preparation_check" not in page
+    # The preparer is not offered the check of their own preparation.
+    assert reverse("treatment:infusion_preparation_check", args=[dosed.public_id]) not in page
+    assert 'data-testid="preparation"' in page
     assert reverse("treatment:infusion_start", args=[dosed.public_id]) not in page
     before = AuditEvent.objects.order_by("-seq").values_list("seq", flat=True).first()
     client.post(url(dosed, "start"))
