@@ -328,3 +328,23 @@ def test_the_session_record_shows_prescription_preparation_and_signatures(
         str(nurse),
     ):
         assert text.casefold() in html.casefold(), text
+
+
+def test_the_sites_maximum_rate_is_set_with_its_provenance_and_never_to_zero(client, users, kyiv):
+    from clinic.treatment.forms import SETTINGS_FIELDS
+    from clinic.treatment.models import TreatmentSettings
+    from clinic.treatment.selectors import rules_for
+
+    client.force_login(users[(Role.ADMINISTRATOR, "kyiv")])
+    page = client.get("/staff/treatment/settings/kyiv/").content.decode()
+    assert 'name="max_rate_mg_per_kg_per_min"' in page
+    assert "0,019 мг/кг/хв" in page  # the provenance note, in Ukrainian
+    current = rules_for(kyiv)
+    data = {name: getattr(current, name) for name in SETTINGS_FIELDS}
+    data["fasting_required"] = "on" if data["fasting_required"] else ""
+    data["max_rate_mg_per_kg_per_min"] = "0"
+    assert client.post("/staff/treatment/settings/kyiv/", data).status_code == 200
+    assert not TreatmentSettings.objects.exists()
+    data["max_rate_mg_per_kg_per_min"] = "0.0150"
+    assert client.post("/staff/treatment/settings/kyiv/", data).status_code == 302
+    assert rules_for(kyiv).max_rate_mg_per_kg_per_min == Decimal("0.0150")
