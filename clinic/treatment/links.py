@@ -12,6 +12,7 @@ from clinic.controlled_drugs.selectors import (
     KETAMINE_INN,
     administrations_for_session,
     entries_for_session,
+    ketamine_holdings,
     unaccounted_for_session,
 )
 from clinic.core.errors import Refused
@@ -135,13 +136,18 @@ def ampoule_unaccounted_mg(session) -> Decimal:
     this is not zero.
 
     Once the infusion began, a session the register holds no administration for has the whole
-    signed dose unaccounted: the drug was given, so it must have left a safe.
+    dose unaccounted: the drug was given, so it must have left a safe. That is the dose as it
+    was prepared (the volume drawn x the lot's strength), or the signed dose for an order
+    from before preparations.
     """
     if session.infusion_started_at is None:
         return ZERO
     if not administrations_for_session(session.public_id).exists():
         dose = session.doses.filter(replaced_by__isnull=True).order_by("pk").last()
-        return dose.dose_mg if dose is not None else ZERO
+        if dose is None:
+            return ZERO
+        prepared = getattr(dose, "preparation", None)
+        return dose.dose_mg if prepared is None else prepared.dose_given_mg
     return unaccounted_for_session(session.public_id)
 
 
@@ -188,6 +194,16 @@ def note_visit_session_ended(appointment, *, note: str, actor):
 
 def is_ketamine(holding) -> bool:
     return holding.lot.drug.inn.casefold() == KETAMINE_INN
+
+
+def holdings_to_prepare_from(site):
+    """The lots of ketamine with stock in the site's safes: what a dose is prepared from."""
+    return ketamine_holdings(site)
+
+
+def strength_mg_per_ml(holding) -> Decimal | None:
+    """The lot's strength as the register's catalogue gives it (None for a form without one)."""
+    return holding.lot.drug.concentration_mg_per_ml
 
 
 class RegisterRefused(Refused):

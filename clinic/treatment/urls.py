@@ -46,6 +46,16 @@ urlpatterns = [
         "treatment/infusions/<uuid:session_id>/dose/", infusions.infusion_dose, name="infusion_dose"
     ),
     path(
+        "treatment/infusions/<uuid:session_id>/preparation/",
+        infusions.infusion_preparation,
+        name="infusion_preparation",
+    ),
+    path(
+        "treatment/infusions/<uuid:session_id>/preparation/check/",
+        infusions.infusion_preparation_check,
+        name="infusion_preparation_check",
+    ),
+    path(
         "treatment/infusions/<uuid:session_id>/start/",
         infusions.infusion_start,
         name="infusion_start",

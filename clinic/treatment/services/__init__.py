@@ -1,5 +1,6 @@
 """The writes of treatment, one module per section of the work: approving courses
-(`courses`), infusion sessions step by step (`infusions`), chair alerts (`alerts`), TES (`tes`),
+(`courses`), infusion sessions step by step (`infusions`), making up and double-checking
+the dose (`preparations`), chair alerts (`alerts`), TES (`tes`),
 notes (`notes`) and site settings (`settings`).
 
 Each service locks the rows it changes before checking their state, writes its rows and its
@@ -49,6 +50,12 @@ from clinic.treatment.services.infusions import (  # noqa: F401
 )
 from clinic.treatment.services.notes import (  # noqa: F401
     write_session_note,
+)
+from clinic.treatment.services.preparations import (  # noqa: F401
+    PreparationInput,
+    calculate_preparation,
+    check_dose_preparation,
+    record_dose_preparation,
 )
 from clinic.treatment.services.settings import (  # noqa: F401
     co_sign_treatment_settings,

@@ -21,6 +21,7 @@ from clinic.treatment.models import (
     AdverseEvent,
     Discharge,
     DoseOrder,
+    DosePreparation,
     InfusionSession,
     InfusionStatusChange,
     InteractionRule,
@@ -29,6 +30,7 @@ from clinic.treatment.models import (
     VitalAlert,
     VitalSigns,
 )
+from clinic.treatment.preparation import Prescription
 from clinic.treatment.scales import DISCHARGE_SCALES, ScaleError
 from clinic.treatment.selectors import (
     SESSION_INFUSION,
@@ -328,10 +330,10 @@ def decide_on_blood_pressure(session, *, proceed: bool, note: str, actor) -> Pre
 
 
 @transaction.atomic
-def sign_dose(
-    session, *, mg_per_kg: Decimal, concentration_mg_per_ml: Decimal, minutes: int, reason="", actor
-) -> DoseOrder:
-    """A physician signs the dose; a change (before or during the infusion) needs a reason."""
+def sign_dose(session, *, mg_per_kg: Decimal, minutes: int, reason="", actor) -> DoseOrder:
+    """A physician signs the prescription (mg/kg x the weight on the day, over so many
+    minutes); a change (before or during the infusion) needs a reason. How it is made up is
+    the nurse's preparation (`record_dose_preparation`), not asked of the physician."""
     require_physician(actor, _("sign a dose"))
     session = locked_session(session)
     if session.status not in (Status.PRECHECKED, Status.INFUSING, Status.INTERRUPTED):
@@ -345,14 +347,9 @@ def sign_dose(
         raise TreatmentRefused(
             _("Changing the dose needs a reason."), action="infusion.dose.refused"
         )
-    calc = rules.calculate_dose(
-        weight_kg=precheck.weight_kg,
-        mg_per_kg=mg_per_kg,
-        concentration_mg_per_ml=concentration_mg_per_ml,
-        minutes=minutes,
-    )
+    prescription = Prescription(mg_per_kg, precheck.weight_kg, minutes)
     problems = rules.dose_problems(
-        mg_per_kg=mg_per_kg, dose_mg=calc.dose_mg, rules=rules_for(session.site)
+        mg_per_kg=mg_per_kg, dose_mg=prescription.dose_mg, rules=rules_for(session.site)
     )
     if problems:
         raise TreatmentRefused(" ".join(problems), action="infusion.dose.refused")
@@ -360,11 +357,8 @@ def sign_dose(
         session=session,
         mg_per_kg=mg_per_kg,
         weight_kg=precheck.weight_kg,
-        dose_mg=calc.dose_mg,
-        concentration_mg_per_ml=concentration_mg_per_ml,
-        volume_ml=calc.volume_ml,
+        dose_mg=prescription.dose_mg,
         minutes=minutes,
-        rate_ml_per_h=calc.rate_ml_per_h,
         replaces=current,
         reason=reason.strip(),
         signed_by=actor,
@@ -374,13 +368,29 @@ def sign_dose(
         "infusion.dose.changed" if current else "infusion.dose.signed",
         session.patient,
         obj=session,
-        reason=f"{calc.dose_mg} mg",
+        reason=f"{prescription.dose_mg} mg",
     )
     return order
 
 
 def current_dose(session) -> DoseOrder | None:
     return session.doses.filter(replaced_by__isnull=True).last()
+
+
+def prepared_mg(dose: DoseOrder | None):
+    """The dose actually made up for this order (the volume drawn x the ampoule's strength),
+    or the signed dose when it was not prepared (orders from before preparations)."""
+    if dose is None:
+        return None
+    prepared = DosePreparation.objects.filter(dose=dose).first()
+    return dose.dose_mg if prepared is None else prepared.dose_given_mg
+
+
+def _most_given_mg(dose: DoseOrder):
+    # Rounding the drawn volume to what the syringe measures may put up to half a step more
+    # in the syringe than was signed; that amount, shown to the physician and the checker,
+    # is what the patient can receive.
+    return max(dose.dose_mg, prepared_mg(dose))
 
 
 @transaction.atomic
@@ -392,9 +402,19 @@ def start_infusion(session, *, actor) -> InfusionSession:
         raise TreatmentRefused(
             _("The infusion starts once, after the pre-check."), action="infusion.start.refused"
         )
-    if current_dose(session) is None:
+    dose = current_dose(session)
+    if dose is None:
         raise TreatmentRefused(
             _("The dose has not been signed by a physician."), action="infusion.start.refused"
+        )
+    prepared = DosePreparation.objects.filter(dose=dose).first()
+    if prepared is None or not prepared.is_checked:
+        raise TreatmentRefused(
+            _(
+                "The dose must be prepared and checked by a second person before the "
+                "infusion starts."
+            ),
+            action="infusion.start.refused",
         )
     now = timezone.now()
     move(session, Status.INFUSING, actor=actor, at=now)
@@ -439,8 +459,8 @@ def end_infusion(session, *, administered_mg: Decimal | None = None, actor) -> I
     if session.infusion_ended_at is not None:
         raise TreatmentRefused(_("The infusion has already ended."), action="infusion.refused")
     dose = current_dose(session)
-    given = dose.dose_mg if administered_mg is None else administered_mg
-    if dose is None or given < 0 or given > dose.dose_mg:
+    given = prepared_mg(dose) if administered_mg is None else administered_mg
+    if dose is None or given < 0 or given > _most_given_mg(dose):
         raise TreatmentRefused(
             _("The amount given must be between 0 and the signed dose."), action="infusion.refused"
         )
@@ -467,7 +487,7 @@ def stop_session(session, *, reason: str, administered_mg: Decimal | None = None
     now = timezone.now()
     if session.infusion_ended_at is None:
         dose = current_dose(session)
-        if administered_mg is None or administered_mg < 0 or administered_mg > dose.dose_mg:
+        if administered_mg is None or administered_mg < 0 or administered_mg > _most_given_mg(dose):
             raise TreatmentRefused(
                 _("Give the amount given so far (between 0 and the signed dose)."),
                 action="infusion.refused",
@@ -516,7 +536,7 @@ def record_ketamine_administration(
         )
     dose = current_dose(session)
     given = session.administered_mg if administered_mg is None else administered_mg
-    if given is None or given < 0 or given > dose.dose_mg:
+    if given is None or given < 0 or given > _most_given_mg(dose):
         raise TreatmentRefused(
             _("The amount given must be between 0 and the signed dose."),
             action="infusion.administration.refused",
