@@ -347,4 +347,11 @@ def test_the_sites_maximum_rate_is_set_with_its_provenance_and_never_to_zero(cli
     assert not TreatmentSettings.objects.exists()
     data["max_rate_mg_per_kg_per_min"] = "0.0150"
     assert client.post("/staff/treatment/settings/kyiv/", data).status_code == 302
+    # A threshold change waits for a physician's co-signature, then applies.
+    assert rules_for(kyiv).max_rate_mg_per_kg_per_min == Decimal("0.0190")
+    from clinic.core.models import ProposedChange
+    from clinic.treatment import services
+
+    change = ProposedChange.objects.get(status=ProposedChange.Status.PENDING)
+    services.co_sign_treatment_settings(change, actor=users[(Role.PHYSICIAN, "kyiv")])
     assert rules_for(kyiv).max_rate_mg_per_kg_per_min == Decimal("0.0150")
