@@ -27,6 +27,43 @@ def _user(email, role, site):
     return User.objects.get(pk=user.pk)
 
 
+def _ketamine_holding(site):
+    """A lot of ketamine 50 mg/ml in a safe of the site, to prepare the doses from."""
+    from clinic.controlled_drugs.models import Drug, Holding, Lot, Safe
+
+    drug, _ = Drug.objects.get_or_create(
+        code="bench-ketamine",
+        defaults={
+            "inn": "Ketamine", "dosage_form": "injection_solution",
+            "concentration_mg_per_ml": Decimal("50"), "unit_content_mg": Decimal("100"),
+            "unit_of_account": "ampoule",
+        },
+    )  # fmt: skip
+    safe, _ = Safe.objects.get_or_create(site=site, name="Bench safe")
+    lot, _ = Lot.objects.get_or_create(
+        site=site, drug=drug, batch_number="BENCH", defaults={"expires_on": date(2030, 1, 1)}
+    )
+    return Holding.objects.get_or_create(lot=lot, safe=safe)[0]
+
+
+def prepare_and_check(session, *, nurse, checker):
+    prepared = services.record_dose_preparation(
+        session,
+        prepared=services.PreparationInput(
+            holding=_ketamine_holding(session.site),
+            method="diluted_bag",
+            final_volume_ml=Decimal("100"),
+        ),
+        actor=nurse,
+    )
+    services.check_dose_preparation(
+        session,
+        drug_volume_ml=prepared.drug_volume_ml,
+        rate_ml_per_h=prepared.rate_ml_per_h,
+        actor=checker,
+    )
+
+
 def _reading(session, nurse, systolic=130):
     from django.utils import timezone
 
@@ -70,10 +107,8 @@ def _fill(site, nurse, physician, start, count, readings):
             ),
             actor=nurse,
         )  # fmt: skip
-        services.sign_dose(
-            session, mg_per_kg=Decimal("0.5"), concentration_mg_per_ml=Decimal("1"),
-            minutes=40, actor=physician,
-        )  # fmt: skip
+        services.sign_dose(session, mg_per_kg=Decimal("0.5"), minutes=40, actor=physician)
+        prepare_and_check(session, nurse=nurse, checker=physician)
         services.start_infusion(session, actor=nurse)
         for r in range(readings):
             _reading(session, nurse, systolic=185 if r == 0 else 130)

@@ -33,3 +33,17 @@ class AssessmentsConfig(AppConfig):
             alert_escalation,
             label=_("Escalation of overdue safety alerts"),
         )
+
+        from clinic.accounts.roles import Role
+        from clinic.assessments import worklists as lists
+        from clinic.core import worklists
+
+        # The staff start page's worklists (core.worklists).
+        worklists.register(
+            "safety_alerts",
+            _("Safety alerts"),
+            roles={Role.PHYSICIAN},
+            items=lists.safety_alerts,
+            empty=_("No open safety alert at this site."),
+            position=30,
+        )

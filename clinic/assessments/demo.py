@@ -105,8 +105,9 @@ def load_demo(*, actor, sites):
         )
         course.history.filter(status=Course.Status.ACTIVE).update(at=began)
         for code, days_ago, answers in rows:
+            # Demo history: each entry stands for one its clinician confirmed at the time.
             assessment = services.record_assessment(
-                patient, code, answers, actor=actor, course=course
+                patient, code, answers, actor=actor, course=course, safety_confirmed=True
             )
             # Demo history: the scores are dated back to when they would have been taken.
             at = timezone.now() - timedelta(days=days_ago, hours=2)

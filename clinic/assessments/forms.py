@@ -1,6 +1,7 @@
 """Input validation only: the scale forms are built from the instrument definitions."""
 
 from django import forms
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.models import User
@@ -29,8 +30,22 @@ def item_wording(instrument, index: int, licensed=None) -> tuple[str, list[str]]
     return str(question), [str(o.text) if o.text else str(o.value) for o in item.options]
 
 
+def scored_label(text: str, score: int) -> str:
+    """An option as staff entry shows it: its wording, if any, and the score it yields."""
+    points = ngettext("%(score)s point", "%(score)s points", score) % {"score": score}
+    if not text:
+        return points
+    return gettext("%(option)s — %(points)s") % {"option": text, "points": points}
+
+
 class AssessmentForm(forms.Form):
-    """One field per item, radio buttons: Tab moves between items, arrows between answers."""
+    """One field per item, radio buttons: Tab moves between items, arrows between answers.
+
+    `confirm` comes from the button that confirms a positive safety item; it carries the
+    answers the person was shown, so changing an answer asks again.
+    """
+
+    confirm = forms.CharField(required=False, max_length=200, widget=forms.HiddenInput)
 
     def __init__(self, *args, instrument, licensed=None, courses=(), **kwargs):
         super().__init__(*args, **kwargs)
@@ -39,6 +54,14 @@ class AssessmentForm(forms.Form):
             question, labels = item_wording(instrument, index, licensed)
             # Names of unshipped items already carry their number ("Item 10 — ...").
             named_only = licensed is None and not item.text
+            if instrument.has_total:
+                # Staff transcribing a paper form see what each option scores (reverse-scored
+                # EPDS items too), so what is saved is what the paper form scores. Yes/no
+                # screens (C-SSRS) have no total and keep their answers as they are.
+                labels = [
+                    scored_label(label if licensed or option.text else "", option.value)
+                    for label, option in zip(labels, item.options, strict=True)
+                ]
             field = forms.TypedChoiceField(
                 label=question
                 if named_only and str(item.number) in question
@@ -66,6 +89,14 @@ class AssessmentForm(forms.Form):
 
     def item_fields(self):
         return [self[f"item_{i}"] for i in range(len(self.instrument.items))]
+
+    def answers_key(self) -> str:
+        """The answers as one string, for the confirmation button to carry."""
+        return ",".join("" if a is None else str(a) for a in self.answers())
+
+    def safety_confirmed(self) -> bool:
+        """Was a positive safety item confirmed, for exactly these answers?"""
+        return self.cleaned_data.get("confirm") == self.answers_key()
 
 
 class AnswerForm(forms.Form):

@@ -60,6 +60,22 @@ class AssessmentRefused(Refused):
     code = "assessment.refused"
 
 
+class SafetyConfirmationNeeded(AssessmentRefused):
+    """A positive safety item entered by staff, not yet confirmed: nothing was saved.
+
+    Saving it raises an alert that reaches a physician, so the person transcribing a form first
+    sees which items are positive and confirms them (a slip of the hand pages no one, and a real
+    answer is saved knowingly). `items` are the indices of the positive items.
+    """
+
+    code = "assessment.safety_confirmation_needed"
+
+    def __init__(self, message, *, flags, items):
+        super().__init__(message)
+        self.flags = tuple(flags)
+        self.items = tuple(items)
+
+
 class LinkUnavailable(Exception):
     """The self-report link cannot be used: `reason` is unknown, expired or used."""
 
@@ -86,9 +102,20 @@ def _open_course_of(patient, day) -> Course | None:
 
 @transaction.atomic
 def record_assessment(
-    patient: Patient, code: str, answers, *, actor, course: Course | None = None, visit_ref=""
+    patient: Patient,
+    code: str,
+    answers,
+    *,
+    actor,
+    course: Course | None = None,
+    visit_ref="",
+    safety_confirmed: bool = False,
 ) -> Assessment:
-    """Store a scale a clinician administered, scored now; a safety answer raises its alert."""
+    """Store a scale a clinician administered, scored now; a safety answer raises its alert.
+
+    A positive safety item is refused with `SafetyConfirmationNeeded` until the person entering
+    it confirms it (`safety_confirmed`).
+    """
     instrument = get(code)
     try:
         result = instrument.score(answers, settings_for(code).thresholds())
@@ -96,6 +123,12 @@ def record_assessment(
         raise AssessmentRefused(str(error)) from None
     if course is not None and course.patient_id != patient.pk:
         raise AssessmentRefused(_("That course belongs to another patient."))
+    if result.safety and not safety_confirmed:
+        raise SafetyConfirmationNeeded(
+            _("A safety item is positive: confirm the entry. Nothing has been saved yet."),
+            flags=result.safety,
+            items=instrument.safety_items(answers, result.safety),
+        )
     now = timezone.now()
     assessment = Assessment.objects.create(
         patient=patient,

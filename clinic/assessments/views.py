@@ -49,7 +49,7 @@ from clinic.core import records
 from clinic.core.audit import audit
 from clinic.core.exports import csv_response
 from clinic.core.policy import staff
-from clinic.core.refusals import refused
+from clinic.core.refusals import audit_refusal, refused
 from clinic.courses.models import Course
 from clinic.patients.access import get_patient_for
 
@@ -77,13 +77,28 @@ def enter(request, patient_id):
     form = AssessmentForm(
         request.POST or None, instrument=instrument, licensed=licensed, courses=courses
     )
+    confirmation = None
     if request.method == "POST" and form.is_valid():
         course_id = form.cleaned_data.get("course")
         course = next((c for c in courses if c.pk == course_id), None)
         try:
             assessment = services.record_assessment(
-                patient, instrument.code, form.answers(), actor=request.user, course=course
+                patient,
+                instrument.code,
+                form.answers(),
+                actor=request.user,
+                course=course,
+                safety_confirmed=form.safety_confirmed(),
             )
+        except services.SafetyConfirmationNeeded as needed:
+            # Not an error: the same form again, with the positive items named and a button
+            # that confirms exactly these answers.
+            audit_refusal(request, needed, patient=patient)
+            confirmation = {
+                "key": form.answers_key(),
+                "items": _positive_items(instrument, form.answers(), needed.items, licensed),
+                "indices": set(needed.items),
+            }
         except services.AssessmentRefused as refusal:
             refused(request, refusal, patient=patient, form=form)
         else:
@@ -111,8 +126,30 @@ def enter(request, patient_id):
                 else instrument.licence
             ],
             "licensed": licensed,
+            "confirmation": confirmation,
         },
     )
+
+
+def _positive_items(instrument, answers, indices, licensed) -> list[str]:
+    """One line per positive safety item: its name and the score (or, without a total, the
+    answer) it was given."""
+    lines = []
+    for index in indices:
+        item = instrument.items[index]
+        name = str(item.name)
+        if str(item.number) not in name:
+            name = _("Item %(number)s — %(name)s") % {"number": item.number, "name": name}
+        position = answers[index]
+        if instrument.has_total:
+            lines.append(
+                _("%(item)s scored %(score)s")
+                % {"item": name, "score": item.options[position].value}
+            )
+        else:
+            answer = item_wording(instrument, index, licensed)[1][position]
+            lines.append(_("%(item)s: %(answer)s") % {"item": name, "answer": answer})
+    return lines
 
 
 @staff(*SECTION_ROLES, object_rule="assessments.access.get_assessment_for")

@@ -6,7 +6,7 @@ checked by each view's policy.
 
 from django.http import Http404
 
-from clinic.controlled_drugs.models import Holding, LedgerEntry, Safe, StockCount
+from clinic.controlled_drugs.models import Drug, Holding, LedgerEntry, Safe, StockCount, Supplier
 from clinic.core.audit import audit
 from clinic.core.models import AuditEvent
 
@@ -58,3 +58,18 @@ def get_count_for(user, public_id) -> StockCount:
         .first()
     )
     return _at_users_site(user, count, count.site if count else None)
+
+
+def get_drug_for(user, public_id) -> Drug:
+    """The catalogue is the centre's, not a site's: any drug officer reaches any drug."""
+    drug = Drug.objects.filter(public_id=public_id).first()
+    if drug is None:
+        raise Http404
+    return drug
+
+
+def get_supplier_for(user, supplier_id) -> Supplier:
+    supplier = Supplier.objects.filter(pk=supplier_id).first()
+    if supplier is None:
+        raise Http404
+    return supplier

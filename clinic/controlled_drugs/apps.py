@@ -27,3 +27,33 @@ class ControlledDrugsConfig(AppConfig):
             ledger_anchors,
             label=_("Daily anchors of the drug ledger"),
         )
+
+        from clinic.accounts.roles import Role
+        from clinic.controlled_drugs import worklists as lists
+        from clinic.core import worklists
+
+        # The staff start page's worklists (core.worklists).
+        worklists.register(
+            "residues",
+            _("Residues to destroy before a witness"),
+            roles={Role.NURSE, Role.PHYSICIAN, Role.DRUG_OFFICER},
+            items=lists.residues,
+            empty=_("Every drawn dose is accounted for."),
+            position=100,
+        )
+        worklists.register(
+            "discrepancies",
+            _("Count discrepancies to resolve"),
+            roles={Role.DRUG_OFFICER},
+            items=lists.discrepancies,
+            empty=_("No open count discrepancy."),
+            position=110,
+        )
+        worklists.register(
+            "expiring_lots",
+            _("Lots expiring soon"),
+            roles={Role.DRUG_OFFICER},
+            items=lists.lots_expiring,
+            empty=_("No lot in stock expires soon."),
+            position=120,
+        )

@@ -95,7 +95,9 @@ class ReceiveForm(forms.Form):
         help_text=_("Ampoules or vials, as on the invoice."),
     )
     supplier = forms.ModelChoiceField(
-        label=_("Supplier"), queryset=Supplier.objects.all(), empty_label=_("Choose a supplier")
+        label=_("Supplier"),
+        queryset=Supplier.objects.filter(is_active=True),
+        empty_label=_("Choose a supplier"),
     )
     document_number = forms.CharField(label=_("Invoice number"), max_length=50)
     document_date = forms.DateField(label=_("Invoice date"), widget=DateInput())
@@ -338,6 +340,14 @@ class DrugForm(forms.Form):
         help_text=_("From the package: 50 mg/ml × 2 ml is 100 mg."),
     )
     unit_of_account = forms.ChoiceField(label=_("Unit of account"), choices=UnitOfAccount.choices)
+
+
+class DrugChangeForm(DrugForm):
+    """A drug's entry corrected: the code names it for good, so it is not offered."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["code"]
 
 
 class SafeForm(forms.Form):

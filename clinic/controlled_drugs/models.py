@@ -123,6 +123,8 @@ class Supplier(models.Model):
 
     name = models.CharField(_("name"), max_length=200, unique=True)
     tax_code = models.CharField(_("EDRPOU code"), max_length=10, blank=True)
+    # Out of use: kept for the entries that name it, no longer offered for new receipts.
+    is_active = models.BooleanField(_("in use"), default=True)
 
     class Meta:
         ordering = ["name"]

@@ -160,6 +160,117 @@ def add_supplier(*, name, tax_code="", actor) -> Supplier:
     return supplier
 
 
+# Changing and retiring catalogue entries -----------------------------------------------------
+#
+# Nothing in the catalogue is deleted: the register's entries point at it. A change is audited
+# with each field's old and new value (the item's history); an item out of use stays on the
+# page and in past entries, and is no longer offered for new movements.
+
+# What defines the amounts already in the register: fixed once the drug has stock entries.
+DRUG_AMOUNT_FIELDS = (
+    "dosage_form",
+    "concentration_mg_per_ml",
+    "unit_content_mg",
+    "unit_of_account",
+)
+
+
+def _changes(obj, values: dict) -> list[str]:
+    changed = []
+    for field, new in values.items():
+        old = getattr(obj, field)
+        if old != new:
+            changed.append(f"{field}: {old if old not in (None, '') else '—'} → {new or '—'}")
+            setattr(obj, field, new)
+    return changed
+
+
+def _save_changes(obj, values, *, actor, action, site=None):
+    changed = _changes(obj, values)
+    if not changed:
+        raise LedgerRefused(_("Nothing was changed."))
+    obj.save(update_fields=list(values))
+    audit(actor, action, obj=obj, site=site, reason="; ".join(changed))
+    return obj
+
+
+@transaction.atomic
+def change_drug(drug: Drug, *, values: dict, actor) -> Drug:
+    """Correct a drug's names; its form, strength and unit only while no stock was entered."""
+    if not actor.has_role(*STOCK_ROLES):
+        raise LedgerRefused(_("Only a drug officer can change the catalogue."))
+    drug = Drug.objects.select_for_update(of=("self",), no_key=True).get(pk=drug.pk)
+    amounts_changed = any(
+        field in values and values[field] != getattr(drug, field) for field in DRUG_AMOUNT_FIELDS
+    )
+    if amounts_changed and drug.lots.exists():
+        raise LedgerRefused(
+            _(
+                "This drug already has entries in the register, so its form, strength and unit "
+                "stay as they were. Add the new presentation as a new drug and take this one "
+                "out of use."
+            )
+        )
+    return _save_changes(drug, values, actor=actor, action="drugs.catalogue.drug_changed")
+
+
+@transaction.atomic
+def change_safe(safe: Safe, *, name: str, actor) -> Safe:
+    _require_role_at(actor, safe.site, STOCK_ROLES)
+    safe = Safe.objects.select_for_update(of=("self",), no_key=True).get(pk=safe.pk)
+    if Safe.objects.filter(site_id=safe.site_id, name=name).exclude(pk=safe.pk).exists():
+        raise LedgerRefused(_("This site already has a safe with this name."))
+    return _save_changes(
+        safe, {"name": name}, actor=actor, action="drugs.catalogue.safe_changed", site=safe.site
+    )
+
+
+@transaction.atomic
+def change_supplier(supplier: Supplier, *, name: str, tax_code: str, actor) -> Supplier:
+    if not actor.has_role(*STOCK_ROLES):
+        raise LedgerRefused(_("Only a drug officer can change the catalogue."))
+    supplier = Supplier.objects.select_for_update(of=("self",), no_key=True).get(pk=supplier.pk)
+    if Supplier.objects.filter(name=name).exclude(pk=supplier.pk).exists():
+        raise LedgerRefused(_("This supplier is already registered."))
+    return _save_changes(
+        supplier,
+        {"name": name, "tax_code": tax_code},
+        actor=actor,
+        action="drugs.catalogue.supplier_changed",
+    )
+
+
+@transaction.atomic
+def set_in_use(item, *, in_use: bool, actor):
+    """Take a drug, safe or supplier out of use (or back): kept with its history, no longer
+    offered for new movements. A drug or safe still holding stock stays in use."""
+    if not actor.has_role(*STOCK_ROLES):
+        raise LedgerRefused(_("Only a drug officer can change the catalogue."))
+    site = getattr(item, "site", None)
+    if site is not None:
+        _require_role_at(actor, site, STOCK_ROLES)
+    item = type(item).objects.select_for_update(of=("self",), no_key=True).get(pk=item.pk)
+    if item.is_active == in_use:
+        raise LedgerRefused(
+            _("This entry is already in use.") if in_use else _("This entry is already out of use.")
+        )
+    if not in_use:
+        if (
+            isinstance(item, Drug)
+            and Holding.objects.filter(lot__drug=item, balance_mg__gt=0).exists()
+        ):
+            raise LedgerRefused(
+                _("This drug is still in stock; it stays in use until none is left.")
+            )
+        if isinstance(item, Safe) and Holding.objects.filter(safe=item, balance_mg__gt=0).exists():
+            raise LedgerRefused(_("This safe still holds stock; move or account for it first."))
+    item.is_active = in_use
+    item.save(update_fields=["is_active"])
+    action = "drugs.catalogue.restored" if in_use else "drugs.catalogue.retired"
+    audit(actor, action, obj=item, site=site, reason=str(item))
+    return item
+
+
 # Movements -----------------------------------------------------------------------------------
 
 

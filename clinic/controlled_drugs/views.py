@@ -13,13 +13,16 @@ from clinic.accounts.roles import Role
 from clinic.controlled_drugs import services
 from clinic.controlled_drugs.access import (
     get_count_for,
+    get_drug_for,
     get_entry_for,
     get_holding_for,
     get_safe_for,
+    get_supplier_for,
 )
 from clinic.controlled_drugs.forms import (
     AdministrationForm,
     CountForm,
+    DrugChangeForm,
     DrugForm,
     JournalForm,
     ReceiveForm,
@@ -52,6 +55,7 @@ from clinic.controlled_drugs.selectors import (
 from clinic.controlled_drugs.witness import authenticate_witness
 from clinic.core.audit import audit
 from clinic.core.exports import csv_response, render_pdf
+from clinic.core.models import AuditEvent
 from clinic.core.policy import staff
 from clinic.core.refusals import refused
 from clinic.locations.models import Site
@@ -565,4 +569,81 @@ def catalogue(request):
             "forms": forms_by_name,
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+# Changing and retiring catalogue entries ------------------------------------------------------
+
+
+def _catalogue_item_page(request, item, form, *, kind, site=None):
+    """Edit an item, or take it out of use (or back); every change is kept in its history."""
+    if request.method == "POST":
+        try:
+            if request.POST.get("action") in ("retire", "restore"):
+                in_use = request.POST["action"] == "restore"
+                services.set_in_use(item, in_use=in_use, actor=request.user)
+                messages.success(
+                    request,
+                    _("Back in use.") if in_use else _("Out of use; kept with its history."),
+                )
+                return redirect("controlled_drugs:catalogue")
+            if form.is_valid():
+                change = {
+                    "drug": lambda: services.change_drug(
+                        item, values=form.cleaned_data, actor=request.user
+                    ),
+                    "safe": lambda: services.change_safe(
+                        item, name=form.cleaned_data["name"], actor=request.user
+                    ),
+                    "supplier": lambda: services.change_supplier(
+                        item, **form.cleaned_data, actor=request.user
+                    ),
+                }[kind]
+                change()
+                messages.success(request, _("The catalogue has been updated."))
+                return redirect("controlled_drugs:catalogue")
+        except LedgerRefused as refusal:
+            # A refused change is shown on its form; a refused retirement above the forms.
+            bound = form if form.is_bound else None
+            refused(request, refusal, site=site, obj=item, form=bound)
+    history = AuditEvent.objects.filter(
+        object_type=item._meta.label_lower,
+        object_id=str(getattr(item, "public_id", item.pk)),
+        action__startswith="drugs.catalogue.",
+        outcome=AuditEvent.Outcome.SUCCESS,
+    ).order_by("-at", "-pk")[:50]
+    return render(
+        request,
+        "controlled_drugs/catalogue_item.html",
+        {"item": item, "form": form, "kind": kind, "history": history},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@staff(*OFFICER, object_rule="controlled_drugs.access.get_drug_for")
+def drug_change(request, drug_id):
+    drug = get_drug_for(request.user, drug_id)
+    initial = {
+        field: getattr(drug, field) for field in DrugChangeForm.base_fields if field != "code"
+    }
+    data = request.POST if request.POST.get("action") == "save" else None
+    return _catalogue_item_page(request, drug, DrugChangeForm(data, initial=initial), kind="drug")
+
+
+@staff(*OFFICER, object_rule="controlled_drugs.access.get_safe_for")
+def safe_change(request, safe_id):
+    safe = get_safe_for(request.user, safe_id)
+    data = request.POST if request.POST.get("action") == "save" else None
+    return _catalogue_item_page(
+        request, safe, SafeForm(data, initial={"name": safe.name}), kind="safe", site=safe.site
+    )
+
+
+@staff(*OFFICER, object_rule="controlled_drugs.access.get_supplier_for")
+def supplier_change(request, supplier_id):
+    supplier = get_supplier_for(request.user, supplier_id)
+    initial = {"name": supplier.name, "tax_code": supplier.tax_code}
+    data = request.POST if request.POST.get("action") == "save" else None
+    return _catalogue_item_page(
+        request, supplier, SupplierForm(data, initial=initial), kind="supplier"
     )

@@ -25,3 +25,24 @@ class CoreConfig(AppConfig):
             outbox.deliver_due,
             label=_("Sending of outgoing messages"),
         )
+
+        from clinic.core import worklists
+        from clinic.core.policy import ADMINISTRATOR
+
+        # The administrator's worklists on the start page (core.worklists).
+        worklists.register(
+            "dead_letters",
+            _("Messages that failed"),
+            roles={ADMINISTRATOR},
+            items=worklists.dead_letters,
+            empty=_("No message failed."),
+            position=200,
+        )
+        worklists.register(
+            "jobs",
+            _("Periodic jobs that need attention"),
+            roles={ADMINISTRATOR},
+            items=worklists.stale_jobs,
+            empty=_("Every periodic job ran on time."),
+            position=210,
+        )

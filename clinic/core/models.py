@@ -247,3 +247,81 @@ class JobHeartbeat(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ProposedChange(models.Model):
+    """A change to clinical thresholds that takes effect only when a physician co-signs it.
+
+    `kind` names what is changed (`treatment.settings`, `formulary.minimum_dose`, ...) and
+    `subject` which one (a site, a drug); `values` holds the proposed values and `previous`
+    the ones in force when it was proposed, both as text by field name. The owning app applies
+    the values when a physician other than the proposer co-signs (`core/cosign.py`).
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("awaiting a physician's co-signature")
+        APPLIED = "applied", _("co-signed and in force")
+        REJECTED = "rejected", _("rejected")
+
+    # The status machine of core.records (not its mixin: core.records imports this module).
+    TRANSITIONS = {
+        Status.PENDING: {Status.APPLIED, Status.REJECTED},
+        Status.APPLIED: set(),
+        Status.REJECTED: set(),
+    }
+    STATUS_HISTORY = None
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    kind = models.CharField(max_length=40)
+    subject = models.CharField(max_length=60)
+    site = models.ForeignKey(
+        "locations.Site", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    values = models.JSONField()
+    previous = models.JSONField()
+    status = models.CharField(max_length=10, choices=Status, default=Status.PENDING)
+    proposed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    proposed_at = models.DateTimeField(default=timezone.now)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-proposed_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "subject"],
+                condition=models.Q(status="pending"),
+                name="one_pending_change_per_subject",
+            ),
+            # Whoever decides is not whoever proposed (the co-signature is a second person).
+            models.CheckConstraint(
+                condition=models.Q(decided_by__isnull=True)
+                | ~models.Q(decided_by=models.F("proposed_by")),
+                name="change_decided_by_another",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(status="pending", decided_by__isnull=True)
+                | (~models.Q(status="pending") & models.Q(decided_by__isnull=False)),
+                name="change_decided_when_not_pending",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.subject} ({self.status})"
+
+    def can_move_to(self, status) -> bool:
+        return status in self.TRANSITIONS[self.status]
+
+    @property
+    def changes(self) -> list[tuple[str, str, str]]:
+        """(field, value in force when proposed, proposed value) for each field that differs."""
+        return [
+            (name, self.previous.get(name, ""), value)
+            for name, value in self.values.items()
+            if self.previous.get(name) != value
+        ]

@@ -162,10 +162,16 @@ class AdequacyRules(models.Model):
             "(EU-PEARL)."
         ),
     )
+    # The clinic's non-response threshold; its source is the help text (domain.md §1.1, §1.5).
     failure_below_pct = models.PositiveSmallIntegerField(
         _("a trial failed when improvement is"),
         choices=FailureThreshold.choices,
         default=FailureThreshold.EU_PEARL,
+        help_text=_(
+            "Default: under 25 percent, EU-PEARL Delphi consensus [R5], domain.md §1.1; the "
+            "Canadian consensus uses under 50 percent [R6]. Clinic data: a change takes effect "
+            "when a physician co-signs it."
+        ),
     )
     changed_at = models.DateTimeField(_("changed"), null=True, blank=True)
     changed_by = models.ForeignKey(

@@ -1,27 +1,39 @@
 from django.contrib import messages
-from django.shortcuts import redirect, render
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import Role
+from clinic.core.models import ProposedChange
 from clinic.core.policy import staff
 from clinic.core.refusals import refused
 from clinic.formulary import selectors, services
 from clinic.formulary.access import get_minimum_dose_for
 from clinic.formulary.forms import AdequacyRulesForm, MinimumDoseForm
+from clinic.formulary.models import AdequacyRules, MinimumDose
+
+AWAITING = gettext_lazy("The change is stored and takes effect when a physician co-signs it.")
 
 
-@staff(Role.ADMINISTRATOR)
+@staff(Role.ADMINISTRATOR, Role.PHYSICIAN)
 def rules(request):
+    may_propose = request.user.has_role(Role.ADMINISTRATOR)
+    if request.method == "POST" and not may_propose:
+        raise PermissionDenied
     current = selectors.adequacy_rules()
     form = AdequacyRulesForm(request.POST or None, instance=current)
+    if not may_propose:
+        for field in form.fields.values():
+            field.disabled = True  # a physician reads the rules in force
     if request.method == "POST" and form.is_valid():
         try:
-            services.change_adequacy_rules(**form.cleaned_data, actor=request.user)
+            services.propose_adequacy_rules(**form.cleaned_data, actor=request.user)
         except services.RulesRefused as refusal:
             refused(request, refusal, obj=current, form=form)
         else:
-            messages.success(request, _("The rules have been changed."))
+            messages.success(request, AWAITING)
             return redirect("formulary:rules")
         current.refresh_from_db()
     return render(
@@ -32,8 +44,20 @@ def rules(request):
             "form": form,
             "doses": selectors.dose_table(),
             "can_sign_off": request.user.has_role(Role.PHYSICIAN),
+            "may_propose": may_propose,
+            "pending": [(change, _rows(change)) for change in services.pending_changes()],
+            "may_co_sign": request.user.has_role(Role.PHYSICIAN),
         },
     )
+
+
+def _rows(change: ProposedChange):
+    model = MinimumDose if change.kind == services.DOSE_KIND else AdequacyRules
+    subject = change.subject.removeprefix("drug:") if change.kind == services.DOSE_KIND else ""
+    return [
+        (subject, model._meta.get_field(name).verbose_name, old, new)
+        for name, old, new in change.changes
+    ]
 
 
 @staff(Role.ADMINISTRATOR, object_rule="formulary.access.get_minimum_dose_for")
@@ -43,10 +67,50 @@ def edit_dose(request, drug_code):
         request.POST or None, initial={"daily_mg": dose.daily_mg, "provenance": dose.provenance}
     )
     if request.method == "POST" and form.is_valid():
-        services.change_minimum_dose(dose, **form.cleaned_data, actor=request.user)
-        messages.success(request, _("The minimum dose has been changed."))
-        return redirect("formulary:rules")
+        try:
+            services.propose_minimum_dose(dose, **form.cleaned_data, actor=request.user)
+        except services.RulesRefused as refusal:
+            refused(request, refusal, obj=dose, form=form)
+        else:
+            messages.success(request, AWAITING)
+            return redirect("formulary:rules")
     return render(request, "formulary/dose_form.html", {"dose": dose, "form": form})
+
+
+def _change(change_id) -> ProposedChange:
+    return get_object_or_404(
+        ProposedChange.objects.select_related("proposed_by"),
+        public_id=change_id,
+        kind__in=services.KINDS,
+    )
+
+
+@staff(Role.PHYSICIAN)
+@require_POST
+def co_sign(request, change_id):
+    change = _change(change_id)
+    try:
+        services.co_sign_formulary_change(change, actor=request.user)
+    except services.RulesRefused as refusal:
+        refused(request, refusal, obj=change)
+    else:
+        messages.success(request, _("Co-signed: the new values are in force."))
+    return redirect("formulary:rules")
+
+
+@staff(Role.PHYSICIAN)
+@require_POST
+def reject(request, change_id):
+    change = _change(change_id)
+    try:
+        services.reject_formulary_change(
+            change, note=request.POST.get("note", "")[:500], actor=request.user
+        )
+    except services.RulesRefused as refusal:
+        refused(request, refusal, obj=change)
+    else:
+        messages.success(request, _("The change is rejected; the values in force stay."))
+    return redirect("formulary:rules")
 
 
 @staff(Role.ADMINISTRATOR)

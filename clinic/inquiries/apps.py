@@ -12,3 +12,17 @@ class InquiriesConfig(AppConfig):
 
         # The staff menu (core.navigation): this app's pages and where they stand in it.
         register("inquiries:inbox", _("Inquiries"), position=20, counter=new_inquiries_count)
+
+        from clinic.accounts.roles import Role
+        from clinic.core import worklists
+        from clinic.inquiries import worklists as lists
+
+        # The staff start page's worklists (core.worklists).
+        worklists.register(
+            "new_inquiries",
+            _("New inquiries"),
+            roles={Role.RECEPTIONIST},
+            items=lists.new_inquiries,
+            empty=_("Every inquiry has been answered."),
+            position=90,
+        )

@@ -20,15 +20,19 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-EU_PEARL_PCT = 25  # [R5] non-response below 25% improvement
-CANADIAN_PCT = 50  # [R6] non-response below 50% symptom reduction
+# The Canadian flag is a definition, not a clinic setting: "nonresponse = <50% symptom
+# reduction" (Rybak 2021 [R6]); both flags are kept (domain.md §1.1). The clinic's own threshold
+# (EU-PEARL < 25% [R5] by default) is `Rules.failure_below_pct`, read from `AdequacyRules`.
+CANADIAN_PCT = 50
 
 
 @dataclass(frozen=True)
 class Rules:
-    min_weeks: int = 6
-    early_stop_weeks: int = 4
-    failure_below_pct: int = EU_PEARL_PCT
+    """The clinic's adequacy rules (formulary.AdequacyRules, with their provenance there)."""
+
+    min_weeks: int
+    early_stop_weeks: int
+    failure_below_pct: int
 
 
 @dataclass(frozen=True)
@@ -303,7 +307,7 @@ class PseudoResistance:
 
 
 def pseudo_resistance(
-    assessed: list[TrialAssessment], *, interactions: list[tuple[str, str]] = ()
+    assessed: list[TrialAssessment], *, rules: Rules, interactions: list[tuple[str, str]] = ()
 ) -> PseudoResistance:
     """Apparent resistance that may come from suboptimal treatment ([R11]; the seed's causes):
     an inadequate or incompletely documented trial that did not help, or a drug that lowers
@@ -313,7 +317,7 @@ def pseudo_resistance(
         if a.helped:
             continue
         improved = a.trial.improvement_pct
-        if improved is not None and improved >= EU_PEARL_PCT and a.adequate is not True:
+        if improved is not None and improved >= rules.failure_below_pct and a.adequate is not True:
             # It was working; an inadequate trial that helped is not resistance.
             continue
         for reason in a.reasons:
@@ -358,7 +362,9 @@ def _chain(classes: list[str], stage: int) -> bool:
     return _chain(rest, stage - 1)
 
 
-def thase_rush_stage(assessed: list[TrialAssessment], courses: list[Course] = ()) -> int | None:
+def thase_rush_stage(
+    assessed: list[TrialAssessment], courses: list[Course] = (), *, rules: Rules
+) -> int | None:
     """Thase-Rush stage 0-V (1997 [R4]), cumulative: each stage needs the whole chain below.
 
     Interpretation (documented): every step needs its own failed trial, so an SSRI and a TCA
@@ -378,7 +384,7 @@ def thase_rush_stage(assessed: list[TrialAssessment], courses: list[Course] = ()
         c.kind == "ect"
         and c.bilateral
         and c.improvement_pct is not None
-        and c.improvement_pct < EU_PEARL_PCT
+        and c.improvement_pct < rules.failure_below_pct
         for c in courses
     ):
         stage = 5

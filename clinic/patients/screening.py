@@ -6,10 +6,9 @@ from datetime import date, timedelta
 
 from django.utils.translation import gettext as _
 
-# Swiss ketamine SmPC: poorly controlled or untreated hypertension, > 180/100 mmHg at rest [R51].
-UNCONTROLLED_SYSTOLIC, UNCONTROLLED_DIASTOLIC = 180, 100
-# Esketamine guidance: > 140/90 mmHg as a general guide to weigh delaying a dose [R50].
-ELEVATED_SYSTOLIC, ELEVATED_DIASTOLIC = 140, 90
+# The blood-pressure limits are the site's (`BloodPressureLimits`, handed in by the caller):
+# treatment's per-site pre-dose thresholds, whose defaults and sources are in
+# clinic.treatment.rules.PROVENANCE (Swiss ketamine SmPC > 180/100 [R51]; J&J > 140/90 [R50]).
 # DSM-5 "with peripartum onset": during pregnancy or within 4 weeks after delivery [R80].
 PERIPARTUM_DAYS = 28
 # "Elderly": age 65, the age at which the esketamine label lowers the starting dose [R48].
@@ -33,6 +32,18 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class BloodPressureLimits:
+    """A site's resting blood-pressure thresholds: above `block_*` is a contraindication,
+    above `warn_*` a caution (clinic data, signed by a physician; see docs/architecture.md)."""
+
+    block_systolic: int
+    block_diastolic: int
+    warn_systolic: int
+    warn_diastolic: int
+    source: str = ""
+
+
+@dataclass(frozen=True)
 class ScreenFacts:
     conditions: frozenset[str]  # Intake.SCREEN_CONDITIONS that are ticked
     blood_pressure: tuple[int, int, date] | None
@@ -42,6 +53,8 @@ class ScreenFacts:
     breastfeeding: str = ""
     medications: tuple[tuple[str, str], ...] = ()  # (name, interaction code)
     has_intake: bool = True
+    # None: the patient's site has no thresholds to read, so a reading is not classified.
+    bp_limits: BloodPressureLimits | None = None
 
 
 _CONDITIONS = {
@@ -127,26 +140,41 @@ def ketamine_screen(facts: ScreenFacts) -> list[Finding]:
                 "Spravato USPI [R48]",
             )
         )
+    elif facts.bp_limits is None:
+        findings.append(
+            Finding(
+                CAUTION,
+                "no_blood_pressure_limits",
+                _("the site has no blood-pressure thresholds to judge the reading against"),
+                "docs/architecture.md",
+            )
+        )
     else:
         systolic, diastolic, measured_on = bp
-        values = {"bp": f"{systolic}/{diastolic}", "date": measured_on.strftime("%d.%m.%Y")}
-        if systolic > UNCONTROLLED_SYSTOLIC or diastolic > UNCONTROLLED_DIASTOLIC:
+        limits = facts.bp_limits
+        values = {
+            "bp": f"{systolic}/{diastolic}",
+            "date": measured_on.strftime("%d.%m.%Y"),
+            "limit": f"{limits.block_systolic}/{limits.block_diastolic}",
+        }
+        if systolic > limits.block_systolic or diastolic > limits.block_diastolic:
             findings.append(
                 Finding(
                     CONTRAINDICATION,
                     "uncontrolled_hypertension",
-                    _("uncontrolled hypertension: %(bp)s mmHg at rest on %(date)s, above 180/100")
+                    _("uncontrolled hypertension: %(bp)s mmHg at rest on %(date)s, above %(limit)s")
                     % values,
-                    "Swiss ketamine SmPC [R51]",
+                    limits.source or "Swiss ketamine SmPC [R51]",
                 )
             )
-        elif systolic > ELEVATED_SYSTOLIC or diastolic > ELEVATED_DIASTOLIC:
+        elif systolic > limits.warn_systolic or diastolic > limits.warn_diastolic:
+            values["limit"] = f"{limits.warn_systolic}/{limits.warn_diastolic}"
             findings.append(
                 Finding(
                     CAUTION,
                     "elevated_blood_pressure",
-                    _("elevated blood pressure: %(bp)s mmHg on %(date)s, above 140/90") % values,
-                    "J&J medical information [R50]",
+                    _("elevated blood pressure: %(bp)s mmHg on %(date)s, above %(limit)s") % values,
+                    limits.source or "J&J medical information [R50]",
                 )
             )
     for code in sorted(facts.conditions, key=list(_CONDITIONS).index):

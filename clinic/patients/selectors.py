@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from clinic.formulary.models import Interaction
 from clinic.formulary.selectors import adequacy_rules, minimum_doses
-from clinic.patients import assessment, screening
+from clinic.patients import assessment, limits, screening
 from clinic.patients.models import (
     AntidepressantTrial,
     BloodPressure,
@@ -214,7 +214,7 @@ def trd_picture(patient: Patient, *, today: date | None = None) -> TrdPicture:
             for m in inducers
             if _overlaps(a.trial.started_on, a.trial.stopped_on, m.started_on, m.stopped_on, day)
         ]
-        pseudo = assessment.pseudo_resistance(assessed, interactions=interactions)
+        pseudo = assessment.pseudo_resistance(assessed, rules=rules, interactions=interactions)
         courses = [
             assessment.Course(
                 kind=c.kind,
@@ -226,7 +226,7 @@ def trd_picture(patient: Patient, *, today: date | None = None) -> TrdPicture:
             for c in prior_treatments_of(patient)
             if onset is None or c.stopped_on is None or c.stopped_on >= onset
         ]
-        stage = assessment.thase_rush_stage(assessed, courses)
+        stage = assessment.thase_rush_stage(assessed, courses, rules=rules)
         months = assessment.months_between(onset, day) if onset else None
         failed = len({a.trial.drug_key for a in assessed if a.failed})
         missing = []
@@ -282,6 +282,7 @@ def screen_facts(patient: Patient) -> screening.ScreenFacts:
         breastfeeding=intake.breastfeeding if intake else "",
         medications=tuple(medications),
         has_intake=intake is not None,
+        bp_limits=limits.blood_pressure_limits(patient.home_site_id),
     )
 
 

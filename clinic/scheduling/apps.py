@@ -28,3 +28,33 @@ class SchedulingConfig(AppConfig):
             reminders,
             label=_("Visit reminders and expired waitlist offers"),
         )
+
+        from clinic.accounts.roles import Role
+        from clinic.core import worklists
+        from clinic.scheduling import worklists as lists
+
+        # The staff start page's worklists (core.worklists).
+        worklists.register(
+            "arrivals",
+            _("Arriving today"),
+            roles={Role.RECEPTIONIST},
+            items=lists.arrivals,
+            empty=_("Everyone booked for today has arrived."),
+            position=60,
+        )
+        worklists.register(
+            "failed_reminders",
+            _("Messages that did not reach the patient"),
+            roles={Role.RECEPTIONIST},
+            items=lists.failed_reminders,
+            empty=_("Every message about the visits ahead was delivered."),
+            position=70,
+        )
+        worklists.register(
+            "offers_ending",
+            _("Waitlist offers ending soon"),
+            roles={Role.RECEPTIONIST},
+            items=lists.offers_ending,
+            empty=_("No waitlist offer ends in the next two hours."),
+            position=80,
+        )

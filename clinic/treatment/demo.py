@@ -23,9 +23,12 @@ from clinic.treatment import services
 from clinic.treatment.models import (
     Discharge,
     DoseOrder,
+    DosePreparation,
     InfusionSession,
     InfusionStatusChange,
+    InteractionRule,
     PreCheck,
+    PreparationMethod,
     SessionNote,
     SessionScore,
     TesSession,
@@ -86,9 +89,13 @@ def _course(patient, physician, *, indication="Резистентна депре
 
 
 def _precheck(session, nurse, *, weight, bp=(128, 82)):
+    # What the chart says (allergies, breastfeeding, interacting medicines) is entered as is.
+    chart = services.precheck_initial(session.patient)
     services.record_precheck(
         session,
         check=services.PreCheckInput(
+            allergies=chart["allergies"],
+            drugs=tuple(InteractionRule.objects.filter(pk__in=chart.get("drugs", ()))),
             weight_kg=Decimal(weight),
             weight_measured_on=timezone.localdate(),
             systolic=bp[0],
@@ -100,8 +107,8 @@ def _precheck(session, nurse, *, weight, bp=(128, 82)):
             escort_name="Супровідник (демо)",
             escort_phone="+380671112233",
             escort_relation="родина",
-            pregnancy=PreCheck.Pregnancy.NOT_APPLICABLE,
-            breastfeeding=PreCheck.Breastfeeding.NOT_APPLICABLE,
+            pregnancy=chart.get("pregnancy", PreCheck.Pregnancy.NOT_APPLICABLE),
+            breastfeeding=chart.get("breastfeeding", PreCheck.Breastfeeding.NOT_APPLICABLE),
             advice_given="",
         ),
         actor=nurse,
@@ -150,7 +157,11 @@ def _back_date(session, *, checked_in, started=None, ended=None, discharged=None
     )
     if started is not None:
         DoseOrder.objects.filter(session=session).update(
-            signed_at=fields["infusion_started_at"] - timedelta(minutes=3)
+            signed_at=fields["infusion_started_at"] - timedelta(minutes=6)
+        )
+        DosePreparation.objects.filter(dose__session=session).update(
+            prepared_at=fields["infusion_started_at"] - timedelta(minutes=4),
+            checked_at=fields["infusion_started_at"] - timedelta(minutes=2),
         )
     for change in InfusionStatusChange.objects.filter(session=session):
         at = {
@@ -167,18 +178,52 @@ def _back_date(session, *, checked_in, started=None, ended=None, discharged=None
     return session
 
 
-def _run(patient, chair, *, nurse, physician, weight, started, ended=None, now):
-    """Check in, pre-check, dose and start; the pump started `started` minutes ago."""
+def _prepare(session, *, nurse, checker, method):
+    """The signed dose made up from the site's ketamine lot by the nurse (undiluted in a pump
+    syringe, or 100 ml in a bag) and double-checked by the physician at the chair."""
+    from clinic.controlled_drugs.selectors import ketamine_holdings
+
+    prepared = services.record_dose_preparation(
+        session,
+        prepared=services.PreparationInput(
+            holding=ketamine_holdings(session.site).first(),
+            method=method,
+            final_volume_ml=None if method == PreparationMethod.UNDILUTED_SYRINGE else Decimal(100),
+        ),
+        actor=nurse,
+    )
+    services.check_dose_preparation(
+        session,
+        drug_volume_ml=prepared.drug_volume_ml,
+        rate_ml_per_h=prepared.rate_ml_per_h,
+        actor=checker,
+    )
+
+
+def _run(
+    patient,
+    chair,
+    *,
+    nurse,
+    physician,
+    weight,
+    started,
+    ended=None,
+    now,
+    method=PreparationMethod.DILUTED_BAG,
+):
+    """Check in, pre-check, dose, preparation and its check, and start; the pump started
+    `started` minutes ago."""
     course = _course(patient, physician)
     session = services.open_infusion_session(course, chair=chair, actor=nurse)
     _precheck(session, nurse, weight=weight)
     services.sign_dose(
         session,
         mg_per_kg=course.target_dose_mg_per_kg,
-        concentration_mg_per_ml=Decimal("1.00"),
         minutes=course.infusion_minutes,
         actor=physician,
     )
+    _prepare(session, nurse=nurse, checker=physician, method=method)
     services.start_infusion(session, actor=nurse)
     session = _back_date(session, checked_in=started + 20, started=started, now=now)
     if ended is not None:
@@ -224,6 +269,7 @@ def load_demo(*, actor, sites):
         first = _run(
             patients["K-0001"], chairs["kyiv"][0], nurse=nurse, physician=physician,
             weight=DEMO_INFUSION_WEIGHTS_KG["K-0001"], started=25, now=now,
+            method=PreparationMethod.UNDILUTED_SYRINGE,
         )  # fmt: skip
         _vitals(first, nurse, 20, (132, 84), now=now)
         _vitals(first, nurse, 10, (148, 92), now=now)

@@ -17,6 +17,7 @@ from clinic.treatment.models import (
     AlertAction,
     InteractionRule,
     PreCheck,
+    PreparationMethod,
     ScalePoint,
     SessionNote,
     Skin,
@@ -126,9 +127,15 @@ class PreCheckForm(forms.Form):
         widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
     )
     escort_relation = forms.CharField(label=_("Escort's relation"), max_length=100, required=False)
-    pregnancy = forms.ChoiceField(label=_("Pregnancy"), choices=PreCheck.Pregnancy.choices)
+    # No default: the chart fills them in, otherwise the nurse chooses (issue 14).
+    pregnancy = forms.ChoiceField(
+        label=_("Pregnancy"), choices=[("", "—"), *PreCheck.Pregnancy.choices]
+    )
     breastfeeding = forms.ChoiceField(
-        label=_("Breastfeeding"), choices=PreCheck.Breastfeeding.choices
+        label=_("Breastfeeding"), choices=[("", "—"), *PreCheck.Breastfeeding.choices]
+    )
+    allergies = forms.CharField(
+        label=_("Allergies (empty: none known)"), required=False, max_length=500
     )
     advice_given = forms.CharField(
         label=_("Advice given (pregnancy, breastfeeding, interactions)"),
@@ -141,6 +148,12 @@ class PreCheckForm(forms.Form):
         queryset=InteractionRule.objects.filter(is_active=True),
         required=False,
         widget=forms.CheckboxSelectMultiple,
+    )
+    chart_confirmed = forms.BooleanField(
+        label=_("I confirm the differences from the patient's chart"), required=False
+    )
+    chart_note = forms.CharField(
+        label=_("Why the pre-check differs from the chart"), required=False, max_length=500
     )
 
     def clean(self):
@@ -161,10 +174,82 @@ class BpDecisionForm(forms.Form):
 
 
 class DoseForm(forms.Form):
+    """The physician's prescription; how it is made up is the nurse's preparation."""
+
     mg_per_kg = _decimal(_("Dose (mg/kg)"), "0.01", "0.75", 2)
-    concentration_mg_per_ml = _decimal(_("Concentration (mg/ml)"), "0.1", "100", 2)
     minutes = _int(_("Infusion time (minutes)"), 2, 100)
     reason = forms.CharField(label=_("Reason for the change"), max_length=500, required=False)
+
+
+class PreparationForm(forms.Form):
+    """How the nurse makes up the signed dose. "Calculate" shows the result; "record" saves it
+    only when the values shown (the hidden fields) are still what the inputs give."""
+
+    holding = forms.ModelChoiceField(
+        label=_("Lot (strength)"), queryset=None, empty_label=None, to_field_name="public_id"
+    )
+    method = forms.ChoiceField(label=_("Method"), choices=PreparationMethod.choices)
+    final_volume_ml = _decimal(
+        _("Final volume (ml)"),
+        "1",
+        "1000",
+        1,
+        required=False,
+        help_text=_("For a dilution only: the total volume in the syringe or bag."),
+    )
+    draw_step_ml = forms.DecimalField(
+        label=_("Measuring step of the syringe the drug is drawn with (ml)"),
+        min_value=Decimal("0.01"),
+        max_value=Decimal("1"),
+        decimal_places=2,
+        max_digits=4,
+        required=False,
+        widget=forms.NumberInput(attrs={"inputmode": "decimal", "step": "any"}),
+        help_text=_("Empty: 0.1 ml for undiluted drug, 0.01 ml when it is diluted."),
+    )
+    shown_drug_volume_ml = forms.DecimalField(required=False, widget=forms.HiddenInput)
+    shown_rate_ml_per_h = forms.DecimalField(required=False, widget=forms.HiddenInput)
+
+    def __init__(self, *args, holdings, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["holding"].queryset = holdings
+        self.fields["holding"].label_from_instance = lambda holding: (
+            _("%(lot)s, %(strength)s (%(safe)s)")
+            % {
+                "lot": holding.lot.batch_number,
+                "strength": holding.lot.drug.strength_label,
+                "safe": holding.safe.name,
+            }
+        )
+
+    def clean(self):
+        data = super().clean()
+        method, final_volume = data.get("method"), data.get("final_volume_ml")
+        if method == PreparationMethod.UNDILUTED_SYRINGE and final_volume is not None:
+            self.add_error(
+                "final_volume_ml",
+                _("Undiluted drug has no final volume: leave it empty, or choose a dilution."),
+            )
+        if method and method != PreparationMethod.UNDILUTED_SYRINGE and final_volume is None:
+            self.add_error(
+                "final_volume_ml", _("A dilution needs the final volume in the syringe or bag.")
+            )
+        return data
+
+    def shown_matches(self, result) -> bool:
+        """The values on the page when "record" was pressed are what the inputs give now."""
+        data = self.cleaned_data
+        return (data.get("shown_drug_volume_ml"), data.get("shown_rate_ml_per_h")) == (
+            result.drug_volume_ml,
+            result.rate_ml_per_h,
+        )
+
+
+class PreparationCheckForm(forms.Form):
+    """The second person reads the syringe and the pump and enters what they see."""
+
+    drug_volume_ml = _decimal(_("Volume of drug drawn (ml)"), "0.01", "100", 2)
+    rate_ml_per_h = _decimal(_("Rate set on the pump (ml/h)"), "0.1", "2000", 1)
 
 
 class ReasonForm(forms.Form):
@@ -347,6 +432,9 @@ class TreatmentSettingsForm(forms.ModelForm):
         self.fields["tes_max_charge_c"].validators.append(MaxValueValidator(Decimal("7.2")))
         self.fields["max_dose_mg_per_kg"].validators.append(MaxValueValidator(Decimal("0.75")))
         self.fields["alert_escalate_after_minutes"].validators.append(MinValueValidator(1))
+        self.fields["max_rate_mg_per_kg_per_min"].validators.append(
+            MinValueValidator(Decimal("0.0001"))
+        )
         for name in ("tes_max_current_ma", "tes_max_charge_c", "max_dose_mg_per_kg"):
             self.fields[name].validators.append(MinValueValidator(Decimal("0.1")))
         for name in self.fields:

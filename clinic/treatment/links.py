@@ -12,11 +12,13 @@ from clinic.controlled_drugs.selectors import (
     KETAMINE_INN,
     administrations_for_session,
     entries_for_session,
+    ketamine_holdings,
     unaccounted_for_session,
 )
 from clinic.core.errors import Refused
 from clinic.patients import selectors as record
 from clinic.patients.models import ConsentPurpose
+from clinic.patients.screening import BloodPressureLimits
 from clinic.treatment import scales
 
 
@@ -43,9 +45,82 @@ def ketamine_consent_on_file(patient) -> bool:
     return record.has_consent(patient, ConsentPurpose.KETAMINE)
 
 
-def latest_weight(patient):
-    """(weight_kg, measured_on) from the record, or None; the pre-check then records it."""
-    return record.latest_weight(patient)
+# The formulary's interaction of a medicine -> the pre-check's interaction list (InteractionRule
+# codes, treatment migration 0002): both follow domain.md §7.
+PRECHECK_RULE_OF_INTERACTION = {
+    "benzodiazepine": "benzodiazepines",
+    "lamotrigine": "lamotrigine",
+    "naltrexone": "naltrexone",
+    "cyp_inducer": "cyp_modulators",
+    "cyp_inhibitor": "cyp_modulators",
+    "cns_depressant": "cns_depressants",
+    "maoi": "stimulants_maois",
+    "stimulant": "stimulants_maois",
+    "theophylline": "theophylline",
+}
+BREASTFEEDING_ON_CHART = ("exclusive", "mixed", "expressing")
+
+
+@dataclass(frozen=True)
+class PrecheckChart:
+    """What the patient's record says that the pre-check asks again."""
+
+    sex: str
+    has_intake: bool
+    pregnant: bool
+    breastfeeding: str  # the intake's value: exclusive / mixed / expressing / none / ""
+    allergies: str
+    no_known_allergies: bool
+    weight: tuple | None  # (kg, measured_on)
+    emergency_contact: tuple[str, str, str] | None  # (name, phone, relation)
+    medicines: tuple[tuple[str, str], ...]  # (name, pre-check interaction rule code)
+
+    @property
+    def is_breastfeeding(self) -> bool:
+        return self.breastfeeding in BREASTFEEDING_ON_CHART
+
+
+def precheck_chart(patient) -> PrecheckChart:
+    """The record's pregnancy, breastfeeding, allergies, weight, emergency contact and current
+    medicines that interact with ketamine, for prefilling and checking the pre-check."""
+    intake = record.current_intake(patient)
+    facts = record.screen_facts(patient)
+    contact = None
+    if patient.emergency_contact_name and patient.emergency_contact_phone:
+        contact = (
+            patient.emergency_contact_name,
+            str(patient.emergency_contact_phone),
+            patient.emergency_contact_relation,
+        )
+    return PrecheckChart(
+        sex=patient.sex,
+        has_intake=intake is not None,
+        pregnant=bool(intake and intake.pregnant),
+        breastfeeding=intake.breastfeeding if intake else "",
+        allergies=intake.allergies.strip() if intake else "",
+        no_known_allergies=bool(intake and intake.no_known_allergies),
+        weight=record.latest_weight(patient),
+        emergency_contact=contact,
+        medicines=tuple(
+            (name, PRECHECK_RULE_OF_INTERACTION[interaction])
+            for name, interaction in facts.medications
+            if interaction in PRECHECK_RULE_OF_INTERACTION
+        ),
+    )
+
+
+def blood_pressure_limits(site_id: int) -> BloodPressureLimits:
+    """The site's pre-dose blood-pressure thresholds in force, for the record's ketamine screen
+    (handed to `patients.limits` in `TreatmentConfig.ready()`)."""
+    from clinic.treatment.models import TreatmentSettings
+
+    settings = TreatmentSettings.objects.filter(site_id=site_id).first() or TreatmentSettings()
+    return BloodPressureLimits(
+        block_systolic=settings.bp_block_systolic,
+        block_diastolic=settings.bp_block_diastolic,
+        warn_systolic=settings.bp_warn_systolic,
+        warn_diastolic=settings.bp_warn_diastolic,
+    )
 
 
 def score_scale(code: str, answers: list, *, discharge_min: int | None = None) -> int:
@@ -61,13 +136,18 @@ def ampoule_unaccounted_mg(session) -> Decimal:
     this is not zero.
 
     Once the infusion began, a session the register holds no administration for has the whole
-    signed dose unaccounted: the drug was given, so it must have left a safe.
+    dose unaccounted: the drug was given, so it must have left a safe. That is the dose as it
+    was prepared (the volume drawn x the lot's strength), or the signed dose for an order
+    from before preparations.
     """
     if session.infusion_started_at is None:
         return ZERO
     if not administrations_for_session(session.public_id).exists():
         dose = session.doses.filter(replaced_by__isnull=True).order_by("pk").last()
-        return dose.dose_mg if dose is not None else ZERO
+        if dose is None:
+            return ZERO
+        prepared = getattr(dose, "preparation", None)
+        return dose.dose_mg if prepared is None else prepared.dose_given_mg
     return unaccounted_for_session(session.public_id)
 
 
@@ -114,6 +194,16 @@ def note_visit_session_ended(appointment, *, note: str, actor):
 
 def is_ketamine(holding) -> bool:
     return holding.lot.drug.inn.casefold() == KETAMINE_INN
+
+
+def holdings_to_prepare_from(site):
+    """The lots of ketamine with stock in the site's safes: what a dose is prepared from."""
+    return ketamine_holdings(site)
+
+
+def strength_mg_per_ml(holding) -> Decimal | None:
+    """The lot's strength as the register's catalogue gives it (None for a form without one)."""
+    return holding.lot.drug.concentration_mg_per_ml
 
 
 class RegisterRefused(Refused):

@@ -74,6 +74,12 @@ class TreatmentSettings(models.Model):
     default_infusion_minutes = models.PositiveSmallIntegerField(
         _("default infusion time (minutes)"), default=40
     )
+    max_rate_mg_per_kg_per_min = models.DecimalField(
+        _("maximum infusion rate (mg/kg/min)"),
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.0190"),
+    )
     vitals_every_minutes_infusing = models.PositiveSmallIntegerField(
         _("vital signs every (minutes) while infusing"), default=10
     )
@@ -156,6 +162,9 @@ class TreatmentSettings(models.Model):
                     default_dose_mg_per_kg__lte=F("max_dose_mg_per_kg"),
                 ),
                 name="dose_within_ceiling",
+            ),
+            models.CheckConstraint(
+                condition=Q(max_rate_mg_per_kg_per_min__gt=0), name="max_infusion_rate_positive"
             ),
             models.CheckConstraint(
                 condition=Q(bp_warn_systolic__lte=F("bp_block_systolic"))
@@ -398,6 +407,13 @@ class PreCheck(models.Model):
     )
     advice_given = models.TextField(_("advice given"), blank=True)
     drugs = models.ManyToManyField(InteractionRule, blank=True, related_name="+")
+    allergies = models.CharField(_("allergies"), max_length=500, blank=True)
+    # What the nurse entered against the patient's chart (pregnancy, breastfeeding, allergies,
+    # medicines), and the note with which she confirmed it; empty when nothing differed.
+    chart_differences = models.TextField(_("differences from the chart"), blank=True)
+    chart_confirmation_note = models.CharField(
+        _("confirmation of the differences"), max_length=500, blank=True
+    )
     bp_decision = models.CharField(max_length=10, choices=Decision.choices, blank=True)
     bp_decision_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -418,6 +434,11 @@ class PreCheck(models.Model):
                 condition=Q(fasting_hours__isnull=True) | Q(fasting_hours__lte=72),
                 name="precheck_fasting_range",
             ),
+            # A difference from the chart is kept only with its confirmation.
+            models.CheckConstraint(
+                condition=Q(chart_differences="") | ~Q(chart_confirmation_note=""),
+                name="precheck_chart_difference_confirmed",
+            ),
         ]
 
     def __str__(self):
@@ -429,21 +450,25 @@ class PreCheck(models.Model):
 
 
 class DoseOrder(models.Model):
-    """A physician's signed dose: mg/kg x weight, volume and pump rate for the concentration.
+    """A physician's signed prescription: mg/kg x the weight on the day, over so many minutes.
 
-    A change during the infusion is a new order naming the one it replaces and why.
+    How it is made up (strength, volumes, pump rate) is its `DosePreparation`, recorded by
+    the nurse. Orders signed before preparations existed carry the concentration, volume and
+    rate the physician entered; newer ones leave those empty. A change during the infusion is
+    a new order naming the one it replaces and why, and needs a new preparation.
     """
 
     session = models.ForeignKey(InfusionSession, on_delete=models.PROTECT, related_name="doses")
     mg_per_kg = models.DecimalField(_("dose (mg/kg)"), max_digits=4, decimal_places=2)
     weight_kg = models.DecimalField(max_digits=4, decimal_places=1)
     dose_mg = models.DecimalField(max_digits=5, decimal_places=1)
+    # Entered by the physician on orders signed before dose preparations; empty since.
     concentration_mg_per_ml = models.DecimalField(
-        _("concentration (mg/ml)"), max_digits=5, decimal_places=2
+        _("concentration (mg/ml)"), max_digits=5, decimal_places=2, null=True, blank=True
     )
-    volume_ml = models.DecimalField(max_digits=6, decimal_places=1)
+    volume_ml = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     minutes = models.PositiveSmallIntegerField(_("infusion time (minutes)"))
-    rate_ml_per_h = models.DecimalField(max_digits=6, decimal_places=1)
+    rate_ml_per_h = models.DecimalField(max_digits=6, decimal_places=1, null=True, blank=True)
     replaces = models.OneToOneField(
         "self", on_delete=models.PROTECT, null=True, blank=True, related_name="replaced_by"
     )
@@ -461,7 +486,9 @@ class DoseOrder(models.Model):
                 name="dose_order_mg_per_kg_range",
             ),
             models.CheckConstraint(
-                condition=Q(concentration_mg_per_ml__gt=0), name="dose_order_concentration_positive"
+                condition=Q(concentration_mg_per_ml__isnull=True)
+                | Q(concentration_mg_per_ml__gt=0),
+                name="dose_order_concentration_positive_if_given",
             ),
             models.CheckConstraint(
                 condition=Q(minutes__gte=2, minutes__lte=100), name="dose_order_minutes_range"
@@ -474,6 +501,90 @@ class DoseOrder(models.Model):
 
     def __str__(self):
         return f"{self.dose_mg} mg"
+
+
+class PreparationMethod(models.TextChoices):
+    """How a dose is made up (values as in `clinic.treatment.preparation`)."""
+
+    UNDILUTED_SYRINGE = "undiluted_syringe", _("undiluted, in a syringe on a pump")
+    DILUTED_SYRINGE = "diluted_syringe", _("diluted in a syringe")
+    DILUTED_BAG = "diluted_bag", _("diluted in an infusion bag")
+
+
+class DosePreparation(models.Model):
+    """How a signed dose was made up: the register lot and its strength, the method, the
+    volumes and pump rate computed by `preparation.prepare`, who prepared it, and the
+    independent double check by a second person (ISMP high-alert medicine) that the
+    infusion waits for. One per dose order; a changed dose needs a new preparation.
+    """
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    dose = models.OneToOneField(DoseOrder, on_delete=models.PROTECT, related_name="preparation")
+    holding = models.ForeignKey(
+        "controlled_drugs.Holding",
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("lot"),
+    )
+    strength_mg_per_ml = models.DecimalField(_("strength (mg/ml)"), max_digits=8, decimal_places=3)
+    method = models.CharField(_("method"), max_length=20, choices=PreparationMethod.choices)
+    final_volume_ml = models.DecimalField(
+        _("final volume (ml)"), max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    draw_step_ml = models.DecimalField(max_digits=4, decimal_places=2)
+    drug_volume_ml = models.DecimalField(max_digits=6, decimal_places=2)
+    dose_given_mg = models.DecimalField(max_digits=10, decimal_places=5)
+    total_volume_ml = models.DecimalField(max_digits=6, decimal_places=2)
+    final_concentration_mg_per_ml = models.DecimalField(max_digits=9, decimal_places=4)
+    rate_ml_per_h = models.DecimalField(max_digits=6, decimal_places=1)
+    mg_per_kg_per_min = models.DecimalField(max_digits=7, decimal_places=5)
+    prepared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    prepared_at = models.DateTimeField(default=timezone.now)
+    checked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    checked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(checked_by__isnull=True) | ~Q(checked_by=F("prepared_by")),
+                name="preparation_checked_by_a_second_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(checked_by__isnull=True, checked_at__isnull=True)
+                | Q(checked_by__isnull=False, checked_at__isnull=False),
+                name="preparation_check_has_time_and_person",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    method=PreparationMethod.UNDILUTED_SYRINGE, final_volume_ml__isnull=True
+                )
+                | (
+                    ~Q(method=PreparationMethod.UNDILUTED_SYRINGE)
+                    & Q(final_volume_ml__gt=F("drug_volume_ml"))
+                ),
+                name="preparation_volume_fits_method",
+            ),
+            models.CheckConstraint(
+                condition=Q(
+                    strength_mg_per_ml__gt=0,
+                    drug_volume_ml__gt=0,
+                    rate_ml_per_h__gt=0,
+                    total_volume_ml__gte=F("drug_volume_ml"),
+                ),
+                name="preparation_values_positive",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.drug_volume_ml} ml / {self.total_volume_ml} ml"
+
+    @property
+    def is_checked(self) -> bool:
+        return self.checked_at is not None
 
 
 class VitalSigns(StrikeOut):

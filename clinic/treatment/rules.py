@@ -37,6 +37,12 @@ PROVENANCE = {
     ),
     "max_dose_mg": UNCONFIRMED,
     "default_infusion_minutes": _("40 minutes, domain.md §3.3 [R42]."),
+    "max_rate_mg_per_kg_per_min": _(
+        "UNCONFIRMED — no source gives a maximum infusion rate. Default 0.019 mg/kg/min: the "
+        "highest reported dose (0.75 mg/kg) over the standard 40 minutes, domain.md §3.3 "
+        "[R42] (derived); the standard 0.5 mg/kg over 40 min is 0.0125. To be confirmed by "
+        "the medical director."
+    ),
     "vitals_every_minutes_infusing": _(
         "Every 10 min during the infusion (Emory cohort), domain.md §3.4 [R44]."
     ),
@@ -99,6 +105,10 @@ def calculate_dose(
     *, weight_kg: Decimal, mg_per_kg: Decimal, concentration_mg_per_ml: Decimal, minutes: int
 ) -> DoseCalculation:
     """mg/kg x weight -> mg, the volume at the concentration used, and the pump rate.
+
+    The calculation of dose orders signed before dose preparations (their concentration was
+    a free field). New orders are made up by `clinic.treatment.preparation.prepare`, which
+    takes the strength from the register lot and the method of preparation.
 
     domain.md §3.3 test vector: 70 kg x 0.5 mg/kg = 35 mg over 40 min = 0.875 mg/min.
     The volume and the rate follow from the rounded dose, so what the pump delivers over the

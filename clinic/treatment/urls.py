@@ -46,6 +46,16 @@ urlpatterns = [
         "treatment/infusions/<uuid:session_id>/dose/", infusions.infusion_dose, name="infusion_dose"
     ),
     path(
+        "treatment/infusions/<uuid:session_id>/preparation/",
+        infusions.infusion_preparation,
+        name="infusion_preparation",
+    ),
+    path(
+        "treatment/infusions/<uuid:session_id>/preparation/check/",
+        infusions.infusion_preparation_check,
+        name="infusion_preparation_check",
+    ),
+    path(
         "treatment/infusions/<uuid:session_id>/start/",
         infusions.infusion_start,
         name="infusion_start",
@@ -115,4 +125,14 @@ urlpatterns = [
     path("treatment/notes/<uuid:note_id>/addenda/", notes.note_addendum, name="note_addendum"),
     path("treatment/settings/", settings.settings_list, name="settings"),
     path("treatment/settings/<slug:site_code>/", settings.settings_edit, name="settings_edit"),
+    path(
+        "treatment/settings/<slug:site_code>/changes/<uuid:change_id>/co-sign/",
+        settings.settings_co_sign,
+        name="settings_co_sign",
+    ),
+    path(
+        "treatment/settings/<slug:site_code>/changes/<uuid:change_id>/reject/",
+        settings.settings_reject,
+        name="settings_reject",
+    ),
 ]

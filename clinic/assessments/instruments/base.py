@@ -232,6 +232,18 @@ class Instrument:
                 flags.append(rule.flag)
         return tuple(flags)
 
+    def safety_items(self, answers: Sequence, flags: Sequence[str]) -> tuple[int, ...]:
+        """Indices of the items behind the safety flags, to name them to the person entering.
+
+        An alert item names itself. A flag no alert item carries is a category of the whole
+        screen (C-SSRS moderate or high risk), to which every item scored above 0 contributed.
+        """
+        own = {rule.flag for rule in self.alert_items}
+        indices = {rule.index for rule in self.alert_items if rule.flag in flags}
+        if any(flag not in own for flag in flags):
+            indices |= {i for i, s in enumerate(self.item_scores(answers)) if s}
+        return tuple(sorted(indices))
+
     def score(self, answers, thresholds: Mapping | None = None) -> Result:
         return self.scorer(self, self.validate(answers), thresholds or {})
 

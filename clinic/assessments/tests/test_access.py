@@ -18,7 +18,11 @@ READERS = {Role.PHYSICIAN, Role.NURSE, Role.PSYCHOTHERAPIST}
 def recorded(kyiv, users):
     patient = make_patient(kyiv, "K-1")
     assessment = services.record_assessment(
-        patient, "phq9", phq9_with_total(4, item9=1), actor=users[(Role.NURSE, "kyiv")]
+        patient,
+        "phq9",
+        phq9_with_total(4, item9=1),
+        actor=users[(Role.NURSE, "kyiv")],
+        safety_confirmed=True,
     )
     return patient, assessment, SafetyAlert.objects.get(assessment=assessment)
 

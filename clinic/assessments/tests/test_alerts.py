@@ -37,7 +37,8 @@ def nurse(users):
 
 
 def record(patient, answers, actor, code="phq9"):
-    return services.record_assessment(patient, code, answers, actor=actor)
+    """A staff entry, confirmed where a safety item is positive."""
+    return services.record_assessment(patient, code, answers, actor=actor, safety_confirmed=True)
 
 
 def test_a_staff_entered_item_9_raises_an_alert_and_tells_the_site_physicians(
@@ -237,3 +238,31 @@ def test_without_anyone_on_duty_the_gap_is_recorded_once_and_the_command_fails(p
         ).count()
         == 1
     )
+
+
+@pytest.mark.parametrize(
+    "code,answers,flags,items",
+    [
+        ("phq9", phq9_with_total(5, item9=1), ("phq9_item9",), (8,)),
+        ("epds", [0, 0, 3, 0, 3, 3, 3, 3, 3, 2], ("epds_item10",), (9,)),
+        ("cssrs", [1, 1, 1, 0, 0, 0, None], ("cssrs_moderate",), (0, 1, 2)),
+        ("cssrs", [0, 0, None, None, None, 1, 1], ("cssrs_high",), (5, 6)),
+    ],
+)
+def test_an_unconfirmed_safety_item_is_refused_and_nothing_written(
+    patient, nurse, code, answers, flags, items
+):
+    with pytest.raises(services.SafetyConfirmationNeeded) as refusal:
+        services.record_assessment(patient, code, answers, actor=nurse)
+    assert (refusal.value.flags, refusal.value.items) == (flags, items)
+    assert not Assessment.objects.exists()
+    assert not SafetyAlert.objects.exists()
+    assert not OutboxMessage.objects.exists()
+    assert not AuditEvent.objects.exists()
+
+
+def test_entries_without_a_safety_item_need_no_confirmation(patient, nurse):
+    services.record_assessment(patient, "phq9", phq9_with_total(20, item9=0), actor=nurse)
+    services.record_assessment(patient, "cssrs", [1, 1, 0, 0, 0, 0, None], actor=nurse)
+    assert Assessment.objects.count() == 2
+    assert not SafetyAlert.objects.exists()

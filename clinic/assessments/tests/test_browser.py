@@ -93,10 +93,62 @@ def test_a_nurse_enters_a_phq9_by_keyboard_alone(signed_in_page, live_server, us
         page.keyboard.press("ArrowDown")  # the second answer: "several days"
         page.keyboard.press("Tab")
     page.keyboard.press("Enter")
+    # Item 9 is positive: the entry waits for a confirmation, the next button after "save".
+    expect(page.locator("#confirm-safety")).to_contain_text("Пункт 9")
+    page.focus("main .actions button:not([name])")
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
     expect(page.locator("main dl")).to_contain_text("9")
     assessment = Assessment.objects.filter(entered_by__isnull=False).latest("completed_at")
     assert assessment.entered_by == users[(Role.NURSE, "kyiv")]
     assert assessment.answers == [1] * 9 and assessment.total == 9
+
+
+def test_a_nurse_confirms_a_positive_epds_item_10_before_the_alert_is_raised(
+    browser, axe_path, live_server, users, setting
+):
+    from playwright.sync_api import expect
+
+    nurse = Client()
+    nurse.force_login(users[(Role.NURSE, "kyiv")])
+    context = browser.new_context(bypass_csp=True, viewport={"width": 1280, "height": 900})
+    host = live_server.url.split("//")[1].split(":")[0]
+    cookie = nurse.cookies["sessionid"].value
+    context.add_cookies([{"name": "sessionid", "value": cookie, "domain": host, "path": "/"}])
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(
+            live_server.url + f"/staff/assessments/patients/{setting.public_id}/enter/?scale=epds"
+        )
+        # Every item at its 0-point option (items 1, 2, 4 first, the reverse-scored ones last),
+        # item 10 at its second option: 2 points.
+        for index in range(9):
+            page.check(f"#id_item_{index}_{0 if index in (0, 1, 3) else 3}")
+        option = page.locator("label.option", has=page.locator("#id_item_9_1"))
+        expect(option).to_contain_text("2-й варіант на бланку — 2 бали")
+        page.check("#id_item_9_1")
+        page.click("main .actions button:not([name])")
+        notice = page.locator("#confirm-safety")
+        expect(notice).to_contain_text("Пункт 10 — думки про самоушкодження: оцінка 2")
+        expect(notice).to_contain_text("чергового лікаря")
+        assert not Assessment.objects.filter(code="epds").exists()
+        problems = run_axe(page, axe_path, "confirmation")
+        # Enter in the form submits with the first button, which checks again, never confirms.
+        page.focus("#id_item_9_1")
+        with page.expect_navigation():
+            page.keyboard.press("Enter")
+        expect(page.locator("#confirm-safety")).to_be_visible()
+        assert not Assessment.objects.filter(code="epds").exists()
+        assert not SafetyAlert.objects.exists()
+        page.click("button[name=confirm]")
+        expect(page.locator(".messages")).to_contain_text("створено сигнал")
+    finally:
+        context.close()
+    assert problems == {}
+    assessment = Assessment.objects.get(code="epds")
+    assert (assessment.total, assessment.safety) == (2, True)
+    assert SafetyAlert.objects.get().assessment == assessment
 
 
 def test_this_apps_pages_have_no_axe_violations(browser, axe_path, live_server, users, setting):
@@ -104,7 +156,11 @@ def test_this_apps_pages_have_no_axe_violations(browser, axe_path, live_server, 
     course = make_course(patient)
     make_assessment(patient, "phq9", phq9_with_total(8), days_ago=1, course=course)
     record = services.record_assessment(
-        patient, "phq9", phq9_with_total(6, item9=1), actor=users[(Role.NURSE, "kyiv")]
+        patient,
+        "phq9",
+        phq9_with_total(6, item9=1),
+        actor=users[(Role.NURSE, "kyiv")],
+        safety_confirmed=True,
     )
     alert = SafetyAlert.objects.get(assessment=record)
     _link, token = services.issue_self_report_link(

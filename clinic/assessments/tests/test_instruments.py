@@ -300,6 +300,23 @@ def test_safety_flag_follows_the_safety_item_whatever_else_is_answered(code, ind
     result = score(code, answers)
     assert (flag in result.safety) == (item_score > 0)
     assert instrument.safety_in(answers) == result.safety
+    # The item named to the person confirming the entry is the safety item itself.
+    assert instrument.safety_items(answers, result.safety) == ((index,) if result.safety else ())
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from([0, 1, None]), min_size=7, max_size=7))
+def test_a_cssrs_risk_names_the_questions_answered_yes(answers):
+    try:
+        result = score("cssrs", answers)
+    except ScoringError:
+        return
+    named = get("cssrs").safety_items(answers, result.safety)
+    if result.safety:
+        assert named and all(answers[i] == 1 for i in named)
+        assert set(named) == {i for i, a in enumerate(answers) if a == 1}
+    else:
+        assert named == ()
 
 
 @settings(max_examples=300, deadline=None)

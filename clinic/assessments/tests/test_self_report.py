@@ -256,3 +256,11 @@ def test_the_patient_may_switch_the_questionnaire_to_english(client, patient):
     answer(client, 0, 1, "en")
     page = client.get(form_url("uk")).content.decode()
     assert 'lang="uk"' in page and "Пригніченість, депресія або безнадія" in page
+
+
+def test_the_patient_sees_the_answers_without_their_scores(client, patient):
+    _link, token = issue_link(patient)
+    open_link(client, token)
+    page = client.get(form_url()).content.decode()
+    assert "Зовсім ні" in page
+    assert not re.search(r"\d+ бал", page)

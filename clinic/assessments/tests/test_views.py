@@ -2,6 +2,7 @@
 
 import csv
 import io
+import re
 from datetime import timedelta
 
 import pytest
@@ -11,9 +12,11 @@ from clinic.accounts.models import User
 from clinic.accounts.roles import Role
 from clinic.assessments import services
 from clinic.assessments.models import (
+    AlertEvent,
     Assessment,
     LicensedText,
     OnDutyPhysician,
+    SafetyAlert,
     ScaleSettings,
     Schedule,
     SelfReportLink,
@@ -481,7 +484,11 @@ def test_the_alerts_page_keeps_its_query_count(client, users, kyiv, django_asser
 
     nurse = users[(Role.NURSE, "kyiv")]
     services.record_assessment(
-        make_patient(kyiv, "K-50"), "phq9", phq9_with_total(3, 1), actor=nurse
+        make_patient(kyiv, "K-50"),
+        "phq9",
+        phq9_with_total(3, 1),
+        actor=nurse,
+        safety_confirmed=True,
     )
     signed_in(client, users, Role.PHYSICIAN)
     client.get("/staff/assessments/alerts/")
@@ -489,7 +496,11 @@ def test_the_alerts_page_keeps_its_query_count(client, users, kyiv, django_asser
         client.get("/staff/assessments/alerts/")
     for n in range(15):
         services.record_assessment(
-            make_patient(kyiv, f"K-{60 + n}"), "phq9", phq9_with_total(3, 1), actor=nurse
+            make_patient(kyiv, f"K-{60 + n}"),
+            "phq9",
+            phq9_with_total(3, 1),
+            actor=nurse,
+            safety_confirmed=True,
         )
     with django_assert_max_num_queries(len(small.captured_queries)):
         page = client.get("/staff/assessments/alerts/").content.decode()
@@ -543,3 +554,183 @@ def test_a_refused_assessment_change_is_shown_audited_once_and_writes_nothing(
     assert refusal.action == "record.strike_out.refused" and refusal.patient == patient
     assert [str(m) for m in get_messages(response.wsgi_request)] == [refusal.reason]
     assert refusal.reason == "This entry is already marked as entered in error."
+
+
+# --- scores on the form, and confirming a positive safety item ------------------------------
+
+EPDS_NONE = [0, 0, 3, 0, 3, 3, 3, 3, 3, 3]  # every item at the option scoring 0
+EPDS_ITEM10_SCORES_2 = EPDS_NONE[:9] + [1]  # item 10 reverse-scored: 2nd option scores 2
+
+
+def option_labels(page, index):
+    """The labels of item `index`'s options, in printed order."""
+    found = re.findall(rf'name="item_{index}" value="(\d+)"[^>]*>\s*([^<]+?)\s*</label>', page)
+    return [label for _value, label in sorted(found, key=lambda pair: int(pair[0]))]
+
+
+def in_english(client):
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def test_unshipped_epds_shows_what_each_option_scores_reversed_items_too(client, users, patient):
+    in_english(signed_in(client, users, Role.NURSE))
+    page = client.get(enter_url(patient, "epds")).content.decode()
+    assert option_labels(page, 0) == [
+        "1st option as printed — 0 points",
+        "2nd option as printed — 1 point",
+        "3rd option as printed — 2 points",
+        "4th option as printed — 3 points",
+    ]
+    for index in (2, 4, 5, 6, 7, 8, 9):  # items 3, 5-10 (Cox 1987)
+        assert option_labels(page, index) == [
+            "1st option as printed — 3 points",
+            "2nd option as printed — 2 points",
+            "3rd option as printed — 1 point",
+            "4th option as printed — 0 points",
+        ]
+    assert "Item 10 — thoughts of self-harm" in page
+    madrs = client.get(enter_url(patient, "madrs")).content.decode()
+    assert option_labels(madrs, 9) == [f"{n} point{'' if n == 1 else 's'}" for n in range(7)]
+
+
+def test_the_ukrainian_form_names_the_scores_with_their_plural_forms(client, users, patient):
+    signed_in(client, users, Role.NURSE)
+    page = client.get(enter_url(patient, "epds")).content.decode()
+    labels = option_labels(page, 9)
+    assert [label.split(" — ")[1] for label in labels] == ["3 бали", "2 бали", "1 бал", "0 балів"]
+    assert "бал" not in labels[0].split(" — ")[0]
+
+
+def test_uploaded_wording_is_shown_with_the_score_of_each_option(client, users, patient):
+    text = "\n\n".join(f"Licensed question {n}\nfirst\nsecond\nthird\nfourth" for n in range(1, 11))
+    services.upload_licensed_text(
+        code="epds",
+        language="en",
+        raw=text,
+        permission="RCPsych 2026/17",
+        actor=users[(Role.ADMINISTRATOR, "kyiv")],
+    )
+    in_english(signed_in(client, users, Role.NURSE))
+    page = client.get(enter_url(patient, "epds")).content.decode()
+    assert "10. Licensed question 10" in page
+    assert option_labels(page, 0)[0] == "first — 0 points"
+    assert option_labels(page, 9) == [
+        "first — 3 points",
+        "second — 2 points",
+        "third — 1 point",
+        "fourth — 0 points",
+    ]
+
+
+def test_cssrs_answers_stay_yes_and_no(client, users, patient):
+    in_english(signed_in(client, users, Role.NURSE))
+    page = client.get(enter_url(patient, "cssrs")).content.decode()
+    assert option_labels(page, 3) == ["No", "Yes"]
+
+
+def nothing_written():
+    return not (
+        Assessment.objects.exists()
+        or SafetyAlert.objects.exists()
+        or AlertEvent.objects.exists()
+        or OutboxMessage.objects.exists()
+        or AuditEvent.objects.filter(action="assessment.recorded").exists()
+    )
+
+
+@pytest.mark.parametrize(
+    "scale,answers,named",
+    [
+        ("epds", EPDS_ITEM10_SCORES_2, "Item 10 — thoughts of self-harm scored 2"),
+        ("phq9", phq9_with_total(6, item9=1), "Item 9 — Thoughts of death or self-harm scored 1"),
+        (
+            "cssrs",
+            [1, 1, 0, 1, 0, 0, None],
+            "Q4 — intent, without a specific plan (past month): Yes",
+        ),
+    ],
+)
+def test_an_unconfirmed_positive_safety_item_writes_nothing(
+    client, users, patient, scale, answers, named
+):
+    in_english(signed_in(client, users, Role.NURSE))
+    response = client.post(enter_url(patient, scale), post_items(answers))
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert 'id="confirm-safety" role="alert"' in page
+    assert named in page
+    assert "the on-duty physician" in page and "Nothing has been saved yet." in page
+    key = ",".join("" if a is None else str(a) for a in answers)
+    assert f'name="confirm" value="{key}"' in page
+    # The answers are kept on the form, to check against the paper.
+    assert page.count("checked") == sum(a is not None for a in answers)
+    assert nothing_written()
+    asked = AuditEvent.objects.get(action="assessment.safety_confirmation_needed")
+    assert asked.patient == patient and asked.outcome == AuditEvent.Outcome.DENIED
+
+
+def test_a_confirmed_positive_safety_item_saves_the_entry_and_raises_the_alert(
+    client, users, patient
+):
+    signed_in(client, users, Role.NURSE)
+    data = post_items(EPDS_ITEM10_SCORES_2)
+    client.post(enter_url(patient, "epds"), data)
+    assert nothing_written()
+    response = client.post(enter_url(patient, "epds"), {**data, "confirm": "0,0,3,0,3,3,3,3,3,1"})
+    assessment = Assessment.objects.get()
+    assert response["Location"] == f"/staff/assessments/{assessment.public_id}/"
+    assert (assessment.answers, assessment.total, assessment.safety) == (
+        EPDS_ITEM10_SCORES_2,
+        2,
+        True,
+    )
+    alert = SafetyAlert.objects.get(assessment=assessment)
+    assert alert.flag_list == ["epds_item10"]
+    assert list(OutboxMessage.objects.values_list("recipient", flat=True)) == [
+        users[(Role.PHYSICIAN, "kyiv")].email
+    ]
+    assert AuditEvent.objects.filter(action="assessment.alert.raised", patient=patient).exists()
+
+
+def test_a_confirmation_holds_only_for_the_answers_it_was_shown(client, users, patient):
+    signed_in(client, users, Role.NURSE)
+    shown = post_items(EPDS_ITEM10_SCORES_2)
+    client.post(enter_url(patient, "epds"), shown)
+    changed = post_items(EPDS_NONE[:9] + [0])  # item 10 changed to score 3 before confirming
+    response = client.post(
+        enter_url(patient, "epds"), {**changed, "confirm": "0,0,3,0,3,3,3,3,3,1"}
+    )
+    assert response.status_code == 200
+    assert 'name="confirm" value="0,0,3,0,3,3,3,3,3,0"' in response.content.decode()
+    assert nothing_written()
+
+
+def test_a_corrected_entry_without_a_safety_item_saves_without_confirmation(client, users, patient):
+    signed_in(client, users, Role.NURSE)
+    client.post(enter_url(patient, "epds"), post_items(EPDS_ITEM10_SCORES_2))
+    response = client.post(
+        enter_url(patient, "epds"),
+        {**post_items(EPDS_NONE), "confirm": "0,0,3,0,3,3,3,3,3,1"},
+    )
+    assert response.status_code == 302
+    assert Assessment.objects.get().safety is False
+    assert not SafetyAlert.objects.exists() and not OutboxMessage.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "scale,answers",
+    [
+        ("epds", EPDS_NONE),
+        ("phq9", phq9_with_total(20, item9=0)),
+        ("madrs", [3] * 9 + [0]),
+        ("cssrs", [1, 1, 0, 0, 0, 0, None]),  # low risk: no safety flag
+    ],
+)
+def test_negative_safety_items_need_no_confirmation(client, users, patient, scale, answers):
+    signed_in(client, users, Role.NURSE)
+    response = client.post(enter_url(patient, scale), post_items(answers))
+    assert response.status_code == 302
+    assert Assessment.objects.get().safety is False
+    assert not SafetyAlert.objects.exists()
+    assert not AuditEvent.objects.filter(action="assessment.safety_confirmation_needed").exists()

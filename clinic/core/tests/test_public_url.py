@@ -73,7 +73,11 @@ def test_the_self_report_link_starts_with_the_base(kyiv):
 def test_the_safety_alert_links_to_the_base(kyiv, users):
     patient = make_patient(kyiv, "K-1")
     assessments.record_assessment(
-        patient, "phq9", phq9_with_total(10, item9=2), actor=users[(Role.NURSE, "kyiv")]
+        patient,
+        "phq9",
+        phq9_with_total(10, item9=2),
+        actor=users[(Role.NURSE, "kyiv")],
+        safety_confirmed=True,
     )
     message = OutboxMessage.objects.get(recipient=users[(Role.PHYSICIAN, "kyiv")].email)
     assert_links_on_base(message)

@@ -3,7 +3,7 @@ from decimal import Decimal
 import pytest
 
 from clinic.accounts.roles import Role
-from clinic.core.models import AuditEvent
+from clinic.core.models import AuditEvent, ProposedChange
 from clinic.formulary import services
 from clinic.formulary.models import AdequacyRules, Drug, MinimumDose
 from clinic.formulary.selectors import adequacy_rules
@@ -55,6 +55,12 @@ def test_an_administrator_changes_a_dose_and_the_assessment_follows(admin_client
         {"daily_mg": "100", "provenance": "Протокол центру 2026"},
     )
     assert response.status_code == 302
+    # Not in force before a physician co-signs it.
+    selectors.forget(patient)
+    assert selectors.trd_picture(patient).status.value == "yes"
+    assert MinimumDose.objects.get(drug__code="sertraline").daily_mg == 50
+    change = ProposedChange.objects.get(status="pending")
+    services.co_sign_formulary_change(change, actor=users[(Role.PHYSICIAN, "kyiv")])
     selectors.forget(patient)
     picture = selectors.trd_picture(patient)
     assert picture.status.value == "no" and picture.pseudo.possible
@@ -91,6 +97,13 @@ def test_a_physician_administrator_signs_off_and_a_later_change_clears_it(
         {"min_weeks": "4", "early_stop_weeks": "4", "failure_below_pct": "50"},
     )
     rules.refresh_from_db()
+    assert (rules.min_weeks, rules.failure_below_pct, rules.is_confirmed) == (6, 25, True)
+    change = ProposedChange.objects.get(status="pending")
+    with pytest.raises(services.RulesRefused):
+        services.co_sign_formulary_change(change, actor=director)
+    physician = staff_factory("physician@test.clinic", roles=[Role.PHYSICIAN], sites=[kyiv])
+    services.co_sign_formulary_change(change, actor=physician)
+    rules.refresh_from_db()
     assert (rules.min_weeks, rules.failure_below_pct, rules.is_confirmed) == (4, 50, False)
 
 
@@ -107,7 +120,7 @@ def test_rules_outside_their_range_are_refused(admin_client):
 
 def test_the_service_refuses_early_stop_after_the_minimum(users):
     with pytest.raises(services.RulesRefused):
-        services.change_adequacy_rules(
+        services.propose_adequacy_rules(
             min_weeks=4,
             early_stop_weeks=6,
             failure_below_pct=25,
@@ -128,3 +141,39 @@ def test_a_refused_sign_off_is_shown_audited_once_and_writes_nothing(admin_clien
     assert refusal.action == "formulary.refused"
     assert refusal.actor == users[(Role.ADMINISTRATOR, "kyiv")]
     assert [str(m) for m in get_messages(response.wsgi_request)] == [refusal.reason]
+
+
+def test_a_dose_change_without_a_physicians_co_signature_does_not_take_effect(users):
+    admin = users[(Role.ADMINISTRATOR, "kyiv")]
+    dose = MinimumDose.objects.get(drug__code="phenelzine")
+    change = services.propose_minimum_dose(
+        dose, daily_mg=Decimal("60"), provenance="Clinic protocol", actor=admin
+    )
+    assert MinimumDose.objects.get(pk=dose.pk).daily_mg == Decimal("45")
+    assert change.values == {"daily_mg": "60", "provenance": "Clinic protocol"}
+    with pytest.raises(services.RulesRefused):
+        services.co_sign_formulary_change(change, actor=users[(Role.NURSE, "kyiv")])
+    with pytest.raises(services.RulesRefused):
+        services.co_sign_formulary_change(change, actor=admin)
+    assert MinimumDose.objects.get(pk=dose.pk).daily_mg == Decimal("45")
+    services.reject_formulary_change(
+        change, note="No source for 60", actor=users[(Role.PHYSICIAN, "lviv")]
+    )
+    assert MinimumDose.objects.get(pk=dose.pk).daily_mg == Decimal("45")
+    assert not AuditEvent.objects.filter(action="formulary.minimum_dose.changed").exists()
+
+
+def test_a_physician_sees_pending_changes_and_co_signs_on_the_page(client, admin_client, users):
+    admin_client.post(
+        "/staff/formulary/doses/phenelzine/", {"daily_mg": "60", "provenance": "Clinic protocol"}
+    )
+    change = ProposedChange.objects.get(status="pending")
+    assert (
+        f"{change.public_id}/co-sign/" not in admin_client.get("/staff/formulary/").content.decode()
+    )
+    client.force_login(users[(Role.PHYSICIAN, "kyiv")])
+    page = client.get("/staff/formulary/").content.decode()
+    assert 'id="pending-changes"' in page and f"{change.public_id}/co-sign/" in page
+    response = client.post(f"/staff/formulary/changes/{change.public_id}/co-sign/")
+    assert response.status_code == 302
+    assert MinimumDose.objects.get(drug__code="phenelzine").daily_mg == Decimal("60")

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 from clinic.patients import assessment as a
 
 TODAY = date(2026, 12, 1)
-RULES = a.Rules()
+# The shipped AdequacyRules: 6 weeks (Fava 2020), early stop 4 weeks, failure < 25% (EU-PEARL).
+RULES = a.Rules(min_weeks=6, early_stop_weeks=4, failure_below_pct=25)
 
 
 def trial(
@@ -66,7 +67,7 @@ def test_a_dose_at_the_minimum_is_adequate():
 def test_five_weeks_is_too_short_under_the_default_six_week_rule_but_not_under_four():
     assert assess(trial(weeks=5)).has(a.TOO_SHORT)
     assert assess(trial(weeks=5)).adequate is False
-    four = a.Rules(min_weeks=4)
+    four = a.Rules(min_weeks=4, early_stop_weeks=4, failure_below_pct=25)
     assert assess(trial(weeks=5), four).adequate is True
 
 
@@ -116,7 +117,9 @@ def test_both_failure_thresholds_are_kept(improvement, eu_pearl, canadian):
 
 
 def test_the_canadian_threshold_can_be_configured_as_the_failure_rule():
-    result = assess(trial(improvement=40), a.Rules(failure_below_pct=50))
+    result = assess(
+        trial(improvement=40), a.Rules(min_weeks=6, early_stop_weeks=4, failure_below_pct=50)
+    )
     assert result.failed is True
 
 
@@ -179,27 +182,36 @@ def test_trials_of_an_earlier_episode_are_left_out():
 
 
 def test_an_inadequate_dose_that_did_not_help_is_possible_pseudo_resistance():
-    result = a.pseudo_resistance([assess(trial(dose=25, minimum=50, improvement=5))])
+    result = a.pseudo_resistance(
+        rules=RULES, assessed=[assess(trial(dose=25, minimum=50, improvement=5))]
+    )
     assert result.possible
     assert "Sertraline" in result.causes[0]
 
 
 def test_an_inadequate_trial_that_helped_is_not_pseudo_resistance():
-    assert not a.pseudo_resistance([assess(trial(dose=25, minimum=50, improvement=60))]).possible
+    assert not a.pseudo_resistance(
+        rules=RULES, assessed=[assess(trial(dose=25, minimum=50, improvement=60))]
+    ).possible
 
 
 def test_adequate_failures_alone_are_not_pseudo_resistance():
-    assert not a.pseudo_resistance([assess(trial()), assess(trial("venlafaxine"))]).possible
+    assert not a.pseudo_resistance(
+        rules=RULES, assessed=[assess(trial()), assess(trial("venlafaxine"))]
+    ).possible
 
 
 def test_an_inducer_during_a_trial_is_a_cause():
-    result = a.pseudo_resistance([assess(trial())], interactions=[("Sertraline", "Carbamazepine")])
+    result = a.pseudo_resistance(
+        rules=RULES, assessed=[assess(trial())], interactions=[("Sertraline", "Carbamazepine")]
+    )
     assert result.possible and "Carbamazepine" in result.causes[0]
 
 
 def test_poor_adherence_and_incomplete_records_are_causes():
     result = a.pseudo_resistance(
-        [assess(trial(adherence="poor")), assess(trial("escitalopram", dose=None))]
+        rules=RULES,
+        assessed=[assess(trial(adherence="poor")), assess(trial("escitalopram", dose=None))],
     )
     assert len(result.causes) == 2
 
@@ -227,20 +239,31 @@ def failed(cls, drug=None):
 )
 def test_thase_rush_stage_is_the_highest_complete_chain(classes, stage):
     assessed = [failed(c, f"{c}{i}") for i, c in enumerate(classes)]
-    assert a.thase_rush_stage(assessed) == stage
+    assert a.thase_rush_stage(assessed, rules=RULES) == stage
 
 
 def test_a_response_to_an_adequate_trial_is_stage_zero():
-    assert a.thase_rush_stage([assess(trial(improvement=70))]) == 0
+    assert a.thase_rush_stage([assess(trial(improvement=70))], rules=RULES) == 0
 
 
 def test_stage_five_needs_a_failed_bilateral_ect_course():
     assessed = [failed(c, f"{c}{i}") for i, c in enumerate(["ssri", "snri", "tca", "maoi"])]
     unilateral = a.Course("ect", bilateral=False, improvement_pct=5)
     bilateral = a.Course("ect", bilateral=True, improvement_pct=5)
-    assert a.thase_rush_stage(assessed, [unilateral]) == 4
-    assert a.thase_rush_stage(assessed, [bilateral]) == 5
-    assert a.thase_rush_stage(assessed[:3], [bilateral]) == 3
+    assert a.thase_rush_stage(assessed, [unilateral], rules=RULES) == 4
+    assert a.thase_rush_stage(assessed, [bilateral], rules=RULES) == 5
+    assert a.thase_rush_stage(assessed[:3], [bilateral], rules=RULES) == 3
+
+
+def test_the_clinics_failure_threshold_decides_ect_and_pseudo_resistance():
+    canadian = a.Rules(min_weeks=6, early_stop_weeks=4, failure_below_pct=50)
+    assessed = [failed(c, f"{c}{i}") for i, c in enumerate(["ssri", "snri", "tca", "maoi"])]
+    ect = a.Course("ect", bilateral=True, improvement_pct=30)
+    assert a.thase_rush_stage(assessed, [ect], rules=RULES) == 4
+    assert a.thase_rush_stage(assessed, [ect], rules=canadian) == 5
+    short = trial(dose=25, minimum=50, improvement=30)
+    assert not a.pseudo_resistance([assess(short)], rules=RULES).possible
+    assert a.pseudo_resistance([assess(short, canadian)], rules=canadian).possible
 
 
 # Maudsley ---------------------------------------------------------------------------------
@@ -350,7 +373,7 @@ def test_assessment_invariants(trials):
     status = a.trd_status(assessed)
     failed_drugs = {r.trial.drug_key for r in assessed if r.failed}
     assert (status.value == a.TRD_YES) == (len(failed_drugs) >= 2)
-    stage = a.thase_rush_stage(assessed)
+    stage = a.thase_rush_stage(assessed, rules=RULES)
     if failed_drugs:
         assert stage is not None and stage >= 1
     if stage is not None and stage >= 2:

@@ -4,9 +4,18 @@ import pytest
 
 from clinic.patients import screening as s
 
+# The shipped defaults of the site settings (clinic.treatment.rules.PROVENANCE).
+SITE = s.BloodPressureLimits(
+    block_systolic=180, block_diastolic=100, warn_systolic=140, warn_diastolic=90
+)
+
 
 def facts(**overrides):
-    values = {"conditions": frozenset(), "blood_pressure": (120, 80, date(2026, 11, 30))}
+    values = {
+        "conditions": frozenset(),
+        "blood_pressure": (120, 80, date(2026, 11, 30)),
+        "bp_limits": SITE,
+    }
     values.update(overrides)
     return s.ScreenFacts(**values)
 
@@ -37,6 +46,28 @@ def test_blood_pressure_thresholds(bp, code, kind):
     else:
         assert (findings[0].code, findings[0].kind) == (code, kind)
         assert f"{bp[0]}/{bp[1]}" in findings[0].text
+
+
+def test_the_limits_are_the_sites_own():
+    strict = s.BloodPressureLimits(
+        block_systolic=160, block_diastolic=95, warn_systolic=130, warn_diastolic=85
+    )
+    (finding,) = s.ketamine_screen(
+        facts(blood_pressure=(165, 80, date(2026, 11, 30)), bp_limits=strict)
+    )
+    assert finding.code == "uncontrolled_hypertension" and "160/95" in finding.text
+    (finding,) = s.ketamine_screen(
+        facts(blood_pressure=(135, 80, date(2026, 11, 30)), bp_limits=strict)
+    )
+    assert finding.code == "elevated_blood_pressure" and "130/85" in finding.text
+
+
+def test_a_reading_without_site_limits_is_not_judged_but_named():
+    findings = s.ketamine_screen(
+        facts(blood_pressure=(200, 120, date(2026, 11, 30)), bp_limits=None)
+    )
+    assert codes(findings) == ["no_blood_pressure_limits"]
+    assert not findings[0].is_contraindication
 
 
 def test_missing_blood_pressure_and_intake_are_cautions():

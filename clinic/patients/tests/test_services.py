@@ -370,3 +370,24 @@ def test_an_answered_request_cannot_be_answered_again(patient, physician):
         services.complete_privacy_request(request, outcome="Ще раз", actor=physician)
     request.refresh_from_db()
     assert request.outcome == "Копію видано"
+
+
+def test_the_screen_judges_blood_pressure_by_the_home_sites_thresholds(patient, physician):
+    from clinic.treatment.models import TreatmentSettings
+
+    make_intake(patient)
+    services.record_blood_pressure(
+        patient, systolic=165, diastolic=85, measured_on=timezone.localdate(), actor=physician
+    )
+    assert selectors.ketamine_screen(patient)[0].code == "elevated_blood_pressure"
+
+    TreatmentSettings.objects.create(
+        site=patient.home_site,
+        bp_block_systolic=160,
+        bp_block_diastolic=95,
+        bp_warn_systolic=130,
+        bp_warn_diastolic=85,
+    )
+    selectors.forget(patient)
+    finding = selectors.ketamine_screen(patient)[0]
+    assert finding.code == "uncontrolled_hypertension" and "160/95" in finding.text

@@ -1,5 +1,6 @@
 """The writes of treatment, one module per section of the work: approving courses
-(`courses`), infusion sessions step by step (`infusions`), chair alerts (`alerts`), TES (`tes`),
+(`courses`), infusion sessions step by step (`infusions`), making up and double-checking
+the dose (`preparations`), chair alerts (`alerts`), TES (`tes`),
 notes (`notes`) and site settings (`settings`).
 
 Each service locks the rows it changes before checking their state, writes its rows and its
@@ -27,6 +28,7 @@ from clinic.treatment.services.courses import (  # noqa: F401
 from clinic.treatment.services.infusions import (  # noqa: F401
     PreCheckInput,
     VitalsInput,
+    chart_differences,
     check_in_patient,
     current_dose,
     decide_on_blood_pressure,
@@ -34,6 +36,7 @@ from clinic.treatment.services.infusions import (  # noqa: F401
     end_infusion,
     interrupt_session,
     open_infusion_session,
+    precheck_initial,
     record_adverse_event,
     record_ketamine_administration,
     record_precheck,
@@ -48,8 +51,17 @@ from clinic.treatment.services.infusions import (  # noqa: F401
 from clinic.treatment.services.notes import (  # noqa: F401
     write_session_note,
 )
+from clinic.treatment.services.preparations import (  # noqa: F401
+    PreparationInput,
+    calculate_preparation,
+    check_dose_preparation,
+    record_dose_preparation,
+)
 from clinic.treatment.services.settings import (  # noqa: F401
-    update_treatment_settings,
+    co_sign_treatment_settings,
+    pending_settings_change,
+    propose_treatment_settings,
+    reject_treatment_settings,
 )
 from clinic.treatment.services.tes import (  # noqa: F401
     complete_tes_session,

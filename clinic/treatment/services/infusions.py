@@ -21,13 +21,16 @@ from clinic.treatment.models import (
     AdverseEvent,
     Discharge,
     DoseOrder,
+    DosePreparation,
     InfusionSession,
     InfusionStatusChange,
+    InteractionRule,
     PreCheck,
     SessionScore,
     VitalAlert,
     VitalSigns,
 )
+from clinic.treatment.preparation import Prescription
 from clinic.treatment.scales import DISCHARGE_SCALES, ScaleError
 from clinic.treatment.selectors import (
     SESSION_INFUSION,
@@ -159,6 +162,76 @@ class PreCheckInput:
     breastfeeding: str
     advice_given: str
     drugs: tuple = ()
+    allergies: str = ""
+    # The nurse confirms, with a note, what she entered against the chart.
+    chart_confirmed: bool = False
+    chart_note: str = ""
+
+
+def precheck_initial(patient) -> dict:
+    """The pre-check form prefilled from the record: pregnancy and breastfeeding status, the
+    usual escort (this patient's last pre-check, else the emergency contact), the latest weight
+    and its date, allergies and current medicines that interact with ketamine."""
+    chart = links.precheck_chart(patient)
+    initial = {"weight_measured_on": timezone.localdate(), "allergies": chart.allergies}
+    if chart.weight:
+        initial.update(weight_kg=chart.weight[0], weight_measured_on=chart.weight[1])
+    if chart.pregnant:
+        initial["pregnancy"] = PreCheck.Pregnancy.PREGNANT
+    elif chart.sex == "male":
+        initial["pregnancy"] = PreCheck.Pregnancy.NOT_APPLICABLE
+    if chart.is_breastfeeding:
+        initial["breastfeeding"] = PreCheck.Breastfeeding.YES
+    elif chart.breastfeeding == "none":
+        initial["breastfeeding"] = PreCheck.Breastfeeding.NO
+    elif chart.sex == "male":
+        initial["breastfeeding"] = PreCheck.Breastfeeding.NOT_APPLICABLE
+    last = (
+        PreCheck.objects.filter(session__patient=patient)
+        .exclude(escort_name="")
+        .order_by("-recorded_at", "-pk")
+        .values_list("escort_name", "escort_phone", "escort_relation")
+        .first()
+    )
+    escort = last or chart.emergency_contact
+    if escort:
+        initial.update(escort_name=escort[0], escort_phone=escort[1], escort_relation=escort[2])
+    codes = {code for _name, code in chart.medicines}
+    if codes:
+        initial["drugs"] = list(
+            InteractionRule.objects.filter(is_active=True, code__in=codes).values_list(
+                "pk", flat=True
+            )
+        )
+    return initial
+
+
+def chart_differences(check: PreCheckInput, chart) -> list[str]:
+    """What the pre-check says against the chart, each to be confirmed by the nurse."""
+    found = []
+    if chart.pregnant and check.pregnancy != PreCheck.Pregnancy.PREGNANT:
+        found.append(
+            _("the chart records a pregnancy; the pre-check says: %(value)s")
+            % {"value": PreCheck.Pregnancy(check.pregnancy).label}
+        )
+    if chart.is_breastfeeding and check.breastfeeding != PreCheck.Breastfeeding.YES:
+        found.append(
+            _("the chart records breastfeeding; the pre-check says: %(value)s")
+            % {"value": PreCheck.Breastfeeding(check.breastfeeding).label}
+        )
+    if chart.allergies and not check.allergies.strip():
+        found.append(
+            _("the chart lists allergies (%(allergies)s); the pre-check records none")
+            % {"allergies": chart.allergies}
+        )
+    ticked = {rule.code for rule in check.drugs}
+    for name, code in chart.medicines:
+        if code not in ticked:
+            found.append(
+                _("the chart lists %(drug)s, which interacts with ketamine; it is not ticked")
+                % {"drug": name}
+            )
+    return found
 
 
 @transaction.atomic
@@ -201,17 +274,36 @@ def record_precheck(session, *, check: PreCheckInput, actor) -> PreCheck:
             },
             action="infusion.precheck.blocked",
         )
-    fields = {k: v for k, v in check.__dict__.items() if k != "drugs"}
+    differences = chart_differences(check, links.precheck_chart(session.patient))
+    if differences and not (check.chart_confirmed and check.chart_note.strip()):
+        raise TreatmentRefused(
+            _(
+                "The pre-check differs from the patient's chart: %(differences)s. Correct it, "
+                "or confirm the differences with a note."
+            )
+            % {"differences": "; ".join(differences)},
+            action="infusion.precheck.differs_from_chart",
+        )
+    skip = {"drugs", "chart_confirmed", "chart_note"}
+    fields = {k: v for k, v in check.__dict__.items() if k not in skip}
     precheck = PreCheck.objects.create(
         session=session,
         **fields,
+        chart_differences="\n".join(differences),
+        chart_confirmation_note=check.chart_note.strip() if differences else "",
         bp_decision=PreCheck.Decision.PENDING if pressure == rules.BP_WARN else "",
         recorded_by=actor,
     )
     precheck.drugs.set(check.drugs)
     if pressure == rules.BP_NORMAL:
         move(session, Status.PRECHECKED, actor=actor)
-    audit(actor, "infusion.precheck.recorded", session.patient, obj=session, reason=pressure)
+    audit(
+        actor,
+        "infusion.precheck.recorded",
+        session.patient,
+        obj=session,
+        reason=(pressure + "".join(f"; {d}" for d in differences))[:500],
+    )
     return precheck
 
 
@@ -238,10 +330,10 @@ def decide_on_blood_pressure(session, *, proceed: bool, note: str, actor) -> Pre
 
 
 @transaction.atomic
-def sign_dose(
-    session, *, mg_per_kg: Decimal, concentration_mg_per_ml: Decimal, minutes: int, reason="", actor
-) -> DoseOrder:
-    """A physician signs the dose; a change (before or during the infusion) needs a reason."""
+def sign_dose(session, *, mg_per_kg: Decimal, minutes: int, reason="", actor) -> DoseOrder:
+    """A physician signs the prescription (mg/kg x the weight on the day, over so many
+    minutes); a change (before or during the infusion) needs a reason. How it is made up is
+    the nurse's preparation (`record_dose_preparation`), not asked of the physician."""
     require_physician(actor, _("sign a dose"))
     session = locked_session(session)
     if session.status not in (Status.PRECHECKED, Status.INFUSING, Status.INTERRUPTED):
@@ -255,14 +347,9 @@ def sign_dose(
         raise TreatmentRefused(
             _("Changing the dose needs a reason."), action="infusion.dose.refused"
         )
-    calc = rules.calculate_dose(
-        weight_kg=precheck.weight_kg,
-        mg_per_kg=mg_per_kg,
-        concentration_mg_per_ml=concentration_mg_per_ml,
-        minutes=minutes,
-    )
+    prescription = Prescription(mg_per_kg, precheck.weight_kg, minutes)
     problems = rules.dose_problems(
-        mg_per_kg=mg_per_kg, dose_mg=calc.dose_mg, rules=rules_for(session.site)
+        mg_per_kg=mg_per_kg, dose_mg=prescription.dose_mg, rules=rules_for(session.site)
     )
     if problems:
         raise TreatmentRefused(" ".join(problems), action="infusion.dose.refused")
@@ -270,11 +357,8 @@ def sign_dose(
         session=session,
         mg_per_kg=mg_per_kg,
         weight_kg=precheck.weight_kg,
-        dose_mg=calc.dose_mg,
-        concentration_mg_per_ml=concentration_mg_per_ml,
-        volume_ml=calc.volume_ml,
+        dose_mg=prescription.dose_mg,
         minutes=minutes,
-        rate_ml_per_h=calc.rate_ml_per_h,
         replaces=current,
         reason=reason.strip(),
         signed_by=actor,
@@ -284,13 +368,29 @@ def sign_dose(
         "infusion.dose.changed" if current else "infusion.dose.signed",
         session.patient,
         obj=session,
-        reason=f"{calc.dose_mg} mg",
+        reason=f"{prescription.dose_mg} mg",
     )
     return order
 
 
 def current_dose(session) -> DoseOrder | None:
     return session.doses.filter(replaced_by__isnull=True).last()
+
+
+def prepared_mg(dose: DoseOrder | None):
+    """The dose actually made up for this order (the volume drawn x the ampoule's strength),
+    or the signed dose when it was not prepared (orders from before preparations)."""
+    if dose is None:
+        return None
+    prepared = DosePreparation.objects.filter(dose=dose).first()
+    return dose.dose_mg if prepared is None else prepared.dose_given_mg
+
+
+def _most_given_mg(dose: DoseOrder):
+    # Rounding the drawn volume to what the syringe measures may put up to half a step more
+    # in the syringe than was signed; that amount, shown to the physician and the checker,
+    # is what the patient can receive.
+    return max(dose.dose_mg, prepared_mg(dose))
 
 
 @transaction.atomic
@@ -302,9 +402,19 @@ def start_infusion(session, *, actor) -> InfusionSession:
         raise TreatmentRefused(
             _("The infusion starts once, after the pre-check."), action="infusion.start.refused"
         )
-    if current_dose(session) is None:
+    dose = current_dose(session)
+    if dose is None:
         raise TreatmentRefused(
             _("The dose has not been signed by a physician."), action="infusion.start.refused"
+        )
+    prepared = DosePreparation.objects.filter(dose=dose).first()
+    if prepared is None or not prepared.is_checked:
+        raise TreatmentRefused(
+            _(
+                "The dose must be prepared and checked by a second person before the "
+                "infusion starts."
+            ),
+            action="infusion.start.refused",
         )
     now = timezone.now()
     move(session, Status.INFUSING, actor=actor, at=now)
@@ -349,8 +459,8 @@ def end_infusion(session, *, administered_mg: Decimal | None = None, actor) -> I
     if session.infusion_ended_at is not None:
         raise TreatmentRefused(_("The infusion has already ended."), action="infusion.refused")
     dose = current_dose(session)
-    given = dose.dose_mg if administered_mg is None else administered_mg
-    if dose is None or given < 0 or given > dose.dose_mg:
+    given = prepared_mg(dose) if administered_mg is None else administered_mg
+    if dose is None or given < 0 or given > _most_given_mg(dose):
         raise TreatmentRefused(
             _("The amount given must be between 0 and the signed dose."), action="infusion.refused"
         )
@@ -377,7 +487,7 @@ def stop_session(session, *, reason: str, administered_mg: Decimal | None = None
     now = timezone.now()
     if session.infusion_ended_at is None:
         dose = current_dose(session)
-        if administered_mg is None or administered_mg < 0 or administered_mg > dose.dose_mg:
+        if administered_mg is None or administered_mg < 0 or administered_mg > _most_given_mg(dose):
             raise TreatmentRefused(
                 _("Give the amount given so far (between 0 and the signed dose)."),
                 action="infusion.refused",
@@ -426,7 +536,7 @@ def record_ketamine_administration(
         )
     dose = current_dose(session)
     given = session.administered_mg if administered_mg is None else administered_mg
-    if given is None or given < 0 or given > dose.dose_mg:
+    if given is None or given < 0 or given > _most_given_mg(dose):
         raise TreatmentRefused(
             _("The amount given must be between 0 and the signed dose."),
             action="infusion.administration.refused",

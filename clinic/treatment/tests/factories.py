@@ -78,7 +78,7 @@ def vitals(at=None, **overrides):
     return services.VitalsInput(**fields)
 
 
-STAGES = ("checked_in", "prechecked", "dosed", "infusing", "monitoring", "accounted")
+STAGES = ("checked_in", "prechecked", "dosed", "prepared", "infusing", "monitoring", "accounted")
 
 
 def ketamine_in_safe(site, units=5):
@@ -108,6 +108,30 @@ def account_for_ketamine(session, *, nurse, witness, drawn_mg=Decimal("100")):
     )
 
 
+def prepare_dose(session, *, nurse, method="diluted_bag", final_volume_ml=Decimal("100")):
+    """The current dose made up from the site's ketamine (50 mg/ml) by the nurse."""
+    return services.record_dose_preparation(
+        session,
+        prepared=services.PreparationInput(
+            holding=ketamine_in_safe(session.site),
+            method=method,
+            final_volume_ml=final_volume_ml,
+        ),
+        actor=nurse,
+    )
+
+
+def prepare_and_check(session, *, nurse, checker):
+    """The current dose prepared by the nurse and double-checked by `checker`."""
+    prepared = prepare_dose(session, nurse=nurse)
+    return services.check_dose_preparation(
+        session,
+        drug_volume_ml=prepared.drug_volume_ml,
+        rate_ml_per_h=prepared.rate_ml_per_h,
+        actor=checker,
+    )
+
+
 def make_session(course, chair, *, nurse, physician, stage="infusing"):
     """A session on a chair, advanced to `stage` through the services."""
     session = services.open_infusion_session(course, chair=chair, actor=nurse)
@@ -115,18 +139,14 @@ def make_session(course, chair, *, nurse, physician, stage="infusing"):
     if target >= 1:
         services.record_precheck(session, check=precheck_input(), actor=nurse)
     if target >= 2:
-        services.sign_dose(
-            session,
-            mg_per_kg=Decimal("0.50"),
-            concentration_mg_per_ml=Decimal("1.00"),
-            minutes=40,
-            actor=physician,
-        )
+        services.sign_dose(session, mg_per_kg=Decimal("0.50"), minutes=40, actor=physician)
     if target >= 3:
-        services.start_infusion(session, actor=nurse)
+        prepare_and_check(session, nurse=nurse, checker=physician)
     if target >= 4:
-        services.end_infusion(session, actor=nurse)
+        services.start_infusion(session, actor=nurse)
     if target >= 5:
+        services.end_infusion(session, actor=nurse)
+    if target >= 6:
         account_for_ketamine(session, nurse=nurse, witness=physician)
     session.refresh_from_db()
     return session

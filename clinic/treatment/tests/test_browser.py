@@ -104,11 +104,24 @@ def test_a_nurse_runs_a_demo_patient_through_a_whole_infusion(
     doctor.goto(session_url)
     # The signing form is open while no dose exists; the course's dose rule is prefilled.
     expect(doctor.locator("#id_mg_per_kg")).to_have_value("0.50")
-    doctor.fill("#id_concentration_mg_per_ml", "1")
+    expect(doctor.locator("#id_concentration_mg_per_ml")).to_have_count(0)
     doctor.click("form[action$='/dose/'] button[type=submit]")
     expect(doctor.locator("[data-testid=dose]")).to_contain_text("30,5 мг")  # 61 kg x 0.5
 
-    # The nurse starts the pump.
+    # The nurse makes it up in a 100 ml bag: calculated first, then recorded.
+    page.goto(session_url)
+    expect(page.locator("form[action$='/start/']")).to_have_count(0)
+    page.select_option("#id_method", "diluted_bag")
+    page.fill("#id_final_volume_ml", "100")
+    page.click("form[action$='/preparation/'] button[name=calculate]")
+    expect(page.locator("[data-testid=preview]")).to_contain_text("150,0")  # ml/h
+    page.click("form[action$='/preparation/'] button[name=record]")
+    expect(page.locator("[data-testid=preparation]")).to_contain_text("0,61")  # ml drawn
+    # The physician checks the bag and the pump; then the nurse starts it.
+    doctor.goto(session_url)
+    doctor.fill("#id_drug_volume_ml", "0.61")
+    doctor.fill("#id_rate_ml_per_h", "150")
+    doctor.click("form[action$='/preparation/check/'] button[type=submit]")
     page.goto(session_url)
     page.click("form[action$='/start/'] button[type=submit]")
     expect(page.locator("[data-testid=status]")).to_have_text("інфузія")
@@ -247,5 +260,56 @@ def test_treatment_pages_fit_a_narrow_screen_and_pass_axe(
         if result["violations"]:
             violations[path] = [(v["id"], v["nodes"][0]["target"]) for v in result["violations"]]
     context.close()
+    assert too_wide == {}
+    assert violations == {}
+
+
+def test_the_preparation_and_its_check_fit_a_narrow_screen_and_pass_axe(
+    demo,
+    browser,
+    live_server,
+    axe_path,
+):
+    from django.test import Client
+
+    from clinic.treatment import services
+
+    nurse = User.objects.get(email=demo_email("nurse", "lviv"))
+    physician = User.objects.get(email=demo_email("physician", "lviv"))
+    waiting = InfusionSession.objects.get(site__code="lviv", status="prechecked")
+    services.sign_dose(waiting, mg_per_kg=Decimal("0.5"), minutes=40, actor=physician)
+    session_url = live_server.url + f"/staff/treatment/infusions/{waiting.public_id}/"
+    violations, too_wide = {}, {}
+
+    def check(page, name):
+        width = page.evaluate("document.documentElement.scrollWidth")
+        if width > 360:
+            too_wide[name] = width
+        page.add_script_tag(path=axe_path)
+        result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+        if result["violations"]:
+            violations[name] = [(v["id"], v["nodes"][0]["target"]) for v in result["violations"]]
+
+    host = live_server.url.split("//")[1].split(":")[0]
+    for user, step in ((nurse, "prepare"), (physician, "check")):
+        client = Client()
+        client.force_login(user)
+        context = browser.new_context(bypass_csp=True, viewport={"width": 360, "height": 740})
+        cookie = client.cookies["sessionid"].value
+        context.add_cookies([{"name": "sessionid", "value": cookie, "domain": host, "path": "/"}])
+        page = context.new_page()
+        page.goto(session_url)
+        if step == "prepare":
+            page.select_option("#id_method", "diluted_syringe")
+            page.fill("#id_final_volume_ml", "50")
+            page.click("form[action$='/preparation/'] button[name=calculate]")
+            page.wait_for_selector("[data-testid=preview]")
+            check(page, "preview")
+            page.click("form[action$='/preparation/'] button[name=record]")
+            page.wait_for_selector("[data-testid=preparation]")
+        else:
+            page.wait_for_selector("form[action$='/preparation/check/']")
+            check(page, "double check")
+        context.close()
     assert too_wide == {}
     assert violations == {}

@@ -261,13 +261,7 @@ def test_blood_pressure_above_the_warning_waits_for_a_physician(course, chair, n
     with pytest.raises(services.TreatmentRefused, match="Only a physician"):
         services.decide_on_blood_pressure(session, proceed=True, note="ok", actor=nurse)
     with pytest.raises(services.TreatmentRefused, match="after the pre-check"):
-        services.sign_dose(
-            session,
-            mg_per_kg=Decimal("0.5"),
-            concentration_mg_per_ml=Decimal("1"),
-            minutes=40,
-            actor=physician,
-        )
+        services.sign_dose(session, mg_per_kg=Decimal("0.5"), minutes=40, actor=physician)
     services.decide_on_blood_pressure(
         session, proceed=True, note="Після відпочинку 142/86, без скарг", actor=physician
     )
@@ -308,26 +302,12 @@ def test_the_dose_is_calculated_from_weight_and_signed_by_a_physician(
     session = make_session(course, chair, nurse=nurse, physician=physician, stage="checked_in")
     services.record_precheck(session, check=precheck_input(weight_kg=Decimal("82.4")), actor=nurse)
     with pytest.raises(services.TreatmentRefused, match="Only a physician"):
-        services.sign_dose(
-            session,
-            mg_per_kg=Decimal("0.5"),
-            concentration_mg_per_ml=Decimal("1"),
-            minutes=40,
-            actor=nurse,
-        )
-    order = services.sign_dose(
-        session,
-        mg_per_kg=Decimal("0.5"),
-        concentration_mg_per_ml=Decimal("2"),
-        minutes=40,
-        actor=physician,
-    )
-    # domain.md §3.3: 82.4 kg -> 41.2 mg; at 2 mg/ml 20.6 ml over 40 min = 30.9 ml/h.
-    assert (order.dose_mg, order.volume_ml, order.rate_ml_per_h) == (
-        Decimal("41.2"),
-        Decimal("20.6"),
-        Decimal("30.9"),
-    )
+        services.sign_dose(session, mg_per_kg=Decimal("0.5"), minutes=40, actor=nurse)
+    order = services.sign_dose(session, mg_per_kg=Decimal("0.5"), minutes=40, actor=physician)
+    # domain.md §3.3: 82.4 kg -> 41.2 mg. How it is made up is the nurse's preparation: the
+    # physician is not asked for a concentration.
+    assert order.dose_mg == Decimal("41.2")
+    assert (order.concentration_mg_per_ml, order.volume_ml, order.rate_ml_per_h) == (None,) * 3
     assert order.signed_by == physician
 
 
@@ -335,13 +315,7 @@ def test_it_refuses_a_dose_above_the_maximum(course, chair, nurse, physician):
     session = make_session(course, chair, nurse=nurse, physician=physician, stage="checked_in")
     services.record_precheck(session, check=precheck_input(weight_kg=Decimal("140")), actor=nurse)
     with pytest.raises(services.TreatmentRefused, match="above the maximum of 100"):
-        services.sign_dose(
-            session,
-            mg_per_kg=Decimal("0.75"),
-            concentration_mg_per_ml=Decimal("1"),
-            minutes=40,
-            actor=physician,
-        )
+        services.sign_dose(session, mg_per_kg=Decimal("0.75"), minutes=40, actor=physician)
     assert not DoseOrder.objects.exists()
 
 
@@ -349,7 +323,6 @@ def test_a_dose_change_during_the_infusion_needs_a_reason(course, chair, nurse, 
     session = make_session(course, chair, nurse=nurse, physician=physician, stage="infusing")
     change = {
         "mg_per_kg": Decimal("0.40"),
-        "concentration_mg_per_ml": Decimal("1"),
         "minutes": 40,
         "actor": physician,
     }

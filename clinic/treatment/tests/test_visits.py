@@ -22,6 +22,7 @@ from clinic.treatment.tests.factories import (
     make_course,
     make_visit,
     precheck_input,
+    prepare_and_check,
 )
 
 pytestmark = pytest.mark.django_db
@@ -126,13 +127,8 @@ def test_a_taken_chair_rolls_back_the_check_in(visit, course, chair, nurse, kyiv
 
 def walk_to_discharge(session, nurse, physician, clock):
     services.record_precheck(session, check=precheck_input(), actor=nurse)
-    services.sign_dose(
-        session,
-        mg_per_kg=Decimal("0.50"),
-        concentration_mg_per_ml=Decimal("1.00"),
-        minutes=40,
-        actor=physician,
-    )
+    services.sign_dose(session, mg_per_kg=Decimal("0.50"), minutes=40, actor=physician)
+    prepare_and_check(session, nurse=nurse, checker=physician)
     services.start_infusion(session, actor=nurse)
     clock.shift(timedelta(minutes=40))
     services.end_infusion(session, actor=nurse)

@@ -17,7 +17,7 @@ from clinic.controlled_drugs.witness import WitnessRefused, authenticate_witness
 from clinic.core import records
 from clinic.core.audit import audit
 from clinic.core.exports import render_pdf
-from clinic.core.policy import staff
+from clinic.core.policy import recently_authenticated, staff
 from clinic.core.refusals import audit_refusal, refused
 from clinic.courses.access import get_course_for
 from clinic.scheduling.access import get_appointment_for
@@ -84,9 +84,17 @@ def _infusion_context(session, user):
     due = selectors.next_due(session, last_in_phase)
     now = timezone.now()
     precheck = getattr(session, "precheck", None)
-    doses = list(session.doses.select_related("signed_by"))
+    doses = list(
+        session.doses.select_related(
+            "signed_by",
+            "preparation__prepared_by",
+            "preparation__checked_by",
+            "preparation__holding__lot__drug",
+        )
+    )
     replaced_ids = {d.replaces_id for d in doses if d.replaces_id}
     current = next((d for d in reversed(doses) if d.pk not in replaced_ids), None)
+    preparation = getattr(current, "preparation", None) if current else None
     scores = list(session.scores.all())
     cadss_due = (
         session.infusion_started_at + timezone.timedelta(minutes=settings.cadss_at_minutes)
@@ -107,6 +115,7 @@ def _infusion_context(session, user):
         "drugs": list(precheck.drugs.all()) if precheck else [],
         "doses": doses,
         "dose": current,
+        "preparation": preparation,
         "readings": readings,
         "chart": vitals_svg(readings, started_at=session.infusion_started_at),
         "next_due": due,
@@ -133,17 +142,24 @@ def infusion_detail(request, session_id):
     return _infusion_page(request, session)
 
 
-def _infusion_page(request, session, *, administration_form=None, http_status=200):
+def _infusion_page(
+    request,
+    session,
+    *,
+    administration_form=None,
+    precheck_form=None,
+    preparation_form=None,
+    preview=None,
+    http_status=200,
+):
     audit(request.user, "infusion.viewed", session.patient, obj=session)
     context = _infusion_context(session, request.user)
     settings = context["settings"]
     status = session.status
     if status == Status.CHECKED_IN and context["precheck"] is None:
-        known = links.latest_weight(session.patient)
-        initial = {"weight_measured_on": timezone.localdate()}
-        if known:
-            initial.update(weight_kg=known[0], weight_measured_on=known[1])
-        context["precheck_form"] = forms.PreCheckForm(initial=initial)
+        context["precheck_form"] = precheck_form or forms.PreCheckForm(
+            initial=services.precheck_initial(session.patient)
+        )
     if context["precheck"] and context["precheck"].bp_decision == "pending":
         context["bp_form"] = forms.BpDecisionForm()
     if status in (Status.PRECHECKED, Status.INFUSING, Status.INTERRUPTED):
@@ -151,10 +167,14 @@ def _infusion_page(request, session, *, administration_form=None, http_status=20
         context["dose_form"] = forms.DoseForm(
             initial={
                 "mg_per_kg": dose.mg_per_kg if dose else session.course.target_dose_mg_per_kg,
-                "concentration_mg_per_ml": dose.concentration_mg_per_ml if dose else "1.00",
                 "minutes": dose.minutes if dose else session.course.infusion_minutes,
             }
         )
+        if dose is not None and context["preparation"] is None:
+            context["preparation_form"] = preparation_form or _preparation_form(session)
+            context["preview"] = preview
+        elif context["preparation"] is not None and not context["preparation"].is_checked:
+            context["check_form"] = forms.PreparationCheckForm()
     if status in InfusionSession.MONITORED:
         context["vitals_form"] = forms.VitalsForm()
         context["event_form"] = forms.AdverseEventForm(
@@ -177,6 +197,62 @@ def _infusion_page(request, session, *, administration_form=None, http_status=20
         ):
             context["administration_form"] = administration_form or _administration_form(session)
     return render(request, "treatment/infusion_detail.html", context, status=http_status)
+
+
+def _preparation_form(session, data=None):
+    return forms.PreparationForm(data, holdings=links.holdings_to_prepare_from(session.site))
+
+
+@staff(*INFUSION_ROLES, object_rule="treatment.access.get_infusion_for")
+@require_POST
+def infusion_preparation(request, session_id):
+    """The nurse makes up the signed dose: "calculate" shows the volumes, concentration, pump
+    rate and dose actually given; "record" saves them when they are still what was shown."""
+    session = get_infusion_for(request.user, session_id)
+    form = _preparation_form(session, request.POST)
+    preview = None
+    if form.is_valid():
+        data = form.cleaned_data
+        prepared = services.PreparationInput(
+            holding=data["holding"],
+            method=data["method"],
+            final_volume_ml=data["final_volume_ml"],
+            draw_step_ml=data["draw_step_ml"],
+        )
+        try:
+            preview = services.calculate_preparation(session, prepared=prepared)
+            if "record" in request.POST:
+                if not form.shown_matches(preview):
+                    form.add_error(
+                        None,
+                        _(
+                            "The values have changed since they were calculated: check them and "
+                            "record again."
+                        ),
+                    )
+                else:
+                    services.record_dose_preparation(session, prepared=prepared, actor=request.user)
+                    messages.success(
+                        request,
+                        _(
+                            "The preparation is recorded. A second person checks it before the "
+                            "start."
+                        ),
+                    )
+                    return redirect("treatment:infusion", session_id=session.public_id)
+        except services.TreatmentRefused as refusal:
+            preview = None
+            refused(request, refusal, patient=session.patient, obj=session, form=form)
+    if preview is not None:
+        # What "record" sends back, so a value changed after "calculate" is caught.
+        form.data = form.data.copy()
+        form.data["shown_drug_volume_ml"] = str(preview.drug_volume_ml)
+        form.data["shown_rate_ml_per_h"] = str(preview.rate_ml_per_h)
+    session.refresh_from_db()
+    status = 200 if preview is not None and not form.errors else 400
+    return _infusion_page(
+        request, session, preparation_form=form, preview=preview, http_status=status
+    )
 
 
 def _administration_form(session, data=None):
@@ -258,20 +334,31 @@ def infusion_check_in(request, session):
     return _("The patient is checked in.")
 
 
-@_step(*INFUSION_ROLES)
-def infusion_precheck(request, session):
+@staff(*INFUSION_ROLES, object_rule="treatment.access.get_infusion_for")
+@require_POST
+def infusion_precheck(request, session_id):
+    # Not a plain step: a refused pre-check (a difference from the chart to confirm, a
+    # pressure to re-measure) shows the form again with what the nurse entered.
+    session = get_infusion_for(request.user, session_id)
     form = forms.PreCheckForm(request.POST)
-    if not form.is_valid():
-        form_errors(request, form)
-        return None
-    data = dict(form.cleaned_data)
-    data["drugs"] = tuple(data["drugs"])
-    precheck = services.record_precheck(
-        session, check=services.PreCheckInput(**data), actor=request.user
-    )
-    if precheck.bp_decision == "pending":
-        return _("The pre-check is recorded. The blood pressure needs a physician's decision.")
-    return _("The pre-check is recorded.")
+    if form.is_valid():
+        data = dict(form.cleaned_data)
+        data["drugs"] = tuple(data["drugs"])
+        try:
+            precheck = services.record_precheck(
+                session, check=services.PreCheckInput(**data), actor=request.user
+            )
+        except services.TreatmentRefused as refusal:
+            refused(request, refusal, patient=session.patient, obj=session, form=form)
+        else:
+            done = _("The pre-check is recorded.")
+            if precheck.bp_decision == "pending":
+                done = _(
+                    "The pre-check is recorded. The blood pressure needs a physician's decision."
+                )
+            messages.success(request, done)
+            return redirect("treatment:infusion", session_id=session.public_id)
+    return _infusion_page(request, session, precheck_form=form, http_status=400)
 
 
 @_step(Role.PHYSICIAN)
@@ -284,18 +371,37 @@ def infusion_bp_decision(request, session):
     return _("The decision is recorded.")
 
 
-@_step(Role.PHYSICIAN)
+# Signing a dose of a controlled drug asks the physician to prove who they are again when the
+# last sign-in is older than ACCOUNT_REAUTHENTICATION_TIMEOUT; the POST resumes afterwards.
+# Inside the step, so a session the physician may not reach answers 404 first.
+@staff(Role.PHYSICIAN, object_rule="treatment.access.get_infusion_for")
+@_infusion_step
+@recently_authenticated
 def infusion_dose(request, session):
     form = forms.DoseForm(request.POST)
     if not form.is_valid():
         form_errors(request, form)
         return None
     order = services.sign_dose(session, **form.cleaned_data, actor=request.user)
-    return _("Dose signed: %(mg)s mg in %(ml)s ml at %(rate)s ml/h.") % {
+    return _(
+        "Dose signed: %(mgkg)s mg/kg × %(kg)s kg = %(mg)s mg over %(minutes)s min. The nurse "
+        "prepares it."
+    ) % {
+        "mgkg": order.mg_per_kg,
+        "kg": order.weight_kg,
         "mg": order.dose_mg,
-        "ml": order.volume_ml,
-        "rate": order.rate_ml_per_h,
+        "minutes": order.minutes,
     }
+
+
+@_step(*INFUSION_ROLES)
+def infusion_preparation_check(request, session):
+    form = forms.PreparationCheckForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return None
+    services.check_dose_preparation(session, **form.cleaned_data, actor=request.user)
+    return _("The double check is recorded: the infusion can start.")
 
 
 @_step(*INFUSION_ROLES)

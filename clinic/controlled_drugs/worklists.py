@@ -1,0 +1,63 @@
+"""The register's worklists on the staff start page (clinic.core.worklists)."""
+
+from django.urls import reverse
+from django.utils.formats import date_format, number_format
+from django.utils.translation import gettext as _
+
+from clinic.controlled_drugs.models import LedgerEntry, StockCountLine
+from clinic.controlled_drugs.selectors import expiring_lots
+from clinic.core.worklists import CAP, WorkItem
+
+
+def _mg(value) -> str:
+    """An amount in the page's language, without trailing zeros (31,8, not 31,800)."""
+    return number_format(value.normalize()) if value is not None else "—"
+
+
+def residues(user, site) -> list[WorkItem]:
+    """Administrations whose drawn amount is not yet accounted for: the residue waits to be
+    destroyed before a witness."""
+    entries = (
+        LedgerEntry.objects.administrations_pending_residue([site.pk])
+        .select_related("drug", "patient")
+        .order_by("recorded_at", "pk")[:CAP]
+    )
+    return [
+        WorkItem(
+            text=f"{entry.drug} · {entry.patient.full_name if entry.patient else ''}".strip(" ·"),
+            url=reverse("controlled_drugs:destroy_residue", kwargs={"entry_id": entry.public_id}),
+            detail=_("drawn %(drawn)s mg, given %(given)s mg")
+            % {"drawn": _mg(entry.drawn_mg), "given": _mg(entry.administered_mg)},
+            urgent=True,
+        )
+        for entry in entries
+    ]
+
+
+def discrepancies(user, site) -> list[WorkItem]:
+    lines = (
+        StockCountLine.objects.open_discrepancies([site.pk])
+        .select_related("count", "holding__lot__drug")
+        .order_by("pk")[:CAP]
+    )
+    return [
+        WorkItem(
+            text=f"{line.holding.lot.drug} · {line.holding.lot.batch_number}",
+            url=reverse("controlled_drugs:count_detail", kwargs={"count_id": line.count.public_id}),
+            detail=_("expected %(expected)s mg, counted %(counted)s mg")
+            % {"expected": _mg(line.expected_mg), "counted": _mg(line.counted_mg)},
+            urgent=True,
+        )
+        for line in lines
+    ]
+
+
+def lots_expiring(user, site) -> list[WorkItem]:
+    return [
+        WorkItem(
+            text=f"{lot.drug} · {lot.batch_number}",
+            url=reverse("controlled_drugs:overview"),
+            detail=_("expires %(day)s") % {"day": date_format(lot.expires_on, "d.m.Y")},
+        )
+        for lot in expiring_lots([site.pk]).order_by("expires_on", "pk")[:CAP]
+    ]

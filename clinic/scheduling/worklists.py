@@ -1,0 +1,97 @@
+"""Reception's worklists on the staff start page (clinic.core.worklists)."""
+
+from datetime import timedelta
+
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import time_format
+from django.utils.translation import gettext as _
+
+from clinic.core.models import OutboxMessage
+from clinic.core.worklists import CAP, WorkItem
+from clinic.scheduling.clock import day_bounds
+from clinic.scheduling.models import Appointment, Notification
+
+# An offer whose hold ends within this is about to pass to the next patient in line.
+OFFER_ENDING_SOON = timedelta(hours=2)
+
+
+def _visit_url(appointment) -> str:
+    return reverse("scheduling:appointment", kwargs={"appointment_id": appointment.public_id})
+
+
+def arrivals(user, site) -> list[WorkItem]:
+    """Today's visits at the site not yet checked in, by time; those already late first."""
+    now = timezone.now()
+    start, end = day_bounds(timezone.localdate(now))
+    visits = (
+        Appointment.objects.filter(
+            site=site, status=Appointment.Status.BOOKED, starts_at__gte=start, starts_at__lt=end
+        )
+        .select_related("patient", "visit_type")
+        .order_by("starts_at", "pk")[:CAP]
+    )
+    return [
+        WorkItem(
+            text=f"{time_format(timezone.localtime(visit.starts_at), 'H:i')} "
+            f"{visit.patient.full_name}",
+            url=_visit_url(visit),
+            detail=str(visit.visit_type),
+            urgent=visit.starts_at < now,
+        )
+        for visit in visits
+    ]
+
+
+def offers_ending(user, site) -> list[WorkItem]:
+    """Waitlist offers on hold whose time to answer ends soon."""
+    now = timezone.now()
+    offers = (
+        Appointment.objects.filter(
+            site=site,
+            status=Appointment.Status.HELD,
+            hold_until__gt=now,
+            hold_until__lte=now + OFFER_ENDING_SOON,
+        )
+        .select_related("patient")
+        .order_by("hold_until", "pk")[:CAP]
+    )
+    return [
+        WorkItem(
+            text=offer.patient.full_name,
+            url=_visit_url(offer),
+            detail=_("the offer ends at %(time)s")
+            % {"time": time_format(timezone.localtime(offer.hold_until), "H:i")},
+            urgent=True,
+        )
+        for offer in offers
+    ]
+
+
+def failed_reminders(user, site) -> list[WorkItem]:
+    """Messages about visits still ahead that did not reach the patient (undeliverable, or no
+    channel to send them by): each is a phone call to make."""
+    failed = (
+        Notification.objects.filter(
+            appointment__site=site,
+            appointment__status=Appointment.Status.BOOKED,
+            appointment__starts_at__gte=timezone.now(),
+        )
+        .filter(
+            Q(message__status=OutboxMessage.Status.DEAD)
+            | Q(state=Notification.State.DROPPED, drop_reason="no-channel")
+        )
+        .select_related("appointment__patient")
+        .order_by("appointment__starts_at", "pk")[:CAP]
+    )
+    return [
+        WorkItem(
+            text=notification.appointment.patient.full_name,
+            url=_visit_url(notification.appointment),
+            detail=_("%(kind)s not delivered: call the patient")
+            % {"kind": notification.get_kind_display()},
+            urgent=True,
+        )
+        for notification in failed
+    ]
