@@ -150,10 +150,12 @@ def book_appointment(
     room=None,
     actor,
     idempotency_key=None,
+    note: str = "",
 ) -> Appointment:
     """Book one visit after checking every rule; raises BookingRefused / SlotTaken.
 
     With an `idempotency_key` already used, the booking made with it is returned as it is.
+    `note` (reception's remark when booking) is kept on the visit's "booked" history row.
     """
     lock_resources(practitioners=[practitioner], rooms=[room], patients=[patient])
     if idempotency_key is not None:
@@ -182,7 +184,7 @@ def book_appointment(
         idempotency_key=idempotency_key,
     )
     _save(appointment, force_insert=True)
-    _event(appointment, AppointmentEvent.Kind.BOOKED, actor)
+    _event(appointment, AppointmentEvent.Kind.BOOKED, actor, note=note.strip())
     notifications.booked(appointment)
     audit(actor, "appointment.booked", patient, obj=appointment, site=site)
     return appointment
