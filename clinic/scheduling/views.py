@@ -214,10 +214,9 @@ def _cell_booking(request, form, patient, site, practitioner, room):
     """
     starts_at = form.cleaned_data["start"]
     visit_type = form.cleaned_data["visit_type"]
-    if "key" in request.POST:
-        confirm = CellConfirmForm(request.POST)
-        if confirm.is_valid():
-            return _book_confirmed_cell(request, form, confirm, patient, site)
+    posted = CellConfirmForm(request.POST) if "key" in request.POST else None
+    if posted is not None and posted.is_valid():
+        return _book_confirmed_cell(request, form, posted, patient, site)
     # The same search that offers slots, narrowed to this cell's room or person.
     candidates = [
         s
@@ -243,12 +242,14 @@ def _cell_booking(request, form, patient, site, practitioner, room):
         return {}
     slot = candidates[0]
     confirm = CellConfirmForm(
+        request.POST if posted is not None else None,  # sent with an error: shown again
         initial={
             "booked_practitioner": slot.practitioner.pk,
             "booked_room": slot.room.pk if slot.room else None,
             "key": uuid.uuid4(),
         },
         rooms=slot.rooms,
+        practitioners=[c.practitioner for c in candidates],
     )
     return {"patient": patient, "slot": slot, "confirm": confirm}
 

@@ -246,6 +246,50 @@ def test_a_cell_confirmed_on_a_chair_taken_meanwhile_is_refused_and_writes_nothi
     assert AuditEvent.objects.get(outcome="denied").action == "schedule.refused"
 
 
+def test_a_chairs_cell_offers_each_free_practitioner_and_books_the_one_chosen(
+    desk, visit, clinic, users, patient, second_nurse
+):
+    chair2 = clinic["kyiv"]["chair2"]
+    choice = {
+        "start": at(3, 10).isoformat(),
+        "room": chair2.pk,
+        "record_number": patient.record_number,
+        "visit_type": visit["ketamine_infusion"].pk,
+    }
+    page = desk.post(reverse("scheduling:cell"), choice, HTTP_HX_REQUEST="true")
+    text = page.content.decode()
+    assert f'<option value="{second_nurse.pk}">{second_nurse.full_name}</option>' in text
+    key = page.context["confirm"]["key"].value()
+    desk.post(
+        reverse("scheduling:cell"),
+        {**choice, "booked_practitioner": second_nurse.pk, "booked_room": chair2.pk, "key": key},
+        HTTP_HX_REQUEST="true",
+    )
+    appointment = Appointment.objects.get()
+    assert (appointment.practitioner, appointment.room) == (second_nurse, chair2)
+
+
+def test_a_confirmation_sent_with_a_too_long_note_is_shown_again_and_writes_nothing(
+    desk, visit, clinic, users, patient
+):
+    nurse = users[(Role.NURSE, "kyiv")]
+    choice = cell_choice(patient, visit, nurse)
+    confirm = desk.post(reverse("scheduling:cell"), choice).context["confirm"]
+    response = desk.post(
+        reverse("scheduling:cell"),
+        {
+            **choice,
+            "booked_practitioner": nurse.pk,
+            "booked_room": clinic["kyiv"]["chair1"].pk,
+            "key": confirm["key"].value(),
+            "note": "x" * 301,
+        },
+    )
+    assert response.context["confirm"].errors["note"]
+    assert "x" * 301 in response.content.decode()
+    assert not Appointment.objects.exists()
+
+
 def test_a_cell_whose_time_is_no_longer_free_is_refused_without_a_confirmation(
     desk, visit, clinic, users, reception, patient, other_patient
 ):

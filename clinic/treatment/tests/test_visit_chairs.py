@@ -102,10 +102,11 @@ def test_a_visit_without_a_chair_is_seated_on_the_one_chosen(patient, course, ch
 
 
 def test_a_chair_booked_by_another_visit_then_is_refused_by_name_and_nothing_written(
-    visit, course, chair, chair2, nurse, kyiv
+    visit, course, chair, chair2, nurse, kyiv, physician
 ):
+    # Another patient's visit at the same time, with another practitioner.
     make_visit(
-        make_patient(kyiv, "K-0300"), code="ketamine_infusion", practitioner=nurse, room=chair2
+        make_patient(kyiv, "K-0300"), code="ketamine_infusion", practitioner=physician, room=chair2
     )
     with pytest.raises(services.TreatmentRefused, match="Крісло 2 is already booked"):
         services.start_infusion_for_visit(visit, chair=chair2, actor=nurse)
@@ -134,11 +135,12 @@ def test_a_chair_of_another_site_is_refused(visit, course, chair, nurse, lviv):
 
 
 def test_the_visit_page_offers_only_the_free_chairs_when_the_booked_one_is_taken(
-    nurse_client, visit, course, chair, chair2, chair3, nurse, kyiv, someone_on
+    nurse_client, visit, course, chair, chair2, chair3, physician, kyiv, someone_on
 ):
     someone_on(chair)
+    # Another patient's visit at the same time, with another practitioner.
     make_visit(
-        make_patient(kyiv, "K-0300"), code="ketamine_infusion", practitioner=nurse, room=chair3
+        make_patient(kyiv, "K-0300"), code="ketamine_infusion", practitioner=physician, room=chair3
     )
     page = visit_page(nurse_client, visit)
     assert "Крісло 1 зайняте: виберіть вільне крісло." in page
