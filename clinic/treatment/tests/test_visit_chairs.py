@@ -197,3 +197,15 @@ def test_the_course_page_says_when_no_chair_is_free(nurse_client, course, chair,
     page = nurse_client.get(f"/staff/treatment/courses/{course.public_id}/").content.decode()
     assert "Жодне крісло закладу зараз не вільне." in page
     assert "/infusions/new/" not in page
+
+
+def test_starting_from_the_board_on_a_taken_chair_leads_to_the_choice_of_a_free_one(
+    nurse_client, visit, course, chair, chair2, someone_on
+):
+    someone_on(chair)
+    response = nurse_client.post(start_url(visit), follow=True)
+    assert response.redirect_chain[-1][0] == f"/staff/schedule/appointments/{visit.public_id}/"
+    page = response.content.decode()
+    assert "Крісло 1 зайняте: виберіть вільне крісло." in page
+    assert f'<option value="{chair2.pk}">Крісло 2</option>' in page
+    assert_nothing_written(visit, chair)
