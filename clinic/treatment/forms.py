@@ -107,6 +107,22 @@ class OpenSessionForm(forms.Form):
         )
         self.fields["chair"].label_from_instance = lambda room: room.name
 
+    def offer_free(self, chairs):
+        """Show only the chairs free now (`selectors.free_chairs`); the service checks again."""
+        self.fields["chair"].choices = [(chair.pk, chair.name) for chair in chairs]
+
+
+class VisitChairForm(forms.Form):
+    """The chair a nurse chose for a visit's infusion when the booked one is taken."""
+
+    chair = forms.ModelChoiceField(label=_("Chair"), queryset=Room.objects.none(), required=False)
+
+    def __init__(self, *args, site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = Room.objects.filter(
+            site=site, kind=Room.Kind.INFUSION_CHAIR, is_active=True
+        )
+
 
 class PreCheckForm(forms.Form):
     weight_kg = _decimal(_("Weight (kg)"), "30", "250")

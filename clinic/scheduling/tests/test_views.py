@@ -200,13 +200,17 @@ def test_reception_books_from_a_free_cell_of_the_board(desk, visit, clinic, pati
     params = {"start": at(3, 10).isoformat(), "room": room.pk}
     panel = desk.get(reverse("scheduling:cell"), params, HTTP_HX_REQUEST="true")
     assert panel.status_code == 200 and "<html" not in panel.content.decode()
+    chosen = {
+        **params,
+        "record_number": patient.record_number,
+        "visit_type": visit["ketamine_infusion"].pk,
+    }
+    confirmation = desk.post(reverse("scheduling:cell"), chosen, HTTP_HX_REQUEST="true")
+    assert confirmation.status_code == 200 and not Appointment.objects.exists()
+    confirm = confirmation.context["confirm"]
     response = desk.post(
         reverse("scheduling:cell"),
-        {
-            **params,
-            "record_number": patient.record_number,
-            "visit_type": visit["ketamine_infusion"].pk,
-        },
+        {**chosen, **{name: confirm[name].value() for name in confirm.fields}, "note": ""},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 204 and response["HX-Redirect"]

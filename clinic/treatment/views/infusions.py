@@ -61,8 +61,14 @@ def infusion_open(request, course_id):
 def visit_infusion_start(request, appointment_id):
     """ "Start the infusion session" on a visit page or the chair board."""
     appointment = get_appointment_for(request.user, appointment_id)
+    form = forms.VisitChairForm(request.POST, site=appointment.site)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect("scheduling:appointment", appointment_id=appointment.public_id)
     try:
-        session = services.start_infusion_for_visit(appointment, actor=request.user)
+        session = services.start_infusion_for_visit(
+            appointment, chair=form.cleaned_data["chair"], actor=request.user
+        )
     except services.TreatmentRefused as refusal:
         refused(request, refusal, patient=appointment.patient, obj=appointment)
         return redirect("scheduling:appointment", appointment_id=appointment.public_id)
