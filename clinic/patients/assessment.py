@@ -20,6 +20,8 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from clinic.core.numbers import quantity
+
 EU_PEARL_PCT = 25  # [R5] non-response below 25% improvement
 CANADIAN_PCT = 50  # [R6] non-response below 50% symptom reduction
 
@@ -187,8 +189,8 @@ def assess_trial(trial: Trial, rules: Rules, *, today: date) -> TrialAssessment:
 
 
 def _number(value) -> str:
-    value = Decimal(value)
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}".rstrip("0")
+    # The page's decimal separator, no trailing zeros: "37,5", "150".
+    return quantity(value)
 
 
 def in_episode(trial: Trial, episode_onset: date | None) -> bool:

@@ -17,6 +17,7 @@ from clinic.controlled_drugs.witness import WitnessRefused, authenticate_witness
 from clinic.core import records
 from clinic.core.audit import audit
 from clinic.core.exports import render_pdf
+from clinic.core.numbers import quantity
 from clinic.core.policy import staff
 from clinic.core.refusals import audit_refusal, refused
 from clinic.courses.access import get_course_for
@@ -292,9 +293,9 @@ def infusion_dose(request, session):
         return None
     order = services.sign_dose(session, **form.cleaned_data, actor=request.user)
     return _("Dose signed: %(mg)s mg in %(ml)s ml at %(rate)s ml/h.") % {
-        "mg": order.dose_mg,
-        "ml": order.volume_ml,
-        "rate": order.rate_ml_per_h,
+        "mg": quantity(order.dose_mg),
+        "ml": quantity(order.volume_ml),
+        "rate": quantity(order.rate_ml_per_h),
     }
 
 
