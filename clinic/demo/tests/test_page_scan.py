@@ -33,6 +33,10 @@ ENGLISH_WORDS = re.compile(
     r"Cancel|Delete|None|True|False|Yes|No|Unknown|Search|Filter|Next|Previous|Page|"
     r"Status|Date|Time|Patient|Name|Notes?|Actions?|Total|Details)\b"
 )
+# Anywhere in a Ukrainian page's text: words that only an untranslated label puts there. The
+# audit trail is left out: its reasons are technical records, kept as written.
+STRAY_ENGLISH = re.compile(r"\b(?:Select an option|series|mg|kg|ml)\b")
+AUDIT_TRAIL = "/staff/audit/"
 # A word in Latin letters of ordinary spelling (acronyms such as PHQ-9 or TOTP are left out).
 LATIN_WORD = re.compile(r"\b[A-Za-z]?[a-z]{3,}\b")
 # Proper names of scales and of the authors whose criteria the pages name ("modified Aldrete").
@@ -99,6 +103,9 @@ def problems_on(page, url: str, language: str, data_names: list[str]) -> list[st
     if match := DEVELOPER_REFERENCE.search(scan["text"]):
         found.append(f"{url} [{language}]: a developer reference {match.group()!r}")
     ui = interface_text(scan["ui"], data_names)
+    stray = set(STRAY_ENGLISH.findall(scan["text"])) if AUDIT_TRAIL not in url else set()
+    if language == "uk" and (hits := stray):
+        found.append(f"{url} [uk]: English in the text {sorted(hits)}")
     if language == "uk":
         words = (set(ENGLISH_WORDS.findall(ui)) | set(LATIN_WORD.findall(ui))) - PROPER_NAMES
         if words:
