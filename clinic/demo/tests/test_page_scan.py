@@ -35,7 +35,7 @@ ENGLISH_WORDS = re.compile(
 )
 # Anywhere in a Ukrainian page's text: words that only an untranslated label puts there. The
 # audit trail is left out: its reasons are technical records, kept as written.
-STRAY_ENGLISH = re.compile(r"\b(?:Select an option|series|mg|kg|ml)\b")
+STRAY_ENGLISH = re.compile(r"\b(?:Select an option|System|series|mg|kg|ml)\b")
 AUDIT_TRAIL = "/staff/audit/"
 # A word in Latin letters of ordinary spelling (acronyms such as PHQ-9 or TOTP are left out).
 LATIN_WORD = re.compile(r"\b[A-Za-z]?[a-z]{3,}\b")
