@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.core.citations import cite
 from clinic.courses.models import Condition, Course, Modality
 from clinic.locations.models import Room
 from clinic.treatment import scales
@@ -441,7 +442,7 @@ class TreatmentSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, note in PROVENANCE.items():
-            self.fields[name].help_text = note
+            self.fields[name].help_text = cite(str(note))
         # The ceilings of domain.md §4 and §3.3, as the form's limits too.
         self.fields["tes_max_current_ma"].validators.append(MaxValueValidator(Decimal("4.0")))
         self.fields["tes_max_minutes"].validators.append(MaxValueValidator(40))

@@ -647,3 +647,13 @@ def test_a_booking_post_keeps_its_query_count_as_bookings_grow(
         response = exact(desk, patient, kyiv, users, clinic, visit, "2026-03-06", "09:00")
     assert response.status_code == 302
     assert Appointment.objects.filter(patient=patient).count() == 3
+
+
+def test_a_visit_booked_in_a_series_says_so_in_the_page_language(
+    desk, visit, clinic, users, patient, reception
+):
+    appointment = booked(visit, clinic, users, patient, reception, at(4, 10))
+    # The note a series booking leaves on the visit's history.
+    appointment.events.update(note="series")
+    text = desk.get(reverse("scheduling:appointment", args=[appointment.public_id])).content
+    assert "записано в складі серії візитів" in text.decode() and b"series" not in text

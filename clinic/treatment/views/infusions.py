@@ -17,6 +17,7 @@ from clinic.controlled_drugs.witness import WitnessRefused, authenticate_witness
 from clinic.core import records
 from clinic.core.audit import audit
 from clinic.core.exports import render_pdf
+from clinic.core.numbers import quantity
 from clinic.core.policy import recently_authenticated, staff
 from clinic.core.refusals import audit_refusal, refused
 from clinic.courses.access import get_course_for
@@ -393,9 +394,9 @@ def infusion_dose(request, session):
         "Dose signed: %(mgkg)s mg/kg × %(kg)s kg = %(mg)s mg over %(minutes)s min. The nurse "
         "prepares it."
     ) % {
-        "mgkg": order.mg_per_kg,
-        "kg": order.weight_kg,
-        "mg": order.dose_mg,
+        "mgkg": quantity(order.mg_per_kg),
+        "kg": quantity(order.weight_kg),
+        "mg": quantity(order.dose_mg),
         "minutes": order.minutes,
     }
 
