@@ -12,6 +12,8 @@ from clinic.accounts.roles import CLINICAL_ROLES, Role
 
 # The actor of background jobs and commands that run without a person; it cannot sign in.
 SYSTEM_EMAIL = "system@clinic.invalid"
+# Shown wherever the system actor is named (history rows, alerts), in the reader's language.
+SYSTEM_NAME = _("System")
 
 
 class UserManager(BaseUserManager):
@@ -63,7 +65,15 @@ class User(AbstractBaseUser, PermissionsMixin):
         ordering = ["full_name", "email"]
 
     def __str__(self):
-        return self.full_name or self.email
+        return str(self.full_name or self.email)
+
+    @classmethod
+    def from_db(cls, db, field_names, values, **kwargs):
+        user = super().from_db(db, field_names, values, **kwargs)
+        # The stored name is English; pages name the system actor in their own language.
+        if user.__dict__.get("email") == SYSTEM_EMAIL:
+            user.full_name = SYSTEM_NAME
+        return user
 
     def get_full_name(self):
         return self.full_name

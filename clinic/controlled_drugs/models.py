@@ -14,8 +14,12 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as gettext_now
+
+# Plain `gettext` (not an alias): makemessages only finds the names it knows.
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
+
+from clinic.core.numbers import quantity
 
 # Quantities are milligrams with three decimals: a 50 mg/ml ampoule drawn to 0.7 ml is 35.000.
 MG = {"max_digits": 12, "decimal_places": 3}
@@ -89,11 +93,11 @@ class Drug(models.Model):
     def strength_label(self) -> str:
         if self.concentration_mg_per_ml:
             volume = self.unit_content_mg / self.concentration_mg_per_ml
-            return gettext_now("%(concentration)s mg/ml × %(volume)s ml") % {
-                "concentration": f"{self.concentration_mg_per_ml.normalize():f}",
-                "volume": f"{volume.normalize():f}",
+            return gettext("%(concentration)s mg/ml × %(volume)s ml") % {
+                "concentration": quantity(self.concentration_mg_per_ml),
+                "volume": quantity(volume),
             }
-        return gettext_now("%(content)s mg") % {"content": f"{self.unit_content_mg.normalize():f}"}
+        return gettext("%(content)s mg") % {"content": quantity(self.unit_content_mg)}
 
 
 class Safe(models.Model):
@@ -228,9 +232,9 @@ class Holding(models.Model):
         whole, rest = divmod(self.balance_mg, content)
         if not rest:
             return str(int(whole))
-        return gettext_now("%(units)s + %(rest)s mg") % {
+        return gettext("%(units)s + %(rest)s mg") % {
             "units": int(whole),
-            "rest": f"{rest.normalize():f}",
+            "rest": quantity(rest),
         }
 
 

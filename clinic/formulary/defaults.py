@@ -24,8 +24,9 @@ ADEQUATE_NOT_STARTING = (
 # The MAOIs' adequate trial: 45-90 mg/day phenelzine or equivalent (Br J Psychiatry
 # 1985;147:593-597, quoted in domain.md §1.4); phenelzine is started at 15 mg three times a day.
 ADEQUATE_MAOI = (
-    "Adequate MAOI trial 45-90 mg/day phenelzine or equivalent (Br J Psychiatry "
-    "1985;147:593-597), domain.md §1.4; 15 mg is a starting dose; not the ATRQ minimum"
+    "Adequate MAOI trial: the lower bound of 45-90 per day of phenelzine or equivalent "
+    "(Br J Psychiatry 1985;147:593-597), domain.md §1.4; the starting dose is not adequate; "
+    "not the ATRQ minimum"
 )
 # Rows whose default changed from a starting dose (domain.md §1.4, updated): code -> (old
 # default, provenance of the new one). The data migration formulary 0003 reads this.

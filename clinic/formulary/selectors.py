@@ -1,6 +1,7 @@
 """Reading the formulary and the adequacy rules."""
 
-from clinic.formulary.models import AdequacyRules, Drug, MinimumDose
+from clinic.core.collation import sorted_by_name
+from clinic.formulary.models import AdequacyRules, MinimumDose
 
 
 def adequacy_rules() -> AdequacyRules:
@@ -14,10 +15,8 @@ def minimum_doses() -> dict[int, object]:
     return dict(MinimumDose.objects.values_list("drug_id", "daily_mg"))
 
 
-def dose_table():
-    """The minimum-dose table as the medical director edits it, one row per antidepressant."""
-    return MinimumDose.objects.select_related("drug", "changed_by").order_by("drug__name_en")
-
-
-def antidepressant_choices():
-    return Drug.objects.active().antidepressants().order_by("drug_class", "name_en")
+def dose_table() -> list[MinimumDose]:
+    """The minimum-dose table as the medical director edits it, one row per antidepressant,
+    in the alphabetical order of the page's language."""
+    doses = MinimumDose.objects.select_related("drug", "changed_by")
+    return sorted_by_name(doses, lambda dose: dose.drug.name)

@@ -25,6 +25,7 @@ from clinic.inquiries.forms import (
     form_started_token,
 )
 from clinic.inquiries.models import ConsentText, Inquiry
+from clinic.inquiries.names import split_full_name
 from clinic.locations.selectors import public_sites
 from clinic.website.seo import alternates_for
 
@@ -123,6 +124,7 @@ def detail(request, inquiry_id):
     )
     status_form = StatusForm()
     status_form.fields["status"].choices = allowed
+    name_parts = split_full_name(inquiry.name)
     return render(
         request,
         "inquiries/detail.html",
@@ -132,9 +134,8 @@ def detail(request, inquiry_id):
             "status_form": status_form if allowed else None,
             "assign_form": AssignForm(site=inquiry.site, initial={"to": inquiry.assigned_to}),
             "note_form": NoteForm(),
-            "convert_form": ConvertForm(initial={"given_name": inquiry.name})
-            if can_convert
-            else None,
+            "convert_form": ConvertForm(initial=name_parts.initial()) if can_convert else None,
+            "name_parts": name_parts,
         },
     )
 

@@ -20,6 +20,8 @@ from decimal import Decimal
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from clinic.core.numbers import quantity
+
 # The Canadian flag is a definition, not a clinic setting: "nonresponse = <50% symptom
 # reduction" (Rybak 2021 [R6]); both flags are kept (domain.md §1.1). The clinic's own threshold
 # (EU-PEARL < 25% [R5] by default) is `Rules.failure_below_pct`, read from `AdequacyRules`.
@@ -191,8 +193,8 @@ def assess_trial(trial: Trial, rules: Rules, *, today: date) -> TrialAssessment:
 
 
 def _number(value) -> str:
-    value = Decimal(value)
-    return f"{value.normalize():f}" if value == value.to_integral() else f"{value:f}".rstrip("0")
+    # The page's decimal separator, no trailing zeros: "37,5", "150".
+    return quantity(value)
 
 
 def in_episode(trial: Trial, episode_onset: date | None) -> bool:

@@ -8,7 +8,7 @@ from phonenumber_field.formfields import PhoneNumberField
 
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
-from clinic.core.forms import idempotency_key_field
+from clinic.core.forms import collate_choices, idempotency_key_field
 from clinic.formulary.models import Drug
 from clinic.locations.models import Site
 from clinic.patients.models import (
@@ -299,7 +299,8 @@ class MedicationForm(NormalisedForm, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["drug"].queryset = Drug.objects.active().order_by("name_en")
+        self.fields["drug"].queryset = Drug.objects.active()
+        collate_choices(self.fields["drug"])
 
     def clean(self):
         data = super().clean()
@@ -336,7 +337,8 @@ class TrialForm(NormalisedForm, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["drug"].queryset = Drug.objects.active().antidepressants().order_by("name_en")
+        self.fields["drug"].queryset = Drug.objects.active().antidepressants()
+        collate_choices(self.fields["drug"])
 
     def clean(self):
         data = super().clean()
@@ -372,7 +374,8 @@ class PriorTreatmentForm(NormalisedForm, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["drug"].queryset = Drug.objects.active().augmenting_agents().order_by("name_en")
+        self.fields["drug"].queryset = Drug.objects.active().augmenting_agents()
+        collate_choices(self.fields["drug"])
 
     def clean(self):
         data = super().clean()

@@ -212,6 +212,19 @@ def record_consent(
         raise RecordRefused(_("There is no text in force for this consent."))
     if given_at > timezone.now() + timedelta(minutes=5):
         raise RecordRefused(_("A consent cannot be dated in the future."))
+    if given:
+        # The patient row serialises two receptionists recording the same paper form at once.
+        # Lock order: docs/architecture.md, "Locks and their order".
+        Patient.objects.select_for_update(of=("self",), no_key=True).filter(pk=patient.pk).first()
+        if patient.consents.in_force().filter(purpose=purpose, wording=wording).exists():
+            raise RecordRefused(
+                _(
+                    "This consent (version %(version)s) is already on the chart and in force; "
+                    "it has not been recorded again."
+                )
+                % {"version": wording.version},
+                code="patient.consent.duplicate",
+            )
     consent = Consent.objects.create(
         patient=patient,
         purpose=purpose,

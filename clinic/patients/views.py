@@ -11,6 +11,7 @@ from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import CLINICAL_ROLES, Role
@@ -193,7 +194,9 @@ def add_consent(request, patient_id):
         else:
             messages.success(request, _("The consent has been recorded."))
             return _chart(patient, "consents")
-    return _form_page(request, patient, form, title=_("Record a consent"), submit=_("Record"))
+    return _form_page(
+        request, patient, form, title=_("Record a consent"), submit=pgettext("button", "Record")
+    )
 
 
 @staff(*REGISTRARS, object_rule="patients.access.get_consent_for")

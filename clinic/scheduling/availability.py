@@ -43,6 +43,8 @@ class Slot(NamedTuple):
     ends_at: datetime
     practitioner: User
     room: Room | None
+    # Every room or chair of the needed kind free at that time, `room` (the first) included.
+    rooms: tuple = ()
 
     @property
     def local_start(self) -> datetime:
@@ -57,8 +59,17 @@ class Slot(NamedTuple):
     @property
     def key(self) -> str:
         """What a form posts back to book this slot."""
-        room = self.room.pk if self.room else ""
-        return f"{self.site.pk}|{self.starts_at.isoformat()}|{self.practitioner.pk}|{room}"
+        return self.key_for(self.room)
+
+    def key_for(self, room) -> str:
+        """The key of this time with another of its free rooms or chairs."""
+        room_id = room.pk if room else ""
+        return f"{self.site.pk}|{self.starts_at.isoformat()}|{self.practitioner.pk}|{room_id}"
+
+    @property
+    def room_choices(self) -> list[tuple[str, str]]:
+        """(key, room name) for each free room or chair, to choose one when booking."""
+        return [(self.key_for(room), room.name) for room in self.rooms]
 
 
 def cells_up(seconds: float) -> int:
@@ -292,14 +303,14 @@ def find_slots(
                 common &= runs(on_site, visit)
             if not common:
                 continue
-            first_chair = {}  # start cell -> the first chair (by name) free for the visit
+            free_chairs = defaultdict(list)  # start cell -> the chairs (by name) free for it
             if visit_type.room_kind:
                 any_room = 0
                 for chair in rooms_by_site[site_id]:
                     free = site_open & ~busy.mask(("r", chair.pk), day, anchor, day_end, size)
                     fits = runs(free, blocked) << before
-                    for i in _bits(fits & ~any_room & common):
-                        first_chair[i] = chair
+                    for i in _bits(fits & common):
+                        free_chairs[i].append(chair)
                     any_room |= fits
                 common &= any_room
             for person_id in people:
@@ -314,12 +325,12 @@ def find_slots(
                 starts = (runs(free, blocked) << before) & common
                 site_index, person_index = site_order[site_id], person_order[person_id]
                 for i in _bits(starts):
-                    found.append((i, site_index, person_index, first_chair.get(i)))
+                    found.append((i, site_index, person_index, tuple(free_chairs.get(i, ()))))
         # Earliest first, then by site and practitioner's name: sorting small integers per
         # day is much cheaper than sorting the finished slots (the first three are unique).
         found.sort(key=_order)
         instants = {}
-        for i, site_index, person_index, chair in found:
+        for i, site_index, person_index, chairs in found:
             starts_at = instants.get(i)
             if starts_at is None:
                 starts_at = instants[i] = anchor + CELL * i
@@ -329,7 +340,8 @@ def find_slots(
                     starts_at,
                     starts_at + duration,
                     ordered_people[person_index],
-                    chair,
+                    chairs[0] if chairs else None,
+                    chairs,
                 )
             )
         if limit and len(slots) >= limit:

@@ -372,3 +372,35 @@ class CellForm(forms.Form):
         if value.tzinfo is None:
             raise forms.ValidationError(_("That time could not be read."))
         return value
+
+
+class CellConfirmForm(forms.Form):
+    """The confirmation of a booking from a free cell: who and where, a note, the form's key."""
+
+    booked_practitioner = forms.IntegerField(
+        label=_("Practitioner"), widget=forms.HiddenInput, min_value=1, max_value=2**63 - 1
+    )
+    booked_room = forms.IntegerField(
+        label=_("Chair or room"), required=False, min_value=1, max_value=2**63 - 1
+    )
+    note = forms.CharField(
+        label=_("Note for the visit"),
+        max_length=300,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+    )
+    key = forms.UUIDField(widget=forms.HiddenInput)
+
+    def __init__(self, *args, rooms=(), practitioners=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        if len(practitioners) > 1:
+            self.fields["booked_practitioner"].widget = forms.Select(
+                choices=[(person.pk, person.full_name) for person in practitioners]
+            )
+        # The chairs or rooms free at that time; the booking service checks the one sent.
+        if rooms:
+            self.fields["booked_room"].widget = forms.Select(
+                choices=[(room.pk, room.name) for room in rooms]
+            )
+        else:
+            self.fields["booked_room"].widget = forms.HiddenInput()

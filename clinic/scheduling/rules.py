@@ -58,6 +58,11 @@ def check_resources(visit_type, site, practitioner, room) -> None:
             _("%(name)s does not work at %(site)s.")
             % {"name": practitioner.full_name, "site": site.name}
         )
+    check_room(visit_type, site, room)
+
+
+def check_room(visit_type, site, room) -> None:
+    """The room or chair suits the visit type and is in use at the visit's site."""
     if visit_type.room_kind:
         if room is None:
             raise BookingRefused(
@@ -133,15 +138,20 @@ def check_conflicts(
         raise SlotTaken(
             _("%(name)s already has a visit at that time.") % {"name": practitioner.full_name}
         )
-    if (
-        room is not None
-        and taken.filter(
-            room=room, blocked_from__lt=blocked_until, blocked_until__gt=blocked_from
-        ).exists()
-    ):
-        raise SlotTaken(_("%(room)s is already booked at that time.") % {"room": room.name})
+    check_room_free(room, blocked_from, blocked_until, exclude=exclude)
     if taken.filter(patient=patient, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
         raise SlotTaken(_("The patient already has a visit at that time."))
+
+
+def check_room_free(room, blocked_from, blocked_until, *, exclude=()) -> None:
+    """No other appointment occupies the room or chair in [blocked_from, blocked_until)."""
+    if room is None:
+        return
+    taken = Appointment.objects.blocking().exclude(pk__in=[a for a in exclude if a])
+    if taken.filter(
+        room=room, blocked_from__lt=blocked_until, blocked_until__gt=blocked_from
+    ).exists():
+        raise SlotTaken(_("%(room)s is already booked at that time.") % {"room": room.name})
 
 
 def check_visit(

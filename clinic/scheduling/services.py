@@ -35,7 +35,14 @@ from clinic.scheduling.models import (
     WaitlistEvent,
     WorkingHours,
 )
-from clinic.scheduling.rules import BookingRefused, SlotTaken, blocked_interval, check_visit
+from clinic.scheduling.rules import (
+    BookingRefused,
+    SlotTaken,
+    blocked_interval,
+    check_room,
+    check_room_free,
+    check_visit,
+)
 
 # Names of the PostgreSQL exclusion constraints (migration 0002) and what each protects.
 CONSTRAINT_MESSAGES = {
@@ -150,10 +157,12 @@ def book_appointment(
     room=None,
     actor,
     idempotency_key=None,
+    note: str = "",
 ) -> Appointment:
     """Book one visit after checking every rule; raises BookingRefused / SlotTaken.
 
     With an `idempotency_key` already used, the booking made with it is returned as it is.
+    `note` (reception's remark when booking) is kept on the visit's "booked" history row.
     """
     lock_resources(practitioners=[practitioner], rooms=[room], patients=[patient])
     if idempotency_key is not None:
@@ -182,7 +191,7 @@ def book_appointment(
         idempotency_key=idempotency_key,
     )
     _save(appointment, force_insert=True)
-    _event(appointment, AppointmentEvent.Kind.BOOKED, actor)
+    _event(appointment, AppointmentEvent.Kind.BOOKED, actor, note=note.strip())
     notifications.booked(appointment)
     audit(actor, "appointment.booked", patient, obj=appointment, site=site)
     return appointment
@@ -254,6 +263,38 @@ def reschedule_appointment(
     notifications.moved(appointment, previous)
     audit(actor, "appointment.moved", appointment.patient, obj=appointment, reason=reason)
     offer_freed_slot(freed, actor=actor)
+    return appointment
+
+
+@on_contention
+@transaction.atomic
+def change_room(appointment: Appointment, *, room, actor, reason: str = "") -> Appointment:
+    """Put a visit booked or under way today in another room or chair of its site.
+
+    The time, practitioner and patient stay; only the room's own bookings are checked (a
+    nurse seating the patient on another chair when the booked one is taken).
+    """
+    lock_resources(rooms=[room, appointment.room], patients=[appointment.patient])
+    appointment = _locked(appointment)
+    if appointment.status not in (Appointment.Status.BOOKED, Appointment.Status.CHECKED_IN):
+        raise BookingRefused(
+            _("A visit that is “%(status)s” cannot be changed that way.")
+            % {"status": appointment.get_status_display()}
+        )
+    if room == appointment.room:
+        return appointment
+    check_room(appointment.visit_type, appointment.site, room)
+    check_room_free(
+        room, appointment.blocked_from, appointment.blocked_until, exclude=[appointment.pk]
+    )
+    previous = appointment.room
+    appointment.room = room
+    _save(appointment, update_fields=["room"])
+    note = f"{previous.name if previous else '—'} → {room.name}"
+    if reason:
+        note = f"{note}: {reason}"
+    _event(appointment, AppointmentEvent.Kind.MOVED, actor, note=note)
+    audit(actor, "appointment.room_changed", appointment.patient, obj=appointment, reason=note)
     return appointment
 
 

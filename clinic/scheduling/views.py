@@ -43,6 +43,7 @@ from clinic.scheduling.forms import (
     AbsenceForm,
     BookSlotForm,
     CancelForm,
+    CellConfirmForm,
     CellForm,
     ExactTimeForm,
     HoursForm,
@@ -169,6 +170,7 @@ def cell(request):
         },
         visit_types=visit_types,
     )
+    confirmation = {}  # the confirmation step's context, once the cell's booking is chosen
     if request.method == "POST" and form.is_valid():
         patient = (
             Patient.objects.visible_to(request.user)
@@ -179,46 +181,16 @@ def cell(request):
             form.add_error("record_number", _("No patient of your sites has this number."))
         else:
             patient = get_bookable_patient_for(request.user, patient.public_id)
-            starts_at = form.cleaned_data["start"]
-            visit_type = form.cleaned_data["visit_type"]
-            # The same search that offers slots, narrowed to this cell's room or person.
-            candidates = [
-                s
-                for s in find_slots(
-                    visit_type,
-                    sites=[site],
-                    first_day=local(starts_at).date(),
-                    last_day=local(starts_at).date(),
-                    patient=patient,
-                    practitioner=practitioner,
-                    room=room,
-                )
-                if s.starts_at == starts_at
-            ]
-            try:
-                if not candidates:
-                    raise BookingRefused(_("That time is not free for this visit."))
-                chosen = candidates[0]
-                appointment = services.book_appointment(
-                    patient,
-                    visit_type=visit_type,
-                    site=site,
-                    starts_at=starts_at,
-                    practitioner=chosen.practitioner,
-                    room=room or chosen.room,
-                    actor=request.user,
-                )
-            except BookingRefused as refusal:
-                refused(request, refusal, patient=patient, site=site, form=form)
-            else:
-                messages.success(request, _("Booked."))
-                url = reverse("scheduling:appointment", args=[appointment.public_id])
-                if request.htmx:
-                    response = HttpResponse(status=204)
-                    response["HX-Redirect"] = url
-                    return response
-                return redirect(url)
-    template = "scheduling/_cell_panel.html" if request.htmx else "scheduling/cell.html"
+            outcome = _cell_booking(request, form, patient, site, practitioner, room)
+            if isinstance(outcome, HttpResponse):
+                return outcome
+            confirmation = outcome
+    if confirmation:
+        template = (
+            "scheduling/_cell_confirm.html" if request.htmx else "scheduling/cell_confirm.html"
+        )
+    else:
+        template = "scheduling/_cell_panel.html" if request.htmx else "scheduling/cell.html"
     return render(
         request,
         template,
@@ -228,8 +200,93 @@ def cell(request):
             "practitioner": practitioner,
             "site": site,
             "start": _parse_start(source.get("start")),
+            **confirmation,
         },
     )
+
+
+def _cell_booking(request, form, patient, site, practitioner, room):
+    """A free cell's booking: first a confirmation, then (confirmed) the booking itself.
+
+    Returns the confirmation's context, or the response once booked. The confirmed booking
+    goes to the service as sent: it checks every rule again, and a form sent twice (its key)
+    finds the booking it made.
+    """
+    starts_at = form.cleaned_data["start"]
+    visit_type = form.cleaned_data["visit_type"]
+    posted = CellConfirmForm(request.POST) if "key" in request.POST else None
+    if posted is not None and posted.is_valid():
+        return _book_confirmed_cell(request, form, posted, patient, site)
+    # The same search that offers slots, narrowed to this cell's room or person.
+    candidates = [
+        s
+        for s in find_slots(
+            visit_type,
+            sites=[site],
+            first_day=local(starts_at).date(),
+            last_day=local(starts_at).date(),
+            patient=patient,
+            practitioner=practitioner,
+            room=room,
+        )
+        if s.starts_at == starts_at
+    ]
+    if not candidates:
+        refused(
+            request,
+            BookingRefused(_("That time is not free for this visit.")),
+            patient=patient,
+            site=site,
+            form=form,
+        )
+        return {}
+    slot = candidates[0]
+    confirm = CellConfirmForm(
+        request.POST if posted is not None else None,  # sent with an error: shown again
+        initial={
+            "booked_practitioner": slot.practitioner.pk,
+            "booked_room": slot.room.pk if slot.room else None,
+            "key": uuid.uuid4(),
+        },
+        rooms=slot.rooms,
+        practitioners=[c.practitioner for c in candidates],
+    )
+    return {"patient": patient, "slot": slot, "confirm": confirm}
+
+
+def _book_confirmed_cell(request, form, confirm, patient, site):
+    """Book what the confirmation sent; a refusal shows on the cell's panel."""
+    data = confirm.cleaned_data
+    practitioner = User.objects.filter(
+        pk=data["booked_practitioner"], sites=site, is_active=True
+    ).first()
+    room = None
+    if data["booked_room"]:
+        room = Room.objects.filter(pk=data["booked_room"], site=site).first()
+    try:
+        if practitioner is None or (data["booked_room"] and room is None):
+            raise BookingRefused(_("That time is not free for this visit."))
+        appointment = services.book_appointment(
+            patient,
+            visit_type=form.cleaned_data["visit_type"],
+            site=site,
+            starts_at=form.cleaned_data["start"],
+            practitioner=practitioner,
+            room=room,
+            actor=request.user,
+            idempotency_key=data["key"],
+            note=data["note"],
+        )
+    except BookingRefused as refusal:
+        refused(request, refusal, patient=patient, site=site, form=form)
+        return {}
+    messages.success(request, _("Booked."))
+    url = reverse("scheduling:appointment", args=[appointment.public_id])
+    if request.htmx:
+        response = HttpResponse(status=204)
+        response["HX-Redirect"] = url
+        return response
+    return redirect(url)
 
 
 def _int(value):
@@ -454,6 +511,16 @@ def book(request, patient_id):
 def series(request, patient_id):
     patient = get_bookable_patient_for(request.user, patient_id)
     source = request.POST if request.method == "POST" else request.GET
+    if "slot" not in source:
+        # A series starts from a time found on the booking page ("as a series" beside it):
+        # opened without one (the chart's "Book a course"), there is no time to plan from.
+        messages.info(request, _("Find the time of the first visit, then book it as a series."))
+        back = QueryDict(mutable=True)
+        for name in ("course", "type"):
+            if source.get(name):
+                back[name] = source[name][:40]
+        url = reverse("scheduling:book", args=[patient.public_id])
+        return redirect(f"{url}?{back.urlencode()}" if back else url)
     form = SeriesForm(source or None)
     plan, site, course = [], None, None
     if form.is_valid() and form.cleaned_data["course"]:

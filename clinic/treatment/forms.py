@@ -8,6 +8,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.core.citations import cite
 from clinic.courses.models import Condition, Course, Modality
 from clinic.locations.models import Room
 from clinic.treatment import scales
@@ -106,6 +107,22 @@ class OpenSessionForm(forms.Form):
             site=site, kind=Room.Kind.INFUSION_CHAIR, is_active=True
         )
         self.fields["chair"].label_from_instance = lambda room: room.name
+
+    def offer_free(self, chairs):
+        """Show only the chairs free now (`selectors.free_chairs`); the service checks again."""
+        self.fields["chair"].choices = [(chair.pk, chair.name) for chair in chairs]
+
+
+class VisitChairForm(forms.Form):
+    """The chair a nurse chose for a visit's infusion when the booked one is taken."""
+
+    chair = forms.ModelChoiceField(label=_("Chair"), queryset=Room.objects.none(), required=False)
+
+    def __init__(self, *args, site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["chair"].queryset = Room.objects.filter(
+            site=site, kind=Room.Kind.INFUSION_CHAIR, is_active=True
+        )
 
 
 class PreCheckForm(forms.Form):
@@ -425,7 +442,7 @@ class TreatmentSettingsForm(forms.ModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         for name, note in PROVENANCE.items():
-            self.fields[name].help_text = note
+            self.fields[name].help_text = cite(str(note))
         # The ceilings of domain.md §4 and §3.3, as the form's limits too.
         self.fields["tes_max_current_ma"].validators.append(MaxValueValidator(Decimal("4.0")))
         self.fields["tes_max_minutes"].validators.append(MaxValueValidator(40))

@@ -166,6 +166,21 @@ def lock_visit(appointment):
     )
 
 
+def lock_visit_rooms(appointment, *, rooms):
+    """Bookings' locks on the rooms and the patient, taken before the visit's row as booking
+    does (docs/architecture.md, "Locks and their order")."""
+    from clinic.scheduling import services as scheduling
+
+    scheduling.lock_resources(rooms=rooms, patients=[appointment.patient])
+
+
+def change_visit_room(appointment, *, room, actor, reason=""):
+    """Seat the visit's patient in another chair: scheduling records and audits the change."""
+    from clinic.scheduling import services as scheduling
+
+    return scheduling.change_room(appointment, room=room, actor=actor, reason=reason)
+
+
 def check_in_visit(appointment, *, actor):
     """Check the patient in for the visit (scheduling's own rule: only on the day)."""
     from clinic.scheduling import services as scheduling

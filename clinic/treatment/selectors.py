@@ -1,6 +1,6 @@
 """Reads: a site's rules, the chair board, course progress, discharge criteria, offers."""
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 
@@ -183,6 +183,48 @@ class VisitSession:
     existing: object | None
     can_start: bool
     can_open: bool
+    # An infusion whose booked chair is taken (or none was booked): the free ones to choose.
+    chair_taken: bool = False
+    chairs: list = field(default_factory=list)
+
+
+def _seated(site):
+    """Sessions whose patient is on a chair (one scheduled ahead holds none yet)."""
+    return (
+        InfusionSession.objects.on_chairs()
+        .filter(site=site)
+        .exclude(status=InfusionSession.Status.SCHEDULED)
+    )
+
+
+def chair_is_occupied(chair) -> bool:
+    return _seated(chair.site_id).filter(chair=chair).exists()
+
+
+def free_chairs(site, *, visit=None) -> list[Room]:
+    """The site's infusion chairs in use that no session under way occupies, by name.
+
+    With a `visit`, chairs that other visits have booked during its time are left out too:
+    the chairs a nurse may seat that visit's patient on instead of the booked one.
+    """
+    chairs = (
+        Room.objects.filter(site=site, kind=Room.Kind.INFUSION_CHAIR, is_active=True)
+        .exclude(pk__in=_seated(site).values("chair"))
+        .order_by("name")
+    )
+    if visit is not None:
+        booked = (
+            Appointment.objects.blocking()
+            .exclude(pk=visit.pk)
+            .filter(
+                site_id=visit.site_id,
+                room__isnull=False,
+                blocked_from__lt=visit.blocked_until,
+                blocked_until__gt=visit.blocked_from,
+            )
+        )
+        chairs = chairs.exclude(pk__in=booked.values("room"))
+    return list(chairs)
 
 
 def session_for_visit(appointment, user) -> VisitSession | None:
@@ -210,9 +252,15 @@ def session_for_visit(appointment, user) -> VisitSession | None:
         and user.has_role(*roles)
         and appointment.site_id in user.site_ids
     )
-    return VisitSession(
+    session = VisitSession(
         kind=kind, existing=existing, can_start=can_start, can_open=user.has_role(*roles)
     )
+    if can_start and kind == SESSION_INFUSION:
+        room = appointment.room
+        session.chair_taken = room is not None and chair_is_occupied(room)
+        if room is None or session.chair_taken:
+            session.chairs = free_chairs(appointment.site, visit=appointment)
+    return session
 
 
 # Courses -------------------------------------------------------------------------------------

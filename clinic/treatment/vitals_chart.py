@@ -6,15 +6,17 @@ WeasyPrint renders it unchanged. Only numbers and translated labels go in; all e
 
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 WIDTH, HEIGHT = 640, 260
 LEFT, RIGHT, TOP, BOTTOM = 44, 12, 14, 34
 SERIES = (
     # (attribute, colour, label) — colours tell apart in grey print too (dashes differ).
-    ("systolic", "#a32020", "", _("Systolic")),
-    ("diastolic", "#1f5f8b", "6 3", _("Diastolic")),
-    ("heart_rate", "#1d6b3a", "2 3", _("Heart rate")),
-    ("spo2", "#6b3fa0", "10 4", _("SpO2")),
+    # Lazy labels: the module is imported once, the legend is drawn in each page's language.
+    ("systolic", "#a32020", "", gettext_lazy("Systolic")),
+    ("diastolic", "#1f5f8b", "6 3", gettext_lazy("Diastolic")),
+    ("heart_rate", "#1d6b3a", "2 3", gettext_lazy("Heart rate")),
+    ("spo2", "#6b3fa0", "10 4", gettext_lazy("SpO2")),
 )
 
 

@@ -75,7 +75,7 @@ def test_the_chart_query_count_does_not_grow_with_the_history(
         make_trial(patient, "escitalopram", started_on=today - timedelta(weeks=60 + i * 10))
         services.write_note(patient, kind="consultation", text=f"Візит {i}", actor=physician)
         services.record_weight(patient, weight_kg=70 + i, measured_on=today, actor=physician)
-        services.record_consent(
+        consent = services.record_consent(
             patient,
             purpose="treatment",
             given=True,
@@ -83,6 +83,8 @@ def test_the_chart_query_count_does_not_grow_with_the_history(
             given_at=timezone.now(),
             actor=physician,
         )
+        # The same consent is recorded again only after a withdrawal.
+        services.withdraw_consent(consent, actor=physician)
     with django_assert_max_num_queries(len(few.captured_queries)):
         response = client.get(chart_url(patient))
     assert response.status_code == 200
@@ -152,7 +154,7 @@ def test_each_section_loads_in_a_fixed_number_of_queries(users, kyiv, provider):
             services.record_blood_pressure(
                 patient, systolic=120 + i, diastolic=80, measured_on=today, actor=physician
             )
-            services.record_consent(
+            consent = services.record_consent(
                 patient,
                 purpose="treatment",
                 given=True,
@@ -160,6 +162,8 @@ def test_each_section_loads_in_a_fixed_number_of_queries(users, kyiv, provider):
                 given_at=timezone.now(),
                 actor=physician,
             )
+            # The same consent is recorded again only after a withdrawal.
+            services.withdraw_consent(consent, actor=physician)
             services.receive_privacy_request(
                 patient, kind="access", received_on=today, actor=physician
             )

@@ -105,6 +105,29 @@ def test_it_refuses_a_consent_dated_in_the_future_and_writes_nothing(patient, ph
     assert not Consent.objects.exists()
 
 
+def test_it_refuses_the_same_consent_twice_while_in_force_and_writes_nothing(patient, physician):
+    def record():
+        return services.record_consent(
+            patient,
+            purpose="ketamine",
+            given=True,
+            channel="paper",
+            given_at=timezone.now(),
+            actor=physician,
+        )
+
+    first = record()
+    audited = AuditEvent.objects.count()
+    with pytest.raises(RecordRefused) as refusal:
+        record()
+    assert refusal.value.code == "patient.consent.duplicate"
+    assert list(Consent.objects.all()) == [first]
+    assert AuditEvent.objects.count() == audited
+    # Once withdrawn, the patient may consent again.
+    services.withdraw_consent(first, actor=physician)
+    assert record().in_force
+
+
 def test_the_intake_keeps_every_version(patient, physician):
     make_intake(patient, severity="mild")
     make_intake(patient, severity="severe")

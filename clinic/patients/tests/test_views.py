@@ -230,6 +230,24 @@ def test_reception_records_and_withdraws_a_consent(as_role, kyiv):
     assert consent.withdrawn_at is not None
 
 
+def test_recording_a_consent_already_in_force_is_refused_with_a_message(as_role, kyiv):
+    patient = make_registered(kyiv)
+    client = as_role(Role.RECEPTIONIST)
+    form = {
+        "purpose": "personal_data",
+        "given": "yes",
+        "channel": "paper",
+        "given_at": "2026-11-20T10:15",
+    }
+    client.post(base(patient) + "consents/new/", form)
+    response = client.post(base(patient) + "consents/new/", form)
+    assert response.status_code == 400  # the form is shown again with the reason
+    assert "вже є в картці" in response.content.decode()
+    assert Consent.objects.count() == 1
+    refusal = AuditEvent.objects.get(outcome="denied")
+    assert refusal.action == "patient.consent.duplicate"
+
+
 @pytest.mark.parametrize("role", [Role.RECEPTIONIST, Role.NURSE, Role.PSYCHOTHERAPIST])
 def test_only_physicians_enter_the_treatment_history(as_role, kyiv, role):
     patient = make_registered(kyiv)

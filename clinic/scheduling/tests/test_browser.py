@@ -209,9 +209,16 @@ def test_booking_from_a_free_cell_of_the_day_board(desk_page, live_server, kyiv,
     page.fill("#id_record_number", patient.record_number)
     page.select_option("#id_visit_type", str(VisitType.objects.get(code="ketamine_infusion").pk))
     page.click("#cell-panel button[type=submit]")
+    # A confirmation first: nothing is booked until reception confirms it, with a note.
+    expect(page.locator("#cell-panel h2")).to_contain_text("Підтвердьте запис")
+    expect(page.locator("#cell-panel")).to_contain_text(patient.full_name)
+    assert not Appointment.objects.filter(patient=patient).exists()
+    page.fill("#id_note", "Приїде з супроводом")
+    page.click("#cell-panel button[type=submit]")
     page.wait_for_url("**/appointments/**")
     appointment = Appointment.objects.get(patient=patient)
     assert appointment.room.name == "Крісло 1"
+    expect(page.locator("main")).to_contain_text("Приїде з супроводом")
 
 
 def test_schedule_pages_fit_a_360_pixel_wide_screen(desk_page, live_server, kyiv, users):

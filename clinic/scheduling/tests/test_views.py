@@ -200,13 +200,17 @@ def test_reception_books_from_a_free_cell_of_the_board(desk, visit, clinic, pati
     params = {"start": at(3, 10).isoformat(), "room": room.pk}
     panel = desk.get(reverse("scheduling:cell"), params, HTTP_HX_REQUEST="true")
     assert panel.status_code == 200 and "<html" not in panel.content.decode()
+    chosen = {
+        **params,
+        "record_number": patient.record_number,
+        "visit_type": visit["ketamine_infusion"].pk,
+    }
+    confirmation = desk.post(reverse("scheduling:cell"), chosen, HTTP_HX_REQUEST="true")
+    assert confirmation.status_code == 200 and not Appointment.objects.exists()
+    confirm = confirmation.context["confirm"]
     response = desk.post(
         reverse("scheduling:cell"),
-        {
-            **params,
-            "record_number": patient.record_number,
-            "visit_type": visit["ketamine_infusion"].pk,
-        },
+        {**chosen, **{name: confirm[name].value() for name in confirm.fields}, "note": ""},
         HTTP_HX_REQUEST="true",
     )
     assert response.status_code == 204 and response["HX-Redirect"]
@@ -643,3 +647,13 @@ def test_a_booking_post_keeps_its_query_count_as_bookings_grow(
         response = exact(desk, patient, kyiv, users, clinic, visit, "2026-03-06", "09:00")
     assert response.status_code == 302
     assert Appointment.objects.filter(patient=patient).count() == 3
+
+
+def test_a_visit_booked_in_a_series_says_so_in_the_page_language(
+    desk, visit, clinic, users, patient, reception
+):
+    appointment = booked(visit, clinic, users, patient, reception, at(4, 10))
+    # The note a series booking leaves on the visit's history.
+    appointment.events.update(note="series")
+    text = desk.get(reverse("scheduling:appointment", args=[appointment.public_id])).content
+    assert "записано в складі серії візитів" in text.decode() and b"series" not in text

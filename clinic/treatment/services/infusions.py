@@ -47,6 +47,7 @@ from clinic.treatment.services.common import (
     require_physician,
 )
 from clinic.treatment.services.visits import (
+    change_visit_room,
     check_in_visit,
     check_visit,
     visit_session_ended,
@@ -72,7 +73,10 @@ def open_infusion_session(
         raise TreatmentRefused(_("This chair is not in use."), action="infusion.refused")
     busy = InfusionSession.objects.on_chairs().exclude(status=Status.SCHEDULED)
     if check_in and busy.filter(chair=chair).exists():
-        raise TreatmentRefused(_("This chair is taken."), action="infusion.refused")
+        raise TreatmentRefused(
+            _("%(chair)s is taken: choose a free chair.") % {"chair": chair.name},
+            action="infusion.refused",
+        )
     if busy.filter(patient=course.patient).exists():
         raise TreatmentRefused(
             _("This patient already has a session in progress."), action="infusion.refused"
@@ -93,9 +97,15 @@ def open_infusion_session(
 
 
 @transaction.atomic
-def start_infusion_for_visit(appointment, *, actor) -> InfusionSession:
+def start_infusion_for_visit(appointment, *, chair=None, actor) -> InfusionSession:
     """Open the infusion of today's ketamine visit on its chair, in the patient's active IV
-    ketamine course; a visit still booked is checked in first."""
+    ketamine course; a visit still booked is checked in first.
+
+    `chair`, when the nurse chose another one (the booked chair is taken, or none was
+    booked), becomes the visit's room: scheduling records and audits the change.
+    """
+    if chair is not None:
+        links.lock_visit_rooms(appointment, rooms=[chair, appointment.room])
     appointment = links.lock_visit(appointment)
     check_visit(appointment, patient=appointment.patient, kind=SESSION_INFUSION)
     course = (
@@ -112,14 +122,19 @@ def start_infusion_for_visit(appointment, *, actor) -> InfusionSession:
             _("This patient has no active IV ketamine course: a physician approves one first."),
             action="infusion.refused",
         )
-    if appointment.room is None or appointment.site_id != course.site_id:
+    if appointment.site_id != course.site_id:
         raise TreatmentRefused(
-            _("The visit has no chair of the course's site booked."), action="infusion.refused"
+            _("The visit is at another site than the course."), action="infusion.refused"
+        )
+    chair = chair or appointment.room
+    if chair is None:
+        raise TreatmentRefused(
+            _("The visit has no chair booked: choose a free chair."), action="infusion.refused"
         )
     check_in_visit(appointment, actor=actor)
-    return open_infusion_session(
-        course, chair=appointment.room, appointment=appointment, actor=actor
-    )
+    if chair != appointment.room:
+        change_visit_room(appointment, room=chair, actor=actor)
+    return open_infusion_session(course, chair=chair, appointment=appointment, actor=actor)
 
 
 def _check_in(session, *, actor):

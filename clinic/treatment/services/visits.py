@@ -58,6 +58,14 @@ def check_in_visit(appointment, *, actor):
         raise TreatmentRefused(str(refusal), action="session.visit.refused") from None
 
 
+def change_visit_room(appointment, *, room, actor):
+    """The patient sits in another chair than the one booked: the visit's room follows."""
+    try:
+        links.change_visit_room(appointment, room=room, actor=actor)
+    except BookingRefused as refusal:
+        raise TreatmentRefused(str(refusal), action="session.visit.refused") from None
+
+
 def visit_session_ended(session, *, reason, actor):
     """An aborted infusion leaves its visit checked in, with a line in the visit's history."""
     if session.appointment_id is not None:

@@ -313,14 +313,14 @@ def test_the_session_record_shows_prescription_preparation_and_signatures(
     prepared = DosePreparation.objects.select_related("holding__lot").get()
     for text in (
         "Prescription",
-        "0.50",  # mg/kg
-        "70.0",  # weight
-        "35.0",  # signed dose
+        "<td>0.5</td>",  # mg/kg
+        "<td>70</td>",  # weight
+        "<td>35</td>",  # signed dose
         "Preparation",
         prepared.holding.lot.batch_number,
         "Diluted in an infusion bag",
-        "150.0",  # ml/h
-        "0.35",  # mg/ml
+        "<td>150</td>",  # ml/h
+        "(0.35 mg/ml)",  # final concentration
         "Signatures",
         "Prescribed by",
         "Double-checked by",

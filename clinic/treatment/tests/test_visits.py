@@ -119,7 +119,7 @@ def test_it_refuses_a_visit_that_is_not_an_infusion(patient, course, nurse):
 def test_a_taken_chair_rolls_back_the_check_in(visit, course, chair, nurse, kyiv, physician):
     other = make_course(make_patient(kyiv, "K-0200"), physician)
     services.open_infusion_session(other, chair=chair, actor=nurse)
-    with pytest.raises(services.TreatmentRefused, match="chair is taken"):
+    with pytest.raises(services.TreatmentRefused, match="Крісло 1 is taken: choose a free chair"):
         services.start_infusion_for_visit(visit, actor=nurse)
     assert_nothing_written(visit)
     assert not visit.events.exists()

@@ -101,6 +101,7 @@ def course_detail(request, course_id):
     context["notes"] = [n for n in context["notes"] if may_read_note(request.user, n)]
     if course.is_ketamine and course.status == Course.Status.ACTIVE:
         context["open_form"] = forms.OpenSessionForm(site=course.site)
+        context["open_form"].offer_free(selectors.free_chairs(course.site))
     return render(request, "treatment/course_detail.html", context)
 
 

@@ -17,6 +17,7 @@ from clinic.controlled_drugs.witness import WitnessRefused, authenticate_witness
 from clinic.core import records
 from clinic.core.audit import audit
 from clinic.core.exports import render_pdf
+from clinic.core.numbers import quantity
 from clinic.core.policy import recently_authenticated, staff
 from clinic.core.refusals import audit_refusal, refused
 from clinic.courses.access import get_course_for
@@ -61,8 +62,14 @@ def infusion_open(request, course_id):
 def visit_infusion_start(request, appointment_id):
     """ "Start the infusion session" on a visit page or the chair board."""
     appointment = get_appointment_for(request.user, appointment_id)
+    form = forms.VisitChairForm(request.POST, site=appointment.site)
+    if not form.is_valid():
+        form_errors(request, form)
+        return redirect("scheduling:appointment", appointment_id=appointment.public_id)
     try:
-        session = services.start_infusion_for_visit(appointment, actor=request.user)
+        session = services.start_infusion_for_visit(
+            appointment, chair=form.cleaned_data["chair"], actor=request.user
+        )
     except services.TreatmentRefused as refusal:
         refused(request, refusal, patient=appointment.patient, obj=appointment)
         return redirect("scheduling:appointment", appointment_id=appointment.public_id)
@@ -387,9 +394,9 @@ def infusion_dose(request, session):
         "Dose signed: %(mgkg)s mg/kg × %(kg)s kg = %(mg)s mg over %(minutes)s min. The nurse "
         "prepares it."
     ) % {
-        "mgkg": order.mg_per_kg,
-        "kg": order.weight_kg,
-        "mg": order.dose_mg,
+        "mgkg": quantity(order.mg_per_kg),
+        "kg": quantity(order.weight_kg),
+        "mg": quantity(order.dose_mg),
         "minutes": order.minutes,
     }
 
