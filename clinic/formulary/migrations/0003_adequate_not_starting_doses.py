@@ -36,8 +36,8 @@ def correct(apps, schema_editor):
     changed, kept = [], []
     for dose in MinimumDose.objects.filter(drug__code__in=CHANGES).select_related("drug"):
         old, new, source = CHANGES[dose.drug.code]
-        if dose.daily_mg == Decimal(new) and dose.provenance == source:
-            continue  # loaded with the new default already
+        if dose.daily_mg == Decimal(new):
+            continue  # loaded with the new default already (its note may be newer)
         if dose.daily_mg == Decimal(old) and dose.provenance == OLD_SOURCE:
             dose.daily_mg, dose.provenance = Decimal(new), source
             dose.save(update_fields=["daily_mg", "provenance"])
