@@ -63,6 +63,14 @@ class TreatmentConfig(AppConfig):
             position=20,
         )
         worklists.register(
+            "preparations",
+            _("Doses to prepare or check"),
+            roles={Role.NURSE, Role.PHYSICIAN},
+            items=lists.doses_to_prepare,
+            empty=_("Every signed dose is prepared and checked."),
+            position=25,
+        )
+        worklists.register(
             "notes",
             _("Your notes to sign"),
             roles={Role.PHYSICIAN, Role.PSYCHOTHERAPIST},

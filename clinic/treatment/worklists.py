@@ -1,6 +1,6 @@
 """Treatment's worklists on the staff start page (clinic.core.worklists)."""
 
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format, time_format
@@ -76,6 +76,46 @@ def doses_to_sign(user, site) -> list[WorkItem]:
         )
         for session in sessions
     ]
+
+
+def doses_to_prepare(user, site) -> list[WorkItem]:
+    """Signed doses not yet prepared, or prepared and waiting for a second person's check
+    (the infusion cannot start before it)."""
+    doses = (
+        DoseOrder.objects.filter(
+            session__site=site,
+            session__status__in=(
+                InfusionSession.Status.PRECHECKED,
+                InfusionSession.Status.INFUSING,
+                InfusionSession.Status.INTERRUPTED,
+            ),
+            replaced_by__isnull=True,
+        )
+        .filter(Q(preparation__isnull=True) | Q(preparation__checked_at__isnull=True))
+        .select_related("session__patient", "session__chair", "preparation__prepared_by")
+        .order_by("signed_at", "pk")[:CAP]
+    )
+    items = []
+    for dose in doses:
+        preparation = getattr(dose, "preparation", None)
+        if preparation is None:
+            detail = _("to prepare")
+        else:
+            detail = _("prepared by %(name)s: a second person checks it") % {
+                "name": preparation.prepared_by.full_name
+            }
+        chair = dose.session.chair.name if dose.session.chair_id else ""
+        items.append(
+            WorkItem(
+                text=f"{chair}: {dose.session.patient.full_name}"
+                if chair
+                else dose.session.patient.full_name,
+                url=_session_url(dose.session) + "#preparation",
+                detail=detail,
+                urgent=True,
+            )
+        )
+    return items
 
 
 def notes_to_sign(user, site) -> list[WorkItem]:

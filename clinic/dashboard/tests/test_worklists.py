@@ -67,7 +67,7 @@ def test_the_nurse_sees_the_chairs_and_the_physician_also_the_doses_to_sign(clie
     record(infusing, nurse, spo2=89)
 
     page = start_page(client, nurse)
-    assert counts(page) == {"chairs": 2, "residues": 0}
+    assert counts(page) == {"chairs": 2, "preparations": 0, "residues": 0}
     assert "Крісло 2: " + infusing.patient.full_name in page
     assert reverse("treatment:infusion", args=[infusing.public_id]) in page
 
@@ -77,6 +77,27 @@ def test_the_nurse_sees_the_chairs_and_the_physician_also_the_doses_to_sign(clie
     assert reverse("treatment:infusion", args=[waiting.public_id]) in page
     assert {"safety_alerts", "notes", "integration"} <= set(found)
     assert "arrivals" not in found
+
+
+def test_a_signed_dose_waits_to_be_prepared_then_for_a_second_persons_check(client, users, kyiv):
+    from clinic.treatment.tests.factories import prepare_dose
+
+    nurse, physician = users[(Role.NURSE, "kyiv")], users[(Role.PHYSICIAN, "kyiv")]
+    session = make_session(
+        make_course(make_patient(kyiv, "K-4", physician=physician), physician),
+        make_chair(kyiv, "Крісло 3"),
+        nurse=nurse,
+        physician=physician,
+        stage="dosed",
+    )
+    page = start_page(client, nurse)
+    assert counts(page)["preparations"] == 1
+    link = reverse("treatment:infusion", args=[session.public_id]) + "#preparation"
+    assert f'<a href="{link}">Крісло 3: {session.patient.full_name}</a>' in page
+    prepare_dose(session, nurse=nurse)
+    page = start_page(client, physician)
+    assert counts(page)["preparations"] == 1
+    assert nurse.full_name in page  # prepared by the nurse, the check is the physician's
 
 
 def test_a_session_left_open_from_an_earlier_day_says_since_when(client, users, kyiv, clock):
