@@ -1,17 +1,13 @@
 """The register's worklists on the staff start page (clinic.core.worklists)."""
 
 from django.urls import reverse
-from django.utils.formats import date_format, number_format
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from clinic.controlled_drugs.models import LedgerEntry, StockCountLine
 from clinic.controlled_drugs.selectors import expiring_lots
+from clinic.core.numbers import quantity
 from clinic.core.worklists import CAP, WorkItem
-
-
-def _mg(value) -> str:
-    """An amount in the page's language, without trailing zeros (31,8, not 31,800)."""
-    return number_format(value.normalize()) if value is not None else "—"
 
 
 def residues(user, site) -> list[WorkItem]:
@@ -27,7 +23,7 @@ def residues(user, site) -> list[WorkItem]:
             text=f"{entry.drug} · {entry.patient.full_name if entry.patient else ''}".strip(" ·"),
             url=reverse("controlled_drugs:destroy_residue", kwargs={"entry_id": entry.public_id}),
             detail=_("drawn %(drawn)s mg, given %(given)s mg")
-            % {"drawn": _mg(entry.drawn_mg), "given": _mg(entry.administered_mg)},
+            % {"drawn": quantity(entry.drawn_mg), "given": quantity(entry.administered_mg)},
             urgent=True,
         )
         for entry in entries
@@ -45,7 +41,7 @@ def discrepancies(user, site) -> list[WorkItem]:
             text=f"{line.holding.lot.drug} · {line.holding.lot.batch_number}",
             url=reverse("controlled_drugs:count_detail", kwargs={"count_id": line.count.public_id}),
             detail=_("expected %(expected)s mg, counted %(counted)s mg")
-            % {"expected": _mg(line.expected_mg), "counted": _mg(line.counted_mg)},
+            % {"expected": quantity(line.expected_mg), "counted": quantity(line.counted_mg)},
             urgent=True,
         )
         for line in lines
