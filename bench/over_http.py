@@ -375,24 +375,37 @@ def measure(port, primitives, name, repeat) -> tuple[list[float], dict]:
     return times, statuses
 
 
+# Each primitive's budget: its median may cost at most this many /healthz medians of the same run.
+BUDGETS = {
+    "dashboard": ("dashboard", 3), "chart": ("patient chart", 25),
+    "day": ("day board (reception)", 20), "search": ("name search", 12),
+    "book": ("booking POST", 8), "vitals": ("vitals POST", 5),
+}  # fmt: skip
+
+
 def bench(port, primitives, repeat):
     health, _ = measure(port, primitives, "healthz", repeat * 2)
     base = statistics.median(health)
-    print(f"{'primitive':22} {'median':>9} {'p95':>9} {'x healthz':>10} {'queries':>8}  statuses")
+    print(
+        f"{'primitive':22} {'median':>9} {'p95':>9} {'x healthz':>10} {'budget':>7} {'':>5} "
+        f"{'queries':>8}  statuses"
+    )
     print(f"{'/healthz':22} {base * 1000:7.2f}ms {percentile(health, 0.95) * 1000:7.2f}ms")
-    labels = {
-        "dashboard": "dashboard", "chart": "patient chart", "day": "day board (reception)",
-        "search": "name search", "book": "booking POST", "vitals": "vitals POST",
-    }  # fmt: skip
-    for name, label in labels.items():
+    over = []
+    for name, (label, budget) in BUDGETS.items():
         times, statuses = measure(port, primitives, name, repeat)
         count, _status = primitives.queries(name)
         median = statistics.median(times)
+        ratio = median / base
+        if ratio > budget:
+            over.append(label)
         print(
             f"{label:22} {median * 1000:7.2f}ms {percentile(times, 0.95) * 1000:7.2f}ms "
-            f"{median / base:9.1f}x {count:8d}  {statuses}",
+            f"{ratio:9.1f}x {budget:6.0f}x {'ok' if ratio <= budget else 'OVER':>5} "
+            f"{count:8d}  {statuses}",
             flush=True,
         )
+    print(f"over budget: {', '.join(over)}" if over else "every primitive within its budget")
 
 
 MIX = [("chart", 35), ("search", 20), ("day", 20), ("dashboard", 15), ("vitals", 10)]
