@@ -262,6 +262,7 @@ class Primitives:
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
             "day": self.receptionist, "book": self.receptionist, "vitals": self.nurse,
+            "rate": self.nurse,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -301,6 +302,18 @@ class Primitives:
             }  # fmt: skip
             session = self.rng.choice(self.running)
             return "POST", f"/staff/treatment/infusions/{session}/vitals/", body
+        if name == "rate":
+            # A rate change on a running pump: the page's write that appends a pump event and
+            # checks the site's maximum. Alternating rates, so each one is a change (a rate
+            # equal to the current one, or a session no longer infusing, is refused: 302 too).
+            if not self.running:
+                return "GET", "/healthz", None
+            with self.lock:
+                self.booked += 1
+                n = self.booked
+            body = {"rate_ml_per_h": "140" if n % 2 else "120", "reason": "bench"}
+            session = self.rng.choice(self.running)
+            return "POST", f"/staff/treatment/infusions/{session}/rate/", body
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -383,6 +396,7 @@ def bench(port, primitives, repeat):
     labels = {
         "dashboard": "dashboard", "chart": "patient chart", "day": "day board (reception)",
         "search": "name search", "book": "booking POST", "vitals": "vitals POST",
+        "rate": "pump rate POST",
     }  # fmt: skip
     for name, label in labels.items():
         times, statuses = measure(port, primitives, name, repeat)

@@ -182,9 +182,7 @@ def test_a_physician_sees_pending_changes_and_co_signs_on_the_page(client, admin
     assert MinimumDose.objects.get(drug__code="phenelzine").daily_mg == Decimal("60")
 
 
-def test_co_signing_with_a_stale_sign_in_asks_to_re_authenticate_first(
-    client, admin_client, users
-):
+def test_co_signing_with_a_stale_sign_in_asks_to_re_authenticate_first(client, admin_client, users):
     admin_client.post(
         "/staff/formulary/doses/phenelzine/", {"daily_mg": "60", "provenance": "Clinic protocol"}
     )
