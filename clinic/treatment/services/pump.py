@@ -107,6 +107,16 @@ def given_at_end(session, *, administered_mg, action: str) -> Decimal | None:
         return None
     if administered_mg is None:
         return result.total_mg
+    prepared = sum((syringe.prepared_mg for syringe in result.syringes), Decimal(0))
+    if administered_mg > prepared:
+        raise TreatmentRefused(
+            _("%(entered)s mg is more than was prepared (%(prepared)s mg).")
+            % {
+                "entered": localize(administered_mg.normalize()),
+                "prepared": localize(prepared.normalize()),
+            },
+            action=action,
+        )
     if administered_mg < 0 or delivery.entered_differs(administered_mg, result):
         raise TreatmentRefused(
             _(

@@ -264,6 +264,13 @@ def test_an_entered_amount_far_from_the_pumps_is_refused_and_nothing_written(clo
     assert list(running.pump_events.values_list("kind", flat=True)) == ["start"]
 
 
+def test_an_entered_amount_above_what_was_prepared_is_refused(clock, running, nurse):
+    clock.shift(timedelta(minutes=45))
+    with pytest.raises(services.TreatmentRefused, match=r"more than was prepared \(35 mg\)"):
+        services.end_infusion(running, administered_mg=D("35.3"), actor=nurse)
+    assert list(running.pump_events.values_list("kind", flat=True)) == ["start"]
+
+
 def test_a_rate_above_the_sites_maximum_is_refused_and_nothing_written(clock, running, nurse):
     # 0.35 mg/ml at 2000 ml/h for 70 kg is 0.167 mg/kg/min.
     with pytest.raises(services.TreatmentRefused, match="above the site's maximum"):
@@ -443,7 +450,7 @@ def test_a_refused_rate_change_shows_why_and_writes_nothing(clock, client, runni
     response = client.post(
         url(running, "rate"), {"rate_ml_per_h": "2000", "reason": "x"}, follow=True
     )
-    assert "maximum" in response.content.decode() or "максимальн" in response.content.decode()
+    assert "більше за максимум закладу" in response.content.decode()
     assert running.pump_events.count() == 1
     assert AuditEvent.objects.filter(action="infusion.rate.refused", outcome="denied").exists()
 
