@@ -262,6 +262,7 @@ class Primitives:
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
             "day": self.receptionist, "book": self.receptionist, "vitals": self.nurse,
+            "rate": self.nurse,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -301,6 +302,18 @@ class Primitives:
             }  # fmt: skip
             session = self.rng.choice(self.running)
             return "POST", f"/staff/treatment/infusions/{session}/vitals/", body
+        if name == "rate":
+            # A rate change on a running pump: the page's write that appends a pump event and
+            # checks the site's maximum. Alternating rates, so each one is a change (a rate
+            # equal to the current one, or a session no longer infusing, is refused: 302 too).
+            if not self.running:
+                return "GET", "/healthz", None
+            with self.lock:
+                self.booked += 1
+                n = self.booked
+            body = {"rate_ml_per_h": "140" if n % 2 else "120", "reason": "bench"}
+            session = self.rng.choice(self.running)
+            return "POST", f"/staff/treatment/infusions/{session}/rate/", body
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -379,7 +392,7 @@ def measure(port, primitives, name, repeat) -> tuple[list[float], dict]:
 BUDGETS = {
     "dashboard": ("dashboard", 3), "chart": ("patient chart", 25),
     "day": ("day board (reception)", 20), "search": ("name search", 12),
-    "book": ("booking POST", 8), "vitals": ("vitals POST", 5),
+    "book": ("booking POST", 8), "vitals": ("vitals POST", 5), "rate": ("pump rate POST", 5),
 }  # fmt: skip
 
 

@@ -177,9 +177,17 @@ class SessionAdministrationForm(WitnessFields):
     holding = forms.ModelChoiceField(
         label=_("Lot and safe"), queryset=Holding.objects.none(), empty_label=None
     )
-    drawn_mg = mg_field(_("Drawn, mg"), help_text=_("What was drawn from the ampoule."))
+    drawn_mg = mg_field(
+        _("Drawn, mg"),
+        help_text=_(
+            "The ampoules opened from this lot, whole (2 ampoules of 100 mg: 200). A dose drawn "
+            "from two lots is entered lot by lot."
+        ),
+    )
     administered_mg = mg_field(
-        _("Administered, mg"), allow_zero=True, help_text=_("What the patient received.")
+        _("Administered, mg"),
+        allow_zero=True,
+        help_text=_("What of the session's amount given these ampoules account for."),
     )
     act_number = forms.CharField(label=_("Destruction act number"), max_length=50, required=False)
     note = forms.CharField(label=_("Note"), max_length=500, required=False)

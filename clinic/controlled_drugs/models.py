@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 # Plain `gettext` (not an alias): makemessages only finds the names it knows.
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from clinic.core.numbers import quantity
@@ -37,6 +37,15 @@ class UnitOfAccount(models.TextChoices):
     VIAL = "vial", _("Vial")
     DEVICE = "device", _("Device")
     TABLET = "tablet", _("Tablet")
+
+
+# How many units of each kind, for counts in the register (plurals by the language's rules).
+UNIT_COUNTS = {
+    UnitOfAccount.AMPOULE: lambda n: ngettext("%(count)s ampoule", "%(count)s ampoules", n),
+    UnitOfAccount.VIAL: lambda n: ngettext("%(count)s vial", "%(count)s vials", n),
+    UnitOfAccount.DEVICE: lambda n: ngettext("%(count)s device", "%(count)s devices", n),
+    UnitOfAccount.TABLET: lambda n: ngettext("%(count)s tablet", "%(count)s tablets", n),
+}
 
 
 class DrugQuerySet(models.QuerySet):
@@ -88,6 +97,26 @@ class Drug(models.Model):
 
     def __str__(self):
         return f"{self.inn} ({self.brand})" if self.brand else self.inn
+
+    @property
+    def is_single_use(self) -> bool:
+        """An ampoule, once opened, cannot be closed again: it leaves the safe whole and what
+        is not given is destroyed before a witness (Licensing Conditions CMU 282/2016 item
+        77). Vials, devices and tablets are counted as they are."""
+        return self.unit_of_account == UnitOfAccount.AMPOULE
+
+    def units_in(self, mg: Decimal) -> tuple[int, Decimal]:
+        """(whole units, the milligrams left over) in an amount of this drug."""
+        whole, rest = divmod(mg, self.unit_content_mg)
+        return int(whole), rest
+
+    def count_label(self, mg: Decimal) -> str:
+        """An amount as the register counts it, in units and mg: "2 ampoules (200 mg)"."""
+        whole, rest = self.units_in(mg)
+        units = UNIT_COUNTS[self.unit_of_account](whole) % {"count": whole}
+        if rest:
+            units = gettext("%(units)s + %(rest)s mg") % {"units": units, "rest": quantity(rest)}
+        return gettext("%(units)s (%(mg)s mg)") % {"units": units, "mg": quantity(mg)}
 
     @property
     def strength_label(self) -> str:
@@ -227,15 +256,9 @@ class Holding(models.Model):
 
     @property
     def units_label(self) -> str:
-        """The balance in units of account (2 ampoules + 30 mg), as a count shows it."""
-        content = self.lot.drug.unit_content_mg
-        whole, rest = divmod(self.balance_mg, content)
-        if not rest:
-            return str(int(whole))
-        return gettext("%(units)s + %(rest)s mg") % {
-            "units": int(whole),
-            "rest": quantity(rest),
-        }
+        """The balance in units of account and mg ("2 ampoules (200 mg)"), as a count shows
+        it. Single-use ampoules leave the safe whole, so their balance has no part of one."""
+        return self.lot.drug.count_label(self.balance_mg)
 
 
 class Kind(models.TextChoices):
@@ -422,6 +445,11 @@ class LedgerEntry(models.Model):
     @property
     def is_reversed(self) -> bool:
         return hasattr(self, "reversed_by")
+
+    @property
+    def units_label(self) -> str:
+        """The quantity in units and mg ("1 ampoule (100 mg)")."""
+        return self.drug.count_label(self.quantity_mg)
 
     @property
     def residue_mg(self) -> Decimal | None:
