@@ -264,6 +264,7 @@ def check_anchor(anchor: str) -> list[Finding]:
 ACTION_LABELS = {
     "access.denied": _("Access denied"),
     "appointment.booked": _("Visit booked"),
+    "appointment.confirmation.printed": _("Visit confirmation printed"),
     "appointment.cancelled": _("Visit cancelled"),
     "appointment.moved": _("Visit moved"),
     "appointment.room_changed": _("Visit room changed"),

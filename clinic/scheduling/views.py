@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -59,6 +59,7 @@ from clinic.scheduling.models import Appointment, VisitType, WaitlistEntry, Work
 from clinic.scheduling.notifications import DROP_REASONS
 from clinic.scheduling.rules import BookingRefused
 from clinic.scheduling.services import SeriesRefused
+from clinic.treatment.instructions import infusion_instructions, is_infusion
 from clinic.treatment.selectors import session_for_visit
 
 CLINICAL = tuple(CLINICAL_ROLES)
@@ -630,6 +631,28 @@ def appointment(request, appointment_id):
             "can_no_show": appointment.can_move_to(Appointment.Status.NO_SHOW)
             and appointment.starts_at <= timezone.now(),
             "session": session_for_visit(appointment, request.user),
+        },
+    )
+
+
+@staff(*CLINICAL, object_rule="scheduling.access.get_appointment_for")
+def confirmation(request, appointment_id):
+    """The printable confirmation handed to the patient: date, address and, for an infusion,
+    how to prepare; in the patient's language whatever the page's."""
+    appointment = get_appointment_for(request.user, appointment_id)
+    patient = appointment.patient
+    audit(request.user, "appointment.confirmation.printed", patient, obj=appointment)
+    with translation.override(patient.preferred_language):
+        instructions = (
+            infusion_instructions(appointment.site) if is_infusion(appointment.visit_type) else []
+        )
+    return render(
+        request,
+        "scheduling/confirmation.html",
+        {
+            "appointment": appointment,
+            "patient_language": patient.preferred_language,
+            "instructions": instructions,
         },
     )
 
