@@ -257,11 +257,34 @@ class Primitives:
             + 6
         )
         self.lock = threading.Lock()
+        self.officer = demo_email("drug_officer", "kyiv")
+        # Scores no physician has reviewed: each review POST takes one (a second review of the
+        # same score is refused, which would measure the refusal instead).
+        self.unreviewed = list(
+            Assessment.objects.not_reviewed()
+            .filter(site=kyiv)
+            .order_by("-completed_at")
+            .values_list("public_id", flat=True)[:5000]
+        )
+        self.infusion_visits = list(
+            Appointment.objects.filter(
+                site=kyiv,
+                status=Appointment.Status.BOOKED,
+                room__kind=Room.Kind.INFUSION_CHAIR,
+                starts_at__gte=timezone.now(),
+            ).values_list("public_id", flat=True)[:200]
+        ) or list(
+            Appointment.objects.filter(site=kyiv, status=Appointment.Status.BOOKED).values_list(
+                "public_id", flat=True
+            )[:200]
+        )
 
     def who(self, name):
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
             "day": self.receptionist, "book": self.receptionist, "vitals": self.nurse,
+            "review": self.physician, "officer": self.officer,
+            "confirmation": self.receptionist, "move": self.receptionist,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -301,6 +324,21 @@ class Primitives:
             }  # fmt: skip
             session = self.rng.choice(self.running)
             return "POST", f"/staff/treatment/infusions/{session}/vitals/", body
+        if name == "officer":  # the drug officer's start page: counts due, discrepancies
+            return "GET", "/staff/", None
+        if name == "review":
+            with self.lock:
+                score = self.unreviewed.pop() if self.unreviewed else None
+            if score is None:
+                return "GET", "/healthz", None
+            return "POST", f"/staff/assessments/{score}/review/", {"reviewed": "1"}
+        if name == "confirmation":
+            visit = self.rng.choice(self.infusion_visits)
+            return "GET", f"/staff/schedule/appointments/{visit}/confirmation/", None
+        if name == "move":  # the move form opened from the day board, free times listed
+            visit = self.rng.choice(self.infusion_visits)
+            board = timezone.localdate().isoformat()
+            return "GET", f"/staff/schedule/appointments/{visit}/move/?board={board}", None
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -383,6 +421,8 @@ def bench(port, primitives, repeat):
     labels = {
         "dashboard": "dashboard", "chart": "patient chart", "day": "day board (reception)",
         "search": "name search", "book": "booking POST", "vitals": "vitals POST",
+        "officer": "officer dashboard", "review": "score review POST",
+        "confirmation": "visit confirmation", "move": "move from the board",
     }  # fmt: skip
     for name, label in labels.items():
         times, statuses = measure(port, primitives, name, repeat)
