@@ -257,12 +257,35 @@ class Primitives:
             + 6
         )
         self.lock = threading.Lock()
+        self.officer = demo_email("drug_officer", "kyiv")
+        # Scores no physician has reviewed: each review POST takes one (a second review of the
+        # same score is refused, which would measure the refusal instead).
+        self.unreviewed = list(
+            Assessment.objects.not_reviewed()
+            .filter(site=kyiv)
+            .order_by("-completed_at")
+            .values_list("public_id", flat=True)[:5000]
+        )
+        self.infusion_visits = list(
+            Appointment.objects.filter(
+                site=kyiv,
+                status=Appointment.Status.BOOKED,
+                room__kind=Room.Kind.INFUSION_CHAIR,
+                starts_at__gte=timezone.now(),
+            ).values_list("public_id", flat=True)[:200]
+        ) or list(
+            Appointment.objects.filter(site=kyiv, status=Appointment.Status.BOOKED).values_list(
+                "public_id", flat=True
+            )[:200]
+        )
 
     def who(self, name):
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
             "day": self.receptionist, "book": self.receptionist, "vitals": self.nurse,
             "rate": self.nurse,
+            "review": self.physician, "officer": self.officer,
+            "confirmation": self.receptionist, "move": self.receptionist,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -314,6 +337,21 @@ class Primitives:
             body = {"rate_ml_per_h": "140" if n % 2 else "120", "reason": "bench"}
             session = self.rng.choice(self.running)
             return "POST", f"/staff/treatment/infusions/{session}/rate/", body
+        if name == "officer":  # the drug officer's start page: counts due, discrepancies
+            return "GET", "/staff/", None
+        if name == "review":
+            with self.lock:
+                score = self.unreviewed.pop() if self.unreviewed else None
+            if score is None:
+                return "GET", "/healthz", None
+            return "POST", f"/staff/assessments/{score}/review/", {"reviewed": "1"}
+        if name == "confirmation":
+            visit = self.rng.choice(self.infusion_visits)
+            return "GET", f"/staff/schedule/appointments/{visit}/confirmation/", None
+        if name == "move":  # the move form opened from the day board, free times listed
+            visit = self.rng.choice(self.infusion_visits)
+            board = timezone.localdate().isoformat()
+            return "GET", f"/staff/schedule/appointments/{visit}/move/?board={board}", None
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -393,6 +431,8 @@ BUDGETS = {
     "dashboard": ("dashboard", 3), "chart": ("patient chart", 25),
     "day": ("day board (reception)", 20), "search": ("name search", 12),
     "book": ("booking POST", 8), "vitals": ("vitals POST", 5), "rate": ("pump rate POST", 5),
+    "officer": ("officer dashboard", 3), "review": ("score review POST", 5),
+    "confirmation": ("visit confirmation", 10), "move": ("move from the board", 20),
 }  # fmt: skip
 
 

@@ -360,6 +360,19 @@ class DrugChangeForm(DrugForm):
 
 class SafeForm(forms.Form):
     name = forms.CharField(label=_("Name of the safe"), max_length=100)
+    count_every_hours = forms.IntegerField(
+        label=_("Count every (hours)"),
+        min_value=1,
+        max_value=744,
+        initial=24,
+        required=False,
+        help_text=Safe._meta.get_field("count_every_hours").help_text,
+    )
+
+    def clean_count_every_hours(self):
+        # Left empty: the centre's practice, the field's default.
+        value = self.cleaned_data["count_every_hours"]
+        return Safe._meta.get_field("count_every_hours").default if value is None else value
 
 
 class SupplierForm(forms.Form):

@@ -138,13 +138,29 @@ class Safe(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     is_active = models.BooleanField(_("in use"), default=True)
+    # The interval the register's rules require is UNCONFIRMED (domain.md §6.1: the text of
+    # journal 129-6/о was not retrieved); one count a day, at the end of the day, is the
+    # centre's practice (StockCount). Data the drug officer sets per safe, never a constant.
+    count_every_hours = models.PositiveSmallIntegerField(
+        _("count every (hours)"),
+        default=24,
+        help_text=_(
+            "One count a day is the centre's practice; the interval the register's rules "
+            "require is not confirmed. Set it as the medical director decides."
+        ),
+    )
 
     class Meta:
         ordering = ["site", "name"]
         verbose_name = _("safe")
         verbose_name_plural = _("safes")
         constraints = [
-            models.UniqueConstraint(fields=["site", "name"], name="safe_name_unique_per_site")
+            models.UniqueConstraint(fields=["site", "name"], name="safe_name_unique_per_site"),
+            # At least hourly, at most monthly (31 days).
+            models.CheckConstraint(
+                condition=Q(count_every_hours__gte=1, count_every_hours__lte=744),
+                name="safe_count_interval_range",
+            ),
         ]
 
     def __str__(self):

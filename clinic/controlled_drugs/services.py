@@ -168,12 +168,12 @@ def add_drug(
 
 
 @transaction.atomic
-def add_safe(*, site, name, actor) -> Safe:
-    """Register a storage place at a site."""
+def add_safe(*, site, name, count_every_hours: int = 24, actor) -> Safe:
+    """Register a storage place at a site, counted every `count_every_hours`."""
     _require_role_at(actor, site, STOCK_ROLES)
     if Safe.objects.filter(site=site, name=name).exists():
         raise LedgerRefused(_("This site already has a safe with this name."))
-    safe = Safe.objects.create(site=site, name=name)
+    safe = Safe.objects.create(site=site, name=name, count_every_hours=count_every_hours)
     audit(actor, "drugs.catalogue.safe_added", obj=safe, site=site, reason=name)
     return safe
 
@@ -245,13 +245,17 @@ def change_drug(drug: Drug, *, values: dict, actor) -> Drug:
 
 
 @transaction.atomic
-def change_safe(safe: Safe, *, name: str, actor) -> Safe:
+def change_safe(safe: Safe, *, name: str, count_every_hours: int | None = None, actor) -> Safe:
+    """Rename a safe or change how often it is counted."""
     _require_role_at(actor, safe.site, STOCK_ROLES)
     safe = Safe.objects.select_for_update(of=("self",), no_key=True).get(pk=safe.pk)
     if Safe.objects.filter(site_id=safe.site_id, name=name).exclude(pk=safe.pk).exists():
         raise LedgerRefused(_("This site already has a safe with this name."))
+    values = {"name": name}
+    if count_every_hours is not None:
+        values["count_every_hours"] = count_every_hours
     return _save_changes(
-        safe, {"name": name}, actor=actor, action="drugs.catalogue.safe_changed", site=safe.site
+        safe, values, actor=actor, action="drugs.catalogue.safe_changed", site=safe.site
     )
 
 

@@ -330,6 +330,25 @@ class Appointment(StatusMachine, models.Model):
         return self.status in (self.Status.BOOKED, self.Status.HELD)
 
 
+# Notes the services write on history rows as codes (scheduling/services.py), in words. Any
+# other note was typed by a person and is shown as written.
+EVENT_NOTES = {
+    "added": _("added to the waitlist"),
+    "offered": _("a place was offered"),
+    "booked": _("the offered place was booked"),
+    "declined": _("the patient could not come then"),
+    "withdrawn": _("taken off the waitlist"),
+    "expired": _("the offer lapsed unanswered"),
+    "series": _("booked as part of a series"),
+}
+
+
+def event_note_text(note: str) -> str:
+    """A history row's note for the page: a service's code in words, a person's text as typed."""
+    label = EVENT_NOTES.get(note)
+    return str(label) if label is not None else note
+
+
 class AppointmentEvent(models.Model):
     """One step in an appointment's history: booked, moved, checked in, cancelled..."""
 
@@ -358,6 +377,10 @@ class AppointmentEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def note_text(self) -> str:
+        return event_note_text(self.note)
 
 
 class Notification(models.Model):
@@ -522,6 +545,10 @@ class WaitlistEvent(StatusHistory):
 
     class Meta(StatusHistory.Meta):
         pass
+
+    @property
+    def note_text(self) -> str:
+        return event_note_text(self.reason)
 
 
 class CalendarFeed(models.Model):

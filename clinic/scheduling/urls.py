@@ -15,6 +15,11 @@ urlpatterns = [
     path("book/<uuid:patient_id>/", views.book, name="book"),
     path("book/<uuid:patient_id>/series/", views.series, name="series"),
     path("appointments/<uuid:appointment_id>/", views.appointment, name="appointment"),
+    path(
+        "appointments/<uuid:appointment_id>/confirmation/",
+        views.confirmation,
+        name="confirmation",
+    ),
     path("appointments/<uuid:appointment_id>/status/", views.change_status, name="change_status"),
     path("appointments/<uuid:appointment_id>/cancel/", views.cancel, name="cancel"),
     path("appointments/<uuid:appointment_id>/move/", views.move, name="move"),
