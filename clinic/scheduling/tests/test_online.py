@@ -451,3 +451,13 @@ def test_a_hold_that_ran_out_cannot_be_confirmed_even_before_the_job_releases_it
     assert Patient.objects.count() == 0
     booking.appointment.refresh_from_db()
     assert booking.appointment.status == Appointment.Status.HELD
+
+
+def test_the_free_times_page_reads_a_fixed_number_of_queries(
+    client, visit, kyiv, django_assert_max_num_queries
+):
+    query = {"site": kyiv.pk, "visit_type": visit["first_consultation"].pk}
+    client.get(url("start"), query)  # warm the session and caches
+    with django_assert_max_num_queries(25):
+        response = client.get(url("start"), query)
+    assert response.status_code == 200
