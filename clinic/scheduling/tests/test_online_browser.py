@@ -118,6 +118,15 @@ def test_a_new_person_books_online_on_a_phone_and_reception_sees_it(
         expect(board.locator("main")).to_contain_text("Шевчук Ірина")
         fits_the_phone(board)
         check_axe(board, problems)
+        # The visit's page says it was booked online; reception marks the call back.
+        board.locator("main a", has_text="Шевчук Ірина").first.click()
+        board.wait_for_url("**/appointments/**")
+        check_axe(board, problems)
+        board.locator("#online-title ~ form button[type=submit]").click()
+        board.wait_for_url("**/appointments/**")
+        board.goto(f"{live_server.url}/staff/")
+        expect(board.locator("main")).not_to_contain_text("Шевчук Ірина")
         browser.close()
     connections.close_all()
+    assert OnlineBooking.objects.get().called_back_at is not None
     assert problems == []
