@@ -149,6 +149,16 @@ def get_online_booking_for(request, public_id) -> OnlineBooking:
     return booking
 
 
+def open_online_bookings_for(request) -> list[OnlineBooking]:
+    """The bookings this session started and has not confirmed (their holds may be live)."""
+    started = request.session.get(ONLINE_BOOKINGS_KEY, [])
+    return list(
+        OnlineBooking.objects.filter(public_id__in=started, confirmed_at__isnull=True)
+        .select_related("appointment")
+        .order_by("pk")
+    )
+
+
 def remember_online_booking(request, booking: OnlineBooking) -> None:
     """Let this session open the booking it has just started (the last few only)."""
     started = request.session.get(ONLINE_BOOKINGS_KEY, [])

@@ -203,6 +203,16 @@ def hold_online_time(
     return booking
 
 
+@transaction.atomic
+def release_online_hold(booking: OnlineBooking, *, actor) -> None:
+    """The visitor chose another time: the one held before is free again at once."""
+    held, booking = _locked_booking(booking)
+    if booking.confirmed_at is not None or held.status != Appointment.Status.HELD:
+        return
+    _release_offer(held, actor=User.objects.system_actor(), note="online: another time chosen")
+    audit(actor, "appointment.online.released", obj=held, site=held.site)
+
+
 def _locked_booking(booking: OnlineBooking) -> tuple[Appointment, OnlineBooking]:
     # Lock order: docs/architecture.md, "Locks and their order" (the appointment, then its
     # online booking: parent before child).

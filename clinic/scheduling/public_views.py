@@ -14,7 +14,11 @@ from clinic.core.refusals import audit_refusal
 from clinic.inquiries.services import current_consent
 from clinic.locations.selectors import public_sites
 from clinic.scheduling import online
-from clinic.scheduling.access import get_online_booking_for, remember_online_booking
+from clinic.scheduling.access import (
+    get_online_booking_for,
+    open_online_bookings_for,
+    remember_online_booking,
+)
 from clinic.scheduling.clock import local
 from clinic.scheduling.forms import (
     OnlineCodeForm,
@@ -97,6 +101,9 @@ def hold(request):
             audit_refusal(request, refusal)
             error, status = refusal.message, 409
         else:
+            # One time held per visitor: a new choice frees the one held before.
+            for earlier in open_online_bookings_for(request):
+                online.release_online_hold(earlier, actor=online.ONLINE_BOOKING)
             remember_online_booking(request, booking)
             return redirect("booking:details", booking_id=booking.public_id)
     search = OnlineSearchForm(

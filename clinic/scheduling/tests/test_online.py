@@ -197,6 +197,18 @@ def test_a_held_time_is_not_offered_again(visit, kyiv):
     assert booking.appointment.starts_at not in times
 
 
+def test_choosing_another_time_frees_the_one_held_before(client, visit, kyiv):
+    _response, first = start_in_browser(client, visit, kyiv)
+    _response, second = start_in_browser(client, visit, kyiv)
+    first.appointment.refresh_from_db()
+    second.appointment.refresh_from_db()
+    assert first.appointment.status == Appointment.Status.CANCELLED
+    assert second.appointment.status == Appointment.Status.HELD
+    times = [t.starts_at for t in online.free_times(visit["first_consultation"], kyiv)]
+    assert first.appointment.starts_at in times
+    assert client.get(url("details", second)).status_code == 200
+
+
 def test_a_staff_only_visit_type_cannot_be_held(visit, kyiv, clinic):
     slot = online.free_times(visit["first_consultation"], kyiv)[0]
     with pytest.raises(online.OnlineBookingRefused, match="cannot be booked online"):
