@@ -370,6 +370,15 @@ MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP = False
 SCHEDULING_SLOT_STEP_MINUTES = envint("SCHEDULING_SLOT_STEP_MINUTES", "15")
 REMINDER_HOURS_BEFORE = envint("REMINDER_HOURS_BEFORE", "24")
 WAITLIST_HOLD_MINUTES = envint("WAITLIST_HOLD_MINUTES", "120")
+# Online booking from the public site (scheduling/online.py): how long a chosen time is held
+# while the person fills the form, how long a code lives (ASVS 6.5.5: at most 10 minutes),
+# wrong codes before the booking is given up, and the anti-automation limits per hour.
+ONLINE_BOOKING_HOLD_MINUTES = envint("ONLINE_BOOKING_HOLD_MINUTES", "15")
+ONLINE_BOOKING_CODE_MINUTES = envint("ONLINE_BOOKING_CODE_MINUTES", "10")
+ONLINE_BOOKING_MAX_WRONG_CODES = envint("ONLINE_BOOKING_MAX_WRONG_CODES", "5")
+ONLINE_BOOKING_HOLDS_PER_IP_PER_HOUR = envint("ONLINE_BOOKING_HOLDS_PER_IP_PER_HOUR", "10")
+ONLINE_BOOKING_CODES_PER_IP_PER_HOUR = envint("ONLINE_BOOKING_CODES_PER_IP_PER_HOUR", "6")
+ONLINE_BOOKING_CODES_PER_CONTACT_PER_HOUR = envint("ONLINE_BOOKING_CODES_PER_CONTACT_PER_HOUR", "3")
 
 LOGGING = {
     "version": 1,

@@ -72,6 +72,7 @@ urlpatterns += i18n_patterns(
     path("", include("clinic.website.urls")),
     path("", include("clinic.inquiries.public_urls")),
     path("", include("clinic.assessments.public_urls")),
+    path("", include("clinic.scheduling.public_urls")),
 )
 
 handler403 = core_views.permission_denied

@@ -23,6 +23,11 @@ urlpatterns = [
     path("appointments/<uuid:appointment_id>/status/", views.change_status, name="change_status"),
     path("appointments/<uuid:appointment_id>/cancel/", views.cancel, name="cancel"),
     path("appointments/<uuid:appointment_id>/move/", views.move, name="move"),
+    path(
+        "appointments/<uuid:appointment_id>/called-back/",
+        views.online_called_back,
+        name="online_called_back",
+    ),
     path("waitlist/", views.waitlist, name="waitlist"),
     path("waitlist/add/<uuid:patient_id>/", views.waitlist_add, name="waitlist_add"),
     path("waitlist/<uuid:entry_id>/", views.waitlist_entry, name="waitlist_entry"),

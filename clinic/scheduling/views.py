@@ -25,7 +25,7 @@ from clinic.courses.access import get_patient_course_for
 from clinic.locations.models import Closure, Room
 from clinic.locations.selectors import current_site, sites_of
 from clinic.patients.models import Patient
-from clinic.scheduling import selectors, services
+from clinic.scheduling import online, selectors, services
 from clinic.scheduling.access import (
     PRACTITIONER_ROLES,
     find_patients_for,
@@ -639,8 +639,22 @@ def appointment(request, appointment_id):
             "can_no_show": appointment.can_move_to(Appointment.Status.NO_SHOW)
             and appointment.starts_at <= timezone.now(),
             "session": session_for_visit(appointment, request.user),
+            "online_booking": online.booking_of(appointment),
         },
     )
+
+
+@staff(Role.RECEPTIONIST, object_rule="scheduling.access.get_appointment_for")
+@require_POST
+def online_called_back(request, appointment_id):
+    appointment = get_appointment_for(request.user, appointment_id)
+    try:
+        online.record_call_back(appointment, actor=request.user)
+    except BookingRefused as refusal:
+        refused(request, refusal, patient=appointment.patient, obj=appointment)
+    else:
+        messages.success(request, _("Marked as called back; the registration is complete."))
+    return redirect("scheduling:appointment", appointment_id=appointment.public_id)
 
 
 @staff(*CLINICAL, object_rule="scheduling.access.get_appointment_for")
