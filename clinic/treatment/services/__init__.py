@@ -1,8 +1,7 @@
 """The writes of treatment, one module per section of the work: approving courses
 (`courses`), infusion sessions step by step (`infusions`), making up and double-checking
-the dose (`preparations`), the pump's rate changes, pauses and the amount given (`pump`), chair
-alerts (`alerts`), TES (`tes`),
-notes (`notes`) and site settings (`settings`).
+the dose (`preparations`), the pump's rate changes, pauses and the amount given (`pump`),
+chair alerts (`alerts`), TES (`tes`), notes (`notes`) and site settings (`settings`).
 
 Each service locks the rows it changes before checking their state, writes its rows and its
 audit row in one transaction, and raises `TreatmentRefused` with a message for the person when
