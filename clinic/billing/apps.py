@@ -9,8 +9,11 @@ class BillingConfig(AppConfig):
     def ready(self):
         from datetime import timedelta
 
+        from clinic.accounts.roles import Role
         from clinic.billing import services
-        from clinic.core import jobs
+        from clinic.billing import worklists as lists
+        from clinic.core import jobs, worklists
+        from clinic.core.navigation import register
         from clinic.scheduling import hooks
 
         # A visit's end is charged inside the same transaction (scheduling.hooks).
@@ -22,4 +25,18 @@ class BillingConfig(AppConfig):
             timedelta(minutes=1),
             services.register_due_receipts_job,
             label=_("Fiscal receipts"),
+        )
+
+        # The staff menu (core.navigation): the policy of each page decides who sees it.
+        register("billing:find", _("Accounts"), position=230)
+        register("billing:cash", _("Cash of the day"), position=240)
+        register("billing:prices", _("Prices"), position=250)
+        register("billing:reports", _("Money reports"), position=260)
+        worklists.register(
+            "fiscal_receipts",
+            _("Receipts to register again"),
+            roles={Role.CASHIER, Role.RECEPTIONIST},
+            items=lists.receipts_to_retry,
+            empty=_("Every payment has its fiscal receipt."),
+            position=95,
         )
