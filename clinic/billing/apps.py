@@ -28,7 +28,7 @@ class BillingConfig(AppConfig):
         )
 
         # The staff menu (core.navigation): the policy of each page decides who sees it.
-        register("billing:find", _("Accounts"), position=230)
+        register("billing:find", _("Patient accounts"), position=230)
         register("billing:cash", _("Cash of the day"), position=240)
         register("billing:prices", _("Prices"), position=250)
         register("billing:reports", _("Money reports"), position=260)

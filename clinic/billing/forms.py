@@ -8,20 +8,25 @@ from clinic.billing.models import Package, Payment, SiteBilling, Vat
 from clinic.scheduling.models import VisitType
 
 
-class AmountField(forms.CharField):
+class AmountField(forms.Field):
     """Hryvnias with up to two decimals ('1 250,50'); cleans to an int of kopecks."""
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("max_length", 20)
-        super().__init__(*args, **kwargs)
-        self.widget.attrs.update({"inputmode": "decimal", "autocomplete": "off"})
+    widget = forms.TextInput
+
+    def widget_attrs(self, widget):
+        return {
+            **super().widget_attrs(widget),
+            "inputmode": "decimal",
+            "autocomplete": "off",
+            "maxlength": "20",
+        }
 
     def to_python(self, value):
-        value = super().to_python(value)
+        value = (value or "").strip() if isinstance(value, str) else value
         if value in self.empty_values:
             return None
         try:
-            return money.parse(value)
+            return money.parse(value[:20])
         except money.AmountError:
             raise forms.ValidationError(
                 _("Enter an amount in hryvnias, such as 1250 or 1250,50."), code="amount"
