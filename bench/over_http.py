@@ -235,6 +235,7 @@ class Primitives:
         self.physician = demo_email("physician", "kyiv")
         self.receptionist = demo_email("receptionist", "kyiv")
         self.nurse = demo_email("nurse", "kyiv")
+        self.cashier = demo_email("cashier", "kyiv")
         self.patients = list(
             Patient.objects.filter(record_number__startswith="HB-", home_site=kyiv).values_list(
                 "public_id", flat=True
@@ -262,6 +263,7 @@ class Primitives:
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
             "day": self.receptionist, "book": self.receptionist, "vitals": self.nurse,
+            "account": self.cashier, "cash": self.cashier, "pay": self.cashier,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -275,6 +277,13 @@ class Primitives:
             return "GET", "/staff/patients/?" + urlencode({"q": term}), None
         if name == "day":
             return "GET", "/staff/schedule/", None
+        if name == "account":
+            return "GET", f"/staff/billing/patients/{self.rng.choice(self.patients)}/", None
+        if name == "cash":
+            return "GET", "/staff/billing/cash/", None
+        if name == "pay":
+            body = {"method": "card", "amount": "1200"}
+            return "POST", f"/staff/billing/patients/{self.rng.choice(self.patients)}/pay/", body
         if name == "book":
             with self.lock:
                 self.booked += 1
@@ -383,6 +392,7 @@ def bench(port, primitives, repeat):
     labels = {
         "dashboard": "dashboard", "chart": "patient chart", "day": "day board (reception)",
         "search": "name search", "book": "booking POST", "vitals": "vitals POST",
+        "account": "billing account", "cash": "cash of the day", "pay": "payment POST",
     }  # fmt: skip
     for name, label in labels.items():
         times, statuses = measure(port, primitives, name, repeat)
