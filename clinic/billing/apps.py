@@ -28,10 +28,10 @@ class BillingConfig(AppConfig):
         )
 
         # The staff menu (core.navigation): the policy of each page decides who sees it.
-        register("billing:find", _("Patient accounts"), position=230)
-        register("billing:cash", _("Cash of the day"), position=240)
-        register("billing:prices", _("Prices"), position=250)
-        register("billing:reports", _("Money reports"), position=260)
+        register("billing:find", _("Patient accounts"), position=92)
+        register("billing:cash", _("Cash of the day"), position=94)
+        register("billing:prices", _("Prices"), position=112)
+        register("billing:reports", _("Money reports"), position=114)
         worklists.register(
             "fiscal_receipts",
             _("Receipts to register again"),

@@ -174,3 +174,25 @@ def test_the_price_list_reads_in_both_languages(client, users, priced):
         page = client.get(reverse("billing:prices"), HTTP_ACCEPT_LANGUAGE=language)
         text = page.content.decode().replace("\xa0", " ")
         assert word in text and amount in text
+
+
+def test_the_account_and_reports_pages_read_a_fixed_number_of_queries(
+    client, users, sold, kyiv, django_assert_max_num_queries
+):
+    cashier = users[(Role.CASHIER, "kyiv")]
+    signed_in(client, users, Role.CASHIER)
+    url = reverse("billing:account", args=[sold.public_id])
+    client.get(url)
+    with django_assert_max_num_queries(40) as few:
+        client.get(url)
+    for _ in range(15):
+        payment = services.take_payment(
+            sold, site=kyiv, method="cash", amount_kopecks=100, actor=cashier
+        )
+        services.refund_payment(payment, amount_kopecks=50, reason="r", actor=cashier)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        client.get(url)
+    signed_in(client, users, Role.ADMINISTRATOR)
+    client.get(reverse("billing:reports"))
+    with django_assert_max_num_queries(40):
+        client.get(reverse("billing:reports"))
