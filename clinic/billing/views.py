@@ -24,6 +24,7 @@ from clinic.billing.forms import (
     TillForm,
 )
 from clinic.billing.models import CashDay, CreditNote, Invoice, Package, Price
+from clinic.core.audit import audit
 from clinic.core.exports import csv_response, render_pdf
 from clinic.core.policy import staff
 from clinic.core.refusals import refused
@@ -148,6 +149,7 @@ def find(request):
 @staff(*ACCOUNT_READERS, object_rule="billing.access.get_account_for")
 def account(request, patient_id):
     patient = access.get_account_for(request.user, patient_id)
+    audit(request.user, "billing.account.viewed", patient)
     may_take = access.can_take_money(request.user, patient.home_site_id)
     context = {"patient": patient, "may_take": may_take, **selectors.account(patient)}
     context["credit"] = -context["balance"]
@@ -275,6 +277,13 @@ def invoice_pdf(request, invoice_id):
     invoice = access.get_invoice_for(request.user, invoice_id)
     # A diagnosis-free invoice unless a detailed one (for an insurer) is asked for.
     detailed = request.GET.get("detailed") == "1"
+    audit(
+        request.user,
+        "billing.invoice.printed",
+        invoice.patient,
+        obj=invoice,
+        reason="detailed" if detailed else "",
+    )
     html = render_to_string(
         "billing/invoice_pdf.html",
         {

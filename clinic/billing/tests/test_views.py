@@ -27,6 +27,7 @@ def test_a_cashier_takes_a_card_payment_from_the_account_page(client, users, sol
     url = reverse("billing:account", args=[sold.public_id])
     page = client.get(url)
     assert page.status_code == 200 and "36" in page.content.decode()
+    assert AuditEvent.objects.filter(action="billing.account.viewed", patient=sold).exists()
     response = client.post(
         reverse("billing:take_payment", args=[sold.public_id]),
         {"method": "card", "amount": "36 000,00"},
@@ -117,6 +118,8 @@ def test_the_invoice_pdf_names_no_visit_details_unless_a_detailed_one_is_asked_f
     assert physician not in plain
     assert "03.03.2026 10:00" not in plain
     assert physician in detailed and "03.03.2026 10:00" in detailed
+    printed = AuditEvent.objects.filter(action="billing.invoice.printed").order_by("pk")
+    assert [event.reason for event in printed] == ["", "detailed"]
     assert invoice.number in plain
 
 
