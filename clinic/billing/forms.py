@@ -4,7 +4,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from clinic.billing import money
-from clinic.billing.models import Package, Payment, SiteBilling, Vat
+from clinic.billing.models import Invoice, Package, Payment, SiteBilling, Vat
 from clinic.scheduling.models import VisitType
 
 
@@ -67,7 +67,17 @@ class PolicyForm(forms.ModelForm):
 class PaymentForm(forms.Form):
     method = forms.ChoiceField(label=_("Method"), choices=Payment.Method.choices)
     amount = AmountField(label=_("Amount, UAH"))
-    invoice = forms.CharField(required=False, widget=forms.HiddenInput)
+    invoice = forms.ModelChoiceField(
+        Invoice.objects.none(),
+        label=_("Pays invoice"),
+        required=False,
+        empty_label=_("No invoice (paid in advance)"),
+        to_field_name="public_id",
+    )
+
+    def __init__(self, *args, patient=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["invoice"].queryset = Invoice.objects.filter(patient=patient)
 
 
 class SellPackageForm(forms.Form):

@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -23,7 +23,7 @@ from clinic.billing.forms import (
     SellPackageForm,
     TillForm,
 )
-from clinic.billing.models import CashDay, CreditNote, Invoice, Package, Price
+from clinic.billing.models import CashDay, CreditNote, Package, Price
 from clinic.core.audit import audit
 from clinic.core.exports import csv_response, render_pdf
 from clinic.core.policy import staff
@@ -154,7 +154,7 @@ def account(request, patient_id):
     context = {"patient": patient, "may_take": may_take, **selectors.account(patient)}
     context["credit"] = -context["balance"]
     if may_take:
-        context["payment_form"] = PaymentForm()
+        context["payment_form"] = PaymentForm(patient=patient)
         context["package_form"] = SellPackageForm(site=patient.home_site)
     return render(request, "billing/account.html", context)
 
@@ -167,15 +167,11 @@ def _back(patient):
 @require_POST
 def take_payment(request, patient_id):
     patient = access.get_payable_patient_for(request.user, patient_id)
-    form = PaymentForm(request.POST)
+    form = PaymentForm(request.POST, patient=patient)
     if not form.is_valid():
         _show_errors(request, form)
         return _back(patient)
-    invoice = None
-    if form.cleaned_data["invoice"]:
-        invoice = Invoice.objects.filter(
-            patient=patient, public_id=form.cleaned_data["invoice"]
-        ).first()
+    invoice = form.cleaned_data["invoice"]
     try:
         payment = services.take_payment(
             patient, site=_site(request), method=form.cleaned_data["method"],
@@ -284,17 +280,22 @@ def invoice_pdf(request, invoice_id):
         obj=invoice,
         reason="detailed" if detailed else "",
     )
-    html = render_to_string(
-        "billing/invoice_pdf.html",
-        {
-            "invoice": invoice,
-            "charges": invoice.charges.select_related("appointment__practitioner"),
-            "credit_notes": CreditNote.objects.filter(charge__invoice=invoice),
-            "due": selectors.invoice_due(invoice),
-            "detailed": detailed,
-        },
-        request=request,
-    )
+    # In the patient's language unless another is asked for.
+    language = request.GET.get("language")
+    if language not in ("uk", "en"):
+        language = invoice.patient.preferred_language
+    with translation.override(language):
+        html = render_to_string(
+            "billing/invoice_pdf.html",
+            {
+                "invoice": invoice,
+                "charges": invoice.charges.select_related("appointment__practitioner"),
+                "credit_notes": CreditNote.objects.filter(charge__invoice=invoice),
+                "due": selectors.invoice_due(invoice),
+                "detailed": detailed,
+            },
+            request=request,
+        )
     response = HttpResponse(render_pdf(html), content_type="application/pdf")
     response["Content-Disposition"] = f'inline; filename="{invoice.number}.pdf"'
     return response

@@ -199,3 +199,16 @@ def test_the_account_and_reports_pages_read_a_fixed_number_of_queries(
     client.get(reverse("billing:reports"))
     with django_assert_max_num_queries(40):
         client.get(reverse("billing:reports"))
+
+
+def test_a_payment_is_allocated_to_the_invoice_chosen(client, users, sold, kyiv):
+    from clinic.billing import selectors
+
+    invoice = services.issue_invoice(sold, site=kyiv, actor=users[(Role.CASHIER, "kyiv")])
+    signed_in(client, users, Role.CASHIER)
+    client.post(
+        reverse("billing:take_payment", args=[sold.public_id]),
+        {"method": "transfer", "amount": "1000", "invoice": str(invoice.public_id)},
+    )
+    assert Payment.objects.get().invoice == invoice
+    assert selectors.invoice_due(invoice) == PACKAGE - 100000
