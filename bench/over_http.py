@@ -235,6 +235,7 @@ class Primitives:
         self.physician = demo_email("physician", "kyiv")
         self.receptionist = demo_email("receptionist", "kyiv")
         self.nurse = demo_email("nurse", "kyiv")
+        self.cashier = demo_email("cashier", "kyiv")
         self.patients = list(
             Patient.objects.filter(record_number__startswith="HB-", home_site=kyiv).values_list(
                 "public_id", flat=True
@@ -286,6 +287,7 @@ class Primitives:
             "rate": self.nurse,
             "review": self.physician, "officer": self.officer,
             "confirmation": self.receptionist, "move": self.receptionist,
+            "account": self.cashier, "cash": self.cashier, "pay": self.cashier,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -299,6 +301,13 @@ class Primitives:
             return "GET", "/staff/patients/?" + urlencode({"q": term}), None
         if name == "day":
             return "GET", "/staff/schedule/", None
+        if name == "account":
+            return "GET", f"/staff/billing/patients/{self.rng.choice(self.patients)}/", None
+        if name == "cash":
+            return "GET", "/staff/billing/cash/", None
+        if name == "pay":
+            body = {"method": "card", "amount": "1200"}
+            return "POST", f"/staff/billing/patients/{self.rng.choice(self.patients)}/pay/", body
         if name == "book":
             with self.lock:
                 self.booked += 1
@@ -433,6 +442,8 @@ BUDGETS = {
     "book": ("booking POST", 8), "vitals": ("vitals POST", 5), "rate": ("pump rate POST", 5),
     "officer": ("officer dashboard", 3), "review": ("score review POST", 5),
     "confirmation": ("visit confirmation", 10), "move": ("move from the board", 20),
+    "account": ("billing account", 15), "cash": ("cash of the day", 15),
+    "pay": ("payment POST", 8),
 }  # fmt: skip
 
 

@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "clinic.assessments",
     "clinic.scheduling",
     "clinic.treatment",
+    "clinic.billing",
     "clinic.dashboard",
     "clinic.demo",
 ]
@@ -364,6 +365,11 @@ VIBER_GATEWAY_TOKEN = envsecret("VIBER_GATEWAY_TOKEN", "")
 MESSAGE_GATEWAY_TIMEOUT_SECONDS = envint("MESSAGE_GATEWAY_TIMEOUT_SECONDS", "10")
 # Only the tests' stub gateway on 127.0.0.1 may be plain http; a real gateway needs https.
 MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP = False
+# Fiscal receipts (billing.fiscal): the PRRO service; unset, payments wait unregistered
+# (in development they get a made-up number).
+PRRO_URL = os.getenv("PRRO_URL", "")
+PRRO_TOKEN = envsecret("PRRO_TOKEN", "")
+PRRO_TIMEOUT_SECONDS = envint("PRRO_TIMEOUT_SECONDS", "10")
 
 # Scheduling: the slot grid, how long before a visit the reminder goes, how long a place
 # offered from the waitlist is held (clinic decisions, not clinical rules).

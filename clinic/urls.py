@@ -58,6 +58,7 @@ urlpatterns = [
     path("staff/assessments/", include("clinic.assessments.urls")),
     path("staff/schedule/", include("clinic.scheduling.urls")),
     path("staff/", include("clinic.treatment.urls")),
+    path("staff/billing/", include("clinic.billing.urls")),
     path("accounts/", include(account_urls)),
     path("accounts/2fa/", include(mfa_urls)),
     path("i18n/setlang/", public(set_language), name="set_language"),

@@ -18,6 +18,7 @@ from clinic.accounts.models import User
 from clinic.accounts.roles import Role
 from clinic.accounts.services import _set_roles_and_sites, ensure_roles
 from clinic.assessments.demo import load_demo as load_assessments_demo
+from clinic.billing.demo import load_billing_demo
 from clinic.controlled_drugs.demo import load_demo as load_drug_register
 from clinic.core.demo import (
     DEMO_PASSWORD,
@@ -95,6 +96,7 @@ DISPLAY_NAMES = {
     Role.NURSE: "Медсестра",
     Role.PSYCHOTHERAPIST: "Психотерапевт",
     Role.RECEPTIONIST: "Реєстратор",
+    Role.CASHIER: "Касир",
     Role.DRUG_OFFICER: "Відповідальний за наркотичні засоби",
     Role.CONTENT_EDITOR: "Редактор сайту",
 }
@@ -143,6 +145,7 @@ class Command(BaseCommand):
             load_pages(actor=system)
             load_drug_register(actor=system, sites=sites)
             load_schedule(actor=system, sites=sites)
+            load_billing_demo(actor=system, sites=sites)
             load_patient_demo(actor=system, sites=sites)
             load_treatment_demo(actor=system, sites=sites)
             # Score histories join the courses of care the treatment demo approved.
