@@ -662,6 +662,9 @@ def confirmation(request, appointment_id):
     """The printable confirmation handed to the patient: date, address and, for an infusion,
     how to prepare; in the patient's language whatever the page's."""
     appointment = get_appointment_for(request.user, appointment_id)
+    if appointment.status != Appointment.Status.BOOKED:
+        messages.error(request, _("Only a booked visit has a confirmation to print."))
+        return redirect("scheduling:appointment", appointment_id=appointment.public_id)
     patient = appointment.patient
     audit(request.user, "appointment.confirmation.printed", patient, obj=appointment)
     with translation.override(patient.preferred_language):

@@ -132,3 +132,15 @@ def test_another_sites_receptionist_cannot_print_it(
     url = reverse("scheduling:confirmation", args=[appointment.public_id])
     assert client.get(url).status_code == 404
     assert not AuditEvent.objects.filter(action="appointment.confirmation.printed").exists()
+
+
+def test_a_cancelled_visit_has_no_confirmation_to_print(
+    client, visit, clinic, users, reception, patient
+):
+    appointment = book_infusion(patient, visit, clinic, users, reception)
+    services.cancel_appointment(appointment, reason="Захворіла", actor=reception)
+    client.force_login(reception)
+    url = reverse("scheduling:confirmation", args=[appointment.public_id])
+    response = client.get(url)
+    assert response.url == reverse("scheduling:appointment", args=[appointment.public_id])
+    assert not AuditEvent.objects.filter(action="appointment.confirmation.printed").exists()
