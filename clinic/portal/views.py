@@ -146,9 +146,8 @@ def home(request):
     )
 
 
-def _slots(appointment, first_day, last_day):
-    """Free times for the visit, one per start time, a few per day."""
-    found = find_slots(
+def _free(appointment, first_day, last_day):
+    return find_slots(
         appointment.visit_type,
         sites=[appointment.site],
         first_day=first_day,
@@ -156,9 +155,13 @@ def _slots(appointment, first_day, last_day):
         patient=appointment.patient,
         exclude=appointment,
     )
+
+
+def _slots(appointment, first_day, last_day):
+    """Free times for the visit, one per start time, a few per day."""
     days: dict = {}
     seen = set()
-    for slot in found:
+    for slot in _free(appointment, first_day, last_day):
         if slot.starts_at in seen:
             continue
         seen.add(slot.starts_at)
@@ -174,12 +177,10 @@ def _chosen_slot(appointment, key: str):
         starts_at = datetime.fromisoformat(key.split("|")[1])
     except (IndexError, ValueError):
         return None
+    if starts_at.tzinfo is None:
+        return None
     day = local(starts_at).date()
-    for slots in _slots(appointment, day, day).values():
-        for slot in slots:
-            if slot.key == key:
-                return slot
-    return None
+    return next((slot for slot in _free(appointment, day, day) if slot.key == key), None)
 
 
 @patient_portal

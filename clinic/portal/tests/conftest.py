@@ -65,18 +65,30 @@ def account(frozen, patient, reception):  # noqa: F811
 
 @pytest.fixture
 def course(patient, physician):
-    return make_care_course(patient, opened_days_ago=3, modality="iv_ketamine", physician=physician)
+    from decimal import Decimal
+
+    course = make_care_course(
+        patient, opened_days_ago=3, modality="monitoring", planned_sessions=6, physician=physician
+    )
+    # A ketamine course as approval leaves it (dose rule and consent on the course).
+    course.modality = "iv_ketamine"
+    course.target_dose_mg_per_kg = Decimal("0.5")
+    course.infusion_minutes = 40
+    course.ketamine_consent_confirmed = True
+    course.save()
+    return course
 
 
 @pytest.fixture
-def infusions(frozen, clinic, visit, course, patient, physician):  # noqa: F811
+def infusions(frozen, clinic, visit, course, patient, physician, users):  # noqa: F811
     """Two infusions of the course: Wednesday 4 and Monday 9 March at 10:00, chair 1."""
     chair = clinic["kyiv"]["chair1"]
+    nurse = users[(Role.NURSE, "kyiv")]
     _series, booked = scheduling.book_series(
         patient,
         visit_type=visit["ketamine_infusion"],
         site=patient.home_site,
-        occurrences=[(at(4, 10), physician, chair), (at(9, 10), physician, chair)],
+        occurrences=[(at(4, 10), nurse, chair), (at(9, 10), nurse, chair)],
         actor=physician,
         course=course,
     )
