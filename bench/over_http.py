@@ -235,6 +235,7 @@ class Primitives:
         self.physician = demo_email("physician", "kyiv")
         self.receptionist = demo_email("receptionist", "kyiv")
         self.nurse = demo_email("nurse", "kyiv")
+        self.administrator = demo_email("administrator", "kyiv")
         self.patients = list(
             Patient.objects.filter(record_number__startswith="HB-", home_site=kyiv).values_list(
                 "public_id", flat=True
@@ -262,6 +263,8 @@ class Primitives:
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
             "day": self.receptionist, "book": self.receptionist, "vitals": self.nurse,
+            "portal_policy": self.administrator, "portal_invite": self.receptionist,
+            "portal_release": self.physician,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -301,6 +304,13 @@ class Primitives:
             }  # fmt: skip
             session = self.rng.choice(self.running)
             return "POST", f"/staff/treatment/infusions/{session}/vitals/", body
+        if name == "portal_policy":
+            return "GET", "/staff/portal/sites/kyiv/", None
+        if name == "portal_invite":
+            return "POST", f"/staff/portal/patients/{self.rng.choice(self.patients)}/invite/", {}
+        if name == "portal_release":
+            patient = self.rng.choice(self.patients)
+            return "POST", f"/staff/portal/patients/{patient}/release-scores/", {"note": ""}
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -383,6 +393,8 @@ def bench(port, primitives, repeat):
     labels = {
         "dashboard": "dashboard", "chart": "patient chart", "day": "day board (reception)",
         "search": "name search", "book": "booking POST", "vitals": "vitals POST",
+        "portal_policy": "portal policy (admin)", "portal_invite": "portal invite POST",
+        "portal_release": "release scores POST",
     }  # fmt: skip
     for name, label in labels.items():
         times, statuses = measure(port, primitives, name, repeat)
