@@ -36,9 +36,7 @@ PREPARATION = {
 
 def load_demo(*, actor, sites) -> None:
     """Idempotent: what exists is left as it is."""
-    movable = list(
-        VisitType.objects.filter(code__in=["follow_up", "psychotherapy", "integration"])
-    )
+    movable = list(VisitType.objects.filter(code__in=["follow_up", "psychotherapy", "integration"]))
     infusions = list(VisitType.objects.filter(code="ketamine_infusion"))
     for site in sites.values():
         if not PortalPolicy.objects.filter(site=site).exists():
@@ -68,9 +66,9 @@ def load_demo(*, actor, sites) -> None:
         patient.preferred_channel = Patient.Channel.SMS
         patient.save(update_fields=["phone", "preferred_channel"])
     services.invite_patient(patient, actor=actor)
-    if Assessment.objects.filter(patient=patient, status=Assessment.Status.COMPLETED).exists():
-        if not ScoreRelease.objects.filter(patient=patient).exists():
-            services.release_scores(patient, actor=actor, note="")
+    completed = Assessment.objects.filter(patient=patient, status=Assessment.Status.COMPLETED)
+    if completed.exists() and not ScoreRelease.objects.filter(patient=patient).exists():
+        services.release_scores(patient, actor=actor, note="")
     open_links = SelfReportLink.objects.filter(
         assessment__patient=patient, submitted_at__isnull=True, expires_at__gt=timezone.now()
     )

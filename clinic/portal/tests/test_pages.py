@@ -5,10 +5,9 @@ from datetime import date
 
 import pytest
 from django.test import Client
-from django.utils import translation
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import translation
 
-from clinic.accounts.roles import Role
 from clinic.assessments import services as assessments
 from clinic.assessments.models import Assessment, SelfReportLink
 from clinic.assessments.public_views import SESSION_KEY
