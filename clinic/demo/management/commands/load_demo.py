@@ -236,6 +236,6 @@ class Command(BaseCommand):
         if portal:
             out("")
             out(f"Patient portal: {settings.PUBLIC_BASE_URL}/uk/portal/  (demo patient K-0001)")
-            out(f"  sign in with {portal}; the one-time code is sent as a development SMS,")
-            out("  written to var/worker.log by the worker (look for 'SMS (development, not sent)')")
+            out(f"  sign in with {portal}; the one-time code goes out as a development SMS,")
+            out("  which the worker writes to var/worker.log ('SMS (development, not sent)')")
         out("=" * 78)
