@@ -10,5 +10,6 @@ urlpatterns = [
         staff_views.release_scores,
         name="release_scores",
     ),
+    path("sites/", staff_views.policies, name="policies"),
     path("sites/<slug:site_code>/", staff_views.policy, name="policy"),
 ]

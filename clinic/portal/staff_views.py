@@ -10,6 +10,7 @@ from clinic.accounts.roles import Role
 from clinic.core.policy import staff
 from clinic.core.refusals import refused
 from clinic.locations.access import get_managed_site_for
+from clinic.locations.models import Site
 from clinic.patients.access import get_clinical_patient_for, get_patient_for
 from clinic.portal import services
 from clinic.portal.forms import PolicyForm
@@ -42,6 +43,17 @@ def release_scores(request, patient_id):
     else:
         messages.success(request, _("The patient can now see their scores in the portal."))
     return redirect("patients:chart", patient_id=patient.public_id)
+
+
+@staff(Role.ADMINISTRATOR)
+def policies(request):
+    """The sites the administrator works at, each with its portal policy (or none yet)."""
+    sites = list(
+        Site.objects.filter(pk__in=request.user.site_ids, is_active=True)
+        .select_related("portal_policy")
+        .order_by("code")
+    )
+    return render(request, "portal/policies.html", {"sites": sites})
 
 
 @staff(Role.ADMINISTRATOR, object_rule="locations.access.get_managed_site_for")

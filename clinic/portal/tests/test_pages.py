@@ -204,3 +204,31 @@ def test_an_unreleased_assessment_is_never_in_the_chart(portal_client, patient, 
     page = portal_client.get(reverse("portal:progress")).content.decode()
     assert "<svg" not in page
     assert Assessment.objects.filter(patient=patient).count() == 1
+
+
+@pytest.mark.django_db
+def test_an_administrator_sets_the_sites_policy_with_its_provenance(client, users, visit, kyiv):
+    from clinic.accounts.roles import Role
+    from clinic.portal.models import PortalPolicy
+
+    client.force_login(users[(Role.RECEPTIONIST, "kyiv")])
+    assert client.get(reverse("portal_staff:policies")).status_code == 403
+    client.force_login(users[(Role.ADMINISTRATOR, "kyiv")])
+    listing = client.get(reverse("portal_staff:policies"))
+    assert reverse("portal_staff:policy", args=["kyiv"]) in listing.content.decode()
+    response = client.post(
+        reverse("portal_staff:policy", args=["kyiv"]),
+        {
+            "notice_hours": 48,
+            "movable_visit_types": [visit["follow_up"].pk],
+            "infusion_visit_types": [visit["ketamine_infusion"].pk],
+            "min_days_between_infusions": 3,
+            "search_days": 21,
+            "provenance": "Medical director, meeting of 1 March (UNCONFIRMED)",
+        },
+    )
+    assert response.status_code == 302
+    policy = PortalPolicy.objects.get(site=kyiv)
+    assert policy.notice_hours == 48
+    assert "UNCONFIRMED" in policy.provenance
+    assert AuditEvent.objects.filter(action="portal.policy.changed", site=kyiv).exists()
