@@ -263,7 +263,8 @@ class Primitives:
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
             "day": self.receptionist, "book": self.receptionist, "vitals": self.nurse,
-            "portal_policy": self.administrator, "portal_invite": self.receptionist,
+            "portal_policies": self.administrator, "portal_policy": self.administrator,
+            "portal_invite": self.receptionist,
             "portal_release": self.physician,
         }[name]  # fmt: skip
 
@@ -304,6 +305,8 @@ class Primitives:
             }  # fmt: skip
             session = self.rng.choice(self.running)
             return "POST", f"/staff/treatment/infusions/{session}/vitals/", body
+        if name == "portal_policies":
+            return "GET", "/staff/portal/sites/", None
         if name == "portal_policy":
             return "GET", "/staff/portal/sites/kyiv/", None
         if name == "portal_invite":
@@ -393,7 +396,7 @@ def bench(port, primitives, repeat):
     labels = {
         "dashboard": "dashboard", "chart": "patient chart", "day": "day board (reception)",
         "search": "name search", "book": "booking POST", "vitals": "vitals POST",
-        "portal_policy": "portal policy (admin)", "portal_invite": "portal invite POST",
+        "portal_policies": "portal policies (admin)", "portal_policy": "portal policy (admin)", "portal_invite": "portal invite POST",
         "portal_release": "release scores POST",
     }  # fmt: skip
     for name, label in labels.items():

@@ -568,3 +568,21 @@ def save_policy(site, *, values: dict, actor) -> PortalPolicy:
         reason=f"notice {policy.notice_hours} h, gap {policy.min_days_between_infusions} d",
     )
     return policy
+
+
+# Sign-in rows are kept only as long as the limits and a short investigation need them.
+SIGN_IN_ROWS_KEPT = timedelta(days=7)
+
+
+@transaction.atomic
+def forget_old_sign_ins(now=None) -> dict[str, int]:
+    """Delete used or expired codes, counted attempts and ended sessions older than a week.
+
+    The audit trail keeps every sign-in (`portal.signed_in`); these tables only serve the
+    limits and the live sessions, and would otherwise grow with every visit to the portal.
+    """
+    before = (now or timezone.now()) - SIGN_IN_ROWS_KEPT
+    codes, _ = SignInCode.objects.filter(expires_at__lt=before).delete()
+    attempts, _ = SignInAttempt.objects.filter(at__lt=before).delete()
+    sessions, _ = PortalSession.objects.filter(last_seen_at__lt=before).delete()
+    return {"codes": codes, "attempts": attempts, "sessions": sessions}

@@ -169,3 +169,21 @@ def test_signing_out_ends_the_portal_session(portal_client):
     assert response.status_code == 302
     assert PortalSession.objects.get().ended_at is not None
     assert portal_client.get(reverse("portal:home")).status_code == 302
+
+
+@pytest.mark.django_db
+def test_old_sign_in_rows_are_forgotten_and_recent_ones_kept(client, account, frozen):
+    from clinic.core import jobs
+    from clinic.portal.models import SignInAttempt
+
+    request_code(client, PHONE)
+    sign_in(client, account)
+    assert "portal_sign_ins" in jobs.JOBS
+    frozen.shift(timedelta(days=3))
+    jobs.JOBS["portal_sign_ins"].run()
+    assert SignInCode.objects.count() == 1 and PortalSession.objects.count() == 1
+    frozen.shift(timedelta(days=5))
+    jobs.JOBS["portal_sign_ins"].run()
+    assert SignInCode.objects.count() == 0
+    assert SignInAttempt.objects.count() == 0
+    assert PortalSession.objects.count() == 0
