@@ -396,8 +396,8 @@ def bench(port, primitives, repeat):
     labels = {
         "dashboard": "dashboard", "chart": "patient chart", "day": "day board (reception)",
         "search": "name search", "book": "booking POST", "vitals": "vitals POST",
-        "portal_policies": "portal policies (admin)", "portal_policy": "portal policy (admin)", "portal_invite": "portal invite POST",
-        "portal_release": "release scores POST",
+        "portal_policies": "portal policies (admin)", "portal_policy": "portal policy (admin)",
+        "portal_invite": "portal invite POST", "portal_release": "release scores POST",
     }  # fmt: skip
     for name, label in labels.items():
         times, statuses = measure(port, primitives, name, repeat)
