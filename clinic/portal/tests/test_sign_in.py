@@ -5,6 +5,7 @@ from datetime import timedelta
 import pytest
 from django.conf import settings
 from django.urls import reverse
+from django.utils import translation
 
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.portal.models import PortalSession, SignInCode
@@ -64,8 +65,9 @@ def test_a_code_signs_in_once_and_only_once(client, account):
     from django.test import Client
 
     thief = Client()
-    request_code(thief, PHONE)  # a fresh pending sign-in, then the old code replayed
-    replay = enter_code(thief, code)
+    with translation.override("en"):  # the requests above switched this thread's language
+        request_code(thief, PHONE)  # a fresh pending sign-in, then the old code replayed
+        replay = enter_code(thief, code)
     assert replay.status_code == 200
     assert b"wrong or has expired" in replay.content
     assert PortalSession.objects.count() == 1
