@@ -236,6 +236,7 @@ class Primitives:
         self.receptionist = demo_email("receptionist", "kyiv")
         self.nurse = demo_email("nurse", "kyiv")
         self.cashier = demo_email("cashier", "kyiv")
+        self.administrator = demo_email("administrator", "kyiv")
         self.patients = list(
             Patient.objects.filter(record_number__startswith="HB-", home_site=kyiv).values_list(
                 "public_id", flat=True
@@ -288,6 +289,9 @@ class Primitives:
             "review": self.physician, "officer": self.officer,
             "confirmation": self.receptionist, "move": self.receptionist,
             "account": self.cashier, "cash": self.cashier, "pay": self.cashier,
+            "portal_policies": self.administrator, "portal_policy": self.administrator,
+            "portal_invite": self.receptionist,
+            "portal_release": self.physician,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -361,6 +365,15 @@ class Primitives:
             visit = self.rng.choice(self.infusion_visits)
             board = timezone.localdate().isoformat()
             return "GET", f"/staff/schedule/appointments/{visit}/move/?board={board}", None
+        if name == "portal_policies":
+            return "GET", "/staff/portal/sites/", None
+        if name == "portal_policy":
+            return "GET", "/staff/portal/sites/kyiv/", None
+        if name == "portal_invite":
+            return "POST", f"/staff/portal/patients/{self.rng.choice(self.patients)}/invite/", {}
+        if name == "portal_release":
+            patient = self.rng.choice(self.patients)
+            return "POST", f"/staff/portal/patients/{patient}/release-scores/", {"note": ""}
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -444,6 +457,8 @@ BUDGETS = {
     "confirmation": ("visit confirmation", 10), "move": ("move from the board", 20),
     "account": ("billing account", 15), "cash": ("cash of the day", 15),
     "pay": ("payment POST", 8),
+    "portal_policies": ("portal policies (admin)", 10), "portal_policy": ("portal policy (admin)", 10),
+    "portal_invite": ("portal invite POST", 8), "portal_release": ("release scores POST", 5),
 }  # fmt: skip
 
 

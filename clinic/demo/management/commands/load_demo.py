@@ -32,6 +32,8 @@ from clinic.locations.models import OpeningHours, Room, Site
 from clinic.patients.demo import load_demo as load_patient_demo
 from clinic.patients.models import Patient
 from clinic.patients.services import register_patient
+from clinic.portal.demo import demo_login as portal_demo_login
+from clinic.portal.demo import load_demo as load_portal_demo
 from clinic.scheduling.demo import load_demo as load_schedule
 from clinic.treatment.demo import load_demo as load_treatment_demo
 from clinic.website.demo_content import load_pages
@@ -150,6 +152,7 @@ class Command(BaseCommand):
             load_treatment_demo(actor=system, sites=sites)
             # Score histories join the courses of care the treatment demo approved.
             load_assessments_demo(actor=system, sites=sites)
+            load_portal_demo(actor=system, sites=sites)
             if not Inquiry.objects.exists():
                 for name, phone, topic, code in DEMO_INQUIRIES:
                     submit_inquiry(
@@ -232,4 +235,10 @@ class Command(BaseCommand):
         manager = demo_email("manager", "both")
         out(f"  {manager:38} {'admin+physician':16} TOTP {demo_totp_secret(manager)}")
         out(f"  {NEWCOMER_EMAIL:38} {'nurse, no TOTP':16} (sets up two-factor at first sign-in)")
+        portal = portal_demo_login()
+        if portal:
+            out("")
+            out(f"Patient portal: {settings.PUBLIC_BASE_URL}/uk/portal/  (demo patient K-0001)")
+            out(f"  sign in with {portal}; the one-time code goes out as a development SMS,")
+            out("  which the worker writes to var/worker.log ('SMS (development, not sent)')")
         out("=" * 78)
