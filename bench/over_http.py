@@ -457,7 +457,8 @@ BUDGETS = {
     "confirmation": ("visit confirmation", 10), "move": ("move from the board", 20),
     "account": ("billing account", 15), "cash": ("cash of the day", 15),
     "pay": ("payment POST", 8),
-    "portal_policies": ("portal policies (admin)", 10), "portal_policy": ("portal policy (admin)", 10),
+    "portal_policies": ("portal policies (admin)", 10),
+    "portal_policy": ("portal policy (admin)", 10),
     "portal_invite": ("portal invite POST", 8), "portal_release": ("release scores POST", 5),
 }  # fmt: skip
 
