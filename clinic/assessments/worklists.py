@@ -87,7 +87,13 @@ def worsening_scores(user, site) -> list[WorkItem]:
     """New (not yet reviewed) scores with a positive safety item, or on an outcome scale a total
     above the patient's baseline: a negative change from baseline (domain.md §1.5, the
     response formula [R12][R6]), i.e. no improvement at all but a worsening."""
-    scores = list(_new_scores(site)[:CAP])
+    # Newest first, and safety items read apart from the rest: however many scores wait for
+    # review, a new positive safety item or a new worsening is never cut off by older ones.
+    newest = ("-completed_at", "-pk")
+    scores = list(_new_scores(site).filter(safety=True).order_by(*newest)[:CAP]) + list(
+        _new_scores(site).filter(safety=False, code__in=OUTCOME_SCALES).order_by(*newest)[:CAP]
+    )
+    scores.sort(key=lambda score: (score.completed_at, score.pk), reverse=True)
     baselines = _baselines([s for s in scores if s.code in OUTCOME_SCALES])
     items = []
     for score in scores:

@@ -143,3 +143,18 @@ def test_new_score_lists_cost_the_same_queries_whatever_waits(
         client.get(reverse("dashboard:today"))
     found = lists(client, physician)
     assert (found["scores_to_review"][0], found["worsening_scores"][0]) == (15, 8)
+
+
+def test_a_new_worsening_is_listed_however_many_older_scores_wait(client, physician, kyiv):
+    from clinic.core.worklists import CAP
+
+    waiting = make_patient(kyiv, "K-0")
+    for days_ago in range(CAP + 5, 5, -1):  # more unreviewed scores than a list holds
+        make_assessment(waiting, answers=phq9_with_total(10), days_ago=days_ago)
+    worse = make_patient(kyiv, "K-1")
+    reviewed(make_assessment(worse, answers=phq9_with_total(10), days_ago=90), physician)
+    newest = make_assessment(worse, answers=phq9_with_total(20), days_ago=0)
+
+    number, section = lists(client, physician)["worsening_scores"]
+    assert reverse("assessments:detail", args=[newest.public_id]) in section
+    assert number >= 1
