@@ -10,7 +10,7 @@ class PortalConfig(AppConfig):
         from clinic.core.navigation import register
 
         # The staff menu (core.navigation): each site's self-service policy, for administrators.
-        register("portal_staff:policies", _("Patient portal policy"), position=195)
+        register("portal_staff:policies", _("Patient portal policy"), position=185)
 
         from datetime import timedelta
 
