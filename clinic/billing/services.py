@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clinic.accounts.models import User
@@ -676,19 +676,21 @@ def request_online_payment(
         request.provider_id, request.url = online.provider().create_link(request)
     except online.LinkError as exc:
         raise BillingRefused(str(exc)) from exc
+    with translation.override(patient.preferred_language):
+        subject = _("Payment link")
+        body = _("%(site)s: please pay %(amount)s UAH by %(until)s at %(url)s") % {
+            "site": site.name,
+            "amount": money.format_uah(amount_kopecks),
+            "until": timezone.localtime(request.expires_at).strftime("%d.%m.%Y %H:%M"),
+            "url": request.url,
+        }
     with transaction.atomic():
         request.save()
         enqueue_message(
             channel=channel,
             recipient=recipient,
-            subject=_("Payment link"),
-            body=_("%(site)s: please pay %(amount)s UAH by %(until)s at %(url)s")
-            % {
-                "site": site.name,
-                "amount": money.format_uah(amount_kopecks),
-                "until": timezone.localtime(request.expires_at).strftime("%d.%m.%Y %H:%M"),
-                "url": request.url,
-            },
+            subject=subject,
+            body=body,
             site=site,
             dedupe_key=f"payment-link-{request.public_id}",
         )
