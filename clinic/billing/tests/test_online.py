@@ -262,11 +262,11 @@ def test_a_cashier_sends_a_link_from_the_account_page_and_sees_its_status(
     request = PaymentRequest.objects.get()
     assert request.amount_kopecks == 10000
     page = client.get(reverse("billing:account", args=[owing.public_id])).content.decode()
-    assert 'id="payment-requests"' in page and "Sent" in page
+    assert 'id="payment-requests"' in page and "Надіслано" in page
     request.expires_at = request.created_at
     request.save()
     page = client.get(reverse("billing:account", args=[owing.public_id])).content.decode()
-    assert "Expired" in page
+    assert "Термін минув" in page
 
 
 def test_a_refused_link_from_the_page_writes_nothing_but_its_audit_row(
