@@ -4,6 +4,7 @@ and the reports. Thin views: parse -> service -> redirect or render."""
 from datetime import date
 
 from django.contrib import messages
+from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
@@ -231,6 +232,11 @@ def payment_request_callback(request):
     except services.CallbackRejected as rejection:
         audit_refusal(request, rejection)
         return HttpResponse(status=404 if rejection.unknown else 400)
+    except IntegrityError:
+        # The same provider payment settling another link at the same moment: the unique
+        # constraint kept it to one payment, and this report changed nothing.
+        audit_refusal(request, services.CallbackRejected("this payment is recorded already"))
+        return HttpResponse(status=400)
     return HttpResponse(status=204)
 
 
