@@ -1,17 +1,22 @@
 """Billing: a patient's account, the cash of the day, the failed receipts and the reports
-pages, and taking a payment, at a short and a long money history."""
+pages, taking a payment and the payment service's "paid" callback, at a short and a long
+money history."""
 
+import json
 import time
-from datetime import date
+import uuid
+from datetime import date, timedelta
 
 from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
 from django.contrib.auth.models import Group
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_settings
+from django.utils import timezone
 
 from clinic.accounts.models import User
-from clinic.billing.models import Charge, FiscalReceipt, Payment
+from clinic.billing import online
+from clinic.billing.models import Charge, FiscalReceipt, Payment, PaymentRequest
 from clinic.locations.models import Site
 from clinic.patients.models import Patient
 
@@ -38,6 +43,27 @@ def _add_history(patient, site, user, count):
     )
 
 
+SECRET = "bench-secret"
+
+
+def _paid_callback(client, patient, site, user):
+    """A signed "paid" report for a fresh link (a replay would be rejected)."""
+    link = PaymentRequest.objects.create(
+        patient=patient, site=site, amount_kopecks=1000, provider_id=str(uuid.uuid4()),
+        url="https://pay.example.org/x", channel="sms",
+        expires_at=timezone.now() + timedelta(hours=1), created_by=user,
+    )  # fmt: skip
+    body = json.dumps(
+        {"id": link.provider_id, "status": "paid", "payment_id": link.provider_id,
+         "amount_kopecks": 1000}
+    ).encode()  # fmt: skip
+    return client.post(
+        "/staff/billing/online/callback/", body, content_type="application/json",
+        HTTP_X_SIGNATURE=online.sign(body, SECRET),
+    )  # fmt: skip
+
+
+@override_settings(PAYMENT_LINK_SECRET=SECRET)
 def run():
     site = Site.objects.create(
         code="bench-money", name="Бенч", name_uk="Бенч", name_en="Bench", phone="+380737308088"
@@ -60,15 +86,17 @@ def run():
         ("billing failed receipts", "get", "/staff/billing/receipts/"),
         ("billing reports", "get", "/staff/billing/reports/"),
         ("billing take a payment (write)", "post", pay),
+        ("billing online payment paid callback (write)", "callback", ""),
     ):
         results = {}
         for size in (5, 500):
             _add_history(patient, site, user, size - Charge.objects.filter(patient=patient).count())
-            call = (
-                (lambda u=url: client.post(u, {"method": "card", "amount": "10"}))
-                if method == "post"
-                else (lambda u=url: client.get(u))
-            )
+            if method == "callback":
+                call = lambda: _paid_callback(Client(), patient, site, user)  # noqa: E731
+            elif method == "post":
+                call = lambda u=url: client.post(u, {"method": "card", "amount": "10"})  # noqa: E731
+            else:
+                call = lambda u=url: client.get(u)  # noqa: E731
             with CaptureQueriesContext(connection) as queries:
                 call()
             results[size] = (len(queries), _timed(call))

@@ -386,6 +386,13 @@ MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP = False
 PRRO_URL = os.getenv("PRRO_URL", "")
 PRRO_TOKEN = envsecret("PRRO_TOKEN", "")
 PRRO_TIMEOUT_SECONDS = envint("PRRO_TIMEOUT_SECONDS", "10")
+# Online payment links (billing.online): the payment service, its token, and the secret its
+# callbacks are signed with (HMAC-SHA256 of the body). Unset: creating a link is refused.
+PAYMENT_LINK_URL = os.getenv("PAYMENT_LINK_URL", "")
+PAYMENT_LINK_TOKEN = envsecret("PAYMENT_LINK_TOKEN", "")
+PAYMENT_LINK_SECRET = envsecret("PAYMENT_LINK_SECRET", "")
+PAYMENT_LINK_TIMEOUT_SECONDS = envint("PAYMENT_LINK_TIMEOUT_SECONDS", "10")
+PAYMENT_LINK_VALID_HOURS = envint("PAYMENT_LINK_VALID_HOURS", "72")
 
 # Scheduling: the slot grid, how long before a visit the reminder goes, how long a place
 # offered from the waitlist is held (clinic decisions, not clinical rules).

@@ -101,3 +101,11 @@ class CorrectionForm(forms.Form):
 
 class TillForm(forms.Form):
     amount = AmountField(label=_("Cash in the drawer, UAH"))
+
+
+class PaymentLinkForm(forms.Form):
+    amount = AmountField(
+        label=_("Amount, UAH"),
+        required=False,
+        help_text=_("Empty: what the patient owes."),
+    )

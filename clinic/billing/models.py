@@ -313,6 +313,7 @@ class Payment(models.Model):
         CASH = "cash", _("Cash")
         CARD = "card", _("Card terminal")
         TRANSFER = "transfer", _("Bank transfer")
+        ONLINE = "online", _("Online payment link")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(
@@ -355,6 +356,68 @@ class Payment(models.Model):
     def signed_kopecks(self) -> int:
         """What the payment takes off the balance (a refund adds back)."""
         return -self.amount_kopecks if self.kind == self.Kind.REFUND else self.amount_kopecks
+
+
+class PaymentRequest(models.Model):
+    """A request to pay an amount online: the provider's link, sent to the patient.
+
+    The provider reports the outcome to the callback; a "paid" report records one Payment,
+    once: `provider_payment_id` is unique, so a report repeated or replayed records nothing.
+    """
+
+    class Status(models.TextChoices):
+        SENT = "sent", _("Sent")
+        PAID = "paid", _("Paid")
+        EXPIRED = "expired", _("Expired")
+        FAILED = "failed", _("Failed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="payment_requests"
+    )
+    site = models.ForeignKey("locations.Site", on_delete=models.PROTECT, related_name="+")
+    amount_kopecks = models.PositiveIntegerField()
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.SENT)
+    provider_id = models.CharField(max_length=100, unique=True)
+    url = models.CharField(max_length=500)
+    channel = models.CharField(max_length=10)
+    expires_at = models.DateTimeField()
+    provider_payment_id = models.CharField(max_length=100, blank=True)
+    payment = models.OneToOneField(
+        Payment, on_delete=models.PROTECT, null=True, blank=True, related_name="request"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    settled_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(amount_kopecks__gt=0), name="billing_request_positive"
+            ),
+            models.UniqueConstraint(
+                fields=["provider_payment_id"],
+                condition=~Q(provider_payment_id=""),
+                name="billing_one_payment_per_provider_payment",
+            ),
+            models.CheckConstraint(
+                condition=~Q(status="paid") | Q(payment__isnull=False),
+                name="billing_paid_request_has_payment",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.amount_kopecks} ({self.get_status_display()})"
+
+    @property
+    def shown_status(self) -> str:
+        """The status as the account shows it: a sent link past its time has expired."""
+        if self.status == self.Status.SENT and self.expires_at <= timezone.now():
+            return self.Status.EXPIRED.label
+        return self.get_status_display()
 
 
 class FiscalReceipt(models.Model):

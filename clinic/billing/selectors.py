@@ -16,6 +16,7 @@ from clinic.billing.models import (
     FiscalReceipt,
     PatientPackage,
     Payment,
+    PaymentRequest,
 )
 
 
@@ -74,6 +75,9 @@ def account(patient) -> dict:
                 )
             )
             .order_by("-created_at", "-pk")
+        ),
+        "payment_requests": list(
+            PaymentRequest.objects.filter(patient=patient).select_related("created_by")[:20]
         ),
         "payments": list(
             Payment.objects.filter(patient=patient)

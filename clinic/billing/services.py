@@ -6,16 +6,18 @@ Lock order (docs/architecture.md, "Locks and their order"): the site's `SiteBill
 (patient package, payment), then the audit chain, last.
 """
 
+import json
 import logging
 from datetime import timedelta
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Count, F, Q, Sum
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from clinic.accounts.models import User
-from clinic.billing import fiscal, money
+from clinic.billing import fiscal, money, online
 from clinic.billing.models import (
     CashDay,
     Charge,
@@ -25,10 +27,12 @@ from clinic.billing.models import (
     Package,
     PatientPackage,
     Payment,
+    PaymentRequest,
     Price,
     SiteBilling,
 )
-from clinic.core.audit import audit
+from clinic.billing.selectors import balance
+from clinic.core.audit import Anonymous, audit
 from clinic.core.errors import Refused
 from clinic.core.outbox import enqueue_message
 
@@ -42,6 +46,20 @@ FISCAL_LEASE = timedelta(minutes=2)
 
 class BillingRefused(Refused):
     code = "billing.refused"
+
+
+class CallbackRejected(BillingRefused):
+    """A payment provider's callback that changes nothing: bad, unknown or replayed."""
+
+    code = "billing.payment_request.callback_rejected"
+
+    def __init__(self, message: str, *, unknown: bool = False):
+        super().__init__(message)
+        self.unknown = unknown
+
+
+# The payment service reporting the outcome of a link, through its signed callback.
+PAYMENT_PROVIDER = Anonymous("payment-provider")
 
 
 def site_billing(site, *, lock: bool = False) -> SiteBilling:
@@ -624,3 +642,141 @@ def retry_receipt(receipt: FiscalReceipt, *, actor) -> FiscalReceipt:
         obj=receipt,
     )
     return receipt
+
+
+# --- Online payment links ---------------------------------------------------------------
+
+
+def request_online_payment(
+    patient, *, site, actor, amount_kopecks: int | None = None
+) -> PaymentRequest:
+    """Ask the payment service for a link for `amount_kopecks` (by default what the patient
+    owes) and send it to the patient by their preferred channel.
+
+    The provider is asked first, outside the transaction: a refusal (not configured, no
+    answer, no way to reach the patient) writes nothing.
+    """
+    if amount_kopecks is None:
+        amount_kopecks = balance(patient)
+    if amount_kopecks <= 0:
+        raise BillingRefused(_("The amount must be more than nothing."))
+    address = patient.message_address()
+    if address is None:
+        raise BillingRefused(_("The patient has no phone or e-mail to send the link to."))
+    channel, recipient = address
+    request = PaymentRequest(
+        patient=patient,
+        site=site,
+        amount_kopecks=amount_kopecks,
+        channel=channel,
+        expires_at=timezone.now() + timedelta(hours=settings.PAYMENT_LINK_VALID_HOURS),
+        created_by=actor,
+    )
+    try:
+        request.provider_id, request.url = online.provider().create_link(request)
+    except online.LinkError as exc:
+        raise BillingRefused(str(exc)) from exc
+    with translation.override(patient.preferred_language):
+        subject = _("Payment link")
+        body = _("%(site)s: please pay %(amount)s UAH by %(until)s at %(url)s") % {
+            "site": site.name,
+            "amount": money.format_uah(amount_kopecks),
+            "until": timezone.localtime(request.expires_at).strftime("%d.%m.%Y %H:%M"),
+            "url": request.url,
+        }
+    with transaction.atomic():
+        request.save()
+        enqueue_message(
+            channel=channel,
+            recipient=recipient,
+            subject=subject,
+            body=body,
+            site=site,
+            dedupe_key=f"payment-link-{request.public_id}",
+        )
+        audit(
+            actor,
+            "billing.payment_request.sent",
+            patient,
+            site=site,
+            obj=request,
+            reason=str(amount_kopecks),
+        )
+    return request
+
+
+CALLBACK_STATUSES = {
+    "paid": PaymentRequest.Status.PAID,
+    "failed": PaymentRequest.Status.FAILED,
+    "expired": PaymentRequest.Status.EXPIRED,
+}
+
+
+def _callback_fields(body: bytes) -> tuple[str, str, str, int | None]:
+    try:
+        data = json.loads(body)
+    except ValueError:
+        data = None
+    if not isinstance(data, dict):
+        raise CallbackRejected("not a JSON object")
+    provider_id, status = data.get("id"), data.get("status")
+    payment_id, amount = data.get("payment_id") or "", data.get("amount_kopecks")
+    if not isinstance(provider_id, str) or status not in CALLBACK_STATUSES:
+        raise CallbackRejected("no link id or an unknown status")
+    if status == "paid" and (
+        not isinstance(payment_id, str)
+        or not payment_id
+        or type(amount) is not int  # never a float, never a bool
+    ):
+        raise CallbackRejected("a payment without its id or amount")
+    return provider_id[:100], status, str(payment_id)[:100], amount
+
+
+@transaction.atomic
+def settle_payment_request(body: bytes, signature: str) -> PaymentRequest:
+    """Apply a payment provider's callback: a "paid" report records the Payment (and so its
+    fiscal receipt) once; "failed" and "expired" close the request.
+
+    Anything else changes nothing and raises CallbackRejected: a missing or wrong signature,
+    an unknown link (`unknown`), a link no longer waiting (a replay), a payment id already
+    recorded, an amount other than the one asked for.
+    """
+    if not online.signature_is_valid(body, signature):
+        raise CallbackRejected("bad signature")
+    provider_id, status, payment_id, amount = _callback_fields(body)
+    # Lock order: docs/architecture.md, "Locks and their order" (the record changed).
+    request = (
+        PaymentRequest.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient", "site")
+        .filter(provider_id=provider_id)
+        .first()
+    )
+    if request is None:
+        raise CallbackRejected("unknown link", unknown=True)
+    if request.status != PaymentRequest.Status.SENT:
+        raise CallbackRejected(f"the request is {request.status} already")
+    if status == "paid":
+        if PaymentRequest.objects.filter(provider_payment_id=payment_id).exists():
+            raise CallbackRejected("this payment is recorded already")
+        if amount != request.amount_kopecks:
+            raise CallbackRejected(f"paid {amount}, asked {request.amount_kopecks}")
+        request.payment = take_payment(
+            request.patient,
+            site=request.site,
+            method=Payment.Method.ONLINE,
+            amount_kopecks=amount,
+            actor=User.objects.system_actor(),
+            note=f"online {payment_id}",
+        )
+        request.provider_payment_id = payment_id
+    request.status, request.settled_at = CALLBACK_STATUSES[status], timezone.now()
+    request.save(update_fields=["status", "settled_at", "payment", "provider_payment_id"])
+    audit(
+        PAYMENT_PROVIDER,
+        f"billing.payment_request.{status}",
+        request.patient,
+        site=request.site,
+        obj=request,
+        reason=payment_id,
+    )
+    return request

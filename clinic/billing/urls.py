@@ -11,6 +11,12 @@ urlpatterns = [
     path("patients/", views.find, name="find"),
     path("patients/<uuid:patient_id>/", views.account, name="account"),
     path("patients/<uuid:patient_id>/pay/", views.take_payment, name="take_payment"),
+    path(
+        "patients/<uuid:patient_id>/link/",
+        views.request_online_payment,
+        name="request_online_payment",
+    ),
+    path("online/callback/", views.payment_request_callback, name="payment_request_callback"),
     path("patients/<uuid:patient_id>/package/", views.sell_package, name="sell_package"),
     path("patients/<uuid:patient_id>/invoice/", views.issue_invoice, name="issue_invoice"),
     path("charges/<uuid:charge_id>/correct/", views.correct_charge, name="correct_charge"),

@@ -4,20 +4,23 @@ and the reports. Thin views: parse -> service -> redirect or render."""
 from datetime import date
 
 from django.contrib import messages
+from django.db import IntegrityError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_date
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import Role
-from clinic.billing import access, money, selectors, services
+from clinic.billing import access, money, online, selectors, services
 from clinic.billing.forms import (
     CorrectionForm,
     PackageForm,
     PaymentForm,
+    PaymentLinkForm,
     PolicyForm,
     PriceForm,
     SellPackageForm,
@@ -26,8 +29,8 @@ from clinic.billing.forms import (
 from clinic.billing.models import CashDay, CreditNote, Package, Price
 from clinic.core.audit import audit
 from clinic.core.exports import csv_response, render_pdf
-from clinic.core.policy import staff
-from clinic.core.refusals import refused
+from clinic.core.policy import public, staff
+from clinic.core.refusals import audit_refusal, refused
 from clinic.locations.selectors import current_site
 from clinic.patients.models import Patient
 
@@ -156,6 +159,7 @@ def account(request, patient_id):
     if may_take:
         context["payment_form"] = PaymentForm(patient=patient)
         context["package_form"] = SellPackageForm(site=patient.home_site)
+        context["link_form"] = PaymentLinkForm()
     return render(request, "billing/account.html", context)
 
 
@@ -186,6 +190,54 @@ def take_payment(request, patient_id):
             % {"amount": money.format_uah(payment.amount_kopecks)},
         )
     return _back(patient)
+
+
+@staff(*MONEY, object_rule="billing.access.get_payable_patient_for")
+@require_POST
+def request_online_payment(request, patient_id):
+    patient = access.get_payable_patient_for(request.user, patient_id)
+    form = PaymentLinkForm(request.POST)
+    if not form.is_valid():
+        _show_errors(request, form)
+        return _back(patient)
+    try:
+        payment_request = services.request_online_payment(
+            patient, site=_site(request), amount_kopecks=form.cleaned_data["amount"],
+            actor=request.user,
+        )  # fmt: skip
+    except services.BillingRefused as refusal:
+        refused(request, refusal, patient=patient)
+    else:
+        messages.success(
+            request,
+            _("A payment link for %(amount)s UAH is on its way to the patient.")
+            % {"amount": money.format_uah(payment_request.amount_kopecks)},
+        )
+    return _back(patient)
+
+
+@public
+@csrf_exempt
+@require_POST
+def payment_request_callback(request):
+    """The payment service reports a link's outcome: a body signed with the shared secret.
+
+    Signature, link and state are checked by the service; whatever it rejects changes
+    nothing and is answered 400 (404 for a link we never made), and audited.
+    """
+    try:
+        services.settle_payment_request(
+            request.body, request.headers.get(online.SIGNATURE_HEADER, "")
+        )
+    except services.CallbackRejected as rejection:
+        audit_refusal(request, rejection)
+        return HttpResponse(status=404 if rejection.unknown else 400)
+    except IntegrityError:
+        # The same provider payment settling another link at the same moment: the unique
+        # constraint kept it to one payment, and this report changed nothing.
+        audit_refusal(request, services.CallbackRejected("this payment is recorded already"))
+        return HttpResponse(status=400)
+    return HttpResponse(status=204)
 
 
 @staff(*MONEY, object_rule="billing.access.get_payable_patient_for")
