@@ -35,10 +35,10 @@ class SiteBilling(models.Model):
         help_text=_("A visit cancelled later than this before it starts is charged."),
     )
     late_cancel_percent = models.PositiveSmallIntegerField(
-        _("late cancellation fee, % of the price"), default=0
+        _("late cancellation fee, percent of the price"), default=0
     )
     no_show_percent = models.PositiveSmallIntegerField(
-        _("missed visit fee, % of the price"), default=0
+        _("missed visit fee, percent of the price"), default=0
     )
     clinical_staff_see_balances = models.BooleanField(
         _("clinical staff see balances"), default=False
