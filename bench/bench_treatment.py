@@ -143,3 +143,26 @@ def run():
     for _ in range(50):
         _reading(sessions[-1], nurse)
     print(f"record_vitals: {(time.perf_counter() - start) / 50 * 1000:.2f} ms per reading")
+    # The pump's record: a rate change appends an event and recomputes nothing; the amount
+    # given is computed from all of a session's events, so it is timed at 2 and at 40 events.
+    from clinic.treatment.selectors import pump_delivery
+
+    timings = {}
+    pumped = sessions[-1]
+    for size in (2, 40):
+        while pumped.pump_events.count() < size:
+            rate = Decimal("140") if pumped.pump_events.count() % 2 else Decimal("120")
+            services.change_infusion_rate(pumped, rate_ml_per_h=rate, reason="bench", actor=nurse)
+        start = time.perf_counter()
+        for _ in range(20):
+            pump_delivery(pumped)
+        timings[size] = (time.perf_counter() - start) / 20
+    print(
+        f"{'amount given (2 -> 40 pump events)':44} small {timings[2] * 1000:8.2f} ms  "
+        f"large {timings[40] * 1000:8.2f} ms  ratio {timings[40] / timings[2]:5.2f}"
+    )
+    start = time.perf_counter()
+    for n in range(20):
+        rate = Decimal("130") if n % 2 else Decimal("110")
+        services.change_infusion_rate(pumped, rate_ml_per_h=rate, reason="bench", actor=nurse)
+    print(f"change_infusion_rate: {(time.perf_counter() - start) / 20 * 1000:.2f} ms per change")

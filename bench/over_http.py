@@ -235,6 +235,8 @@ class Primitives:
         self.physician = demo_email("physician", "kyiv")
         self.receptionist = demo_email("receptionist", "kyiv")
         self.nurse = demo_email("nurse", "kyiv")
+        self.cashier = demo_email("cashier", "kyiv")
+        self.administrator = demo_email("administrator", "kyiv")
         self.patients = list(
             Patient.objects.filter(record_number__startswith="HB-", home_site=kyiv).values_list(
                 "public_id", flat=True
@@ -257,11 +259,39 @@ class Primitives:
             + 6
         )
         self.lock = threading.Lock()
+        self.officer = demo_email("drug_officer", "kyiv")
+        # Scores no physician has reviewed: each review POST takes one (a second review of the
+        # same score is refused, which would measure the refusal instead).
+        self.unreviewed = list(
+            Assessment.objects.not_reviewed()
+            .filter(site=kyiv)
+            .order_by("-completed_at")
+            .values_list("public_id", flat=True)[:5000]
+        )
+        self.infusion_visits = list(
+            Appointment.objects.filter(
+                site=kyiv,
+                status=Appointment.Status.BOOKED,
+                room__kind=Room.Kind.INFUSION_CHAIR,
+                starts_at__gte=timezone.now(),
+            ).values_list("public_id", flat=True)[:200]
+        ) or list(
+            Appointment.objects.filter(site=kyiv, status=Appointment.Status.BOOKED).values_list(
+                "public_id", flat=True
+            )[:200]
+        )
 
     def who(self, name):
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
             "day": self.receptionist, "book": self.receptionist, "vitals": self.nurse,
+            "rate": self.nurse,
+            "review": self.physician, "officer": self.officer,
+            "confirmation": self.receptionist, "move": self.receptionist,
+            "account": self.cashier, "cash": self.cashier, "pay": self.cashier,
+            "portal_policies": self.administrator, "portal_policy": self.administrator,
+            "portal_invite": self.receptionist,
+            "portal_release": self.physician,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -275,6 +305,13 @@ class Primitives:
             return "GET", "/staff/patients/?" + urlencode({"q": term}), None
         if name == "day":
             return "GET", "/staff/schedule/", None
+        if name == "account":
+            return "GET", f"/staff/billing/patients/{self.rng.choice(self.patients)}/", None
+        if name == "cash":
+            return "GET", "/staff/billing/cash/", None
+        if name == "pay":
+            body = {"method": "card", "amount": "1200"}
+            return "POST", f"/staff/billing/patients/{self.rng.choice(self.patients)}/pay/", body
         if name == "book":
             with self.lock:
                 self.booked += 1
@@ -301,6 +338,42 @@ class Primitives:
             }  # fmt: skip
             session = self.rng.choice(self.running)
             return "POST", f"/staff/treatment/infusions/{session}/vitals/", body
+        if name == "rate":
+            # A rate change on a running pump: the page's write that appends a pump event and
+            # checks the site's maximum. Alternating rates, so each one is a change (a rate
+            # equal to the current one, or a session no longer infusing, is refused: 302 too).
+            if not self.running:
+                return "GET", "/healthz", None
+            with self.lock:
+                self.booked += 1
+                n = self.booked
+            body = {"rate_ml_per_h": "140" if n % 2 else "120", "reason": "bench"}
+            session = self.rng.choice(self.running)
+            return "POST", f"/staff/treatment/infusions/{session}/rate/", body
+        if name == "officer":  # the drug officer's start page: counts due, discrepancies
+            return "GET", "/staff/", None
+        if name == "review":
+            with self.lock:
+                score = self.unreviewed.pop() if self.unreviewed else None
+            if score is None:
+                return "GET", "/healthz", None
+            return "POST", f"/staff/assessments/{score}/review/", {"reviewed": "1"}
+        if name == "confirmation":
+            visit = self.rng.choice(self.infusion_visits)
+            return "GET", f"/staff/schedule/appointments/{visit}/confirmation/", None
+        if name == "move":  # the move form opened from the day board, free times listed
+            visit = self.rng.choice(self.infusion_visits)
+            board = timezone.localdate().isoformat()
+            return "GET", f"/staff/schedule/appointments/{visit}/move/?board={board}", None
+        if name == "portal_policies":
+            return "GET", "/staff/portal/sites/", None
+        if name == "portal_policy":
+            return "GET", "/staff/portal/sites/kyiv/", None
+        if name == "portal_invite":
+            return "POST", f"/staff/portal/patients/{self.rng.choice(self.patients)}/invite/", {}
+        if name == "portal_release":
+            patient = self.rng.choice(self.patients)
+            return "POST", f"/staff/portal/patients/{patient}/release-scores/", {"note": ""}
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -379,7 +452,14 @@ def measure(port, primitives, name, repeat) -> tuple[list[float], dict]:
 BUDGETS = {
     "dashboard": ("dashboard", 3), "chart": ("patient chart", 25),
     "day": ("day board (reception)", 20), "search": ("name search", 12),
-    "book": ("booking POST", 8), "vitals": ("vitals POST", 5),
+    "book": ("booking POST", 8), "vitals": ("vitals POST", 5), "rate": ("pump rate POST", 5),
+    "officer": ("officer dashboard", 3), "review": ("score review POST", 5),
+    "confirmation": ("visit confirmation", 10), "move": ("move from the board", 20),
+    "account": ("billing account", 15), "cash": ("cash of the day", 15),
+    "pay": ("payment POST", 8),
+    "portal_policies": ("portal policies (admin)", 10),
+    "portal_policy": ("portal policy (admin)", 10),
+    "portal_invite": ("portal invite POST", 8), "portal_release": ("release scores POST", 5),
 }  # fmt: skip
 
 

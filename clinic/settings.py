@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "clinic.assessments",
     "clinic.scheduling",
     "clinic.treatment",
+    "clinic.billing",
+    "clinic.portal",
     "clinic.dashboard",
     "clinic.demo",
 ]
@@ -207,6 +209,21 @@ NAV_COUNTER_SECONDS = envint("NAV_COUNTER_SECONDS", "10")
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_ABSOLUTE_SECONDS = envint("SESSION_ABSOLUTE_SECONDS", str(12 * 3600))
 SESSION_COOKIE_HTTPONLY = True
+
+# The patient portal (clinic/portal): its own session cookie and limits, and the one-time
+# sign-in codes with their rate limits (security.md: portal rows, ASVS 6.1.1, 2.4.1).
+PORTAL_SESSION_COOKIE = "portal_session"
+PORTAL_IDLE_SECONDS = envint("PORTAL_IDLE_SECONDS", "900")
+PORTAL_ABSOLUTE_SECONDS = envint("PORTAL_ABSOLUTE_SECONDS", str(12 * 3600))
+PORTAL_SHARED_IDLE_SECONDS = envint("PORTAL_SHARED_IDLE_SECONDS", "300")
+PORTAL_SHARED_ABSOLUTE_SECONDS = envint("PORTAL_SHARED_ABSOLUTE_SECONDS", "3600")
+PORTAL_CODE_MINUTES = envint("PORTAL_CODE_MINUTES", "10")
+PORTAL_CODE_LENGTH = 6
+PORTAL_CODE_MAX_ATTEMPTS = envint("PORTAL_CODE_MAX_ATTEMPTS", "5")
+PORTAL_LIMIT_WINDOW_MINUTES = envint("PORTAL_LIMIT_WINDOW_MINUTES", "15")
+PORTAL_CODE_REQUESTS_PER_IDENTIFIER = envint("PORTAL_CODE_REQUESTS_PER_IDENTIFIER", "5")
+PORTAL_FAILED_CODES_PER_IDENTIFIER = envint("PORTAL_FAILED_CODES_PER_IDENTIFIER", "10")
+PORTAL_ATTEMPTS_PER_IP = envint("PORTAL_ATTEMPTS_PER_IP", "30")
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "False")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -364,12 +381,33 @@ VIBER_GATEWAY_TOKEN = envsecret("VIBER_GATEWAY_TOKEN", "")
 MESSAGE_GATEWAY_TIMEOUT_SECONDS = envint("MESSAGE_GATEWAY_TIMEOUT_SECONDS", "10")
 # Only the tests' stub gateway on 127.0.0.1 may be plain http; a real gateway needs https.
 MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP = False
+# Fiscal receipts (billing.fiscal): the PRRO service; unset, payments wait unregistered
+# (in development they get a made-up number).
+PRRO_URL = os.getenv("PRRO_URL", "")
+PRRO_TOKEN = envsecret("PRRO_TOKEN", "")
+PRRO_TIMEOUT_SECONDS = envint("PRRO_TIMEOUT_SECONDS", "10")
+# Online payment links (billing.online): the payment service, its token, and the secret its
+# callbacks are signed with (HMAC-SHA256 of the body). Unset: creating a link is refused.
+PAYMENT_LINK_URL = os.getenv("PAYMENT_LINK_URL", "")
+PAYMENT_LINK_TOKEN = envsecret("PAYMENT_LINK_TOKEN", "")
+PAYMENT_LINK_SECRET = envsecret("PAYMENT_LINK_SECRET", "")
+PAYMENT_LINK_TIMEOUT_SECONDS = envint("PAYMENT_LINK_TIMEOUT_SECONDS", "10")
+PAYMENT_LINK_VALID_HOURS = envint("PAYMENT_LINK_VALID_HOURS", "72")
 
 # Scheduling: the slot grid, how long before a visit the reminder goes, how long a place
 # offered from the waitlist is held (clinic decisions, not clinical rules).
 SCHEDULING_SLOT_STEP_MINUTES = envint("SCHEDULING_SLOT_STEP_MINUTES", "15")
 REMINDER_HOURS_BEFORE = envint("REMINDER_HOURS_BEFORE", "24")
 WAITLIST_HOLD_MINUTES = envint("WAITLIST_HOLD_MINUTES", "120")
+# Online booking from the public site (scheduling/online.py): how long a chosen time is held
+# while the person fills the form, how long a code lives (ASVS 6.5.5: at most 10 minutes),
+# wrong codes before the booking is given up, and the anti-automation limits per hour.
+ONLINE_BOOKING_HOLD_MINUTES = envint("ONLINE_BOOKING_HOLD_MINUTES", "15")
+ONLINE_BOOKING_CODE_MINUTES = envint("ONLINE_BOOKING_CODE_MINUTES", "10")
+ONLINE_BOOKING_MAX_WRONG_CODES = envint("ONLINE_BOOKING_MAX_WRONG_CODES", "5")
+ONLINE_BOOKING_HOLDS_PER_IP_PER_HOUR = envint("ONLINE_BOOKING_HOLDS_PER_IP_PER_HOUR", "10")
+ONLINE_BOOKING_CODES_PER_IP_PER_HOUR = envint("ONLINE_BOOKING_CODES_PER_IP_PER_HOUR", "6")
+ONLINE_BOOKING_CODES_PER_CONTACT_PER_HOUR = envint("ONLINE_BOOKING_CODES_PER_CONTACT_PER_HOUR", "3")
 
 LOGGING = {
     "version": 1,

@@ -58,6 +58,8 @@ urlpatterns = [
     path("staff/assessments/", include("clinic.assessments.urls")),
     path("staff/schedule/", include("clinic.scheduling.urls")),
     path("staff/", include("clinic.treatment.urls")),
+    path("staff/billing/", include("clinic.billing.urls")),
+    path("staff/portal/", include("clinic.portal.staff_urls")),
     path("accounts/", include(account_urls)),
     path("accounts/2fa/", include(mfa_urls)),
     path("i18n/setlang/", public(set_language), name="set_language"),
@@ -72,6 +74,8 @@ urlpatterns += i18n_patterns(
     path("", include("clinic.website.urls")),
     path("", include("clinic.inquiries.public_urls")),
     path("", include("clinic.assessments.public_urls")),
+    path("", include("clinic.scheduling.public_urls")),
+    path("", include("clinic.portal.urls")),
 )
 
 handler403 = core_views.permission_denied

@@ -10,6 +10,7 @@ class Role(models.TextChoices):
     NURSE = "nurse", _("Nurse")
     PSYCHOTHERAPIST = "psychotherapist", _("Psychotherapist")
     RECEPTIONIST = "receptionist", _("Receptionist")
+    CASHIER = "cashier", _("Cashier")
     DRUG_OFFICER = "drug_officer", _("Drug officer")
     CONTENT_EDITOR = "content_editor", _("Content editor")
 

@@ -18,7 +18,9 @@ def _refuse(user, action, patient):
 def get_assessment_for(user, public_id) -> Assessment:
     """An assessment of a patient at one of the user's sites (the view checks the role)."""
     assessment = (
-        Assessment.objects.select_related("patient", "patient__home_site", "site", "entered_by")
+        Assessment.objects.select_related(
+            "patient", "patient__home_site", "site", "entered_by", "reviewed_by"
+        )
         .filter(public_id=public_id)
         .first()
     )

@@ -47,3 +47,19 @@ class AssessmentsConfig(AppConfig):
             empty=_("No open safety alert at this site."),
             position=30,
         )
+        worklists.register(
+            "worsening_scores",
+            _("New scores with a worsening or a safety item"),
+            roles={Role.PHYSICIAN},
+            items=lists.worsening_scores,
+            empty=_("No new score is worse than its baseline or has a positive safety item."),
+            position=32,
+        )
+        worklists.register(
+            "scores_to_review",
+            _("New scores to review"),
+            roles={Role.PHYSICIAN},
+            items=lists.scores_to_review,
+            empty=_("Every completed score has been reviewed."),
+            position=34,
+        )

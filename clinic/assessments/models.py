@@ -202,6 +202,10 @@ class AssessmentQuerySet(StrikeOutQuerySet):
     def of(self, patient):
         return self.filter(patient=patient)
 
+    def not_reviewed(self):
+        """Completed scores no physician has reviewed yet."""
+        return self.filter(status=Assessment.Status.COMPLETED, reviewed_at__isnull=True)
+
     def at_sites(self, site_ids):
         return self.filter(site_id__in=site_ids)
 
@@ -258,6 +262,16 @@ class Assessment(StatusMachine, StrikeOut):
     entered_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # A physician has read the completed score (the "new scores" worklist); set once.
+    reviewed_at = models.DateTimeField(_("reviewed"), null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("reviewed by"),
+    )
 
     objects = AssessmentQuerySet.as_manager()
 
@@ -279,6 +293,11 @@ class Assessment(StatusMachine, StrikeOut):
                 condition=~Q(status="entered_in_error")
                 | (Q(entered_in_error=True) & ~Q(strike_out_reason="")),
                 name="entered_in_error_has_reason",
+            ),
+            models.CheckConstraint(
+                condition=Q(reviewed_at__isnull=True, reviewed_by__isnull=True)
+                | Q(reviewed_at__isnull=False, reviewed_by__isnull=False),
+                name="assessment_review_names_reviewer",
             ),
         ]
 

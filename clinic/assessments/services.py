@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 
+from clinic.accounts.roles import Role
 from clinic.assessments import cohorts
 from clinic.assessments.due import CourseSpan, Rule, compute_due
 from clinic.assessments.instruments import INSTRUMENTS, ScoringError, get
@@ -161,6 +162,27 @@ def mark_assessment_in_error(assessment: Assessment, *, reason: str, actor) -> A
     """
     assessment = records.strike_out(assessment, reason=reason, actor=actor)
     return records.transition(assessment, Assessment.Status.ENTERED_IN_ERROR, actor=actor)
+
+
+@transaction.atomic
+def review_assessment(assessment: Assessment, *, actor) -> Assessment:
+    """A physician of the patient's site has read a completed score: it leaves the list of new
+    scores. Set once; a second review is refused."""
+    if not actor.has_role(Role.PHYSICIAN):
+        raise AssessmentRefused(_("Only a physician reviews scores."))
+    # Locked: two physicians pressing "reviewed" at once must not both write.
+    assessment = Assessment.objects.select_for_update(of=("self",), no_key=True).get(
+        pk=assessment.pk
+    )
+    if assessment.status != Assessment.Status.COMPLETED:
+        raise AssessmentRefused(_("Only a completed score can be reviewed."))
+    if assessment.reviewed_at is not None:
+        raise AssessmentRefused(_("This score has already been reviewed."))
+    assessment.reviewed_at = timezone.now()
+    assessment.reviewed_by = actor
+    assessment.save(update_fields=["reviewed_at", "reviewed_by"])
+    audit(actor, "assessment.reviewed", assessment.patient, obj=assessment)
+    return assessment
 
 
 # --- safety alerts ------------------------------------------------------------------------

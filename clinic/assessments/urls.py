@@ -21,4 +21,5 @@ urlpatterns = [
     path("patients/<uuid:patient_id>/outcomes/", views.patient_outcomes, name="patient_outcomes"),
     path("<uuid:assessment_id>/", views.detail, name="detail"),
     path("<uuid:assessment_id>/in-error/", views.mark_in_error, name="mark_in_error"),
+    path("<uuid:assessment_id>/review/", views.review, name="review"),
 ]

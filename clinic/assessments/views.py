@@ -196,6 +196,9 @@ def detail(request, assessment_id):
             "alert": alert,
             "link": getattr(assessment, "link", None),
             "error_form": InErrorForm() if request.user.has_role(*ENTRY_ROLES) else None,
+            "can_review": request.user.has_role(Role.PHYSICIAN)
+            and assessment.status == assessment.Status.COMPLETED
+            and assessment.reviewed_at is None,
             "bands": instrument.bands_with(thresholds),
         },
     )
@@ -217,6 +220,19 @@ def mark_in_error(request, assessment_id):
             refused(request, refusal, patient=assessment.patient, obj=assessment)
         else:
             messages.success(request, _("The entry is marked as entered in error."))
+    return redirect("assessments:detail", assessment_id=assessment.public_id)
+
+
+@staff(Role.PHYSICIAN, object_rule="assessments.access.get_assessment_for")
+@require_POST
+def review(request, assessment_id):
+    assessment = get_assessment_for(request.user, assessment_id)
+    try:
+        services.review_assessment(assessment, actor=request.user)
+    except services.AssessmentRefused as refusal:
+        refused(request, refusal, patient=assessment.patient, obj=assessment)
+    else:
+        messages.success(request, _("The score is marked as reviewed."))
     return redirect("assessments:detail", assessment_id=assessment.public_id)
 
 

@@ -42,6 +42,14 @@ class ControlledDrugsConfig(AppConfig):
             position=100,
         )
         worklists.register(
+            "counts_due",
+            _("Counts due"),
+            roles={Role.DRUG_OFFICER},
+            items=lists.counts_due,
+            empty=_("Every safe holding stock has been counted on schedule."),
+            position=105,
+        )
+        worklists.register(
             "discrepancies",
             _("Count discrepancies to resolve"),
             roles={Role.DRUG_OFFICER},

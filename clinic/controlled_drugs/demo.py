@@ -149,14 +149,19 @@ def load_demo(*, actor, sites) -> None:
             )
 
 
+def drug_unit(holding):
+    # Single-use ampoules are counted whole: the discrepancy is an ampoule.
+    return holding.lot.drug.unit_content_mg
+
+
 def _count(safe, holding, officer, physician):
     return services.record_count(
         safe=safe,
         lines=[
             (
                 holding,
-                holding.balance_mg - Decimal("5"),
-                "Під час набору розлито близько 0,1 мл; не записано одразу",
+                holding.balance_mg - drug_unit(holding),
+                "Під час набору розбито одну ампулу; не записано одразу",
                 holding.last_seq,
             )
         ],

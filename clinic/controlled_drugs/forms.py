@@ -177,9 +177,17 @@ class SessionAdministrationForm(WitnessFields):
     holding = forms.ModelChoiceField(
         label=_("Lot and safe"), queryset=Holding.objects.none(), empty_label=None
     )
-    drawn_mg = mg_field(_("Drawn, mg"), help_text=_("What was drawn from the ampoule."))
+    drawn_mg = mg_field(
+        _("Drawn, mg"),
+        help_text=_(
+            "The ampoules opened from this lot, whole (2 ampoules of 100 mg: 200). A dose drawn "
+            "from two lots is entered lot by lot."
+        ),
+    )
     administered_mg = mg_field(
-        _("Administered, mg"), allow_zero=True, help_text=_("What the patient received.")
+        _("Administered, mg"),
+        allow_zero=True,
+        help_text=_("What of the session's amount given these ampoules account for."),
     )
     act_number = forms.CharField(label=_("Destruction act number"), max_length=50, required=False)
     note = forms.CharField(label=_("Note"), max_length=500, required=False)
@@ -352,6 +360,19 @@ class DrugChangeForm(DrugForm):
 
 class SafeForm(forms.Form):
     name = forms.CharField(label=_("Name of the safe"), max_length=100)
+    count_every_hours = forms.IntegerField(
+        label=_("Count every (hours)"),
+        min_value=1,
+        max_value=744,
+        initial=24,
+        required=False,
+        help_text=Safe._meta.get_field("count_every_hours").help_text,
+    )
+
+    def clean_count_every_hours(self):
+        # Left empty: the centre's practice, the field's default.
+        value = self.cleaned_data["count_every_hours"]
+        return Safe._meta.get_field("count_every_hours").default if value is None else value
 
 
 class SupplierForm(forms.Form):

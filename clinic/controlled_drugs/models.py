@@ -16,7 +16,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 # Plain `gettext` (not an alias): makemessages only finds the names it knows.
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 
 from clinic.core.numbers import quantity
@@ -37,6 +37,15 @@ class UnitOfAccount(models.TextChoices):
     VIAL = "vial", _("Vial")
     DEVICE = "device", _("Device")
     TABLET = "tablet", _("Tablet")
+
+
+# How many units of each kind, for counts in the register (plurals by the language's rules).
+UNIT_COUNTS = {
+    UnitOfAccount.AMPOULE: lambda n: ngettext("%(count)s ampoule", "%(count)s ampoules", n),
+    UnitOfAccount.VIAL: lambda n: ngettext("%(count)s vial", "%(count)s vials", n),
+    UnitOfAccount.DEVICE: lambda n: ngettext("%(count)s device", "%(count)s devices", n),
+    UnitOfAccount.TABLET: lambda n: ngettext("%(count)s tablet", "%(count)s tablets", n),
+}
 
 
 class DrugQuerySet(models.QuerySet):
@@ -90,6 +99,26 @@ class Drug(models.Model):
         return f"{self.inn} ({self.brand})" if self.brand else self.inn
 
     @property
+    def is_single_use(self) -> bool:
+        """An ampoule, once opened, cannot be closed again: it leaves the safe whole and what
+        is not given is destroyed before a witness (Licensing Conditions CMU 282/2016 item
+        77). Vials, devices and tablets are counted as they are."""
+        return self.unit_of_account == UnitOfAccount.AMPOULE
+
+    def units_in(self, mg: Decimal) -> tuple[int, Decimal]:
+        """(whole units, the milligrams left over) in an amount of this drug."""
+        whole, rest = divmod(mg, self.unit_content_mg)
+        return int(whole), rest
+
+    def count_label(self, mg: Decimal) -> str:
+        """An amount as the register counts it, in units and mg: "2 ampoules (200 mg)"."""
+        whole, rest = self.units_in(mg)
+        units = UNIT_COUNTS[self.unit_of_account](whole) % {"count": whole}
+        if rest:
+            units = gettext("%(units)s + %(rest)s mg") % {"units": units, "rest": quantity(rest)}
+        return gettext("%(units)s (%(mg)s mg)") % {"units": units, "mg": quantity(mg)}
+
+    @property
     def strength_label(self) -> str:
         if self.concentration_mg_per_ml:
             volume = self.unit_content_mg / self.concentration_mg_per_ml
@@ -109,13 +138,29 @@ class Safe(models.Model):
     )
     name = models.CharField(_("name"), max_length=100)
     is_active = models.BooleanField(_("in use"), default=True)
+    # The interval the register's rules require is UNCONFIRMED (domain.md §6.1: the text of
+    # journal 129-6/о was not retrieved); one count a day, at the end of the day, is the
+    # centre's practice (StockCount). Data the drug officer sets per safe, never a constant.
+    count_every_hours = models.PositiveSmallIntegerField(
+        _("count every (hours)"),
+        default=24,
+        help_text=_(
+            "One count a day is the centre's practice; the interval the register's rules "
+            "require is not confirmed. Set it as the medical director decides."
+        ),
+    )
 
     class Meta:
         ordering = ["site", "name"]
         verbose_name = _("safe")
         verbose_name_plural = _("safes")
         constraints = [
-            models.UniqueConstraint(fields=["site", "name"], name="safe_name_unique_per_site")
+            models.UniqueConstraint(fields=["site", "name"], name="safe_name_unique_per_site"),
+            # At least hourly, at most monthly (31 days).
+            models.CheckConstraint(
+                condition=Q(count_every_hours__gte=1, count_every_hours__lte=744),
+                name="safe_count_interval_range",
+            ),
         ]
 
     def __str__(self):
@@ -227,15 +272,9 @@ class Holding(models.Model):
 
     @property
     def units_label(self) -> str:
-        """The balance in units of account (2 ampoules + 30 mg), as a count shows it."""
-        content = self.lot.drug.unit_content_mg
-        whole, rest = divmod(self.balance_mg, content)
-        if not rest:
-            return str(int(whole))
-        return gettext("%(units)s + %(rest)s mg") % {
-            "units": int(whole),
-            "rest": quantity(rest),
-        }
+        """The balance in units of account and mg ("2 ampoules (200 mg)"), as a count shows
+        it. Single-use ampoules leave the safe whole, so their balance has no part of one."""
+        return self.lot.drug.count_label(self.balance_mg)
 
 
 class Kind(models.TextChoices):
@@ -422,6 +461,11 @@ class LedgerEntry(models.Model):
     @property
     def is_reversed(self) -> bool:
         return hasattr(self, "reversed_by")
+
+    @property
+    def units_label(self) -> str:
+        """The quantity in units and mg ("1 ampoule (100 mg)")."""
+        return self.drug.count_label(self.quantity_mg)
 
     @property
     def residue_mg(self) -> Decimal | None:

@@ -92,6 +92,36 @@ def check_witness(witness, *, actor, site) -> None:
         )
 
 
+def refuse_part_of_ampoule(drug: Drug, drawn_mg: Decimal) -> None:
+    """A single-use ampoule leaves the safe whole: an opened one never returns to stock, so
+    what is drawn from it is counted in whole ampoules and the rest is residue, destroyed
+    before a witness (issue 14: a 50 mg draw from a 100 mg ampoule left "13 + 45 mg")."""
+    if drug.is_single_use and drawn_mg % drug.unit_content_mg:
+        whole, _rest = drug.units_in(drawn_mg)
+        raise LedgerRefused(
+            _(
+                "%(drug)s comes in single-use ampoules of %(content)s mg: an opened ampoule "
+                "leaves the safe whole. Enter the ampoules opened (%(next)s mg for %(count)s); "
+                "what was not given is residue, destroyed before a witness."
+            )
+            % {
+                "drug": drug,
+                "content": f"{drug.unit_content_mg.normalize():f}",
+                "next": f"{(drug.unit_content_mg * (whole + 1)).normalize():f}",
+                "count": whole + 1,
+            }
+        )
+
+
+def refuse_part_of_sealed(drug: Drug, quantity_mg: Decimal) -> None:
+    """Sealed single-use ampoules move (written off, transferred, counted) only whole."""
+    if drug.is_single_use and quantity_mg % drug.unit_content_mg:
+        raise LedgerRefused(
+            _("%(drug)s is counted in whole ampoules of %(content)s mg.")
+            % {"drug": drug, "content": f"{drug.unit_content_mg.normalize():f}"}
+        )
+
+
 def _refuse_short(holding: Holding, quantity_mg: Decimal) -> None:
     if quantity_mg > holding.balance_mg:
         raise LedgerRefused(
@@ -138,12 +168,12 @@ def add_drug(
 
 
 @transaction.atomic
-def add_safe(*, site, name, actor) -> Safe:
-    """Register a storage place at a site."""
+def add_safe(*, site, name, count_every_hours: int = 24, actor) -> Safe:
+    """Register a storage place at a site, counted every `count_every_hours`."""
     _require_role_at(actor, site, STOCK_ROLES)
     if Safe.objects.filter(site=site, name=name).exists():
         raise LedgerRefused(_("This site already has a safe with this name."))
-    safe = Safe.objects.create(site=site, name=name)
+    safe = Safe.objects.create(site=site, name=name, count_every_hours=count_every_hours)
     audit(actor, "drugs.catalogue.safe_added", obj=safe, site=site, reason=name)
     return safe
 
@@ -215,13 +245,17 @@ def change_drug(drug: Drug, *, values: dict, actor) -> Drug:
 
 
 @transaction.atomic
-def change_safe(safe: Safe, *, name: str, actor) -> Safe:
+def change_safe(safe: Safe, *, name: str, count_every_hours: int | None = None, actor) -> Safe:
+    """Rename a safe or change how often it is counted."""
     _require_role_at(actor, safe.site, STOCK_ROLES)
     safe = Safe.objects.select_for_update(of=("self",), no_key=True).get(pk=safe.pk)
     if Safe.objects.filter(site_id=safe.site_id, name=name).exclude(pk=safe.pk).exists():
         raise LedgerRefused(_("This site already has a safe with this name."))
+    values = {"name": name}
+    if count_every_hours is not None:
+        values["count_every_hours"] = count_every_hours
     return _save_changes(
-        safe, {"name": name}, actor=actor, action="drugs.catalogue.safe_changed", site=safe.site
+        safe, values, actor=actor, action="drugs.catalogue.safe_changed", site=safe.site
     )
 
 
@@ -372,6 +406,7 @@ def record_administration(
         raise LedgerRefused(_("The amount administered cannot exceed the amount drawn."))
     if lot.is_expired():
         raise LedgerRefused(_("This lot has expired and cannot be used."))
+    refuse_part_of_ampoule(lot.drug, drawn_mg)
     holding = lock_holding(_holding_for_administration(lot, safe, drawn_mg))
     _refuse_short(holding, drawn_mg)
     entry = append(
@@ -504,6 +539,7 @@ def record_stock_destruction(
     if quantity_mg <= ZERO:
         raise LedgerRefused(_("The amount must be more than zero."))
     holding = lock_holding(holding)
+    refuse_part_of_sealed(holding.lot.drug, quantity_mg)
     _refuse_short(holding, quantity_mg)
     entry = append(
         holding,
@@ -536,6 +572,7 @@ def transfer_stock(
         raise LedgerRefused(_("The amount must be more than zero."))
     target, _created = Holding.objects.get_or_create(lot=holding.lot, safe=to_safe)
     source, target = lock_holdings(holding, target)
+    refuse_part_of_sealed(source.lot.drug, quantity_mg)
     _refuse_short(source, quantity_mg)
     transfer_id = uuid.uuid4()
     out = append(
@@ -661,6 +698,7 @@ def record_count(
         counted = _mg(counted)
         if counted < ZERO:
             raise LedgerRefused(_("A counted amount cannot be negative."))
+        refuse_part_of_sealed(locked[pk].lot.drug, counted)
         if counted != locked[pk].balance_mg:
             if not explanation.strip():
                 raise LedgerRefused(_("Explain every difference between expected and counted."))

@@ -593,7 +593,7 @@ def _catalogue_item_page(request, item, form, *, kind, site=None):
                         item, values=form.cleaned_data, actor=request.user
                     ),
                     "safe": lambda: services.change_safe(
-                        item, name=form.cleaned_data["name"], actor=request.user
+                        item, **form.cleaned_data, actor=request.user
                     ),
                     "supplier": lambda: services.change_supplier(
                         item, **form.cleaned_data, actor=request.user
@@ -634,8 +634,9 @@ def drug_change(request, drug_id):
 def safe_change(request, safe_id):
     safe = get_safe_for(request.user, safe_id)
     data = request.POST if request.POST.get("action") == "save" else None
+    initial = {"name": safe.name, "count_every_hours": safe.count_every_hours}
     return _catalogue_item_page(
-        request, safe, SafeForm(data, initial={"name": safe.name}), kind="safe", site=safe.site
+        request, safe, SafeForm(data, initial=initial), kind="safe", site=safe.site
     )
 
 

@@ -1,10 +1,14 @@
 """The register's worklists on the staff start page (clinic.core.worklists)."""
 
+from datetime import timedelta
+
+from django.db.models import Exists, Max, OuterRef
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from clinic.controlled_drugs.models import LedgerEntry, StockCountLine
+from clinic.controlled_drugs.models import Holding, LedgerEntry, Safe, StockCountLine
 from clinic.controlled_drugs.selectors import expiring_lots
 from clinic.core.numbers import quantity
 from clinic.core.worklists import CAP, WorkItem
@@ -57,3 +61,34 @@ def lots_expiring(user, site) -> list[WorkItem]:
         )
         for lot in expiring_lots([site.pk]).order_by("expires_on", "pk")[:CAP]
     ]
+
+
+def counts_due(user, site) -> list[WorkItem]:
+    """Safes of the site holding stock whose last count is older than their schedule
+    (`Safe.count_every_hours`), or that were never counted; the longest overdue first."""
+    now = timezone.now()
+    safes = (
+        Safe.objects.filter(site=site, is_active=True)
+        .filter(Exists(Holding.objects.filter(safe=OuterRef("pk"), balance_mg__gt=0)))
+        .annotate(last_counted=Max("counts__counted_at"))
+        .order_by("last_counted", "name", "pk")[:CAP]
+    )
+    items = []
+    for safe in safes:
+        if safe.last_counted is None:
+            detail = _("never counted")
+        elif safe.last_counted + timedelta(hours=safe.count_every_hours) <= now:
+            detail = _("last counted %(when)s") % {
+                "when": date_format(timezone.localtime(safe.last_counted), "d.m.Y H:i")
+            }
+        else:
+            continue
+        items.append(
+            WorkItem(
+                text=safe.name,
+                url=reverse("controlled_drugs:count", kwargs={"safe_id": safe.public_id}),
+                detail=detail,
+                urgent=True,
+            )
+        )
+    return items

@@ -1,6 +1,7 @@
 """Who may use each URL, declared next to the view and enforced by the same declaration.
 
-Every view is wrapped by one of `public`, `signed_in` or `staff(...)`. The wrapper records the
+Every view is wrapped by one of `public`, `signed_in`, `staff(...)` or the patient portal's
+`patient_portal` (policy kind PORTAL). The wrapper records the
 policy on the view as `access_policy`; the URL x role test (core/tests/test_url_policy.py)
 walks every URL pattern, fails on a view without a declaration, and checks each role's
 response against it. Views of third-party apps get their declaration through `declare()`.
@@ -23,6 +24,9 @@ PUBLIC = "public"
 SIGNED_IN = "signed_in"
 SIGN_IN_STEP = "sign_in_step"
 STAFF = "staff"
+# Pages of the patient portal: a portal session (clinic.portal.access.patient_portal), never a
+# staff sign-in.
+PORTAL = "portal"
 
 # The one role core's own pages (audit trail, outbox) need. Roles are defined in
 # accounts.roles, which core may not import; a test keeps this name equal to that role's.
@@ -54,6 +58,11 @@ def has_second_factor(user) -> bool:
 def _attach(view, policy: Policy):
     view.access_policy = policy
     return view
+
+
+def with_policy(view, policy: Policy):
+    """Record a policy enforced by a decorator of an app above core (the patient portal's)."""
+    return _attach(view, policy)
 
 
 def public(view):

@@ -7,7 +7,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import Role
 from clinic.core.models import ProposedChange
-from clinic.core.policy import staff
+from clinic.core.policy import recently_authenticated, staff
 from clinic.core.refusals import refused
 from clinic.formulary import selectors, services
 from clinic.formulary.access import get_minimum_dose_for
@@ -89,6 +89,13 @@ def _change(change_id) -> ProposedChange:
 @require_POST
 def co_sign(request, change_id):
     change = _change(change_id)
+    return _co_sign(request, change)
+
+
+# Co-signing puts the minimum-dose table or a threshold in force: it asks the physician to
+# prove who they are again when the last sign-in is not recent (as signing a dose does).
+@recently_authenticated
+def _co_sign(request, change):
     try:
         services.co_sign_formulary_change(change, actor=request.user)
     except services.RulesRefused as refusal:

@@ -53,6 +53,12 @@ class SiteDetailsForm(forms.Form):
         help_text=_("Shown on the public site beside the emergency number 112."),
     )
     map_url = forms.URLField(label=_("Map link"), required=False, assume_scheme="https")
+    online_booking_days = forms.IntegerField(
+        label=_("Online booking: days ahead"),
+        min_value=1,
+        max_value=90,
+        help_text=_("How many days ahead the public site offers free times."),
+    )
 
 
 class DayHoursForm(forms.Form):

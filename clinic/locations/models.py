@@ -26,12 +26,22 @@ class Site(models.Model):
     # A local crisis line shown on the contact form beside the emergency number 112.
     crisis_line = models.CharField(_("crisis line"), max_length=100, blank=True)
     map_url = models.URLField(_("map link"), blank=True)
+    # How far ahead the public site offers free times for online booking (the clinic decides).
+    online_booking_days = models.PositiveSmallIntegerField(
+        _("online booking: days ahead"), default=14, db_default=14
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
         ordering = ["pk"]
         verbose_name = _("site")
         verbose_name_plural = _("sites")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(online_booking_days__gte=1, online_booking_days__lte=90),
+                name="site_online_booking_days_1_to_90",
+            )
+        ]
 
     def __str__(self):
         return self.name

@@ -29,6 +29,7 @@ SECTIONS = [
     "clinic.assessments.chart.chart_provider",
     "clinic.patients.chart_sections.notes",
     "clinic.patients.chart_sections.privacy",
+    "clinic.portal.chart.chart_provider",
 ]
 
 

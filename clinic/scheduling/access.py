@@ -13,7 +13,17 @@ from clinic.core.audit import audit
 from clinic.core.models import AuditEvent
 from clinic.patients.access import get_patient_for
 from clinic.patients.models import Patient
-from clinic.scheduling.models import Absence, Appointment, CalendarFeed, VisitType, WaitlistEntry
+from clinic.scheduling.models import (
+    Absence,
+    Appointment,
+    CalendarFeed,
+    OnlineBooking,
+    VisitType,
+    WaitlistEntry,
+)
+
+# The session key listing the online bookings this browser started (public_views.py).
+ONLINE_BOOKINGS_KEY = "online_bookings"
 
 PRACTITIONER_ROLES = (Role.PHYSICIAN, Role.NURSE, Role.PSYCHOTHERAPIST)
 
@@ -41,7 +51,8 @@ def get_appointment_for(user, public_id) -> Appointment:
         .filter(public_id=public_id)
         .first()
     )
-    if appointment is None:
+    # A time held on the public site has nobody's visit to show yet.
+    if appointment is None or appointment.patient_id is None:
         raise Http404
     if appointment.site_id not in user.site_ids:
         _denied(user, "appointment.viewed", appointment.patient, appointment)
@@ -117,3 +128,38 @@ def get_feed_by_token(token: str) -> CalendarFeed:
     if feed is None or not feed.practitioner.is_active:
         raise Http404
     return feed
+
+
+def get_online_booking_for(request, public_id) -> OnlineBooking:
+    """An online booking started in this browser's session; any other answers 404.
+
+    The address alone opens nothing: a link passed on or guessed finds no session.
+    """
+    if str(public_id) not in request.session.get(ONLINE_BOOKINGS_KEY, []):
+        raise Http404
+    booking = (
+        OnlineBooking.objects.select_related(
+            "appointment__site", "appointment__visit_type", "patient"
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+    if booking is None:
+        raise Http404
+    return booking
+
+
+def open_online_bookings_for(request) -> list[OnlineBooking]:
+    """The bookings this session started and has not confirmed (their holds may be live)."""
+    started = request.session.get(ONLINE_BOOKINGS_KEY, [])
+    return list(
+        OnlineBooking.objects.filter(public_id__in=started, confirmed_at__isnull=True)
+        .select_related("appointment")
+        .order_by("pk")
+    )
+
+
+def remember_online_booking(request, booking: OnlineBooking) -> None:
+    """Let this session open the booking it has just started (the last few only)."""
+    started = request.session.get(ONLINE_BOOKINGS_KEY, [])
+    request.session[ONLINE_BOOKINGS_KEY] = [*started, str(booking.public_id)][-5:]

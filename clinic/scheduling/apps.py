@@ -35,6 +35,14 @@ class SchedulingConfig(AppConfig):
 
         # The staff start page's worklists (core.worklists).
         worklists.register(
+            "online_bookings",
+            _("Booked online: call back"),
+            roles={Role.RECEPTIONIST},
+            items=lists.online_bookings,
+            empty=_("Everyone who booked online has been called back."),
+            position=55,
+        )
+        worklists.register(
             "arrivals",
             _("Arriving today"),
             roles={Role.RECEPTIONIST},

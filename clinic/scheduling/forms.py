@@ -1,18 +1,19 @@
 """Input validation for the scheduling pages (no business rules here: those are services')."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django import forms
 from django.contrib.auth.models import Group
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.formfields import PhoneNumberField
 
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
-from clinic.locations.models import OpeningHours, Room
+from clinic.locations.models import OpeningHours, Room, Site
 from clinic.scheduling.access import PRACTITIONER_ROLES
 from clinic.scheduling.clock import AmbiguousTime, local_instant
-from clinic.scheduling.models import Absence, VisitType, WaitlistEntry
+from clinic.scheduling.models import Absence, OnlineBooking, VisitType, WaitlistEntry
 
 MAX_SEARCH_DAYS = 62
 
@@ -404,3 +405,122 @@ class CellConfirmForm(forms.Form):
             )
         else:
             self.fields["booked_room"].widget = forms.HiddenInput()
+
+
+# --- Online booking on the public site (online.py) ----------------------------------------
+
+
+class OnlineSearchForm(forms.Form):
+    """Step one: where and what; `day` narrows the free times to one day."""
+
+    site = forms.ModelChoiceField(
+        label=_("Site"), queryset=Site.objects.filter(is_active=True), empty_label=None
+    )
+    visit_type = forms.ModelChoiceField(
+        label=_("Kind of visit"),
+        queryset=VisitType.objects.filter(is_active=True, booking=VisitType.Booking.ONLINE_REQUEST),
+        empty_label=None,
+    )
+    day = forms.DateField(required=False, widget=forms.HiddenInput)
+
+
+class OnlineHoldForm(forms.Form):
+    """Step two: the time chosen (a slot key from the search)."""
+
+    visit_type = forms.ModelChoiceField(
+        queryset=VisitType.objects.filter(is_active=True, booking=VisitType.Booking.ONLINE_REQUEST),
+        widget=forms.HiddenInput,
+    )
+    slot = SlotKeyField()
+    # Hidden from people by CSS; bots fill every field.
+    website = forms.CharField(required=False)
+
+    def is_spam(self) -> bool:
+        return bool(self.data.get("website"))
+
+
+class OnlineDetailsForm(forms.Form):
+    """Step three: the minimum identity, where the code goes, and the consent."""
+
+    family_name = forms.CharField(
+        label=_("Family name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "family-name"}),
+    )
+    given_name = forms.CharField(
+        label=_("Given name"),
+        max_length=100,
+        widget=forms.TextInput(attrs={"autocomplete": "given-name"}),
+    )
+    patronymic = forms.CharField(
+        label=_("Patronymic (optional)"),
+        max_length=100,
+        required=False,
+        widget=forms.TextInput(attrs={"autocomplete": "additional-name"}),
+    )
+    birth_date = forms.DateField(
+        label=_("Date of birth"), widget=DateInput(attrs={"autocomplete": "bday"})
+    )
+    phone = PhoneNumberField(
+        label=_("Phone"),
+        region="UA",
+        required=False,
+        help_text=_("Ukrainian numbers can be written as 067 123 45 67."),
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.EmailField(
+        label=_("E-mail"), required=False, widget=forms.EmailInput(attrs={"autocomplete": "email"})
+    )
+    channel = forms.ChoiceField(
+        label=_("Send the code by"),
+        choices=OnlineBooking.Channel.choices,
+        widget=forms.RadioSelect,
+        initial=OnlineBooking.Channel.SMS,
+    )
+    consent = forms.BooleanField(label=_("I agree to the processing of my personal data"))
+    consent_version = forms.IntegerField(widget=forms.HiddenInput)
+    # Hidden from people by CSS; bots fill every field.
+    website = forms.CharField(label=_("Leave this field empty"), required=False)
+
+    def is_spam(self) -> bool:
+        return bool(self.data.get("website"))
+
+    def clean_birth_date(self):
+        born = self.cleaned_data["birth_date"]
+        if born > timezone.localdate() or born < date(1900, 1, 1):
+            raise forms.ValidationError(_("Check the date of birth."))
+        return born
+
+    def clean(self):
+        data = super().clean()
+        phone, email, channel = data.get("phone"), data.get("email"), data.get("channel")
+        if "phone" in self.errors or "email" in self.errors:
+            return data
+        if channel == OnlineBooking.Channel.EMAIL and not email:
+            self.add_error("email", _("Give your e-mail, or have the code sent by SMS."))
+        elif channel == OnlineBooking.Channel.SMS and not phone:
+            self.add_error("phone", _("Give your phone number, or have the code sent by e-mail."))
+        return data
+
+    def identity(self) -> dict:
+        data = self.cleaned_data
+        return {
+            "family_name": data["family_name"],
+            "given_name": data["given_name"],
+            "patronymic": data.get("patronymic", ""),
+            "birth_date": data["birth_date"],
+            "phone": data.get("phone") or "",
+            "email": data.get("email") or "",
+            "channel": data["channel"],
+            "consent_version": data["consent_version"],
+        }
+
+
+class OnlineCodeForm(forms.Form):
+    code = forms.RegexField(
+        label=_("Code"),
+        regex=r"^\s*\d{6}\s*$",
+        max_length=12,
+        error_messages={"invalid": _("The code has six digits.")},
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "inputmode": "numeric"}),
+    )

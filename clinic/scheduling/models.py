@@ -14,6 +14,7 @@ from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from phonenumber_field.modelfields import PhoneNumberField
 
 from clinic.core.records import StatusHistory, StatusMachine
 from clinic.locations.models import OpeningHours, Room
@@ -240,9 +241,13 @@ class Appointment(StatusMachine, models.Model):
     }
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # Empty only while a time chosen on the public site is held for someone not yet
+    # registered (online.py); confirming it registers them first. A check keeps it so.
     patient = models.ForeignKey(
         "patients.Patient",
         on_delete=models.PROTECT,
+        null=True,
+        blank=True,
         related_name="appointments",
         verbose_name=_("patient"),
     )
@@ -315,6 +320,10 @@ class Appointment(StatusMachine, models.Model):
                 condition=~Q(status="held") | Q(hold_until__isnull=False),
                 name="appt_hold_has_expiry",
             ),
+            models.CheckConstraint(
+                condition=Q(patient__isnull=False) | Q(status__in=["held", "cancelled"]),
+                name="appt_patient_unless_online_hold",
+            ),
         ]
 
     def __str__(self):
@@ -330,11 +339,31 @@ class Appointment(StatusMachine, models.Model):
         return self.status in (self.Status.BOOKED, self.Status.HELD)
 
 
+# Notes the services write on history rows as codes (scheduling/services.py), in words. Any
+# other note was typed by a person and is shown as written.
+EVENT_NOTES = {
+    "added": _("added to the waitlist"),
+    "offered": _("a place was offered"),
+    "booked": _("the offered place was booked"),
+    "declined": _("the patient could not come then"),
+    "withdrawn": _("taken off the waitlist"),
+    "expired": _("the offer lapsed unanswered"),
+    "series": _("booked as part of a series"),
+}
+
+
+def event_note_text(note: str) -> str:
+    """A history row's note for the page: a service's code in words, a person's text as typed."""
+    label = EVENT_NOTES.get(note)
+    return str(label) if label is not None else note
+
+
 class AppointmentEvent(models.Model):
     """One step in an appointment's history: booked, moved, checked in, cancelled..."""
 
     class Kind(models.TextChoices):
         BOOKED = "booked", _("Booked")
+        HELD_ONLINE = "held_online", _("Held on the public site")
         OFFERED = "offered", _("Offered from the waitlist")
         CONFIRMED = "confirmed", _("Offer confirmed")
         MOVED = "moved", _("Moved")
@@ -358,6 +387,10 @@ class AppointmentEvent(models.Model):
 
     def __str__(self):
         return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+    @property
+    def note_text(self) -> str:
+        return event_note_text(self.note)
 
 
 class Notification(models.Model):
@@ -523,6 +556,10 @@ class WaitlistEvent(StatusHistory):
     class Meta(StatusHistory.Meta):
         pass
 
+    @property
+    def note_text(self) -> str:
+        return event_note_text(self.reason)
+
 
 class CalendarFeed(models.Model):
     """The secret address of a practitioner's iCalendar feed; resetting it revokes the old one."""
@@ -535,3 +572,96 @@ class CalendarFeed(models.Model):
 
     def __str__(self):
         return f"calendar feed of {self.practitioner}"
+
+
+class OnlineBookingQuerySet(models.QuerySet):
+    def at(self, site):
+        return self.filter(appointment__site=site)
+
+    def to_call_back(self):
+        """Confirmed online, not yet called back by reception to complete the registration."""
+        return self.filter(confirmed_at__isnull=False, called_back_at__isnull=True)
+
+
+class OnlineBooking(models.Model):
+    """A first visit booked on the public site by someone not yet registered.
+
+    It holds the time (its appointment, `held` with no patient), the few details the person
+    gave, their consent and the one-time code that confirms it. Confirming registers the
+    person as a patient and books the appointment; reception then calls them back to complete
+    the registration (`called_back_at`). Only a keyed hash of the code is kept.
+    """
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS to my phone")
+        EMAIL = "email", _("E-mail")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.PROTECT, related_name="online_booking"
+    )
+    family_name = models.CharField(_("family name"), max_length=100, blank=True)
+    given_name = models.CharField(_("given name"), max_length=100, blank=True)
+    patronymic = models.CharField(_("patronymic"), max_length=100, blank=True)
+    birth_date = models.DateField(_("date of birth"), null=True, blank=True)
+    phone = PhoneNumberField(_("phone"), blank=True)
+    email = models.EmailField(_("e-mail"), blank=True)
+    channel = models.CharField(
+        _("code sent by"), max_length=10, choices=Channel.choices, default=Channel.SMS
+    )
+    language = models.CharField(max_length=2, default="uk")
+    consent = models.ForeignKey(
+        "inquiries.ConsentText", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # Keyed hashes: enough to count requests per connection and per phone or e-mail.
+    sender_hash = models.CharField(max_length=64, db_index=True)
+    identifier_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    code_hash = models.CharField(max_length=64, blank=True)
+    code_expires_at = models.DateTimeField(null=True, blank=True)
+    codes_sent = models.PositiveSmallIntegerField(default=0)
+    last_code_sent_at = models.DateTimeField(null=True, blank=True)
+    wrong_codes = models.PositiveSmallIntegerField(default=0)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    called_back_at = models.DateTimeField(null=True, blank=True)
+    called_back_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    objects = OnlineBookingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "pk"]
+        verbose_name = _("online booking")
+        verbose_name_plural = _("online bookings")
+        indexes = [
+            models.Index(
+                fields=["confirmed_at"],
+                condition=Q(called_back_at__isnull=True, confirmed_at__isnull=False),
+                name="online_booking_to_call",
+            )
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(confirmed_at__isnull=True) | Q(patient__isnull=False),
+                name="online_booking_confirmed_has_patient",
+            ),
+            models.CheckConstraint(
+                condition=Q(called_back_at__isnull=True) | Q(confirmed_at__isnull=False),
+                name="online_booking_called_back_after_confirmed",
+            ),
+        ]
+
+    def __str__(self):
+        return f"online {self.appointment}"
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.family_name, self.given_name, self.patronymic) if p)

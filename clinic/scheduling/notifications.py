@@ -1,7 +1,10 @@
 """Messages to patients about their appointments, through the outbox.
 
 Bodies carry the date, time, site address and phone and nothing clinical: never the visit
-type, which could reveal treatment ("visit" only), and never the practitioner. Every
+type, which could reveal treatment ("visit" only), and never the practitioner. A visit on an
+infusion chair adds how to prepare (fasting, an escort home, no driving, what to bring:
+treatment/instructions.py) to its confirmation and change of time, without naming the
+treatment: the patient cannot prepare otherwise. Every
 message is tied to the start time it announced (`Notification.for_starts_at`), so a reminder
 for a time that no longer holds is dropped instead of sent.
 """
@@ -18,6 +21,7 @@ from clinic.core.models import OutboxMessage
 from clinic.core.outbox import cancel_message, enqueue_message
 from clinic.scheduling.clock import local
 from clinic.scheduling.models import Appointment, Notification
+from clinic.treatment.instructions import infusion_instructions, is_infusion
 
 
 def _when(appointment, starts_at=None) -> dict:
@@ -62,7 +66,18 @@ def _texts(kind: str, appointment, extra: dict) -> tuple[str, str]:
             "A place has become free on %(date)s at %(time)s. It is kept for you until "
             "%(until)s: call %(phone)s to take it."
         )
-    return subject, body % facts
+    body = body % facts
+    if kind in (Notification.Kind.CONFIRMATION, Notification.Kind.CHANGE):
+        body += _preparation(appointment)
+    return subject, body
+
+
+def _preparation(appointment) -> str:
+    """How to prepare for an infusion, after the facts of the visit (in the active language)."""
+    if not is_infusion(appointment.visit_type):
+        return ""
+    lines = infusion_instructions(appointment.site)
+    return "\n" + _("How to prepare:") + " " + " ".join(lines)
 
 
 def _queue(kind: str, appointment: Appointment, *, extra=None, dedupe: str) -> Notification:
@@ -148,6 +163,7 @@ def series_booked(appointments: list[Appointment]) -> None:
                 "Your visits to the centre are booked: %(dates)s. "
                 "Address: %(address)s. Phone: %(phone)s."
             ) % ({"dates": dates} | _when(first))
+            body += _preparation(first)
             subject = _("Your visits are booked")
         notification.message = enqueue_message(
             channel=channel,

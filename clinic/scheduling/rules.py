@@ -139,6 +139,9 @@ def check_conflicts(
             _("%(name)s already has a visit at that time.") % {"name": practitioner.full_name}
         )
     check_room_free(room, blocked_from, blocked_until, exclude=exclude)
+    # A time held online has no patient yet (online.py): there is nobody to compare.
+    if patient is None:
+        return
     if taken.filter(patient=patient, starts_at__lt=ends_at, ends_at__gt=starts_at).exists():
         raise SlotTaken(_("The patient already has a visit at that time."))
 

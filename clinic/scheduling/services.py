@@ -21,7 +21,7 @@ from clinic.accounts.models import User
 from clinic.core.audit import audit
 from clinic.core.errors import refuse_on_contention
 from clinic.locations.services import add_closure
-from clinic.scheduling import notifications
+from clinic.scheduling import hooks, notifications
 from clinic.scheduling.availability import Slot, find_slots
 from clinic.scheduling.clock import AmbiguousTime, local, local_instant
 from clinic.scheduling.models import (
@@ -317,6 +317,8 @@ def cancel_appointment(appointment: Appointment, *, reason: str, actor) -> Appoi
     appointment.save(update_fields=["status", "cancel_reason"])
     _event(appointment, AppointmentEvent.Kind.CANCELLED, actor, note=reason)
     notifications.cancelled(appointment)
+    # Before the audit row: the hooks lock rows of their own (lock order, docs/architecture.md).
+    hooks.run(hooks.CANCELLED, appointment, actor=actor)
     audit(actor, "appointment.cancelled", appointment.patient, obj=appointment, reason=reason)
     offer_freed_slot(freed, actor=actor)
     return appointment
@@ -334,6 +336,10 @@ def _status_change(appointment, status, kind, action, actor):
     appointment.status = status
     appointment.save(update_fields=["status"])
     _event(appointment, kind, actor)
+    if status in (Appointment.Status.COMPLETED, Appointment.Status.NO_SHOW):
+        # The apps that hooked in (billing's charge) act in this transaction, before the audit
+        # row: they lock rows of their own (lock order, docs/architecture.md).
+        hooks.run(status, appointment, actor=actor)
     audit(actor, action, appointment.patient, obj=appointment)
     return appointment
 

@@ -9,7 +9,7 @@ from django.core.exceptions import ValidationError
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -25,7 +25,7 @@ from clinic.courses.access import get_patient_course_for
 from clinic.locations.models import Closure, Room
 from clinic.locations.selectors import current_site, sites_of
 from clinic.patients.models import Patient
-from clinic.scheduling import selectors, services
+from clinic.scheduling import online, selectors, services
 from clinic.scheduling.access import (
     PRACTITIONER_ROLES,
     find_patients_for,
@@ -59,6 +59,7 @@ from clinic.scheduling.models import Appointment, VisitType, WaitlistEntry, Work
 from clinic.scheduling.notifications import DROP_REASONS
 from clinic.scheduling.rules import BookingRefused
 from clinic.scheduling.services import SeriesRefused
+from clinic.treatment.instructions import infusion_instructions, is_infusion
 from clinic.treatment.selectors import session_for_visit
 
 CLINICAL = tuple(CLINICAL_ROLES)
@@ -74,6 +75,14 @@ def _day_param(request) -> date:
         return date.fromisoformat(request.GET.get("date", ""))
     except ValueError:
         return timezone.localdate()
+
+
+def _board_day(request) -> date | None:
+    """The day board's day a move was opened from (`board`, in the query or the form)."""
+    try:
+        return date.fromisoformat(request.POST.get("board") or request.GET.get("board", ""))
+    except ValueError:
+        return None
 
 
 def _resolve_slot(user, key):
@@ -630,6 +639,45 @@ def appointment(request, appointment_id):
             "can_no_show": appointment.can_move_to(Appointment.Status.NO_SHOW)
             and appointment.starts_at <= timezone.now(),
             "session": session_for_visit(appointment, request.user),
+            "online_booking": online.booking_of(appointment),
+        },
+    )
+
+
+@staff(Role.RECEPTIONIST, object_rule="scheduling.access.get_appointment_for")
+@require_POST
+def online_called_back(request, appointment_id):
+    appointment = get_appointment_for(request.user, appointment_id)
+    try:
+        online.record_call_back(appointment, actor=request.user)
+    except BookingRefused as refusal:
+        refused(request, refusal, patient=appointment.patient, obj=appointment)
+    else:
+        messages.success(request, _("Marked as called back; the registration is complete."))
+    return redirect("scheduling:appointment", appointment_id=appointment.public_id)
+
+
+@staff(*CLINICAL, object_rule="scheduling.access.get_appointment_for")
+def confirmation(request, appointment_id):
+    """The printable confirmation handed to the patient: date, address and, for an infusion,
+    how to prepare; in the patient's language whatever the page's."""
+    appointment = get_appointment_for(request.user, appointment_id)
+    if appointment.status != Appointment.Status.BOOKED:
+        messages.error(request, _("Only a booked visit has a confirmation to print."))
+        return redirect("scheduling:appointment", appointment_id=appointment.public_id)
+    patient = appointment.patient
+    audit(request.user, "appointment.confirmation.printed", patient, obj=appointment)
+    with translation.override(patient.preferred_language):
+        instructions = (
+            infusion_instructions(appointment.site) if is_infusion(appointment.visit_type) else []
+        )
+    return render(
+        request,
+        "scheduling/confirmation.html",
+        {
+            "appointment": appointment,
+            "patient_language": patient.preferred_language,
+            "instructions": instructions,
         },
     )
 
@@ -685,7 +733,11 @@ def cancel(request, appointment_id):
 
 @staff(*RECEPTION, object_rule="scheduling.access.get_appointment_for")
 def move(request, appointment_id):
+    """Pick a new time from the free ones. Opened from the day board (`?board=<day>`), the
+    search starts on the board's day, htmx shows it in the board's side panel, and the move
+    returns to the board on the visit's new day."""
     appointment = get_appointment_for(request.user, appointment_id)
+    board = _board_day(request)
     if request.method == "POST":
         form = MoveForm(request.POST)
         if form.is_valid():
@@ -719,26 +771,26 @@ def move(request, appointment_id):
                 refused(request, refusal, patient=appointment.patient, obj=appointment)
             else:
                 messages.success(request, _("Moved."))
+                if board is not None:
+                    new_day = local(starts_at).date().isoformat()
+                    return redirect(reverse("scheduling:day") + f"?date={new_day}")
                 return redirect("scheduling:appointment", appointment_id=appointment.public_id)
         else:
             messages.error(request, _("That time could not be read. Search again."))
-    day = local(appointment.starts_at).date()
+        if board is not None:
+            return redirect(reverse("scheduling:day") + f"?date={board.isoformat()}")
+    if board is not None:  # the board's day first, then the week after it
+        first_day = max(board, timezone.localdate())
+        last_day = first_day + timedelta(days=6)
+    else:
+        day = local(appointment.starts_at).date()
+        first_day = max(day - timedelta(days=3), timezone.localdate())
+        last_day = day + timedelta(days=7)
+    searched = "first_day" in request.GET
     search = MoveSearchForm(
-        request.GET or None,
+        request.GET if searched else {"first_day": first_day, "last_day": last_day},
         site=appointment.site,
-        initial={
-            "first_day": max(day - timedelta(days=3), timezone.localdate()),
-            "last_day": day + timedelta(days=7),
-        },
     )
-    if not search.is_bound:
-        search = MoveSearchForm(
-            {
-                "first_day": max(day - timedelta(days=3), timezone.localdate()),
-                "last_day": day + timedelta(days=7),
-            },
-            site=appointment.site,
-        )
     slots = []
     if search.is_valid():
         slots = find_slots(
@@ -756,8 +808,8 @@ def move(request, appointment_id):
         days.setdefault(slot.local_start.date(), []).append(slot)
     return render(
         request,
-        "scheduling/move.html",
-        {"appointment": appointment, "search": search, "days": days.items()},
+        "scheduling/_move_panel.html" if request.htmx else "scheduling/move.html",
+        {"appointment": appointment, "search": search, "days": days.items(), "board": board},
     )
 
 

@@ -5,13 +5,13 @@ from datetime import timedelta
 from django.db.models import Q
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import time_format
+from django.utils.formats import date_format, time_format
 from django.utils.translation import gettext as _
 
 from clinic.core.models import OutboxMessage
 from clinic.core.worklists import CAP, WorkItem
 from clinic.scheduling.clock import day_bounds
-from clinic.scheduling.models import Appointment, Notification
+from clinic.scheduling.models import Appointment, Notification, OnlineBooking
 
 # An offer whose hold ends within this is about to pass to the next patient in line.
 OFFER_ENDING_SOON = timedelta(hours=2)
@@ -51,6 +51,8 @@ def offers_ending(user, site) -> list[WorkItem]:
         Appointment.objects.filter(
             site=site,
             status=Appointment.Status.HELD,
+            # Times held on the public site are the visitor's to confirm, not reception's.
+            patient__isnull=False,
             hold_until__gt=now,
             hold_until__lte=now + OFFER_ENDING_SOON,
         )
@@ -94,4 +96,29 @@ def failed_reminders(user, site) -> list[WorkItem]:
             urgent=True,
         )
         for notification in failed
+    ]
+
+
+def online_bookings(user, site) -> list[WorkItem]:
+    """Visits booked on the public site by new people: call each back to complete their
+    registration, earliest visit first."""
+    bookings = (
+        OnlineBooking.objects.at(site)
+        .to_call_back()
+        .select_related("appointment__visit_type", "patient")
+        .order_by("appointment__starts_at", "pk")[:CAP]
+    )
+    soon = timezone.now() + timedelta(days=1)
+    return [
+        WorkItem(
+            text=f"{booking.patient.full_name} · {booking.phone or booking.email}",
+            url=_visit_url(booking.appointment),
+            detail=_("%(visit)s on %(when)s: call back to complete the registration")
+            % {
+                "visit": booking.appointment.visit_type,
+                "when": date_format(timezone.localtime(booking.appointment.starts_at), "d.m H:i"),
+            },
+            urgent=booking.appointment.starts_at < soon,
+        )
+        for booking in bookings
     ]

@@ -6,6 +6,7 @@ Idempotent: a site that already has infusion sessions is left alone.
 """
 
 import uuid
+from contextlib import contextmanager
 from datetime import timedelta
 from decimal import Decimal
 
@@ -178,6 +179,18 @@ def _back_date(session, *, checked_in, started=None, ended=None, discharged=None
     return session
 
 
+@contextmanager
+def _pump_clock(moment):
+    from clinic.treatment.services import pump
+
+    saved = pump.clock
+    pump.clock = lambda: moment
+    try:
+        yield
+    finally:
+        pump.clock = saved
+
+
 def _prepare(session, *, nurse, checker, method):
     """The signed dose made up from the site's ketamine lot by the nurse (undiluted in a pump
     syringe, or 100 ml in a bag) and double-checked by the physician at the chair."""
@@ -224,10 +237,13 @@ def _run(
         actor=physician,
     )
     _prepare(session, nurse=nurse, checker=physician, method=method)
-    services.start_infusion(session, actor=nurse)
+    # The pump's events carry the times the pump ran, from which the amount given follows.
+    with _pump_clock(now - timedelta(minutes=started)):
+        services.start_infusion(session, actor=nurse)
     session = _back_date(session, checked_in=started + 20, started=started, now=now)
     if ended is not None:
-        services.end_infusion(session, actor=nurse)
+        with _pump_clock(now - timedelta(minutes=ended)):
+            services.end_infusion(session, actor=nurse)
         session = _back_date(
             session, checked_in=started + 20, started=started, ended=ended, now=now
         )

@@ -19,6 +19,7 @@ from clinic.treatment.models import (
     InteractionRule,
     PreCheck,
     PreparationMethod,
+    PumpEvent,
     ScalePoint,
     SessionNote,
     Skin,
@@ -269,13 +270,58 @@ class PreparationCheckForm(forms.Form):
     rate_ml_per_h = _decimal(_("Rate set on the pump (ml/h)"), "0.1", "2000", 1)
 
 
+def _event_time():
+    return LocalDateTimeField(
+        label=_("Time (empty: now)"),
+        required=False,
+        help_text=_("When it happened, if it is entered later."),
+    )
+
+
+def _amount_given(label):
+    return _decimal(
+        label,
+        "0",
+        "999",
+        3,
+        required=False,
+        help_text=_("Empty: computed from the pump's rates, pauses and times."),
+    )
+
+
 class ReasonForm(forms.Form):
     reason = forms.CharField(label=_("Reason"), max_length=500)
-    administered_mg = _decimal(_("Amount given so far (mg)"), "0", "999", 1, required=False)
+    administered_mg = _amount_given(_("Amount given so far (mg)"))
+    at = _event_time()
 
 
 class EndInfusionForm(forms.Form):
-    administered_mg = _decimal(_("Amount given (mg)"), "0", "999", 1, required=False)
+    administered_mg = _amount_given(_("Amount given (mg)"))
+    at = _event_time()
+
+
+class InterruptForm(forms.Form):
+    """A pause: its cause (air-raid alert, power cut, side effect, other) and a note."""
+
+    cause = forms.ChoiceField(
+        label=_("Cause"),
+        choices=[(v, label) for v, label in PumpEvent.Cause.choices if v],
+    )
+    reason = forms.CharField(
+        label=_("Note"),
+        max_length=500,
+        required=False,
+        help_text=_('Required when the cause is "other".'),
+    )
+    at = _event_time()
+
+
+class RateChangeForm(forms.Form):
+    """The pump's new rate and why (slowed for a side effect, as the physician asked)."""
+
+    rate_ml_per_h = _decimal(_("New rate (ml/h)"), "0.1", "2000", 1)
+    reason = forms.CharField(label=_("Reason"), max_length=500)
+    at = _event_time()
 
 
 class VitalsForm(forms.Form):

@@ -135,20 +135,25 @@ def ampoule_unaccounted_mg(session) -> Decimal:
     administrations carry the session as clinical reference). A session cannot be closed while
     this is not zero.
 
-    Once the infusion began, a session the register holds no administration for has the whole
-    dose unaccounted: the drug was given, so it must have left a safe. That is the dose as it
-    was prepared (the volume drawn x the lot's strength), or the signed dose for an order
-    from before preparations.
+    What the session gave and no administration accounts for yet (the second lot of a dose
+    drawn from two) is unaccounted too. Once the infusion began, a session the register holds
+    no administration for has the whole dose unaccounted: the drug was given, so it must have
+    left a safe. That is the dose as it was prepared (the volume drawn x the lot's strength),
+    or the signed dose for an order from before preparations.
     """
     if session.infusion_started_at is None:
         return ZERO
-    if not administrations_for_session(session.public_id).exists():
+    registered = registered_administered_mg(session)
+    if registered is None:
         dose = session.doses.filter(replaced_by__isnull=True).order_by("pk").last()
         if dose is None:
             return ZERO
         prepared = getattr(dose, "preparation", None)
         return dose.dose_mg if prepared is None else prepared.dose_given_mg
-    return unaccounted_for_session(session.public_id)
+    # Given in the session and not yet in any administration (a second lot still to enter).
+    given = session.administered_mg
+    missing = max(given - registered, ZERO) if given is not None else ZERO
+    return unaccounted_for_session(session.public_id) + missing
 
 
 # Scheduling: the visit a session fulfils -----------------------------------------------------
@@ -259,15 +264,30 @@ def registered_administered_mg(session) -> Decimal | None:
     return sum(amounts, ZERO) if amounts else None
 
 
+def registered_drawn_mg(session) -> Decimal:
+    """What the register says was drawn (ampoules opened) for this session."""
+    amounts = administrations_for_session(session.public_id).values_list("drawn_mg", flat=True)
+    return sum(amounts, ZERO)
+
+
 @dataclass(frozen=True)
 class RegisterSummary:
     entries: list
     administered_mg: Decimal | None
     unaccounted_mg: Decimal
 
+    given_mg: Decimal | None = None
+
     @property
     def has_administration(self) -> bool:
         return self.administered_mg is not None
+
+    @property
+    def still_to_enter_mg(self) -> Decimal:
+        """What the session gave and no administration records yet."""
+        if self.given_mg is None:
+            return ZERO
+        return max(self.given_mg - (self.administered_mg or ZERO), ZERO)
 
 
 def register_summary(session) -> RegisterSummary:
@@ -276,4 +296,5 @@ def register_summary(session) -> RegisterSummary:
         entries=list(entries_for_session(session.public_id)),
         administered_mg=registered_administered_mg(session),
         unaccounted_mg=ampoule_unaccounted_mg(session),
+        given_mg=session.administered_mg,
     )

@@ -22,6 +22,7 @@ from clinic.core.records import (
     StrikeOutQuerySet,
 )
 from clinic.courses.models import DOSE_CEILING_MG_PER_KG
+from clinic.treatment import delivery
 
 # Hard ceilings that no site setting may exceed (domain.md §4: no serious adverse effect
 # across >33,200 sessions with <=40 min, <=4 mA, <=7.2 C [R70]).
@@ -299,7 +300,9 @@ class InfusionSession(StatusMachine, models.Model):
     checked_in_at = models.DateTimeField(null=True, blank=True)
     infusion_started_at = models.DateTimeField(null=True, blank=True)
     infusion_ended_at = models.DateTimeField(null=True, blank=True)
-    administered_mg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
+    # What the patient received: computed from the pump's events (`delivery.amount_given`), to
+    # the register's 0.001 mg, so the register's administration is this amount exactly.
+    administered_mg = models.DecimalField(max_digits=8, decimal_places=3, null=True, blank=True)
     discharged_at = models.DateTimeField(null=True, blank=True)
 
     objects = InfusionQuerySet.as_manager()
@@ -585,6 +588,97 @@ class DosePreparation(models.Model):
     @property
     def is_checked(self) -> bool:
         return self.checked_at is not None
+
+    @property
+    def step_mg(self) -> Decimal:
+        """The syringe's measuring step in mg: how far rounding the drawn volume moves a dose."""
+        return self.draw_step_ml * self.strength_mg_per_ml
+
+    def syringe(self) -> delivery.Syringe:
+        """This preparation as the pump's amount computation sees it."""
+        return delivery.Syringe(
+            key=self.pk,
+            # Exact: the dose drawn over the volume it is in, not the rounded figure shown.
+            concentration_mg_per_ml=self.dose_given_mg / self.total_volume_ml,
+            prepared_mg=self.dose_given_mg,
+            step_mg=self.step_mg,
+        )
+
+
+class PumpEvent(models.Model):
+    """One thing the pump did, with its time: started, rate changed, paused (and why),
+    resumed, infusion complete, stopped early. Appended, never changed; the amount given is
+    computed from them (`clinic.treatment.delivery`). The rate comes from the preparation at
+    the start and at a resume with a new syringe; a rate change records the new setting."""
+
+    APPEND_ONLY = True
+
+    class Kind(models.TextChoices):
+        START = "start", _("started")
+        RATE = "rate", _("rate changed")
+        PAUSE = "pause", _("paused")
+        RESUME = "resume", _("resumed")
+        END = "end", _("infusion complete")
+        STOP = "stop", _("stopped early")
+
+    class Cause(models.TextChoices):
+        NONE = "", _("—")
+        AIR_RAID = "air_raid", _("air-raid alert")
+        POWER_CUT = "power_cut", _("power cut")
+        SIDE_EFFECT = "side_effect", _("side effect")
+        OTHER = "other", _("other")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    session = models.ForeignKey(
+        InfusionSession, on_delete=models.PROTECT, related_name="pump_events"
+    )
+    kind = models.CharField(_("event"), max_length=10, choices=Kind.choices)
+    at = models.DateTimeField(_("time"))
+    # The rate the pump runs at from this event on (start, rate change, resume).
+    rate_ml_per_h = models.DecimalField(
+        _("rate (ml/h)"), max_digits=6, decimal_places=1, null=True, blank=True
+    )
+    # The syringe or bag on the pump from this event on (start, resume).
+    preparation = models.ForeignKey(
+        "DosePreparation", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    cause = models.CharField(_("cause"), max_length=15, choices=Cause.choices, blank=True)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(kind__in=["start", "rate", "pause", "resume", "end", "stop"]),
+                name="pump_event_kind_known",
+            ),
+            models.CheckConstraint(
+                condition=Q(rate_ml_per_h__isnull=True) | Q(rate_ml_per_h__gt=0),
+                name="pump_event_rate_positive",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["start", "rate"]) | Q(rate_ml_per_h__isnull=False),
+                name="pump_event_rate_given",
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind="start") | Q(preparation__isnull=False),
+                name="pump_event_start_names_preparation",
+            ),
+            models.CheckConstraint(
+                condition=(Q(kind="pause") & ~Q(cause="")) | (~Q(kind="pause") & Q(cause="")),
+                name="pump_event_pause_has_cause",
+            ),
+            models.CheckConstraint(
+                condition=~Q(cause="other") | ~Q(note=""), name="pump_event_other_cause_noted"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} {self.at:%H:%M}"
 
 
 class VitalSigns(StrikeOut):

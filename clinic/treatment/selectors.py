@@ -13,10 +13,11 @@ from clinic.assessments.chart import scale_histories
 from clinic.assessments.reports import course_outcomes
 from clinic.locations.models import Room, Site
 from clinic.scheduling.models import Appointment
-from clinic.treatment import rules
+from clinic.treatment import delivery, rules
 from clinic.treatment.models import (
     AlertNotice,
     InfusionSession,
+    PumpEvent,
     SessionNote,
     TesSession,
     TreatmentSettings,
@@ -38,6 +39,33 @@ def rules_by_site(site_ids) -> dict[int, TreatmentSettings]:
 
 
 # Vitals schedule -----------------------------------------------------------------------------
+
+
+def pump_events(session) -> list[PumpEvent]:
+    """The pump's events of a session in order, with the preparation each names."""
+    return list(
+        session.pump_events.select_related("preparation", "recorded_by").order_by("at", "pk")
+    )
+
+
+def pump_delivery(session, *, until=None, events=None) -> delivery.Delivery | None:
+    """What the pump gave in this session (`delivery.amount_given`), up to `until` for a pump
+    still running; None for a session started before pump events were recorded."""
+    events = pump_events(session) if events is None else events
+    if not events:
+        return None
+    return delivery.amount_given(
+        [
+            delivery.PumpEvent(
+                at=event.at,
+                kind=event.kind,
+                rate_ml_per_h=event.rate_ml_per_h,
+                syringe=event.preparation.syringe() if event.preparation_id else None,
+            )
+            for event in events
+        ],
+        until=until,
+    )
 
 
 def phase_of(session) -> tuple[str, datetime, int] | None:

@@ -70,6 +70,9 @@ urlpatterns = [
         infusions.infusion_resume,
         name="infusion_resume",
     ),
+    path(
+        "treatment/infusions/<uuid:session_id>/rate/", infusions.infusion_rate, name="infusion_rate"
+    ),
     path("treatment/infusions/<uuid:session_id>/end/", infusions.infusion_end, name="infusion_end"),
     path(
         "treatment/infusions/<uuid:session_id>/stop/", infusions.infusion_stop, name="infusion_stop"

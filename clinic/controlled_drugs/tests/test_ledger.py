@@ -349,7 +349,7 @@ def test_fifty_concurrent_administrations_get_a_gap_free_sequence_and_exact_bala
 ):
     officer = users[(Role.DRUG_OFFICER, "kyiv")]
     nurse = users[(Role.NURSE, "kyiv")]
-    receipt = receive(officer, make_safe(kyiv), make_drug(), units=10)  # 1000 mg
+    receipt = receive(officer, make_safe(kyiv), make_drug(), units=60)  # 6000 mg
     patient = make_patient(kyiv, "K-50")
 
     def administer_five():
@@ -357,8 +357,8 @@ def test_fifty_concurrent_administrations_get_a_gap_free_sequence_and_exact_bala
             services.record_administration(
                 lot=receipt.lot,
                 patient=patient,
-                drawn_mg=D("1.5"),
-                administered_mg=D("1.5"),
+                drawn_mg=D("100"),
+                administered_mg=D("100"),
                 actor=nurse,
             )
 
@@ -377,7 +377,7 @@ def test_fifty_concurrent_administrations_get_a_gap_free_sequence_and_exact_bala
         )
     assert errors == []
     assert seqs == list(range(1, 52))
-    assert balance == D("925.000")  # 1000 - 50 x 1.5
+    assert balance == D("1000.000")  # 6000 - 50 whole ampoules of 100 mg
     assert findings == []
 
 

@@ -355,7 +355,7 @@ def test_the_chain_verifies_after_every_kind_of_movement(
     holding.refresh_from_db()
     services.record_count(
         safe=safe,
-        lines=[(holding, D("150"), "spilt", holding.last_seq)],
+        lines=[(holding, D("100"), "one ampoule missing", holding.last_seq)],
         actor=officer,
         witness=nurse,
     )

@@ -34,8 +34,11 @@ from clinic.controlled_drugs.tests.factories import make_drug, make_safe, receiv
 pytestmark = pytest.mark.django_db
 D = Decimal
 EXAMPLES = itertools.count()
-# Quantities in half milligrams, as a nurse might draw 35.5 mg.
+# Quantities in half milligrams, as a nurse might draw 35.5 mg, or whole 100 mg ampoules:
+# the drug comes in single-use ampoules, so only whole ones may leave the safe.
 half_mg = st.integers(min_value=1, max_value=300).map(lambda n: D(n) / 2)
+amounts = st.one_of(half_mg, st.integers(min_value=1, max_value=3).map(lambda n: D(100 * n)))
+AMPOULE = D("100")
 
 
 class RegisterMachine(RuleBasedStateMachine):
@@ -82,11 +85,11 @@ class RegisterMachine(RuleBasedStateMachine):
         self.entries.append(entry)
 
     @precondition(lambda self: self.expected)
-    @rule(data=st.data(), drawn=half_mg, given_share=st.integers(0, 4))
+    @rule(data=st.data(), drawn=amounts, given_share=st.integers(0, 4))
     def administer(self, data, drawn, given_share):
         holding = data.draw(st.sampled_from(self._holdings()))
         given = (drawn * given_share / 4).quantize(D("0.001"))
-        fits = drawn <= self.expected[holding.pk]
+        fits = drawn <= self.expected[holding.pk] and drawn % AMPOULE == 0
         entry = self._attempt(
             fits,
             lambda: services.record_administration(
@@ -124,12 +127,12 @@ class RegisterMachine(RuleBasedStateMachine):
             self.entries.append(entry)
 
     @precondition(lambda self: self.expected)
-    @rule(data=st.data(), quantity=half_mg)
+    @rule(data=st.data(), quantity=amounts)
     def transfer(self, data, quantity):
         holding = data.draw(st.sampled_from(self._holdings()))
         other = next(s for s in self.safes if s.pk != holding.safe_id)
         result = self._attempt(
-            quantity <= self.expected[holding.pk],
+            quantity <= self.expected[holding.pk] and quantity % AMPOULE == 0,
             lambda: services.transfer_stock(
                 holding=holding, to_safe=other, quantity_mg=quantity, actor=self.people["officer"]
             ),
@@ -147,8 +150,8 @@ class RegisterMachine(RuleBasedStateMachine):
         holdings = [h for h in self._holdings() if h.safe_id == safe.pk]
         lines = []
         for i, holding in enumerate(holdings):
-            # The first lot in the safe is short by `missing` half-milligrams, if it can be.
-            short = D(missing) / 2 if i == 0 else D(0)
+            # The first lot in the safe is short by `missing` ampoules, if it can be.
+            short = AMPOULE * missing if i == 0 else D(0)
             counted = max(holding.balance_mg - short, D(0))
             lines.append(
                 (
@@ -205,6 +208,8 @@ class RegisterMachine(RuleBasedStateMachine):
             assert holding.balance_mg >= 0
             assert holding.balance_mg == movements == self.expected[holding.pk]
             assert verify_holding(holding) == []
+            # Stock never shows a part of an opened single-use ampoule.
+            assert holding.balance_mg % AMPOULE == 0
         assert not LedgerEntry.objects.filter(drug=self.drug, balance_after_mg__lt=0).exists()
 
     @invariant()

@@ -1,13 +1,18 @@
+import ast
 import csv
 import io
+import re
+from pathlib import Path
 
 import pytest
 import time_machine
 from django.urls import reverse
+from django.utils import translation
 
+import clinic
 from clinic.accounts.roles import Role
 from clinic.conftest import authenticate_recently, make_patient
-from clinic.core.audit import audit
+from clinic.core.audit import ACTION_LABELS, action_label, audit
 from clinic.core.models import AuditEvent
 
 pytestmark = pytest.mark.django_db
@@ -33,7 +38,8 @@ def history(users, kyiv, lviv):
 
 
 def rows_of(response):
-    return [line for line in response.content.decode().splitlines() if "<code>" in line]
+    # Each event's action cell carries its code in the title, its label as the text.
+    return [line for line in response.content.decode().splitlines() if '<td title="' in line]
 
 
 def test_administrator_filters_by_patient(client, admin, history):
@@ -118,3 +124,74 @@ def test_csv_export_asks_to_re_authenticate_after_a_while(client, admin, history
     assert back["Location"] == "/staff/audit/export.csv?patient=K-1"
     assert client.get(back["Location"])["Content-Type"].startswith("text/csv")
     assert AuditEvent.objects.filter(action="audit.exported", actor=admin).count() == 1
+
+
+def test_actions_are_shown_in_words_in_both_languages(client, admin, history):
+    client.force_login(admin)
+    client.cookies["django_language"] = "uk"
+    ukrainian = client.get("/staff/audit/", {"patient": "K-2"}).content.decode()
+    assert '<td title="patient.chart.viewed">Картку переглянуто</td>' in ukrainian
+    client.cookies["django_language"] = "en"
+    english = client.get("/staff/audit/", {"patient": "K-2"}).content.decode()
+    assert '<td title="patient.chart.viewed">Chart opened</td>' in english
+
+
+def test_an_unknown_action_code_is_shown_as_written(client, admin, users, kyiv):
+    audit(admin, "something.new.happened", site=kyiv)
+    client.force_login(admin)
+    page = client.get("/staff/audit/", {"action": "something.new"}).content.decode()
+    assert '<td title="something.new.happened">something.new.happened</td>' in page
+    assert action_label("something.new.happened") == "something.new.happened"
+
+
+def test_every_label_has_a_ukrainian_translation():
+    with translation.override("en"):
+        english = {code: str(label) for code, label in ACTION_LABELS.items()}
+    with translation.override("uk"):
+        same = {code for code, label in ACTION_LABELS.items() if str(label) == english[code]}
+    assert not same
+
+
+def written_action_codes() -> dict[str, str]:
+    """Action codes the code base writes as literals: `audit(actor, "x.y")`, refusal codes
+    (`code = "x.refused"`, `code=`/`action=` arguments) and `audit_as=` verbs."""
+
+    def strings(node):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            yield node.value
+        elif isinstance(node, ast.IfExp):
+            yield from strings(node.body)
+            yield from strings(node.orelse)
+
+    codes = {}
+    root = Path(clinic.__file__).parent
+    for path in root.rglob("*.py"):
+        if {"tests", "migrations"} & set(path.parts):
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            found = []
+            if isinstance(node, ast.Call):
+                name = getattr(node.func, "id", None) or getattr(node.func, "attr", None)
+                if name == "audit" and len(node.args) > 1:
+                    found += strings(node.args[1])
+                for keyword in node.keywords:
+                    if keyword.arg in ("code", "action", "audit_as"):
+                        found += strings(keyword.value)
+            elif isinstance(node, ast.Assign) and any(
+                getattr(t, "id", None) in ("code", "action") for t in node.targets
+            ):
+                found += strings(node.value)
+            for code in found:
+                if ACTION_CODE.match(code):
+                    codes.setdefault(code, f"{path.relative_to(root)}:{node.lineno}")
+    return codes
+
+
+ACTION_CODE = re.compile(r"^[a-z_]+(\.[a-z_]+)+$")
+
+
+def test_every_action_code_written_has_a_label():
+    codes = written_action_codes()
+    assert "patient.chart.viewed" in codes and "schedule.refused" in codes  # the scan works
+    missing = {code: where for code, where in codes.items() if code not in ACTION_LABELS}
+    assert not missing, f"add these to ACTION_LABELS in core/audit.py: {missing}"

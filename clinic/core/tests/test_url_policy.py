@@ -8,7 +8,7 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from clinic.accounts.roles import Role
 from clinic.conftest import make_user
-from clinic.core.policy import PUBLIC, SIGN_IN_STEP, SIGNED_IN, STAFF
+from clinic.core.policy import PORTAL, PUBLIC, SIGN_IN_STEP, SIGNED_IN, STAFF
 
 
 def walk(patterns, prefix_ns=""):
@@ -71,6 +71,10 @@ def is_login_redirect(response):
     return response.status_code == 302 and reverse("account_login") in response["Location"]
 
 
+def is_portal_sign_in_redirect(response):
+    return response.status_code == 302 and "/portal/sign-in/" in response["Location"]
+
+
 def is_totp_setup_redirect(response):
     return response.status_code == 302 and reverse("mfa_activate_totp") in response["Location"]
 
@@ -82,6 +86,8 @@ def test_anonymous_visitor_gets_what_each_policy_promises(client, kyiv):
         response = client.get(url_of(name, pattern))
         if policy.kind in (SIGNED_IN, STAFF):
             assert is_login_redirect(response), (name, response.status_code)
+        elif policy.kind == PORTAL:
+            assert is_portal_sign_in_redirect(response), (name, response.status_code)
         elif policy.kind == SIGN_IN_STEP:
             assert response.status_code in (200, 302), name
         else:
@@ -121,6 +127,9 @@ def test_each_role_gets_what_each_policy_promises(client, kyiv, role):
             assert is_totp_setup_redirect(client.get(url_of(name, pattern))), name
         elif policy.kind == SIGNED_IN:
             assert not is_login_redirect(response), name
+        elif policy.kind == PORTAL:
+            # A staff sign-in never opens the patient's pages.
+            assert response.status_code == 403, (name, response.status_code)
         else:
             assert policy.kind in (PUBLIC, SIGN_IN_STEP)
             assert response.status_code != 403, name

@@ -35,7 +35,7 @@ def test_load_demo_builds_the_two_sites_and_is_idempotent(settings):
     assert nurse.check_password(DEMO_PASSWORD)
     assert nurse.role_names == {"nurse"}
     assert Patient.objects.filter(home_site=kyiv).count() == 23  # 3 here, 20 from patients/demo.py
-    assert User.objects.filter(email__endswith="@demo.clinic").count() == 16
+    assert User.objects.filter(email__endswith="@demo.clinic").count() == 18
     assert "DEMO LOGINS" in out.getvalue()
     assert Inquiry.objects.filter(site=kyiv).count() == 2
     assert verify_chains() == []

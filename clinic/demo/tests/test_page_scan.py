@@ -15,6 +15,7 @@ from django.urls import reverse
 
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
+from clinic.core.audit import ACTION_LABELS
 from clinic.core.demo import demo_email
 from clinic.courses.models import Course
 from clinic.locations.models import Room, Site
@@ -33,10 +34,12 @@ ENGLISH_WORDS = re.compile(
     r"Cancel|Delete|None|True|False|Yes|No|Unknown|Search|Filter|Next|Previous|Page|"
     r"Status|Date|Time|Patient|Name|Notes?|Actions?|Total|Details)\b"
 )
-# Anywhere in a Ukrainian page's text: words that only an untranslated label puts there. The
-# audit trail is left out: its reasons are technical records, kept as written.
+# Anywhere in a Ukrainian page's text, the audit trail's included (its actions are shown in
+# words; the reasons its rows store, marked `data-as-written`, are data): words that only an
+# untranslated label puts there.
 STRAY_ENGLISH = re.compile(r"\b(?:Select an option|System|series|mg|kg|ml)\b")
-AUDIT_TRAIL = "/staff/audit/"
+# An audit action code ("patient.chart.viewed") where a person should read words.
+DOTTED_CODE = re.compile(r"\b[a-z_]+(?:\.[a-z_]+)+\b")
 # A word in Latin letters of ordinary spelling (acronyms such as PHQ-9 or TOTP are left out).
 LATIN_WORD = re.compile(r"\b[A-Za-z]?[a-z]{3,}\b")
 # Proper names of scales and of the authors whose criteria the pages name ("modified Aldrete").
@@ -52,7 +55,12 @@ SCAN = f"""() => {{
         // The language switcher names each language in itself (lang="uk", lang="en").
         .filter((el) => !el.closest("[lang]:not(html)"))
         .map((el) => el.innerText || el.textContent || "");
-    return {{lang: document.documentElement.lang, text: document.body.innerText, ui: pieces}};
+    // Stored free text shown as it was written (an audit row's reason) is data, like names.
+    let text = document.body.innerText;
+    for (const el of document.querySelectorAll("[data-as-written]")) {{
+        if (el.innerText) text = text.replace(el.innerText, " ");
+    }}
+    return {{lang: document.documentElement.lang, text: text, ui: pieces}};
 }}"""
 
 
@@ -102,9 +110,10 @@ def problems_on(page, url: str, language: str, data_names: list[str]) -> list[st
         found.append(f"{url} [{language}]: a raw id {match.group()}")
     if match := DEVELOPER_REFERENCE.search(scan["text"]):
         found.append(f"{url} [{language}]: a developer reference {match.group()!r}")
+    if codes := sorted(set(DOTTED_CODE.findall(scan["text"])) & set(ACTION_LABELS)):
+        found.append(f"{url} [{language}]: raw action codes {codes}")
     ui = interface_text(scan["ui"], data_names)
-    stray = set(STRAY_ENGLISH.findall(scan["text"])) if AUDIT_TRAIL not in url else set()
-    if language == "uk" and (hits := stray):
+    if language == "uk" and (hits := set(STRAY_ENGLISH.findall(scan["text"]))):
         found.append(f"{url} [uk]: English in the text {sorted(hits)}")
     if language == "uk":
         words = (set(ENGLISH_WORDS.findall(ui)) | set(LATIN_WORD.findall(ui))) - PROPER_NAMES

@@ -1,8 +1,10 @@
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from clinic.accounts.roles import Role
+from clinic.conftest import authenticate_recently
 from clinic.core.models import AuditEvent, ProposedChange
 from clinic.formulary import services
 from clinic.formulary.models import AdequacyRules, Drug, MinimumDose
@@ -172,8 +174,25 @@ def test_a_physician_sees_pending_changes_and_co_signs_on_the_page(client, admin
         f"{change.public_id}/co-sign/" not in admin_client.get("/staff/formulary/").content.decode()
     )
     client.force_login(users[(Role.PHYSICIAN, "kyiv")])
+    authenticate_recently(client, users[(Role.PHYSICIAN, "kyiv")])
     page = client.get("/staff/formulary/").content.decode()
     assert 'id="pending-changes"' in page and f"{change.public_id}/co-sign/" in page
     response = client.post(f"/staff/formulary/changes/{change.public_id}/co-sign/")
     assert response.status_code == 302
+    assert MinimumDose.objects.get(drug__code="phenelzine").daily_mg == Decimal("60")
+
+
+def test_co_signing_with_a_stale_sign_in_asks_to_re_authenticate_first(client, admin_client, users):
+    admin_client.post(
+        "/staff/formulary/doses/phenelzine/", {"daily_mg": "60", "provenance": "Clinic protocol"}
+    )
+    change = ProposedChange.objects.get(status="pending")
+    physician = users[(Role.PHYSICIAN, "kyiv")]
+    client.force_login(physician)
+    authenticate_recently(client, physician, seconds_ago=301)
+    response = client.post(f"/staff/formulary/changes/{change.public_id}/co-sign/")
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    assert MinimumDose.objects.get(drug__code="phenelzine").daily_mg != Decimal("60")
+    assert ProposedChange.objects.get(pk=change.pk).status == "pending"
+    client.post(response["Location"], {"password": "correct horse battery"})
     assert MinimumDose.objects.get(drug__code="phenelzine").daily_mg == Decimal("60")

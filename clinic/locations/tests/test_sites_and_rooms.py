@@ -18,6 +18,7 @@ def site_post(**overrides):
         "email": "reception.kyiv@example.org",
         "crisis_line": "7333",
         "map_url": "https://www.openstreetmap.org/?mlat=50.45&mlon=30.52",
+        "online_booking_days": "21",
     }
     for day in range(1, 8):
         if day <= 5:
@@ -38,6 +39,7 @@ def test_administrator_edits_names_address_and_hours(admin_client, kyiv):
     assert (site.address_uk, site.address_en) == ("вул. Хрещатик, 1", "1 Khreshchatyk St")
     assert (site.email, site.crisis_line) == ("reception.kyiv@example.org", "7333")
     assert site.map_url.startswith("https://www.openstreetmap.org/")
+    assert site.online_booking_days == 21
     hours = {h.weekday: (h.opens, h.closes) for h in site.opening_hours.all()}
     assert hours[6] == (time(10), time(14))
     assert 7 not in hours and len(hours) == 6

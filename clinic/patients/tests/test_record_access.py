@@ -25,11 +25,12 @@ CLINICAL = [
     "scales",
     "notes",
 ]
+# The portal section (the account, the invitation, releases) follows every section a role reads.
 EXPECTED_SECTIONS = {
-    Role.PHYSICIAN: [*CLINICAL, "privacy"],
-    Role.NURSE: CLINICAL,
-    Role.PSYCHOTHERAPIST: CLINICAL,
-    Role.RECEPTIONIST: ["details", "consents", "visits", "privacy"],
+    Role.PHYSICIAN: [*CLINICAL, "privacy", "portal"],
+    Role.NURSE: [*CLINICAL, "portal"],
+    Role.PSYCHOTHERAPIST: [*CLINICAL, "portal"],
+    Role.RECEPTIONIST: ["details", "consents", "visits", "privacy", "portal"],
 }
 
 

@@ -254,3 +254,41 @@ def _next_weekday():
     while day.isoweekday() > 5:
         day += timedelta(days=1)
     return day
+
+
+def test_the_move_panel_and_the_printed_confirmation_fit_a_narrow_screen_and_pass_axe(
+    desk_page, live_server, kyiv, users
+):
+    from datetime import datetime, time
+
+    from django.utils import timezone
+    from playwright.sync_api import expect
+
+    from clinic.scheduling import services
+
+    patient = make_patient(kyiv, "K-0011", family_name="Довгопрізвищенко-Ковальчук")
+    day = _next_weekday()
+    appointment = services.book_appointment(
+        patient,
+        visit_type=VisitType.objects.get(code="ketamine_infusion"),
+        site=kyiv,
+        starts_at=timezone.make_aware(datetime.combine(day, time(10))),
+        practitioner=users[(Role.NURSE, "kyiv")],
+        room=kyiv.rooms.filter(kind="infusion_chair").first(),
+        actor=users[(Role.RECEPTIONIST, "kyiv")],
+    )
+    page = desk_page("uk")
+    problems = []
+    page.goto(f"{live_server.url}/staff/schedule/?date={day.isoformat()}")
+    page.click(f"a.move-link[href*='/appointments/{appointment.public_id}/move/']")
+    expect(page.locator("#cell-panel .move-panel button.slot").first).to_be_visible()
+    check_axe(page, problems)
+    page.set_viewport_size({"width": 360, "height": 740})
+    for path in (
+        f"/staff/schedule/appointments/{appointment.public_id}/move/?board={day.isoformat()}",
+        f"/staff/schedule/appointments/{appointment.public_id}/confirmation/",
+    ):
+        page.goto(live_server.url + path)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 360, path
+        check_axe(page, problems)
+    assert problems == []

@@ -279,6 +279,16 @@ def test_reception_adds_to_the_waitlist_and_sees_the_offer_when_a_place_frees(
     desk.post(reverse("scheduling:waitlist_action", args=[entry.public_id, "confirm"]))
     entry.refresh_from_db()
     assert entry.status == "booked" and entry.offer.status == "booked"
+    history = desk.get(reverse("scheduling:waitlist_entry", args=[entry.public_id]))
+    text = history.content.decode()
+    # The history says in words what the services noted as codes.
+    for words in (
+        "додано до листа очікування",
+        "запропоновано місце",
+        "запропоноване місце записано",
+    ):
+        assert words in text
+    assert "· added<" not in text and "· offered<" not in text and "· booked<" not in text
 
 
 def test_an_unknown_waitlist_action_is_not_found(desk, visit, kyiv, patient, reception):

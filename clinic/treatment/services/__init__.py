@@ -1,7 +1,7 @@
 """The writes of treatment, one module per section of the work: approving courses
 (`courses`), infusion sessions step by step (`infusions`), making up and double-checking
-the dose (`preparations`), chair alerts (`alerts`), TES (`tes`),
-notes (`notes`) and site settings (`settings`).
+the dose (`preparations`), the pump's rate changes, pauses and the amount given (`pump`),
+chair alerts (`alerts`), TES (`tes`), notes (`notes`) and site settings (`settings`).
 
 Each service locks the rows it changes before checking their state, writes its rows and its
 audit row in one transaction, and raises `TreatmentRefused` with a message for the person when
@@ -56,6 +56,9 @@ from clinic.treatment.services.preparations import (  # noqa: F401
     calculate_preparation,
     check_dose_preparation,
     record_dose_preparation,
+)
+from clinic.treatment.services.pump import (  # noqa: F401
+    change_infusion_rate,
 )
 from clinic.treatment.services.settings import (  # noqa: F401
     co_sign_treatment_settings,

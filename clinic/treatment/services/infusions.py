@@ -11,6 +11,7 @@ from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.formats import localize
 from django.utils.translation import gettext as _
 
 from clinic.core.audit import audit
@@ -34,9 +35,11 @@ from clinic.treatment.preparation import Prescription
 from clinic.treatment.scales import DISCHARGE_SCALES, ScaleError
 from clinic.treatment.selectors import (
     SESSION_INFUSION,
+    pump_delivery,
     rules_for,
     unmet_discharge_criteria,
 )
+from clinic.treatment.services import pump
 from clinic.treatment.services.alerts import notify_alert
 from clinic.treatment.services.common import (
     CLOCK_SKEW,
@@ -435,26 +438,53 @@ def start_infusion(session, *, actor) -> InfusionSession:
     move(session, Status.INFUSING, actor=actor, at=now)
     session.infusion_started_at = now
     session.save(update_fields=["infusion_started_at"])
+    # The pump starts at the rate the preparation computed and the checker read on it.
+    pump.record_pump_event(
+        session,
+        kind=pump.Kind.START,
+        at=pump.clock(),
+        actor=actor,
+        rate=prepared.rate_ml_per_h,
+        preparation=prepared,
+    )
     audit(actor, "infusion.started", session.patient, obj=session)
     return session
 
 
 @transaction.atomic
-def interrupt_session(session, *, reason: str, actor) -> InfusionSession:
-    """A power cut, an air-raid alert: the session pauses and can be resumed or ended."""
+def interrupt_session(
+    session, *, reason: str = "", cause: str = pump.Cause.OTHER, at=None, actor
+) -> InfusionSession:
+    """An air-raid alert, a power cut, a side effect: the session pauses (and with it the
+    pump, while the infusion runs) and can be resumed or ended. `reason` is the note; it is
+    required when the cause is "other"."""
     session = locked_session(session)
-    if not reason.strip():
+    if cause not in pump.Cause.values or cause == pump.Cause.NONE:
+        raise TreatmentRefused(
+            _("Choose the cause of the interruption."), action="infusion.refused"
+        )
+    if cause == pump.Cause.OTHER and not reason.strip():
         raise TreatmentRefused(
             _("Give the reason for the interruption."), action="infusion.refused"
         )
-    move(session, Status.INTERRUPTED, actor=actor, reason=reason)
-    audit(actor, "infusion.interrupted", session.patient, obj=session, reason=reason)
+    running = pump.pump_running(session)
+    at = pump.event_time(session, at, action="infusion.refused") if running else timezone.now()
+    label = pump.Cause(cause).label
+    note = f"{label}: {reason.strip()}" if reason.strip() else str(label)
+    move(session, Status.INTERRUPTED, actor=actor, reason=note[:500], at=at)
+    if running:
+        pump.record_pump_event(
+            session, kind=pump.Kind.PAUSE, at=at, actor=actor, cause=cause, note=reason
+        )
+    audit(actor, "infusion.interrupted", session.patient, obj=session, reason=note[:500])
     return session
 
 
 @transaction.atomic
-def resume_session(session, *, actor) -> InfusionSession:
-    """Back to where the interruption found the session."""
+def resume_session(session, *, at=None, actor) -> InfusionSession:
+    """Back to where the interruption found the session. A pump paused mid-infusion restarts
+    at its last rate, or, after the dose was changed, with the new preparation at its rate
+    once a second person has checked it."""
     session = locked_session(session)
     if session.status != Status.INTERRUPTED:
         raise TreatmentRefused(_("The session is not interrupted."), action="infusion.refused")
@@ -462,35 +492,91 @@ def resume_session(session, *, actor) -> InfusionSession:
     target = (
         Status.MONITORING if before.status in (Status.MONITORING, Status.READY) else Status.INFUSING
     )
-    move(session, target, actor=actor, reason="resumed")
+    paused_pump = target == Status.INFUSING and session.pump_events.exists()
+    if paused_pump:
+        prepared = DosePreparation.objects.filter(dose=current_dose(session)).first()
+        if prepared is None or not prepared.is_checked:
+            raise TreatmentRefused(
+                _(
+                    "The dose was changed: the infusion resumes once the new dose is prepared "
+                    "and checked by a second person."
+                ),
+                action="infusion.resume.refused",
+            )
+        at = pump.event_time(session, at, action="infusion.resume.refused")
+        in_use = pump.preparation_in_use(session)
+        if in_use is not None and in_use.pk == prepared.pk:
+            rate = pump.current_rate(session)
+        else:
+            rate = prepared.rate_ml_per_h
+        pump.record_pump_event(
+            session, kind=pump.Kind.RESUME, at=at, actor=actor, rate=rate, preparation=prepared
+        )
+    move(session, target, actor=actor, reason="resumed", at=at if paused_pump else None)
     audit(actor, "infusion.resumed", session.patient, obj=session)
     return session
 
 
+def _most_given(session, dose) -> Decimal:
+    """The most this session can have given: what every syringe on its pump held, or, for a
+    session started before pump events, the current dose as prepared."""
+    used = pump_delivery(session)
+    if used is not None and used.syringes:
+        return sum((s.prepared_mg for s in used.syringes), Decimal(0))
+    return _most_given_mg(dose)
+
+
+def _pump_stops(session, *, kind, administered_mg, at, actor, action) -> tuple:
+    """The pump's last event (complete or stopped early) and the amount given: computed from
+    its events, or entered and checked against them. Sessions started before pump events
+    keep the amount entered (or the dose as prepared)."""
+    if session.infusion_ended_at is None and session.pump_events.exists():
+        at = pump.event_time(session, at, action=action)
+        pump.record_pump_event(session, kind=kind, at=at, actor=actor)
+    else:
+        at = timezone.now()
+    given = pump.given_at_end(session, administered_mg=administered_mg, action=action)
+    if given is None:
+        dose = current_dose(session)
+        given = prepared_mg(dose) if administered_mg is None else administered_mg
+        if dose is None or given < 0 or given > _most_given_mg(dose):
+            raise TreatmentRefused(
+                _("The amount given must be between 0 and the signed dose."), action=action
+            )
+    return at, given
+
+
 @transaction.atomic
-def end_infusion(session, *, administered_mg: Decimal | None = None, actor) -> InfusionSession:
-    """The infusion is complete; observation continues on the after-infusion schedule."""
+def end_infusion(
+    session, *, administered_mg: Decimal | None = None, at=None, actor
+) -> InfusionSession:
+    """The infusion is complete; observation continues on the after-infusion schedule. The
+    amount given is the pump's (rates, pauses and times), or the nurse's within the
+    syringe's measuring step of it."""
     session = locked_session(session)
-    if session.infusion_ended_at is not None:
+    if session.infusion_ended_at is not None or session.infusion_started_at is None:
         raise TreatmentRefused(_("The infusion has already ended."), action="infusion.refused")
-    dose = current_dose(session)
-    given = prepared_mg(dose) if administered_mg is None else administered_mg
-    if dose is None or given < 0 or given > _most_given_mg(dose):
-        raise TreatmentRefused(
-            _("The amount given must be between 0 and the signed dose."), action="infusion.refused"
-        )
-    now = timezone.now()
-    move(session, Status.MONITORING, actor=actor, at=now)
-    session.infusion_ended_at, session.administered_mg = now, given
+    at, given = _pump_stops(
+        session,
+        kind=pump.Kind.END,
+        administered_mg=administered_mg,
+        at=at,
+        actor=actor,
+        action="infusion.refused",
+    )
+    move(session, Status.MONITORING, actor=actor, at=at)
+    session.infusion_ended_at, session.administered_mg = at, given
     session.save(update_fields=["infusion_ended_at", "administered_mg"])
     audit(actor, "infusion.ended", session.patient, obj=session, reason=f"{given} mg")
     return session
 
 
 @transaction.atomic
-def stop_session(session, *, reason: str, administered_mg: Decimal | None = None, actor):
+def stop_session(session, *, reason: str, administered_mg: Decimal | None = None, at=None, actor):
     """Stop for a clinical reason. Before the drug was given the session is aborted; after,
-    it is stopped and the patient is still observed until discharge."""
+    it is stopped and the patient is still observed until discharge. A running or paused
+    pump stops early: the amount given is computed from its events (or entered and checked
+    against them)."""
     session = locked_session(session)
     if not reason.strip():
         raise TreatmentRefused(_("Give the reason for stopping."), action="infusion.refused")
@@ -501,13 +587,20 @@ def stop_session(session, *, reason: str, administered_mg: Decimal | None = None
         return session
     now = timezone.now()
     if session.infusion_ended_at is None:
-        dose = current_dose(session)
-        if administered_mg is None or administered_mg < 0 or administered_mg > _most_given_mg(dose):
+        if not session.pump_events.exists() and administered_mg is None:
             raise TreatmentRefused(
                 _("Give the amount given so far (between 0 and the signed dose)."),
                 action="infusion.refused",
             )
-        session.infusion_ended_at, session.administered_mg = now, administered_mg
+        now, given = _pump_stops(
+            session,
+            kind=pump.Kind.STOP,
+            administered_mg=administered_mg,
+            at=at,
+            actor=actor,
+            action="infusion.refused",
+        )
+        session.infusion_ended_at, session.administered_mg = now, given
         session.save(update_fields=["infusion_ended_at", "administered_mg"])
     move(session, Status.STOPPED, actor=actor, reason=reason, at=now)
     audit(actor, "infusion.stopped", session.patient, obj=session, reason=reason)
@@ -527,41 +620,60 @@ def record_ketamine_administration(
     actor,
 ):
     """The ketamine given in this session, entered in the controlled-drug register from the
-    session's page: drawn from a lot, administered (by default what the session recorded as
-    given), the residue destroyed before an authenticated witness. The prescriber is the
-    physician who signed the dose. Afterwards the session's given amount is the register's.
+    session's page, one entry per lot: the ampoules opened (whole: a single-use ampoule never
+    returns to the safe), the part of the session's given amount they account for, and the
+    residue destroyed before an authenticated witness. A dose drawn from two ampoules or two
+    lots is two entries, or one entry of two ampoules; together they record exactly what the
+    session gave. The prescriber is the physician who signed the dose.
 
-    Returns the register's administration entry; a refusal by the register writes nothing.
+    `administered_mg` defaults to what of the session's amount is not yet in the register (at
+    most what was drawn); another value is refused. Returns the register's administration
+    entry; a refusal by the register writes nothing.
     """
+    action = "infusion.administration.refused"
     session = locked_session(session)
     if session.infusion_ended_at is None or session.status == Status.DISCHARGED:
         raise TreatmentRefused(
             _("The administration is recorded once the infusion has ended or been stopped."),
-            action="infusion.administration.refused",
-        )
-    if links.registered_administered_mg(session) is not None:
-        raise TreatmentRefused(
-            _("The administration of this session is already in the register."),
-            action="infusion.administration.refused",
+            action=action,
         )
     if holding.safe.site_id != session.site_id or not links.is_ketamine(holding):
-        raise TreatmentRefused(
-            _("Choose a lot of ketamine kept at this site."),
-            action="infusion.administration.refused",
-        )
+        raise TreatmentRefused(_("Choose a lot of ketamine kept at this site."), action=action)
+    given = session.administered_mg
+    registered = links.registered_administered_mg(session) or Decimal(0)
+    rest = max(given - registered, Decimal(0)) if given is not None else Decimal(0)
     dose = current_dose(session)
-    given = session.administered_mg if administered_mg is None else administered_mg
-    if given is None or given < 0 or given > _most_given_mg(dose):
+    # A second entry with nothing left to give is a second ampoule opened for the dose (its
+    # whole content is residue); once the ampoules drawn cover what was prepared, there is
+    # none.
+    covered = links.registered_drawn_mg(session) >= _most_given(session, dose)
+    if given is None or (rest == 0 and covered):
         raise TreatmentRefused(
-            _("The amount given must be between 0 and the signed dose."),
-            action="infusion.administration.refused",
+            _("The administration of this session is already in the register."), action=action
+        )
+    expected = min(rest, drawn_mg) if drawn_mg is not None and drawn_mg > 0 else rest
+    if administered_mg is None:
+        administered_mg = expected
+    if administered_mg != expected:
+        raise TreatmentRefused(
+            _(
+                "The register records what the session gave: %(expected)s mg from this entry "
+                "(%(given)s mg given, %(registered)s mg already in the register). Correct the "
+                "amount given at the end of the infusion, not here."
+            )
+            % {
+                "expected": localize(expected.normalize()),
+                "given": localize(given.normalize()),
+                "registered": localize(Decimal(registered).normalize()),
+            },
+            action=action,
         )
     try:
         administration = links.register_ketamine_administration(
             session,
             holding=holding,
             drawn_mg=drawn_mg,
-            administered_mg=given,
+            administered_mg=administered_mg,
             prescribed_by=dose.signed_by,
             witness=witness,
             act_number=act_number,
@@ -569,17 +681,16 @@ def record_ketamine_administration(
             actor=actor,
         )
     except links.RegisterRefused as refusal:
-        raise TreatmentRefused(str(refusal), action="infusion.administration.refused") from refusal
-    recorded = links.registered_administered_mg(session)
-    if session.administered_mg != recorded:
-        session.administered_mg = recorded
-        session.save(update_fields=["administered_mg"])
+        raise TreatmentRefused(str(refusal), action=action) from refusal
     audit(
         actor,
         "infusion.administration.recorded",
         session.patient,
         obj=session,
-        reason=f"{administration.lot} drawn {administration.drawn_mg} given {recorded} mg",
+        reason=(
+            f"{administration.lot} drawn {administration.drawn_mg} "
+            f"given {administration.administered_mg} mg"
+        ),
     )
     return administration
 

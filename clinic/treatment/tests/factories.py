@@ -1,9 +1,11 @@
 """Plain helpers that walk a session through the services, as staff would."""
 
+import contextlib
 import uuid
 from datetime import timedelta
 from decimal import Decimal
 
+import time_machine
 from django.utils import timezone
 
 from clinic.courses.models import Modality
@@ -133,17 +135,23 @@ def prepare_and_check(session, *, nurse, checker):
 
 
 def make_session(course, chair, *, nurse, physician, stage="infusing"):
-    """A session on a chair, advanced to `stage` through the services."""
-    session = services.open_infusion_session(course, chair=chair, actor=nurse)
+    """A session on a chair, advanced to `stage` through the services.
+
+    From "monitoring" on, the pump ran the signed 40 minutes: everything up to the start
+    happens 40 minutes ago, and the infusion ends now with the whole prepared dose given.
+    """
     target = STAGES.index(stage)
-    if target >= 1:
-        services.record_precheck(session, check=precheck_input(), actor=nurse)
-    if target >= 2:
-        services.sign_dose(session, mg_per_kg=Decimal("0.50"), minutes=40, actor=physician)
-    if target >= 3:
-        prepare_and_check(session, nurse=nurse, checker=physician)
-    if target >= 4:
-        services.start_infusion(session, actor=nurse)
+    began = timezone.now() - timedelta(minutes=40) if target >= 5 else None
+    with time_machine.travel(began, tick=False) if began else contextlib.nullcontext():
+        session = services.open_infusion_session(course, chair=chair, actor=nurse)
+        if target >= 1:
+            services.record_precheck(session, check=precheck_input(), actor=nurse)
+        if target >= 2:
+            services.sign_dose(session, mg_per_kg=Decimal("0.50"), minutes=40, actor=physician)
+        if target >= 3:
+            prepare_and_check(session, nurse=nurse, checker=physician)
+        if target >= 4:
+            services.start_infusion(session, actor=nurse)
     if target >= 5:
         services.end_infusion(session, actor=nurse)
     if target >= 6:

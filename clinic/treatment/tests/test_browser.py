@@ -160,9 +160,22 @@ def test_a_nurse_runs_a_demo_patient_through_a_whole_infusion(
     page.click("form:has(input[value=cadss6]) button[type=submit]")
     expect(page.locator(".messages")).to_contain_text("CADSS-6")
 
-    # End of the infusion; observation; Aldrete 10.
-    page.click("form[action$='/end/'] button[type=submit]")
-    expect(page.locator("[data-testid=status]")).to_have_text("спостереження")
+    # An air-raid alert pauses the pump; the nurse resumes after the shelter.
+    page.click("details:has(form[action$='/interrupt/']) summary")
+    page.select_option("#interrupt-cause", "air_raid")
+    page.click("form[action$='/interrupt/'] button[type=submit]")
+    expect(page.locator("[data-testid=status]")).to_have_text("перервано")
+    expect(page.locator("[data-testid=pump-events]")).to_contain_text("повітряна тривога")
+    page.click("form[action$='/resume/'] button[type=submit]")
+    expect(page.locator("[data-testid=status]")).to_have_text("інфузія")
+
+    # End of the infusion once the pump has run its 40 minutes; the amount given is the
+    # pump's; observation; Aldrete 10.
+    with time_machine.travel(timedelta(minutes=41)):
+        page.click("details:has(form[action$='/end/']) summary")
+        page.click("form[action$='/end/'] button[type=submit]")
+        expect(page.locator("[data-testid=status]")).to_have_text("спостереження")
+    expect(page.locator("[data-testid=pump-given]")).to_contain_text("30,5")
     board_phase(board, live_server, "спостереження")
     page.click("details.scale:has(input[value=aldrete]) summary")
     page.select_option("#id_aldrete-point", "discharge")

@@ -1,10 +1,13 @@
 """The nurse's preparation of a signed dose, the second person's check before the start, the
 physician's re-authentication to sign, and the session record (issue 14, parts 2 and 7)."""
 
+from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.urls import reverse
+from django.utils import timezone
 
 from clinic.accounts.roles import Role
 from clinic.conftest import authenticate_recently, make_user
@@ -149,8 +152,10 @@ def test_the_amount_given_by_default_is_the_prepared_one(course, chair, nurse, p
     services.record_precheck(session, check=precheck_input(weight_kg=Decimal("64.5")), actor=nurse)
     services.sign_dose(session, mg_per_kg=Decimal("0.5"), minutes=40, actor=physician)
     prepare_and_check(session, nurse=nurse, checker=physician)
-    services.start_infusion(session, actor=nurse)
-    services.end_infusion(session, actor=nurse)
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        services.start_infusion(session, actor=nurse)
+        clock.shift(timedelta(minutes=40))  # the pump ran the signed 40 minutes
+        services.end_infusion(session, actor=nurse)
     session.refresh_from_db()
     assert services.current_dose(session).dose_mg == Decimal("32.3")
     assert session.administered_mg == Decimal("32.5")

@@ -98,7 +98,8 @@ def test_discharge_is_refused_before_the_minimum_time_and_allowed_after(
     with time_machine.travel(MORNING, tick=False) as clock:
         session = make_session(course, chair, nurse=nurse, physician=physician, stage="accounted")
         aldrete(session, nurse, total=10)
-        clock.shift(timedelta(minutes=119))
+        # The factory's infusion started 40 minutes before its end, now.
+        clock.shift(timedelta(minutes=79))
         with pytest.raises(services.TreatmentRefused, match="119 of the minimum 120"):
             services.discharge_patient(
                 session, escort_confirmed=True, instructions_given=True, actor=nurse
@@ -447,13 +448,19 @@ def test_an_interruption_resumes_where_it_stopped(course, chair, nurse, physicia
     assert InfusionSession.objects.get(pk=session.pk).status == Status.MONITORING
 
 
-def test_stopping_mid_infusion_records_the_amount_given(course, chair, nurse, physician):
-    session = make_session(course, chair, nurse=nurse, physician=physician, stage="infusing")
-    with pytest.raises(services.TreatmentRefused, match="amount given"):
+def test_stopping_mid_infusion_records_the_amount_the_pump_gave(course, chair, nurse, physician):
+    with time_machine.travel(MORNING, tick=False) as clock:
+        session = make_session(course, chair, nurse=nurse, physician=physician, stage="infusing")
+        clock.shift(timedelta(minutes=20))  # half of 35 mg over 40 minutes
+        # An entered amount further from the pump's than the syringe's step (0.5 mg) is refused.
+        with pytest.raises(services.TreatmentRefused, match="the pump's record .* 17.5 mg"):
+            services.stop_session(
+                session, reason="Блювання", administered_mg=Decimal("20"), actor=nurse
+            )
+        assert InfusionSession.objects.get(pk=session.pk).status == Status.INFUSING
         services.stop_session(session, reason="Блювання", actor=nurse)
-    services.stop_session(session, reason="Блювання", administered_mg=Decimal("20"), actor=nurse)
     session.refresh_from_db()
-    assert session.status == Status.STOPPED and session.administered_mg == Decimal("20.0")
+    assert session.status == Status.STOPPED and session.administered_mg == Decimal("17.5")
 
 
 def test_a_chair_takes_one_patient_and_a_patient_one_chair(

@@ -45,7 +45,7 @@ def test_recording_the_administration_writes_the_register_and_the_session_amount
         monitoring,
         holding=holding,
         drawn_mg=Decimal("100"),
-        administered_mg=Decimal("30"),
+        administered_mg=Decimal("35"),
         witness=physician,
         act_number="ЗЛ-1",
         actor=nurse,
@@ -58,12 +58,12 @@ def test_recording_the_administration_writes_the_register_and_the_session_amount
     residue = LedgerEntry.objects.get(kind=Kind.RESIDUE_DESTRUCTION)
     assert (residue.administration, residue.quantity_mg, residue.witness) == (
         administration,
-        Decimal("70"),
+        Decimal("65"),
         physician,
     )
     monitoring.refresh_from_db()
     assert (
-        monitoring.administered_mg == Decimal("30") == links.registered_administered_mg(monitoring)
+        monitoring.administered_mg == Decimal("35") == links.registered_administered_mg(monitoring)
     )
     assert links.ampoule_unaccounted_mg(monitoring) == 0
     assert AuditEvent.objects.filter(action="infusion.administration.recorded").count() == 1
@@ -78,12 +78,30 @@ def test_the_administered_amount_defaults_to_what_the_session_gave(
     assert administration.administered_mg == Decimal("35")
 
 
-def test_a_whole_ampoule_given_needs_no_witness(monitoring, holding, nurse):
-    services.record_ketamine_administration(
-        monitoring, holding=holding, drawn_mg=Decimal("35"), actor=nurse
-    )
-    assert not LedgerEntry.objects.filter(kind=Kind.RESIDUE_DESTRUCTION).exists()
-    assert links.ampoule_unaccounted_mg(monitoring) == 0
+def test_another_amount_than_the_session_gave_is_refused_and_nothing_written(
+    monitoring, holding, nurse, physician
+):
+    with pytest.raises(services.TreatmentRefused, match="records what the session gave: 35"):
+        services.record_ketamine_administration(
+            monitoring,
+            holding=holding,
+            drawn_mg=Decimal("100"),
+            administered_mg=Decimal("30"),
+            witness=physician,
+            actor=nurse,
+        )
+    assert not register_rows().exists()
+    assert InfusionSession.objects.get(pk=monitoring.pk).administered_mg == Decimal("35")
+
+
+def test_a_part_of_a_single_use_ampoule_never_leaves_the_safe(monitoring, holding, nurse):
+    with pytest.raises(services.TreatmentRefused, match="single-use ampoules of 100 mg"):
+        services.record_ketamine_administration(
+            monitoring, holding=holding, drawn_mg=Decimal("35"), actor=nurse
+        )
+    assert not register_rows().exists()
+    holding.refresh_from_db()
+    assert holding.balance_mg == Decimal("500") and holding.units_label == "5 ampoules (500 mg)"
 
 
 def test_it_refuses_residue_without_a_witness_and_writes_neither_entry(monitoring, holding, nurse):
@@ -120,8 +138,8 @@ def test_it_refuses_a_second_administration_for_the_session(monitoring, holding,
 @pytest.mark.parametrize(
     ("drawn", "given", "message"),
     [
-        ("100", "36", "between 0 and the signed dose"),  # more than the signed 35 mg
-        ("30", "35", "cannot exceed the amount drawn"),
+        ("100", "36", "records what the session gave"),  # more than the 35 mg given
+        ("30", "30", "single-use ampoules"),  # a part of an ampoule
         ("600", "35", "Only 500.000 mg of lot"),  # more than the lot holds
     ],
 )
@@ -193,7 +211,7 @@ def test_the_page_shows_the_whole_dose_unaccounted_and_the_form(client, monitori
     html = page(client, monitoring).content.decode()
     assert 'data-testid="unaccounted"' in html and "35 " in html
     assert "/administration/" in html and holding.lot.batch_number in html
-    assert 'name="administered_mg"' in html and 'value="35.0"' in html
+    assert 'name="administered_mg"' in html and 'value="35"' in html
 
 
 def test_a_nurse_records_the_administration_with_a_witness_from_the_page(
@@ -272,7 +290,7 @@ def test_the_session_page_query_count_does_not_grow_with_register_entries(
     register.record_administration(
         lot=holding.lot,
         patient=session.patient,
-        drawn_mg=Decimal("35"),
+        drawn_mg=Decimal("100"),
         administered_mg=Decimal("35"),
         clinical_reference=session.public_id,
         actor=nurse,

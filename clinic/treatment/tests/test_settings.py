@@ -3,9 +3,10 @@
 from decimal import Decimal
 
 import pytest
+from django.urls import reverse
 
 from clinic.accounts.roles import Role
-from clinic.conftest import make_user
+from clinic.conftest import authenticate_recently, make_user
 from clinic.core.models import AuditEvent, ProposedChange
 from clinic.treatment import services
 from clinic.treatment.forms import SETTINGS_FIELDS
@@ -127,6 +128,7 @@ def test_the_settings_page_shows_the_pending_change_and_a_physician_co_signs_it(
     change = ProposedChange.objects.get()
 
     client.force_login(physician)
+    authenticate_recently(client, physician)
     page = client.get("/staff/treatment/settings/kyiv/").content.decode()
     assert 'id="pending-change"' in page and f"{change.public_id}/co-sign/" in page
     assert client.post("/staff/treatment/settings/kyiv/", _post_data(kyiv)).status_code == 403
@@ -146,3 +148,33 @@ def test_a_nurse_cannot_reach_the_co_signature(client, users, kyiv):
     response = client.post(f"/staff/treatment/settings/kyiv/changes/{change.public_id}/co-sign/")
     assert response.status_code == 403
     assert rules_for(kyiv).bp_warn_systolic == 140
+
+
+def test_co_signing_with_a_stale_sign_in_asks_to_re_authenticate_first(client, users, kyiv):
+    physician = users[(Role.PHYSICIAN, "kyiv")]
+    change = services.propose_treatment_settings(
+        kyiv, values=_values(kyiv, bp_warn_systolic=150), actor=users[(Role.ADMINISTRATOR, "kyiv")]
+    )
+    client.force_login(physician)
+    authenticate_recently(client, physician, seconds_ago=301)
+    response = client.post(f"/staff/treatment/settings/kyiv/changes/{change.public_id}/co-sign/")
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("account_reauthenticate"))
+    assert rules_for(kyiv).bp_warn_systolic == 140
+    assert ProposedChange.objects.get().status == "pending"
+    assert not AuditEvent.objects.filter(action="treatment.settings.co_signed").exists()
+    # Re-entering the password resumes the suspended co-signature.
+    client.post(response["Location"], {"password": "correct horse battery"})
+    assert rules_for(kyiv).bp_warn_systolic == 150
+
+
+def test_another_sites_change_answers_404_before_any_re_authentication(client, users, lviv):
+    change = services.propose_treatment_settings(
+        lviv, values=_values(lviv, bp_warn_systolic=150), actor=users[(Role.ADMINISTRATOR, "lviv")]
+    )
+    physician = users[(Role.PHYSICIAN, "kyiv")]
+    client.force_login(physician)
+    authenticate_recently(client, physician, seconds_ago=301)
+    response = client.post(f"/staff/treatment/settings/lviv/changes/{change.public_id}/co-sign/")
+    assert response.status_code == 404
+    assert ProposedChange.objects.get().status == "pending"

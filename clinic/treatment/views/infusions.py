@@ -114,7 +114,16 @@ def _infusion_context(session, user):
             session, escort_confirmed=True, instructions_given=True, now=now
         )
     alerts = list(session.alerts.select_related("vitals", "closed_by", "acknowledged_by"))
+    pump_events = selectors.pump_events(session)
+    given = selectors.pump_delivery(
+        session, events=pump_events, until=now if session.infusion_ended_at is None else None
+    )
     return {
+        "pump_events": pump_events,
+        "pump_given": given,
+        "pump_rate": next(
+            (e.rate_ml_per_h for e in reversed(pump_events) if e.rate_ml_per_h), None
+        ),
         "session": session,
         "patient": session.patient,
         "settings": settings,
@@ -182,6 +191,12 @@ def _infusion_page(
             context["preview"] = preview
         elif context["preparation"] is not None and not context["preparation"].is_checked:
             context["check_form"] = forms.PreparationCheckForm()
+    if status in (Status.INFUSING, Status.INTERRUPTED, Status.MONITORING, Status.READY):
+        context["interrupt_form"] = forms.InterruptForm(auto_id="interrupt-%s")
+        context["end_form"] = forms.EndInfusionForm(auto_id="end-%s")
+        context["stop_form"] = forms.ReasonForm(auto_id="stop-%s")
+    if status == Status.INFUSING and context["pump_events"]:
+        context["rate_form"] = forms.RateChangeForm(auto_id="rate-%s")
     if status in InfusionSession.MONITORED:
         context["vitals_form"] = forms.VitalsForm()
         context["event_form"] = forms.AdverseEventForm(
@@ -200,9 +215,11 @@ def _infusion_page(
         if (
             session.infusion_ended_at is not None
             and status != Status.DISCHARGED
-            and not register.has_administration
+            and (not register.has_administration or register.still_to_enter_mg > 0)
         ):
-            context["administration_form"] = administration_form or _administration_form(session)
+            context["administration_form"] = administration_form or _administration_form(
+                session, register=register
+            )
     return render(request, "treatment/infusion_detail.html", context, status=http_status)
 
 
@@ -262,14 +279,20 @@ def infusion_preparation(request, session_id):
     )
 
 
-def _administration_form(session, data=None):
+def _administration_form(session, data=None, register=None):
+    """The next ampoule(s) for the register: prefilled with what of the session's amount is
+    not yet entered, and enough whole ampoules of the first lot to hold it."""
+    register = register or links.register_summary(session)
+    rest = register.still_to_enter_mg
     form = SessionAdministrationForm(
-        data, site=session.site, initial={"administered_mg": session.administered_mg}
+        data, site=session.site, initial={"administered_mg": f"{rest.normalize():f}"}
     )
     if data is None:
         first = form.fields["holding"].queryset.first()
         if first is not None:
-            form.initial["drawn_mg"] = first.lot.drug.unit_content_mg
+            content = first.lot.drug.unit_content_mg
+            ampoules = max(1, -(-rest // content))
+            form.initial["drawn_mg"] = f"{(content * ampoules).normalize():f}"
     return form
 
 
@@ -419,10 +442,11 @@ def infusion_start(request, session):
 
 @_step(*INFUSION_ROLES)
 def infusion_interrupt(request, session):
-    reason = request.POST.get("reason", "")
-    if len(reason) > 500 or "\x00" in reason:
-        raise services.TreatmentRefused(_("Give the reason for the interruption."))
-    services.interrupt_session(session, reason=reason, actor=request.user)
+    form = forms.InterruptForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return None
+    services.interrupt_session(session, **form.cleaned_data, actor=request.user)
     return _("The session is interrupted.")
 
 
@@ -433,15 +457,26 @@ def infusion_resume(request, session):
 
 
 @_step(*INFUSION_ROLES)
+def infusion_rate(request, session):
+    form = forms.RateChangeForm(request.POST)
+    if not form.is_valid():
+        form_errors(request, form)
+        return None
+    event = services.change_infusion_rate(session, **form.cleaned_data, actor=request.user)
+    return _("The pump's rate is now %(rate)s ml/h.") % {"rate": quantity(event.rate_ml_per_h)}
+
+
+@_step(*INFUSION_ROLES)
 def infusion_end(request, session):
     form = forms.EndInfusionForm(request.POST)
     if not form.is_valid():
         form_errors(request, form)
         return None
-    services.end_infusion(
-        session, administered_mg=form.cleaned_data["administered_mg"], actor=request.user
-    )
-    return _("The infusion has ended; observation continues.")
+    services.end_infusion(session, **form.cleaned_data, actor=request.user)
+    session.refresh_from_db()
+    return _("The infusion has ended (%(mg)s mg given); observation continues.") % {
+        "mg": quantity(session.administered_mg)
+    }
 
 
 @_step(*INFUSION_ROLES)
@@ -589,6 +624,7 @@ def infusion_record(request, session_id, language):
     with translation.override(language):
         context = _infusion_context(session, request.user)
         context["language"] = language
+        context["register"] = links.register_summary(session)
         html = render_to_string("treatment/infusion_record.html", context, request=request)
     pdf = render_pdf(html)
     audit(request.user, "infusion.record.printed", session.patient, obj=session, reason=language)

@@ -12,7 +12,7 @@ from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import Role
 from clinic.core.models import ProposedChange
-from clinic.core.policy import staff
+from clinic.core.policy import recently_authenticated, staff
 from clinic.core.refusals import refused
 from clinic.locations.models import Site
 from clinic.treatment import forms, selectors, services
@@ -101,7 +101,15 @@ def _pending_for(user, site_code, change_id) -> ProposedChange:
 @staff(Role.PHYSICIAN)
 @require_POST
 def settings_co_sign(request, site_code, change_id):
+    # Access first, so a site the physician does not work at still answers 404.
     change = _pending_for(request.user, site_code, change_id)
+    return _co_sign(request, change, site_code)
+
+
+# Co-signing puts a clinical threshold in force: like signing a dose, it asks the physician to
+# prove who they are again when the last sign-in is not recent; the POST resumes afterwards.
+@recently_authenticated
+def _co_sign(request, change, site_code):
     try:
         services.co_sign_treatment_settings(change, actor=request.user)
     except services.TreatmentRefused as refusal:

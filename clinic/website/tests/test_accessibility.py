@@ -47,6 +47,7 @@ def public_paths():
                     "website:contacts",
                     "contact:form",
                     "contact:thanks",
+                    "booking:start",
                 )
             ]
         paths += [page.url_in(language) for page in Page.objects.published()]
@@ -91,7 +92,7 @@ def test_public_pages_have_no_axe_violations_and_stay_small(
     from django.db import connections
 
     connections.close_all()
-    assert len(paths) == 2 * (7 + 15)
+    assert len(paths) == 2 * (8 + 15)
     assert problems == {}
     assert heavy == {}
 

@@ -18,6 +18,7 @@ from clinic.accounts.models import User
 from clinic.accounts.roles import Role
 from clinic.accounts.services import _set_roles_and_sites, ensure_roles
 from clinic.assessments.demo import load_demo as load_assessments_demo
+from clinic.billing.demo import load_billing_demo
 from clinic.controlled_drugs.demo import load_demo as load_drug_register
 from clinic.core.demo import (
     DEMO_PASSWORD,
@@ -31,6 +32,8 @@ from clinic.locations.models import OpeningHours, Room, Site
 from clinic.patients.demo import load_demo as load_patient_demo
 from clinic.patients.models import Patient
 from clinic.patients.services import register_patient
+from clinic.portal.demo import demo_login as portal_demo_login
+from clinic.portal.demo import load_demo as load_portal_demo
 from clinic.scheduling.demo import load_demo as load_schedule
 from clinic.treatment.demo import load_demo as load_treatment_demo
 from clinic.website.demo_content import load_pages
@@ -95,6 +98,7 @@ DISPLAY_NAMES = {
     Role.NURSE: "Медсестра",
     Role.PSYCHOTHERAPIST: "Психотерапевт",
     Role.RECEPTIONIST: "Реєстратор",
+    Role.CASHIER: "Касир",
     Role.DRUG_OFFICER: "Відповідальний за наркотичні засоби",
     Role.CONTENT_EDITOR: "Редактор сайту",
 }
@@ -143,10 +147,12 @@ class Command(BaseCommand):
             load_pages(actor=system)
             load_drug_register(actor=system, sites=sites)
             load_schedule(actor=system, sites=sites)
+            load_billing_demo(actor=system, sites=sites)
             load_patient_demo(actor=system, sites=sites)
             load_treatment_demo(actor=system, sites=sites)
             # Score histories join the courses of care the treatment demo approved.
             load_assessments_demo(actor=system, sites=sites)
+            load_portal_demo(actor=system, sites=sites)
             if not Inquiry.objects.exists():
                 for name, phone, topic, code in DEMO_INQUIRIES:
                     submit_inquiry(
@@ -229,4 +235,10 @@ class Command(BaseCommand):
         manager = demo_email("manager", "both")
         out(f"  {manager:38} {'admin+physician':16} TOTP {demo_totp_secret(manager)}")
         out(f"  {NEWCOMER_EMAIL:38} {'nurse, no TOTP':16} (sets up two-factor at first sign-in)")
+        portal = portal_demo_login()
+        if portal:
+            out("")
+            out(f"Patient portal: {settings.PUBLIC_BASE_URL}/uk/portal/  (demo patient K-0001)")
+            out(f"  sign in with {portal}; the one-time code goes out as a development SMS,")
+            out("  which the worker writes to var/worker.log ('SMS (development, not sent)')")
         out("=" * 78)

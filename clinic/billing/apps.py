@@ -1,0 +1,42 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class BillingConfig(AppConfig):
+    name = "clinic.billing"
+    verbose_name = _("Billing")
+
+    def ready(self):
+        from datetime import timedelta
+
+        from clinic.accounts.roles import Role
+        from clinic.billing import services
+        from clinic.billing import worklists as lists
+        from clinic.core import jobs, worklists
+        from clinic.core.navigation import register
+        from clinic.scheduling import hooks
+
+        # A visit's end is charged inside the same transaction (scheduling.hooks).
+        hooks.register(hooks.COMPLETED, services.charge_completed_visit)
+        hooks.register(hooks.CANCELLED, services.charge_late_cancellation)
+        hooks.register(hooks.NO_SHOW, services.charge_missed_visit)
+        jobs.register(
+            "fiscal_receipts",
+            timedelta(minutes=1),
+            services.register_due_receipts_job,
+            label=_("Fiscal receipts"),
+        )
+
+        # The staff menu (core.navigation): the policy of each page decides who sees it.
+        register("billing:find", _("Patient accounts"), position=92)
+        register("billing:cash", _("Cash of the day"), position=94)
+        register("billing:prices", _("Prices"), position=112)
+        register("billing:reports", _("Money reports"), position=114)
+        worklists.register(
+            "fiscal_receipts",
+            _("Receipts to register again"),
+            roles={Role.CASHIER, Role.RECEPTIONIST},
+            items=lists.receipts_to_retry,
+            empty=_("Every payment has its fiscal receipt."),
+            position=95,
+        )

@@ -1,0 +1,95 @@
+"""Fiscal registration of payments and refunds: one interface, two providers.
+
+In Ukraine every payment taken from a person is registered as a fiscal receipt by a cash
+register or its software equivalent (PRRO). `HttpProvider` posts the receipt to the PRRO
+service configured by `PRRO_URL` (with `PRRO_TOKEN`) and takes its fiscal number; the
+receipt's key travels as the `Idempotency-Key`, so the service answers a repeated key with the
+first registration. `LoggingProvider` is the default without a URL: in development it invents
+a number marked as such; anywhere else it refuses, so a payment is never shown as registered
+when nothing was.
+"""
+
+import json
+import logging
+import urllib.request
+from typing import Protocol
+from urllib.parse import urlsplit
+
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+class RegistrationError(Exception):
+    """The PRRO did not confirm the registration; it will be tried again."""
+
+
+class Provider(Protocol):
+    def register(self, receipt) -> str:
+        """Register the receipt; return its fiscal number or raise RegistrationError."""
+
+
+class LoggingProvider:
+    def register(self, receipt) -> str:
+        if not settings.DEBUG:
+            raise RegistrationError("no PRRO is configured (PRRO_URL)")
+        log.info("fiscal receipt (development, not registered): %s", receipt.key)
+        return f"DEV-{str(receipt.key)[:8]}"
+
+
+class HttpProvider:
+    """POST {"key", "kind", "method", "amount_kopecks", "site"}; expects {"fiscal_number"}."""
+
+    def __init__(self, url: str, token: str, timeout: float):
+        self.url, self.token, self.timeout = url, token, timeout
+
+    def check_url(self) -> None:
+        parts = urlsplit(self.url)
+        if parts.scheme == "https" and parts.hostname:
+            return
+        if (
+            parts.scheme == "http"
+            and parts.hostname == "127.0.0.1"
+            and settings.MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP
+        ):
+            return
+        raise RegistrationError("the PRRO must be an https:// address")
+
+    def register(self, receipt) -> str:
+        self.check_url()
+        payment = receipt.payment
+        request = urllib.request.Request(  # noqa: S310 - scheme checked above
+            self.url,
+            data=json.dumps(
+                {
+                    "key": str(receipt.key),
+                    "kind": payment.kind,
+                    "method": payment.method,
+                    "amount_kopecks": payment.amount_kopecks,
+                    "site": payment.site.code,
+                }
+            ).encode(),
+            headers={
+                "Content-Type": "application/json",
+                "Authorization": f"Bearer {self.token}",
+                "Idempotency-Key": str(receipt.key),
+            },
+            method="POST",
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                body = json.loads(response.read() or b"{}")
+        except (OSError, ValueError) as exc:
+            # HTTP errors, refused connections and timeouts all land here.
+            raise RegistrationError(f"PRRO: {exc}") from exc
+        number = body.get("fiscal_number") if isinstance(body, dict) else None
+        if not number:
+            raise RegistrationError("PRRO answered without a fiscal number")
+        return str(number)[:64]
+
+
+def provider() -> Provider:
+    url = getattr(settings, "PRRO_URL", "")
+    if not url:
+        return LoggingProvider()
+    return HttpProvider(url, settings.PRRO_TOKEN, settings.PRRO_TIMEOUT_SECONDS)

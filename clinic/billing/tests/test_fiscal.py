@@ -1,0 +1,150 @@
+"""Fiscal registration against a local PRRO stub that fails, times out and recovers."""
+
+import json
+import threading
+import time as wall_time
+from datetime import date, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+
+from clinic.billing import selectors, services
+from clinic.billing.models import FiscalReceipt
+from clinic.core.models import AuditEvent, OutboxMessage
+
+
+class Prro:
+    """A PRRO that registers each key once and answers a repeated key with the first number.
+
+    `script` steps: "fail" answers 500 and registers nothing; "lost" registers and then
+    answers too late (the answer is lost on the way back); "accept" registers and answers.
+    """
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.requests = []
+        self.registered = {}
+        self.registrations = 0
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                step = stub.script.pop(0) if stub.script else "accept"
+                key = self.headers["Idempotency-Key"]
+                stub.requests.append((step, key, body))
+                if step == "fail":
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                if key not in stub.registered:
+                    stub.registrations += 1
+                    stub.registered[key] = f"FN-{stub.registrations:04d}"
+                if step == "lost":
+                    wall_time.sleep(1.2)
+                answer = json.dumps({"fiscal_number": stub.registered[key]}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/receipts"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def prro(settings):
+    def start(script):
+        stub = Prro(script)
+        settings.PRRO_URL = stub.url
+        settings.PRRO_TOKEN = "test-token"
+        settings.MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP = True
+        settings.PRRO_TIMEOUT_SECONDS = 0.5
+        started.append(stub)
+        return stub
+
+    started = []
+    yield start
+    for stub in started:
+        stub.stop()
+
+
+def test_the_prro_fails_times_out_and_recovers_and_every_payment_is_registered_once(
+    priced, patient, cashier, kyiv, prro, frozen
+):
+    patient.email = "olena@example.org"
+    patient.save()
+    stub = prro(["fail", "lost", "fail", "lost", "accept"])
+    payment = services.take_payment(
+        patient, site=kyiv, method="card", amount_kopecks=120000, actor=cashier
+    )
+    refund = services.refund_payment(payment, amount_kopecks=20000, reason="late", actor=cashier)
+    cash = services.take_payment(
+        patient, site=kyiv, method="cash", amount_kopecks=5000, actor=cashier
+    )
+    for _ in range(6):
+        services.register_due_receipts()
+        frozen.shift(timedelta(hours=1))
+    receipts = FiscalReceipt.objects.filter(payment__in=[payment, refund, cash])
+    assert {r.status for r in receipts} == {FiscalReceipt.Status.REGISTERED}
+    assert stub.registrations == 3
+    assert {r.fiscal_number for r in receipts} == set(stub.registered.values())
+    assert {str(r.key) for r in receipts} == set(stub.registered)
+    # Every attempt of one receipt carried its one key.
+    assert {key for _, key, body in stub.requests if body["kind"] == "refund"} == {
+        str(refund.receipt.key)
+    }
+    assert OutboxMessage.objects.filter(recipient="olena@example.org").count() == 3
+    assert AuditEvent.objects.filter(action="billing.receipt.registered").count() == 3
+    assert selectors.cash_report(kyiv, date(2026, 3, 2))["unregistered"] == 0
+
+
+def test_a_registration_that_keeps_failing_goes_to_the_worklist_and_can_be_retried(
+    priced, patient, cashier, kyiv, prro, frozen
+):
+    stub = prro(["fail"] * services.MAX_FISCAL_ATTEMPTS)
+    payment = services.take_payment(
+        patient, site=kyiv, method="cash", amount_kopecks=5000, actor=cashier
+    )
+    for _ in range(services.MAX_FISCAL_ATTEMPTS):
+        services.register_due_receipts()
+        frozen.shift(timedelta(hours=2))
+    receipt = FiscalReceipt.objects.get(payment=payment)
+    assert receipt.status == FiscalReceipt.Status.FAILED and receipt.fiscal_number == ""
+    assert list(selectors.failed_receipts(kyiv)) == [receipt]
+    services.register_due_receipts()
+    assert len(stub.requests) == services.MAX_FISCAL_ATTEMPTS  # a failed one waits for a person
+    services.retry_receipt(receipt, actor=cashier)
+    services.register_due_receipts()
+    receipt.refresh_from_db()
+    assert receipt.status == FiscalReceipt.Status.REGISTERED and stub.registrations == 1
+    assert list(selectors.failed_receipts(kyiv)) == []
+
+
+def test_only_a_failed_registration_can_be_retried(priced, patient, cashier, kyiv):
+    payment = services.take_payment(
+        patient, site=kyiv, method="cash", amount_kopecks=5000, actor=cashier
+    )
+    with pytest.raises(services.BillingRefused):
+        services.retry_receipt(payment.receipt, actor=cashier)
+    assert not AuditEvent.objects.filter(action="billing.receipt.retried").exists()
+
+
+def test_without_a_prro_nothing_is_shown_as_registered(priced, patient, cashier, kyiv, settings):
+    settings.PRRO_URL, settings.DEBUG = "", False
+    payment = services.take_payment(
+        patient, site=kyiv, method="cash", amount_kopecks=5000, actor=cashier
+    )
+    services.register_due_receipts()
+    payment.receipt.refresh_from_db()
+    assert payment.receipt.status == FiscalReceipt.Status.PENDING
+    assert "no PRRO" in payment.receipt.last_error

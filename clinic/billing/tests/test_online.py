@@ -1,0 +1,286 @@
+"""Online payment links against a local payment-service stub, and the service's signed
+callback: a good one records one payment, anything else changes nothing."""
+
+import json
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from django.urls import reverse
+
+from clinic.accounts.roles import Role
+from clinic.billing import online, services
+from clinic.billing.models import FiscalReceipt, Payment, PaymentRequest
+from clinic.billing.tests.conftest import PACKAGE
+from clinic.core.models import AuditEvent, OutboxMessage
+
+SECRET = "test-callback-secret"
+
+
+class PaymentService:
+    """Answers each new reference with a link; a repeated reference gets its first link.
+    `fail` answers 500 and creates nothing."""
+
+    def __init__(self, fail=False):
+        self.fail = fail
+        self.requests = []
+        self.links = {}
+        stub = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802 - http.server's naming
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                stub.requests.append((self.headers, body))
+                if stub.fail:
+                    self.send_response(500)
+                    self.end_headers()
+                    return
+                key = self.headers["Idempotency-Key"]
+                number = stub.links.setdefault(key, f"L-{len(stub.links) + 1}")
+                answer = json.dumps(
+                    {"id": number, "url": f"https://pay.example.org/{number}"}
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(answer)))
+                self.end_headers()
+                self.wfile.write(answer)
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/links"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def provider(settings):
+    started = []
+
+    def start(fail=False):
+        stub = PaymentService(fail=fail)
+        settings.PAYMENT_LINK_URL = stub.url
+        settings.PAYMENT_LINK_TOKEN = "test-token"
+        settings.PAYMENT_LINK_SECRET = SECRET
+        settings.MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP = True
+        settings.PAYMENT_LINK_TIMEOUT_SECONDS = 2
+        started.append(stub)
+        return stub
+
+    yield start
+    for stub in started:
+        stub.stop()
+
+
+@pytest.fixture
+def owing(infusions, patient, cashier):
+    """The patient bought the infusion package and owes its price."""
+    services.sell_package(patient, infusions, actor=cashier)
+    return patient
+
+
+def nothing_written():
+    return (
+        PaymentRequest.objects.count(),
+        Payment.objects.count(),
+        OutboxMessage.objects.count(),
+    ) == (0, 0, 0)
+
+
+def test_a_link_for_the_balance_due_goes_to_the_patient(owing, cashier, kyiv, provider):
+    stub = provider()
+    request = services.request_online_payment(owing, site=kyiv, actor=cashier)
+    assert (request.amount_kopecks, request.status) == (PACKAGE, PaymentRequest.Status.SENT)
+    assert (request.provider_id, request.url) == ("L-1", "https://pay.example.org/L-1")
+    headers, body = stub.requests[0]
+    assert headers["Authorization"] == "Bearer test-token"
+    assert headers["Idempotency-Key"] == str(request.public_id)
+    assert body["amount_kopecks"] == PACKAGE and body["currency"] == "UAH"
+    assert owing.record_number not in json.dumps(body)
+    message = OutboxMessage.objects.get()
+    assert (message.channel, message.recipient) == ("sms", str(owing.phone))
+    assert "https://pay.example.org/L-1" in message.body and "36" in message.body
+    assert AuditEvent.objects.filter(action="billing.payment_request.sent", patient=owing).exists()
+
+
+def test_without_a_provider_a_link_is_refused_and_nothing_written(owing, cashier, kyiv, settings):
+    settings.PAYMENT_LINK_URL = ""
+    settings.DEBUG = True  # development too: never a pretend link
+    with pytest.raises(services.BillingRefused, match="not configured"):
+        services.request_online_payment(owing, site=kyiv, actor=cashier)
+    assert nothing_written()
+
+
+def test_a_provider_that_fails_refuses_the_link_and_nothing_is_written(
+    owing, cashier, kyiv, provider
+):
+    provider(fail=True)
+    with pytest.raises(services.BillingRefused):
+        services.request_online_payment(owing, site=kyiv, actor=cashier)
+    assert nothing_written()
+
+
+def test_nothing_owed_and_no_amount_is_refused(patient, cashier, kyiv, provider):
+    stub = provider()
+    with pytest.raises(services.BillingRefused):
+        services.request_online_payment(patient, site=kyiv, actor=cashier)
+    assert nothing_written() and stub.requests == []
+
+
+def test_a_plain_http_provider_is_refused(owing, cashier, kyiv, provider, settings):
+    provider()
+    settings.MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP = False
+    with pytest.raises(services.BillingRefused, match="https"):
+        services.request_online_payment(owing, site=kyiv, actor=cashier)
+    assert nothing_written()
+
+
+# --- The callback -----------------------------------------------------------------------
+
+
+def post_callback(client, data, secret=SECRET, signature=None):
+    body = json.dumps(data).encode()
+    headers = {}
+    if signature is not None:
+        headers["HTTP_X_SIGNATURE"] = signature
+    elif secret:
+        headers["HTTP_X_SIGNATURE"] = online.sign(body, secret)
+    return client.post(
+        reverse("billing:payment_request_callback"),
+        body,
+        content_type="application/json",
+        **headers,
+    )
+
+
+@pytest.fixture
+def sent(owing, cashier, kyiv, provider):
+    provider()
+    return services.request_online_payment(owing, site=kyiv, actor=cashier)
+
+
+def paid(request, payment_id="P-1", amount=None):
+    return {
+        "id": request.provider_id,
+        "status": "paid",
+        "payment_id": payment_id,
+        "amount_kopecks": request.amount_kopecks if amount is None else amount,
+    }
+
+
+def test_a_signed_paid_callback_records_one_payment_even_when_replayed(
+    client, sent, settings, django_capture_on_commit_callbacks
+):
+    settings.PRRO_URL = ""  # the receipt waits for the PRRO like any payment's
+    client.handler.enforce_csrf_checks = True  # the callback needs no CSRF token
+    with django_capture_on_commit_callbacks(execute=False):
+        response = post_callback(client, paid(sent))
+    assert response.status_code == 204
+    sent.refresh_from_db()
+    payment = Payment.objects.get()
+    assert sent.status == PaymentRequest.Status.PAID and sent.payment == payment
+    assert (payment.method, payment.amount_kopecks, payment.patient) == (
+        "online",
+        PACKAGE,
+        sent.patient,
+    )
+    assert FiscalReceipt.objects.get().payment == payment
+    assert AuditEvent.objects.filter(action="billing.payment_request.paid").count() == 1
+    # The same report again, and the same payment under another status: nothing changes.
+    assert post_callback(client, paid(sent)).status_code == 400
+    assert post_callback(client, {**paid(sent), "status": "failed"}).status_code == 400
+    assert Payment.objects.count() == 1
+    assert AuditEvent.objects.filter(action="billing.payment_request.paid").count() == 1
+    assert AuditEvent.objects.filter(
+        action="billing.payment_request.callback_rejected", outcome="denied"
+    ).exists()
+
+
+@pytest.mark.parametrize(
+    "secret, signature", [("", None), ("another-secret", None), (SECRET, "00ff")]
+)
+def test_an_unsigned_or_badly_signed_callback_changes_nothing(client, sent, secret, signature):
+    response = post_callback(client, paid(sent), secret=secret, signature=signature)
+    assert response.status_code == 400
+    sent.refresh_from_db()
+    assert sent.status == PaymentRequest.Status.SENT
+    assert Payment.objects.count() == 0 and FiscalReceipt.objects.count() == 0
+
+
+def test_without_a_secret_no_callback_is_believed(client, sent, settings):
+    settings.PAYMENT_LINK_SECRET = ""
+    assert post_callback(client, paid(sent), secret="").status_code == 400
+    assert Payment.objects.count() == 0
+
+
+def test_an_unknown_link_is_404_and_a_wrong_amount_400(client, sent):
+    assert post_callback(client, {**paid(sent), "id": "L-999"}).status_code == 404
+    assert post_callback(client, paid(sent, amount=100)).status_code == 400
+    assert post_callback(client, paid(sent, amount=float(PACKAGE))).status_code == 400
+    assert post_callback(client, {"id": sent.provider_id, "status": "gift"}).status_code == 400
+    sent.refresh_from_db()
+    assert sent.status == PaymentRequest.Status.SENT and Payment.objects.count() == 0
+
+
+def test_one_provider_payment_pays_one_request_only(client, sent, owing, cashier, kyiv):
+    second = services.request_online_payment(owing, site=kyiv, amount_kopecks=500, actor=cashier)
+    assert post_callback(client, paid(sent, payment_id="P-7")).status_code == 204
+    assert post_callback(client, paid(second, payment_id="P-7")).status_code == 400
+    second.refresh_from_db()
+    assert second.status == PaymentRequest.Status.SENT and Payment.objects.count() == 1
+
+
+def test_a_failed_callback_closes_the_request_without_a_payment(client, sent):
+    assert post_callback(client, {"id": sent.provider_id, "status": "failed"}).status_code == 204
+    sent.refresh_from_db()
+    assert sent.status == PaymentRequest.Status.FAILED and Payment.objects.count() == 0
+    assert post_callback(client, paid(sent)).status_code == 400
+    assert Payment.objects.count() == 0
+
+
+def test_the_callback_answers_only_post(client, sent):
+    assert client.get(reverse("billing:payment_request_callback")).status_code == 405
+
+
+# --- The account page -------------------------------------------------------------------
+
+
+def test_a_cashier_sends_a_link_from_the_account_page_and_sees_its_status(
+    client, users, owing, provider, frozen
+):
+    provider()
+    client.force_login(users[(Role.CASHIER, "kyiv")])
+    response = client.post(
+        reverse("billing:request_online_payment", args=[owing.public_id]), {"amount": "100"}
+    )
+    assert response.status_code == 302
+    request = PaymentRequest.objects.get()
+    assert request.amount_kopecks == 10000
+    page = client.get(reverse("billing:account", args=[owing.public_id])).content.decode()
+    assert 'id="payment-requests"' in page and "Надіслано" in page
+    request.expires_at = request.created_at
+    request.save()
+    page = client.get(reverse("billing:account", args=[owing.public_id])).content.decode()
+    assert "Термін минув" in page
+
+
+def test_a_refused_link_from_the_page_writes_nothing_but_its_audit_row(
+    client, users, owing, settings
+):
+    settings.PAYMENT_LINK_URL = ""
+    client.force_login(users[(Role.RECEPTIONIST, "kyiv")])
+    client.post(reverse("billing:request_online_payment", args=[owing.public_id]), {})
+    assert nothing_written()
+    assert AuditEvent.objects.filter(action="billing.refused", outcome="denied").exists()
+
+
+def test_clinical_staff_cannot_send_a_link(client, users, owing, provider):
+    provider()
+    client.force_login(users[(Role.PHYSICIAN, "kyiv")])
+    response = client.post(reverse("billing:request_online_payment", args=[owing.public_id]))
+    assert response.status_code == 403 and nothing_written()

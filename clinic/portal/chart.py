@@ -1,0 +1,27 @@
+"""The patient chart's portal section (see patients/chart.py): the portal account, the
+invitation, and the release of scores to the patient."""
+
+from django.utils.translation import gettext as _
+
+from clinic.patients.access import can_read_clinical, can_read_demographics
+from clinic.patients.chart import ChartSection
+from clinic.portal.models import PortalAccount
+from clinic.portal.selectors import latest_release
+from clinic.portal.staff_views import INVITERS, RELEASERS
+
+
+def chart_provider(patient, user):
+    if not can_read_demographics(user, patient):
+        return None
+    can_release = user.has_role(*RELEASERS) and can_read_clinical(user, patient)
+    return ChartSection(
+        "portal",
+        _("Patient portal"),
+        "portal/_chart_section.html",
+        {
+            "account": PortalAccount.objects.filter(patient=patient).first(),
+            "can_invite": user.has_role(*INVITERS) and not patient.erased_at,
+            "can_release": can_release,
+            "release": latest_release(patient) if can_release else None,
+        },
+    )

@@ -1,0 +1,88 @@
+"""The demo centre's portal: each site's self-service policy, preparation texts, and one demo
+patient (Kyiv, K-0001, in a ketamine course with booked infusions) holding a portal account."""
+
+from django.utils import timezone
+
+from clinic.assessments import services as assessments
+from clinic.assessments.models import Assessment, SelfReportLink
+from clinic.patients.models import Patient
+from clinic.portal import services
+from clinic.portal.models import PortalAccount, PortalPolicy, ScoreRelease, VisitPreparation
+from clinic.scheduling.models import VisitType
+
+DEMO_PATIENT = "K-0001"
+DEMO_PHONE = "+380671230001"
+
+PROVENANCE = (
+    "Demo values, UNCONFIRMED: 24 hours' notice and 2 days between infusions are placeholders "
+    "for the centre's own policy; the medical director sets the real numbers here."
+)
+
+PREPARATION = {
+    "ketamine_infusion": (
+        "Не їжте за 6 годин і не пийте за 2 години до інфузії, якщо лікар не сказав інакше. "
+        "Приходьте з супровідником: після інфузії не можна кермувати до наступного дня. "
+        "Візьміть список ліків, які ви приймаєте.",
+        "Do not eat for 6 hours or drink for 2 hours before the infusion unless your physician "
+        "said otherwise. Come with an escort: you may not drive until the next day. Bring the "
+        "list of medicines you take.",
+    ),
+    "first_consultation": (
+        "Візьміть виписки, результати аналізів і список ліків, які ви приймали.",
+        "Bring discharge letters, test results and the list of medicines you have taken.",
+    ),
+}
+
+
+def load_demo(*, actor, sites) -> None:
+    """Idempotent: what exists is left as it is."""
+    movable = list(VisitType.objects.filter(code__in=["follow_up", "psychotherapy", "integration"]))
+    infusions = list(VisitType.objects.filter(code="ketamine_infusion"))
+    for site in sites.values():
+        if not PortalPolicy.objects.filter(site=site).exists():
+            services.save_policy(
+                site,
+                values={
+                    "notice_hours": 24,
+                    "movable_visit_types": movable,
+                    "infusion_visit_types": infusions,
+                    "min_days_between_infusions": 2,
+                    "search_days": 21,
+                    "provenance": PROVENANCE,
+                },
+                actor=actor,
+            )
+    for code, (text_uk, text_en) in PREPARATION.items():
+        visit_type = VisitType.objects.filter(code=code).first()
+        if visit_type is not None:
+            VisitPreparation.objects.get_or_create(
+                visit_type=visit_type, defaults={"text_uk": text_uk, "text_en": text_en}
+            )
+    patient = Patient.objects.filter(record_number=DEMO_PATIENT).first()
+    if patient is None or PortalAccount.objects.filter(patient=patient).exists():
+        return
+    if not patient.phone:
+        patient.phone = DEMO_PHONE
+        patient.preferred_channel = Patient.Channel.SMS
+        patient.save(update_fields=["phone", "preferred_channel"])
+    services.invite_patient(patient, actor=actor)
+    completed = Assessment.objects.filter(patient=patient, status=Assessment.Status.COMPLETED)
+    if completed.exists() and not ScoreRelease.objects.filter(patient=patient).exists():
+        services.release_scores(patient, actor=actor, note="")
+    open_links = SelfReportLink.objects.filter(
+        assessment__patient=patient, submitted_at__isnull=True, expires_at__gt=timezone.now()
+    )
+    if not open_links.exists():
+        assessments.issue_self_report_link(patient, "phq9", actor=actor)
+
+
+def demo_login() -> str | None:
+    """How to sign in as the demo patient, for `load_demo`'s list of logins."""
+    account = (
+        PortalAccount.objects.filter(patient__record_number=DEMO_PATIENT)
+        .select_related("patient")
+        .first()
+    )
+    if account is None:
+        return None
+    return account.phone or account.email

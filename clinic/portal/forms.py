@@ -1,0 +1,50 @@
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from clinic.portal.models import PortalPolicy
+
+
+class SignInForm(forms.Form):
+    identifier = forms.CharField(
+        label=_("Your phone number or e-mail"),
+        max_length=254,
+        help_text=_("The one the centre has on your record, for example +380 67 123 45 67."),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "email"}),
+    )
+    shared_device = forms.BooleanField(
+        label=_("This is a shared device (you will be signed out sooner)"), required=False
+    )
+
+
+class CodeForm(forms.Form):
+    code = forms.CharField(
+        label=_("The code you received"),
+        max_length=12,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "autofocus": True}
+        ),
+    )
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Why are you cancelling? (optional)"), max_length=200, required=False
+    )
+
+
+class PolicyForm(forms.ModelForm):
+    class Meta:
+        model = PortalPolicy
+        fields = [
+            "notice_hours",
+            "movable_visit_types",
+            "infusion_visit_types",
+            "min_days_between_infusions",
+            "search_days",
+            "provenance",
+        ]
+        widgets = {
+            "movable_visit_types": forms.CheckboxSelectMultiple,
+            "infusion_visit_types": forms.CheckboxSelectMultiple,
+            "provenance": forms.Textarea(attrs={"rows": 3}),
+        }

@@ -1,0 +1,207 @@
+"""The patient's side of the system: portal accounts, one-time sign-in codes, portal sessions,
+each site's self-service policy and the clinician's release of scores to the patient.
+
+Patients are not Django users. A portal account belongs to one registered patient; signing in
+proves control of the account's phone or e-mail with a one-time code, and opens a portal
+session of its own (its own cookie, its own limits), never a staff session.
+"""
+
+import uuid
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class PortalAccount(models.Model):
+    """A registered patient's way into the portal: where codes go and in which language."""
+
+    class Channel(models.TextChoices):
+        SMS = "sms", _("SMS")
+        TELEGRAM = "telegram", _("Telegram")
+        VIBER = "viber", _("Viber")
+        EMAIL = "email", _("E-mail")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.OneToOneField(
+        "patients.Patient", on_delete=models.PROTECT, related_name="portal_account"
+    )
+    # Normalised identifiers the patient types to sign in: E.164 phone, lower-case e-mail.
+    phone = models.CharField(_("phone"), max_length=20, blank=True, db_index=True)
+    email = models.EmailField(_("e-mail"), blank=True, db_index=True)
+    channel = models.CharField(_("preferred channel"), max_length=10, choices=Channel.choices)
+    language = models.CharField(_("language"), max_length=2, choices=settings.LANGUAGES)
+    is_active = models.BooleanField(_("active"), default=True)
+    invited_at = models.DateTimeField(_("invited"), default=timezone.now)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    last_signed_in_at = models.DateTimeField(_("last signed in"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("portal account")
+        verbose_name_plural = _("portal accounts")
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(phone="") | ~Q(email=""), name="portal_account_has_identifier"
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.public_id)
+
+
+class SignInCode(models.Model):
+    """One code sent for one sign-in: only its keyed hash is kept; single use, expiring.
+
+    A request for an identifier nobody holds writes a row too (without an account), so the
+    work done, and the answer, do not tell a stranger whether the identifier is registered.
+    """
+
+    identifier_hash = models.CharField(max_length=64, db_index=True)
+    account = models.ForeignKey(
+        PortalAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+    failed_attempts = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self):
+        return f"code {self.pk} ({self.created_at:%Y-%m-%d %H:%M})"
+
+
+class SignInAttempt(models.Model):
+    """One request for a code or one code typed, counted by the rate limits."""
+
+    class Kind(models.TextChoices):
+        REQUEST = "request", _("code requested")
+        VERIFY = "verify", _("code entered")
+
+    identifier_hash = models.CharField(max_length=64)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    succeeded = models.BooleanField(default=False)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["identifier_hash", "at"], name="portal_attempt_ident_idx"),
+            models.Index(fields=["ip", "at"], name="portal_attempt_ip_idx"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.at:%Y-%m-%d %H:%M}"
+
+
+class PortalSession(models.Model):
+    """A signed-in portal visit: the cookie holds a random key, the row only its hash."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    account = models.ForeignKey(PortalAccount, on_delete=models.CASCADE, related_name="sessions")
+    shared_device = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self):
+        return f"portal session {self.pk}"
+
+
+class PortalPolicy(models.Model):
+    """What a site lets patients change themselves. Clinic data, not constants: the numbers
+    are the clinic's UNCONFIRMED policy, and `provenance` says where each came from."""
+
+    site = models.OneToOneField(
+        "locations.Site", on_delete=models.CASCADE, related_name="portal_policy"
+    )
+    notice_hours = models.PositiveSmallIntegerField(
+        _("notice before the visit, hours"),
+        help_text=_("A visit closer than this is moved or cancelled by phoning the centre."),
+    )
+    movable_visit_types = models.ManyToManyField(
+        "scheduling.VisitType",
+        related_name="+",
+        blank=True,
+        verbose_name=_("visit types the patient may move or cancel"),
+    )
+    infusion_visit_types = models.ManyToManyField(
+        "scheduling.VisitType",
+        related_name="+",
+        blank=True,
+        verbose_name=_("infusion visit types"),
+        help_text=_("Moved only inside the approved course, with the days between infusions."),
+    )
+    min_days_between_infusions = models.PositiveSmallIntegerField(
+        _("minimum days between infusions")
+    )
+    search_days = models.PositiveSmallIntegerField(_("days ahead offered when moving"), default=21)
+    provenance = models.TextField(
+        _("where these numbers come from"),
+        help_text=_("Who decided them and when; UNCONFIRMED until the medical director signs."),
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("portal policy")
+        verbose_name_plural = _("portal policies")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(notice_hours__lte=720), name="portal_notice_at_most_30_days"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_days_between_infusions__lte=60),
+                name="portal_infusion_gap_at_most_60",
+            ),
+            models.CheckConstraint(
+                condition=Q(search_days__gte=1, search_days__lte=90),
+                name="portal_search_days_1_to_90",
+            ),
+        ]
+
+    def __str__(self):
+        return f"portal policy of site {self.site_id}"
+
+
+class ScoreRelease(models.Model):
+    """A clinician released the patient's scores up to `released_through` to the portal."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    released_through = models.DateTimeField()
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    released_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(_("note to the patient"), max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-released_through", "-pk"]
+
+    def __str__(self):
+        return f"scores released through {self.released_through:%Y-%m-%d %H:%M}"
+
+
+class VisitPreparation(models.Model):
+    """What the patient should know before a visit of one type (shown with the confirmation)."""
+
+    visit_type = models.OneToOneField(
+        "scheduling.VisitType", on_delete=models.CASCADE, related_name="preparation"
+    )
+    text_uk = models.TextField(_("preparation (Ukrainian)"))
+    text_en = models.TextField(_("preparation (English)"))
+
+    def __str__(self):
+        return f"preparation for {self.visit_type_id}"
+
+    def text_in(self, language: str) -> str:
+        return self.text_en if language == "en" else self.text_uk

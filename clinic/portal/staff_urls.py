@@ -1,0 +1,15 @@
+from django.urls import path
+
+from clinic.portal import staff_views
+
+app_name = "portal_staff"
+urlpatterns = [
+    path("patients/<uuid:patient_id>/invite/", staff_views.invite, name="invite"),
+    path(
+        "patients/<uuid:patient_id>/release-scores/",
+        staff_views.release_scores,
+        name="release_scores",
+    ),
+    path("sites/", staff_views.policies, name="policies"),
+    path("sites/<slug:site_code>/", staff_views.policy, name="policy"),
+]

@@ -1,0 +1,185 @@
+"""A course patient on a 360 px phone: signs in with a code read from the outbox, is refused a
+move that breaks the days between infusions (with the reason), moves the infusion within the
+policy, fills the due PHQ-9, sees the released chart, downloads their data and sees the staff
+access log. axe-core finds no violation on the portal's pages."""
+
+from datetime import datetime, time, timedelta
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from clinic.accounts.roles import Role
+from clinic.assessments import services as assessments
+from clinic.assessments.tests.test_browser import run_axe
+from clinic.core.tests.test_browser import browser  # noqa: F401
+from clinic.courses.tests.factories import make_care_course
+from clinic.portal import services
+from clinic.portal.tests.conftest import last_code
+from clinic.scheduling import services as scheduling
+from clinic.scheduling.availability import find_slots
+from clinic.scheduling.clock import KYIV
+from clinic.scheduling.models import Appointment
+from clinic.scheduling.tests.conftest import clinic, visit  # noqa: F401
+from clinic.website.tests.test_accessibility import axe_path  # noqa: F401
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+PHONE = "+380501112233"
+
+
+def weekdays(first, count):
+    day, found = first, []
+    while len(found) < count:
+        if day.isoweekday() <= 5:
+            found.append(day)
+        day += timedelta(days=1)
+    return found
+
+
+def first_slot(appointment, day):
+    """The first free time of the day: the page lists it first."""
+    slots = find_slots(
+        appointment.visit_type,
+        sites=[appointment.site],
+        first_day=day,
+        last_day=day,
+        patient=appointment.patient,
+        exclude=appointment,
+    )
+    return slots[0]
+
+
+@pytest.fixture
+def story(clinic, visit, kyiv, users):  # noqa: F811
+    from decimal import Decimal
+
+    from clinic.conftest import make_patient
+
+    kyiv.crisis_line = "7333"
+    kyiv.save()
+    physician = users[(Role.PHYSICIAN, "kyiv")]
+    nurse = users[(Role.NURSE, "kyiv")]
+    patient = make_patient(kyiv, "K-0001", phone=PHONE, given_name="Олена")
+    course = make_care_course(patient, opened_days_ago=3, planned_sessions=6, physician=physician)
+    course.modality, course.target_dose_mg_per_kg = "iv_ketamine", Decimal("0.5")
+    course.infusion_minutes, course.ketamine_consent_confirmed = 40, True
+    course.save()
+    services.save_policy(
+        kyiv,
+        values={
+            "notice_hours": 24,
+            "movable_visit_types": [visit["follow_up"]],
+            "infusion_visit_types": [visit["ketamine_infusion"]],
+            "min_days_between_infusions": 2,
+            "search_days": 14,
+            "provenance": "Test policy (UNCONFIRMED)",
+        },
+        actor=physician,
+    )
+    today = timezone.localdate()
+    days = weekdays(today + timedelta(days=2), 8)
+    first_day, second_day = days[0], days[4]
+    chair = clinic["kyiv"]["chair1"]
+    _series, (first, second) = scheduling.book_series(
+        patient,
+        visit_type=visit["ketamine_infusion"],
+        site=kyiv,
+        occurrences=[
+            (datetime.combine(d, time(10), tzinfo=KYIV), nurse, chair)
+            for d in (first_day, second_day)
+        ],
+        actor=physician,
+        course=course,
+    )
+    # A score from last month, released to the patient; a PHQ-9 due now.
+    assessments.record_assessment(patient, "phq9", [2] * 8 + [0], actor=physician)
+    services.release_scores(patient, actor=physician)
+    assessments.issue_self_report_link(patient, "phq9", actor=physician)
+    services.invite_patient(patient, actor=users[(Role.RECEPTIONIST, "kyiv")])
+    # The physician opens the chart: the access log must show it.
+    staff = Client()
+    staff.force_login(physician)
+    assert staff.get(reverse("patients:chart", args=[patient.public_id])).status_code == 200
+    near = [d for d in days if d != second_day and abs((d - second_day).days) < 2][0]
+    apart = [d for d in days[1:] if abs((d - second_day).days) >= 2][0]
+    return {
+        "patient": patient,
+        "physician": physician,
+        "first": first,
+        "bad": first_slot(first, near),
+        "good": first_slot(first, apart),
+    }
+
+
+def fits(page):
+    return page.locator("html").evaluate("e => e.scrollWidth") <= 360
+
+
+def test_a_course_patient_uses_the_portal_on_a_phone(browser, axe_path, live_server, story):  # noqa: F811
+    from playwright.sync_api import expect
+
+    # CSP is bypassed only so that axe-core can be injected; the pages use no script.
+    context = browser.new_context(
+        viewport={"width": 360, "height": 740}, is_mobile=True, bypass_csp=True
+    )
+    problems = {}
+    try:
+        page = context.new_page()
+        page.set_default_timeout(10_000)
+        page.goto(live_server.url + "/uk/portal/")
+        expect(page.locator("h1")).to_have_text("Кабінет пацієнта")
+        expect(page.locator(".portal-crisis")).to_contain_text("112")
+        problems |= run_axe(page, axe_path, "sign-in")
+        page.fill("#id_identifier", "050 111 22 33")
+        page.click("main button[type=submit]")
+        expect(page.locator("h1")).to_have_text("Введіть код")
+        page.fill("#id_code", last_code(PHONE))
+        page.click("main button[type=submit]")
+        expect(page.locator("h1")).to_contain_text("Олена")
+        assert fits(page)
+        problems |= run_axe(page, axe_path, "home")
+
+        first = story["first"]
+        page.click(f"a[href$='/portal/visits/{first.public_id}/']")
+        expect(page.locator("h2#move-title")).to_be_visible()
+        assert fits(page)
+        problems |= run_axe(page, axe_path, "visit")
+        page.click(f"button[value='{story['bad'].key}']")
+        expect(page.locator(".messages")).to_contain_text("щонайменше 2 дні")
+        first.refresh_from_db()
+        assert first.starts_at != story["bad"].starts_at
+        page.click(f"button[value='{story['good'].key}']")
+        expect(page.locator(".messages")).to_contain_text("Ваш візит перенесено")
+        first.refresh_from_db()
+        assert first.starts_at == story["good"].starts_at
+        assert first.status == Appointment.Status.BOOKED
+
+        page.goto(live_server.url + "/uk/portal/")
+        page.click("text=Заповнити PHQ-9")
+        for _ in range(9):
+            page.check("input[name=answer][value='0']")
+            page.click("main button[type=submit]")
+        page.click("button[name=send]")
+        expect(page.locator("h1")).to_have_text("Дякуємо")
+
+        page.goto(live_server.url + "/uk/portal/progress/")
+        expect(page.locator(".portal-scale svg")).to_be_visible()
+        assert fits(page)
+        problems |= run_axe(page, axe_path, "progress")
+
+        page.goto(live_server.url + "/uk/portal/documents/")
+        problems |= run_axe(page, axe_path, "documents")
+        with page.expect_download() as download:
+            page.click("text=Завантажити (JSON)")
+        assert download.value.suggested_filename == "my-record.json"
+
+        page.goto(live_server.url + "/uk/portal/access-log/")
+        expect(page.locator("table.access-log")).to_contain_text(story["physician"].full_name)
+        expect(page.locator("table.access-log")).to_contain_text("вашу картку (огляд)")
+        assert fits(page)
+        problems |= run_axe(page, axe_path, "access log")
+    finally:
+        context.close()
+    assert problems == {}

@@ -1,0 +1,31 @@
+from django.urls import path
+
+from clinic.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("portal/", views.home, name="home"),
+    path("portal/sign-in/", views.sign_in, name="sign_in"),
+    path("portal/sign-in/code/", views.sign_in_code, name="sign_in_code"),
+    path("portal/sign-out/", views.sign_out, name="sign_out"),
+    path("portal/visits/<uuid:appointment_id>/", views.visit, name="visit"),
+    path("portal/visits/<uuid:appointment_id>/cancel/", views.cancel, name="cancel"),
+    path("portal/offers/<uuid:entry_id>/accept/", views.accept_offer, name="accept_offer"),
+    path(
+        "portal/questionnaires/<uuid:assessment_id>/",
+        views.questionnaire,
+        name="questionnaire",
+    ),
+    path("portal/progress/", views.progress, name="progress"),
+    path("portal/documents/", views.documents, name="documents"),
+    path("portal/consents/<slug:purpose>/", views.consent_text, name="consent"),
+    path("portal/consents/<slug:purpose>/sign/", views.consent_sign, name="consent_sign"),
+    path(
+        "portal/consents/withdraw/<uuid:consent_id>/",
+        views.consent_withdraw,
+        name="consent_withdraw",
+    ),
+    path("portal/my-data.json", views.export_json, name="export_json"),
+    path("portal/my-data.pdf", views.export_pdf, name="export_pdf"),
+    path("portal/access-log/", views.access_log, name="access_log"),
+]
