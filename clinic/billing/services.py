@@ -579,18 +579,23 @@ def _record_registered(receipt: FiscalReceipt, number: str) -> None:
     )
     payment = receipt.payment
     patient = payment.patient
-    if patient.email:
-        enqueue_message(
-            channel="email",
-            recipient=patient.email,
-            subject=_("Your receipt"),
-            body=_("Fiscal receipt %(number)s: %(amount)s UAH (%(kind)s), %(site)s.")
-            % {
+    # The payer gets the receipt by the channel they chose, else by e-mail when there is one.
+    address = patient.message_address() or (("email", patient.email) if patient.email else None)
+    if address is not None:
+        channel, recipient = address
+        with translation.override(patient.preferred_language):
+            subject = _("Your receipt")
+            body = _("Fiscal receipt %(number)s: %(amount)s UAH (%(kind)s), %(site)s.") % {
                 "number": number,
                 "amount": money.format_uah(payment.amount_kopecks),
                 "kind": payment.get_kind_display(),
                 "site": payment.site.name,
-            },
+            }
+        enqueue_message(
+            channel=channel,
+            recipient=recipient,
+            subject=subject,
+            body=body,
             site=payment.site,
             dedupe_key=f"fiscal-receipt-{receipt.key}",
         )

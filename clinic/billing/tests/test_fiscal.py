@@ -82,6 +82,7 @@ def test_the_prro_fails_times_out_and_recovers_and_every_payment_is_registered_o
     priced, patient, cashier, kyiv, prro, frozen
 ):
     patient.email = "olena@example.org"
+    patient.preferred_channel = patient.Channel.EMAIL
     patient.save()
     stub = prro(["fail", "lost", "fail", "lost", "accept"])
     payment = services.take_payment(
@@ -148,3 +149,23 @@ def test_without_a_prro_nothing_is_shown_as_registered(priced, patient, cashier,
     payment.receipt.refresh_from_db()
     assert payment.receipt.status == FiscalReceipt.Status.PENDING
     assert "no PRRO" in payment.receipt.last_error
+
+
+def test_the_receipt_reaches_the_payer_by_their_chosen_channel_in_their_language(
+    priced, patient, cashier, kyiv, prro
+):
+    patient.email = ""
+    patient.phone = "+380671112233"
+    patient.preferred_channel = patient.Channel.SMS
+    patient.preferred_language = "en"
+    patient.save()
+    prro(["accept"])
+    payment = services.take_payment(
+        patient, site=kyiv, method="cash", amount_kopecks=5000, actor=cashier
+    )
+    services.register_due_receipts()
+    payment.receipt.refresh_from_db()
+    assert payment.receipt.status == FiscalReceipt.Status.REGISTERED
+    message = OutboxMessage.objects.get(dedupe_key=f"fiscal-receipt-{payment.receipt.key}")
+    assert (message.channel, message.recipient) == ("sms", "+380671112233")
+    assert message.body.startswith("Fiscal receipt ")
