@@ -83,6 +83,8 @@ GIVEN = ["Олена", "Андрій", "Ірина", "Тарас", "Марія",
 
 def build(patients: int) -> None:
     if Patient.objects.filter(record_number__startswith="HB-").count() >= patients:
+        # The demo centre grows with the code (new roles, prices): load_demo is idempotent.
+        call_command("load_demo", "--force", "--quiet-logins", verbosity=0)
         print(f"data set: reusing {Patient.objects.count()} patients", flush=True)
         return
     started = time.perf_counter()

@@ -279,7 +279,21 @@ class Assessment(StatusMachine, StrikeOut):
         ordering = ["-completed_at", "-created_at"]
         verbose_name = _("assessment")
         verbose_name_plural = _("assessments")
-        indexes = [models.Index(fields=["code", "status", "completed_at"])]
+        indexes = [
+            models.Index(fields=["code", "status", "completed_at"]),
+            # The physician's worklists read a site's newest scores waiting for review, and
+            # apart from them those with a positive safety item (assessments/worklists.py).
+            models.Index(
+                fields=["site", "-completed_at"],
+                condition=Q(status="completed", reviewed_at__isnull=True),
+                name="assessment_to_review_idx",
+            ),
+            models.Index(
+                fields=["site", "-completed_at"],
+                condition=Q(status="completed", reviewed_at__isnull=True, safety=True),
+                name="assessment_unsafe_review_idx",
+            ),
+        ]
         constraints = [
             # The widest scale (BPRS) totals 126.
             models.CheckConstraint(
