@@ -9,13 +9,12 @@ a number marked as such; anywhere else it refuses, so a payment is never shown a
 when nothing was.
 """
 
-import json
 import logging
-import urllib.request
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from django.conf import settings
+
+from clinic.core import gateways
 
 log = logging.getLogger(__name__)
 
@@ -43,44 +42,22 @@ class HttpProvider:
     def __init__(self, url: str, token: str, timeout: float):
         self.url, self.token, self.timeout = url, token, timeout
 
-    def check_url(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme == "https" and parts.hostname:
-            return
-        if (
-            parts.scheme == "http"
-            and parts.hostname == "127.0.0.1"
-            and settings.MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP
-        ):
-            return
-        raise RegistrationError("the PRRO must be an https:// address")
-
     def register(self, receipt) -> str:
-        self.check_url()
+        if not gateways.allowed_url(self.url):
+            raise RegistrationError("the PRRO must be an https:// address")
         payment = receipt.payment
-        request = urllib.request.Request(  # noqa: S310 - scheme checked above
-            self.url,
-            data=json.dumps(
-                {
-                    "key": str(receipt.key),
-                    "kind": payment.kind,
-                    "method": payment.method,
-                    "amount_kopecks": payment.amount_kopecks,
-                    "site": payment.site.code,
-                }
-            ).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {self.token}",
-                "Idempotency-Key": str(receipt.key),
-            },
-            method="POST",
-        )
+        payload = {
+            "key": str(receipt.key),
+            "kind": payment.kind,
+            "method": payment.method,
+            "amount_kopecks": payment.amount_kopecks,
+            "site": payment.site.code,
+        }
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                body = json.loads(response.read() or b"{}")
-        except (OSError, ValueError) as exc:
-            # HTTP errors, refused connections and timeouts all land here.
+            body = gateways.post_json(
+                self.url, payload, token=self.token, key=str(receipt.key), timeout=self.timeout
+            )
+        except gateways.GatewayError as exc:
             raise RegistrationError(f"PRRO: {exc}") from exc
         number = body.get("fiscal_number") if isinstance(body, dict) else None
         if not number:

@@ -11,14 +11,13 @@ development too, so no one is ever shown a link (or a payment) that does not exi
 
 import hashlib
 import hmac
-import json
 import logging
-import urllib.request
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
+
+from clinic.core import gateways
 
 log = logging.getLogger(__name__)
 
@@ -47,44 +46,23 @@ class HttpProvider:
     def __init__(self, url: str, token: str, timeout: float):
         self.url, self.token, self.timeout = url, token, timeout
 
-    def check_url(self) -> None:
-        parts = urlsplit(self.url)
-        if parts.scheme == "https" and parts.hostname:
-            return
-        if (
-            parts.scheme == "http"
-            and parts.hostname == "127.0.0.1"
-            and settings.MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP
-        ):
-            return
-        raise LinkError(_("The payment service must be an https:// address."))
-
     def create_link(self, payment_request) -> tuple[str, str]:
-        self.check_url()
-        request = urllib.request.Request(  # noqa: S310 - scheme checked above
-            self.url,
-            data=json.dumps(
-                {
-                    "reference": str(payment_request.public_id),
-                    "amount_kopecks": payment_request.amount_kopecks,
-                    "currency": "UAH",
-                    # No name or record number leaves the clinic: the site and our id only.
-                    "description": payment_request.site.name,
-                    "expires_at": payment_request.expires_at.isoformat(),
-                }
-            ).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {self.token}",
-                "Idempotency-Key": str(payment_request.public_id),
-            },
-            method="POST",
-        )
+        if not gateways.allowed_url(self.url):
+            raise LinkError(_("The payment service must be an https:// address."))
+        payload = {
+            "reference": str(payment_request.public_id),
+            "amount_kopecks": payment_request.amount_kopecks,
+            "currency": "UAH",
+            # No name or record number leaves the clinic: the site and our id only.
+            "description": payment_request.site.name,
+            "expires_at": payment_request.expires_at.isoformat(),
+        }
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                body = json.loads(response.read() or b"{}")
-        except (OSError, ValueError) as exc:
-            # HTTP errors, refused connections and timeouts all land here.
+            body = gateways.post_json(
+                self.url, payload, token=self.token, key=str(payment_request.public_id),
+                timeout=self.timeout,
+            )  # fmt: skip
+        except gateways.GatewayError as exc:
             log.warning("payment link not created: %s", exc)
             raise LinkError(_("The payment service did not answer; try again later.")) from exc
         provider_id = body.get("id") if isinstance(body, dict) else None

@@ -7,13 +7,12 @@ when the gateway answers that it accepted the message. Both are used by the outb
 (`clinic.core.outbox`), which records the outcome.
 """
 
-import json
 import logging
-import urllib.request
 from typing import Protocol
-from urllib.parse import urlsplit
 
 from django.conf import settings
+
+from clinic.core import gateways
 
 log = logging.getLogger(__name__)
 
@@ -56,46 +55,23 @@ class HttpSender:
     def __init__(self, url: str, token: str, label: str, timeout: float):
         self.url, self.token, self.label, self.timeout = url, token, label, timeout
 
-    def check_url(self) -> None:
-        from clinic.core.outbox import DeliveryError
-
-        parts = urlsplit(self.url)
-        if parts.scheme == "https" and parts.hostname:
-            return
-        if (
-            parts.scheme == "http"
-            and parts.hostname == "127.0.0.1"
-            and settings.MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP
-        ):
-            return
-        raise DeliveryError(f"the {self.label} gateway must be an https:// address")
-
     def send(self, message) -> str:
         from clinic.core.outbox import DeliveryError
 
-        self.check_url()
-        request = urllib.request.Request(  # noqa: S310 - scheme checked above
-            self.url,
-            data=json.dumps(
-                {
-                    "id": str(message.message_id),
-                    "channel": message.channel,
-                    "to": message.recipient,
-                    "text": message.body,
-                }
-            ).encode(),
-            headers={
-                "Content-Type": "application/json",
-                "Authorization": f"Bearer {self.token}",
-                "Idempotency-Key": str(message.message_id),
-            },
-            method="POST",
-        )
+        if not gateways.allowed_url(self.url):
+            raise DeliveryError(f"the {self.label} gateway must be an https:// address")
+        payload = {
+            "id": str(message.message_id),
+            "channel": message.channel,
+            "to": message.recipient,
+            "text": message.body,
+        }
         try:
-            with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
-                body = json.loads(response.read() or b"{}")
-        except (OSError, ValueError) as exc:
-            # HTTP errors (5xx, 429), refused connections and timeouts all land here.
+            body = gateways.post_json(
+                self.url, payload, token=self.token, key=str(message.message_id),
+                timeout=self.timeout,
+            )  # fmt: skip
+        except gateways.GatewayError as exc:
             raise DeliveryError(f"{self.label} gateway: {exc}") from exc
         if not isinstance(body, dict) or body.get("accepted") is not True:
             reason = body.get("error", "no reason") if isinstance(body, dict) else "bad answer"
