@@ -15,6 +15,15 @@ from clinic.patients.models import Patient
 IN_CI = os.getenv("CI", "").lower() == "true"
 
 
+def pytest_configure(config):
+    # TEST_CLOCK=2026-12-06T23:55+02:00 runs the suite as if started at that moment (the clock
+    # ticks on), to find tests that hold only at some hours or on some weekdays.
+    if clock := os.getenv("TEST_CLOCK"):
+        import time_machine
+
+        time_machine.travel(clock, tick=True).start()
+
+
 def pytest_collection_modifyitems(config, items):
     from django.conf import settings
 

@@ -1,9 +1,10 @@
 """In Chromium, on a phone-sized screen: a nurse starts today's infusion from its visit page
 and from the chair board; both pages pass axe."""
 
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 
 import pytest
+import time_machine
 from django.test import Client
 from django.utils import timezone
 
@@ -38,6 +39,14 @@ def check_page(page, axe_path):
 def test_a_nurse_starts_todays_infusions_from_the_visit_and_from_the_board(
     browser, live_server, axe_path, kyiv, users
 ):
+    # Midday on the site, so that both visits fall on today's board whatever the hour of the run.
+    kyiv_time = timezone.get_current_timezone()
+    midday = datetime.combine(timezone.localdate(), time(12), tzinfo=kyiv_time)
+    with time_machine.travel(midday, tick=True):
+        start_both_infusions(browser, live_server, axe_path, kyiv, users)
+
+
+def start_both_infusions(browser, live_server, axe_path, kyiv, users):
     nurse, physician = users[(Role.NURSE, "kyiv")], users[(Role.PHYSICIAN, "kyiv")]
     visits = []
     for n in (1, 2):
