@@ -389,7 +389,13 @@ def sign_out(session: PortalSession) -> None:
     PortalSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
         ended_at=timezone.now()
     )
-    audit(portal_actor(), "portal.signed_out", session.account.patient, obj=session.account)
+    # A trusted person's row names their grant, the patient's their account.
+    audit(
+        portal_actor(),
+        "portal.signed_out",
+        session.account.patient,
+        obj=session.trusted_person or session.account,
+    )
 
 
 # --- trusted people --------------------------------------------------------------------------
