@@ -116,7 +116,12 @@ def sign_in_code(request):
             landing = (
                 "portal:choose" if len(services.viewing_options(session)) > 1 else "portal:home"
             )
-            with translation.override(session.account.language):
+            # The patient lands in their own language; a trusted person stays in the one they
+            # signed in with (the account's language is the patient's).
+            language = translation.get_language()
+            if session.trusted_person_id is None:
+                language = session.account.language
+            with translation.override(language):
                 response = redirect(reverse(landing))
             response.set_cookie(
                 settings.PORTAL_SESSION_COOKIE,
