@@ -255,6 +255,15 @@ class Primitives:
         self.room = Room.objects.filter(site=kyiv, kind=Room.Kind.CONSULTING).first()
         self.site = kyiv
         self.rng = random.Random(7)
+        # The demo's trusted people (K-0001's escort): withdrawing twice is harmless, so the
+        # same grants serve every request of the primitive.
+        from clinic.portal.models import TrustedPerson
+
+        self.grants = list(
+            TrustedPerson.objects.filter(patient__home_site=kyiv).values_list(
+                "patient__public_id", "public_id"
+            )[:50]
+        )
         # Bookings of earlier runs stay in the kept data: carry on after them.
         self.booked = (
             Appointment.objects.filter(starts_at__gte=timezone.now() + timedelta(days=390)).count()
@@ -294,6 +303,7 @@ class Primitives:
             "portal_policies": self.administrator, "portal_policy": self.administrator,
             "portal_invite": self.receptionist,
             "portal_release": self.physician,
+            "portal_revoke_trusted": self.receptionist,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -376,6 +386,11 @@ class Primitives:
         if name == "portal_release":
             patient = self.rng.choice(self.patients)
             return "POST", f"/staff/portal/patients/{patient}/release-scores/", {"note": ""}
+        if name == "portal_revoke_trusted":
+            if not self.grants:
+                return "GET", "/healthz", None
+            patient, grant = self.rng.choice(self.grants)
+            return "POST", f"/staff/portal/patients/{patient}/trusted/{grant}/revoke/", {}
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -462,6 +477,7 @@ BUDGETS = {
     "portal_policies": ("portal policies (admin)", 10),
     "portal_policy": ("portal policy (admin)", 10),
     "portal_invite": ("portal invite POST", 8), "portal_release": ("release scores POST", 5),
+    "portal_revoke_trusted": ("trusted person revoke POST", 5),
 }  # fmt: skip
 
 

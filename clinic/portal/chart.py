@@ -6,8 +6,8 @@ from django.utils.translation import gettext as _
 from clinic.patients.access import can_read_clinical, can_read_demographics
 from clinic.patients.chart import ChartSection
 from clinic.portal.models import PortalAccount
-from clinic.portal.selectors import latest_release
-from clinic.portal.staff_views import INVITERS, RELEASERS
+from clinic.portal.selectors import latest_release, trusted_people
+from clinic.portal.staff_views import INVITERS, RELEASERS, TRUSTED_KEEPERS
 
 
 def chart_provider(patient, user):
@@ -23,5 +23,6 @@ def chart_provider(patient, user):
             "can_invite": user.has_role(*INVITERS) and not patient.erased_at,
             "can_release": can_release,
             "release": latest_release(patient) if can_release else None,
+            "trusted": trusted_people(patient) if user.has_role(*TRUSTED_KEEPERS) else None,
         },
     )

@@ -1,5 +1,6 @@
 """The demo centre's portal: each site's self-service policy, preparation texts, and one demo
-patient (Kyiv, K-0001, in a ketamine course with booked infusions) holding a portal account."""
+patient (Kyiv, K-0001, in a ketamine course with booked infusions) holding a portal account,
+with a trusted person (her escort) who sees her visits and confirmations."""
 
 from django.utils import timezone
 
@@ -7,11 +8,19 @@ from clinic.assessments import services as assessments
 from clinic.assessments.models import Assessment, SelfReportLink
 from clinic.patients.models import Patient
 from clinic.portal import services
-from clinic.portal.models import PortalAccount, PortalPolicy, ScoreRelease, VisitPreparation
+from clinic.portal.models import (
+    PortalAccount,
+    PortalPolicy,
+    ScoreRelease,
+    TrustedPerson,
+    VisitPreparation,
+)
 from clinic.scheduling.models import VisitType
 
 DEMO_PATIENT = "K-0001"
 DEMO_PHONE = "+380671230001"
+# The demo patient's escort: a phone no demo patient holds.
+DEMO_TRUSTED_PHONE = "+380671239901"
 
 PROVENANCE = (
     "Demo values, UNCONFIRMED: 24 hours' notice and 2 days between infusions are placeholders "
@@ -59,8 +68,21 @@ def load_demo(*, actor, sites) -> None:
                 visit_type=visit_type, defaults={"text_uk": text_uk, "text_en": text_en}
             )
     patient = Patient.objects.filter(record_number=DEMO_PATIENT).first()
-    if patient is None or PortalAccount.objects.filter(patient=patient).exists():
+    if patient is None:
         return
+    if not PortalAccount.objects.filter(patient=patient).exists():
+        _open_demo_account(patient, actor=actor)
+    if not TrustedPerson.objects.filter(patient=patient).exists():
+        services.grant_trusted_person(
+            patient.portal_account,
+            name="Ірина Демченко (демо)",
+            relation=TrustedPerson.Relation.ESCORT,
+            contact=DEMO_TRUSTED_PHONE,
+            scopes=[TrustedPerson.Scope.VISITS, TrustedPerson.Scope.DOCUMENTS],
+        )
+
+
+def _open_demo_account(patient, *, actor) -> None:
     if not patient.phone:
         patient.phone = DEMO_PHONE
         patient.preferred_channel = Patient.Channel.SMS
@@ -86,3 +108,14 @@ def demo_login() -> str | None:
     if account is None:
         return None
     return account.phone or account.email
+
+
+def trusted_demo_login() -> str | None:
+    """How to sign in as the demo patient's trusted person, for the list of logins."""
+    grant = (
+        TrustedPerson.objects.live()
+        .filter(patient__record_number=DEMO_PATIENT)
+        .order_by("granted_at")
+        .first()
+    )
+    return grant.contact if grant else None

@@ -1,7 +1,7 @@
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from clinic.portal.models import PortalPolicy
+from clinic.portal.models import PortalPolicy, TrustedPerson
 
 
 class SignInForm(forms.Form):
@@ -48,3 +48,27 @@ class PolicyForm(forms.ModelForm):
             "infusion_visit_types": forms.CheckboxSelectMultiple,
             "provenance": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class TrustedPersonForm(forms.Form):
+    name = forms.CharField(label=_("Their name"), max_length=150)
+    relation = forms.ChoiceField(label=_("Who they are to you"), choices=TrustedPerson.Relation)
+    contact = forms.CharField(
+        label=_("Their phone number or e-mail"),
+        max_length=254,
+        help_text=_("They sign in with it and get their one-time codes there."),
+    )
+    scopes = forms.MultipleChoiceField(
+        label=_("What they may see and do"),
+        choices=TrustedPerson.Scope,
+        widget=forms.CheckboxSelectMultiple,
+        help_text=_(
+            "Your scores, questionnaires, notes, data and this list stay yours alone. Moving or "
+            "cancelling visits includes seeing them."
+        ),
+    )
+    expires_on = forms.DateField(
+        label=_("Until (optional)"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )

@@ -109,6 +109,17 @@ class PortalSession(models.Model):
     created_at = models.DateTimeField(default=timezone.now)
     last_seen_at = models.DateTimeField(default=timezone.now)
     ended_at = models.DateTimeField(null=True, blank=True)
+    # Who signed in, when it is not the patient whose portal is open: a trusted person of
+    # `account`'s patient. `own_account` is the viewer's own account, if they are a patient
+    # too, and `identifier_hash` the identifier they signed in with; both let the viewer
+    # switch to another portal the same identifier opens, without a new code.
+    trusted_person = models.ForeignKey(
+        "TrustedPerson", on_delete=models.CASCADE, null=True, blank=True, related_name="sessions"
+    )
+    own_account = models.ForeignKey(
+        PortalAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    identifier_hash = models.CharField(max_length=64, blank=True)
 
     def __str__(self):
         return f"portal session {self.pk}"
@@ -205,3 +216,94 @@ class VisitPreparation(models.Model):
 
     def text_in(self, language: str) -> str:
         return self.text_en if language == "en" else self.text_uk
+
+
+class TrustedPersonQuerySet(models.QuerySet):
+    def live(self, now=None):
+        """Grants in force: not revoked and not past their expiry date."""
+        today = timezone.localdate(now) if now else timezone.localdate()
+        return self.filter(revoked_at__isnull=True).filter(
+            Q(expires_on__isnull=True) | Q(expires_on__gte=today)
+        )
+
+
+class TrustedPerson(models.Model):
+    """Someone the patient lets into part of their portal (an escort, a parent, a partner).
+
+    The grant names one phone or e-mail the person signs in with, and a short fixed list of
+    scopes. Scores, questionnaires, notes, the access log and the data export are never among
+    them: those stay the patient's alone.
+    """
+
+    class Relation(models.TextChoices):
+        ESCORT = "escort", _("escort")
+        PARENT = "parent", _("parent")
+        PARTNER = "partner", _("partner")
+        CHILD = "child", _("son or daughter")
+        OTHER = "other", _("someone else close to me")
+
+    class Scope(models.TextChoices):
+        VISITS = "visits", _("upcoming visits and their preparation instructions")
+        CHANGE_VISITS = "change_visits", _("move or cancel visits")
+        DOCUMENTS = "documents", _("documents (visit confirmations)")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        "patients.Patient", on_delete=models.PROTECT, related_name="trusted_people"
+    )
+    name = models.CharField(_("name"), max_length=150)
+    relation = models.CharField(_("relation"), max_length=10, choices=Relation.choices)
+    # Normalised like PortalAccount's (E.164 phone or lower-case e-mail); the hash finds the
+    # grants of an identifier at sign-in the same way codes are found.
+    contact = models.CharField(_("phone or e-mail"), max_length=254)
+    identifier_hash = models.CharField(max_length=64, db_index=True)
+    channel = models.CharField(max_length=10, choices=PortalAccount.Channel.choices)
+    can_see_visits = models.BooleanField(Scope.VISITS.label, default=False)
+    can_change_visits = models.BooleanField(Scope.CHANGE_VISITS.label, default=False)
+    can_see_documents = models.BooleanField(Scope.DOCUMENTS.label, default=False)
+    expires_on = models.DateField(_("until (optional)"), null=True, blank=True)
+    granted_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    # Null when the patient revoked it in the portal; the member of staff otherwise.
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+    objects = TrustedPersonQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("trusted person")
+        verbose_name_plural = _("trusted people")
+        ordering = ["-granted_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(can_see_visits=True)
+                | Q(can_change_visits=True)
+                | Q(can_see_documents=True),
+                name="portal_trusted_has_a_scope",
+            ),
+            # Moving a visit is done from its page, which showing visits opens.
+            models.CheckConstraint(
+                condition=Q(can_change_visits=False) | Q(can_see_visits=True),
+                name="portal_trusted_change_needs_visits",
+            ),
+        ]
+
+    def __str__(self):
+        return f"trusted person {self.public_id}"
+
+    @property
+    def scopes(self) -> frozenset[str]:
+        flags = {
+            self.Scope.VISITS: self.can_see_visits,
+            self.Scope.CHANGE_VISITS: self.can_change_visits,
+            self.Scope.DOCUMENTS: self.can_see_documents,
+        }
+        return frozenset(str(scope) for scope, granted in flags.items() if granted)
+
+    def scope_labels(self) -> list[str]:
+        return [str(label) for value, label in self.Scope.choices if value in self.scopes]
+
+    def is_live(self, today=None) -> bool:
+        today = today or timezone.localdate()
+        return self.revoked_at is None and (self.expires_on is None or self.expires_on >= today)

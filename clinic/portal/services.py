@@ -40,6 +40,7 @@ from clinic.portal.models import (
     ScoreRelease,
     SignInAttempt,
     SignInCode,
+    TrustedPerson,
 )
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment, WaitlistEntry
@@ -226,6 +227,8 @@ def request_code(raw_identifier: str, *, ip: str | None) -> str:
     # Counted as not (yet) succeeded: the IP limit counts requests until a code is used.
     SignInAttempt.objects.create(identifier_hash=ident, ip=ip, kind=SignInAttempt.Kind.REQUEST)
     account = account_for(normalised)
+    # Someone the identifier's holder is a trusted person of: the same code, sent the same way.
+    grant = None if account is not None else live_grants(ident).first()
     code = _new_code()
     SignInCode.objects.create(
         identifier_hash=ident,
@@ -247,6 +250,23 @@ def request_code(raw_identifier: str, *, ip: str | None) -> str:
             subject=subject if by_email else "",
             body=body,
             site=account.patient.home_site,
+            carries_secret=True,
+        )
+    elif grant is not None:
+        language = grant.patient.portal_account.language
+        with translation.override(language):
+            body = _(
+                "Your code for the centre's patient portal: %(code)s. It is valid for "
+                "%(minutes)s minutes. Do not tell it to anyone."
+            ) % {"code": code, "minutes": settings.PORTAL_CODE_MINUTES}
+            subject = _("Your sign-in code")
+        by_email = grant.channel == PortalAccount.Channel.EMAIL
+        enqueue_message(
+            channel=grant.channel,
+            recipient=grant.contact,
+            subject=subject if by_email else "",
+            body=body,
+            site=grant.patient.home_site,
             carries_secret=True,
         )
     return ident
@@ -279,10 +299,11 @@ def _check_code(ident_hash: str, code: str, *, ip, shared_device):
         .first()
     )
     matches = row is not None and hmac.compare_digest(row.code_hash, _code_hash(ident_hash, typed))
+    own = row.account if row is not None and row.account and row.account.is_active else None
+    grant = live_grants(ident_hash).first() if matches and own is None else None
     usable = (
         matches
-        and row.account is not None
-        and row.account.is_active
+        and (own is not None or grant is not None)
         and row.failed_attempts < settings.PORTAL_CODE_MAX_ATTEMPTS
     )
     SignInAttempt.objects.create(
@@ -297,20 +318,28 @@ def _check_code(ident_hash: str, code: str, *, ip, shared_device):
     row.save(update_fields=["used_at"])
     # Other codes sent for this identifier stop working once one has been used.
     SignInCode.objects.filter(identifier_hash=ident_hash, used_at__isnull=True).update(used_at=now)
-    account = row.account
-    account.last_signed_in_at = now
-    account.save(update_fields=["last_signed_in_at"])
     key = secrets.token_urlsafe(32)
-    session = PortalSession.objects.create(
-        key_hash=_key_hash(key), account=account, shared_device=shared_device
-    )
-    audit(
-        portal_actor(),
-        "portal.signed_in",
-        account.patient,
-        obj=account,
-        reason="shared device" if shared_device else "",
-    )
+    reason = "shared device" if shared_device else ""
+    if own is not None:
+        own.last_signed_in_at = now
+        own.save(update_fields=["last_signed_in_at"])
+        session = PortalSession.objects.create(
+            key_hash=_key_hash(key),
+            account=own,
+            own_account=own,
+            identifier_hash=ident_hash,
+            shared_device=shared_device,
+        )
+        audit(portal_actor(), "portal.signed_in", own.patient, obj=own, reason=reason)
+    else:
+        session = PortalSession.objects.create(
+            key_hash=_key_hash(key),
+            account=grant.patient.portal_account,
+            trusted_person=grant,
+            identifier_hash=ident_hash,
+            shared_device=shared_device,
+        )
+        audit(portal_actor(), "portal.trusted.signed_in", grant.patient, obj=grant, reason=reason)
     return session, key
 
 
@@ -326,12 +355,22 @@ def session_for(key: str | None) -> PortalSession | None:
         return None
     session = (
         PortalSession.objects.filter(key_hash=_key_hash(key), ended_at__isnull=True)
-        .select_related("account", "account__patient", "account__patient__home_site")
+        .select_related(
+            "account",
+            "account__patient",
+            "account__patient__home_site",
+            "trusted_person",
+            "own_account",
+        )
         .first()
     )
     if session is None or not session.account.is_active:
         return None
     now = timezone.now()
+    if session.trusted_person is not None and not session.trusted_person.is_live():
+        # Revoked or past its date: the trusted person's next request signs them out.
+        PortalSession.objects.filter(pk=session.pk).update(ended_at=now)
+        return None
     idle, absolute = _limits(session)
     if now - session.last_seen_at > timedelta(seconds=idle) or now - session.created_at > (
         timedelta(seconds=absolute)
@@ -350,7 +389,162 @@ def sign_out(session: PortalSession) -> None:
     PortalSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
         ended_at=timezone.now()
     )
-    audit(portal_actor(), "portal.signed_out", session.account.patient, obj=session.account)
+    # A trusted person's row names their grant, the patient's their account.
+    audit(
+        portal_actor(),
+        "portal.signed_out",
+        session.account.patient,
+        obj=session.trusted_person or session.account,
+    )
+
+
+# --- trusted people --------------------------------------------------------------------------
+
+
+def live_grants(ident_hash: str):
+    """The live grants an identifier holds, whose patient's portal is open."""
+    return (
+        TrustedPerson.objects.live()
+        .filter(identifier_hash=ident_hash, patient__portal_account__is_active=True)
+        .select_related("patient", "patient__home_site", "patient__portal_account")
+        .order_by("granted_at", "pk")
+    )
+
+
+def _own_identifiers(account: PortalAccount) -> set[str]:
+    return {value for value in (account.phone, account.email) if value}
+
+
+@transaction.atomic
+def grant_trusted_person(
+    account: PortalAccount, *, name: str, relation: str, contact: str, scopes, expires_on=None
+) -> TrustedPerson:
+    """The patient lets someone into part of their portal, and the person is told how to sign
+    in. Only the fixed scopes can be granted; scores, questionnaires, notes, the access log
+    and the data export never are."""
+    normalised = normalise_identifier(contact)
+    if normalised is None:
+        raise PortalRefused(
+            _("Give a phone number or an e-mail address the person can receive a code at."),
+            code="portal.trusted.refused",
+        )
+    if normalised in _own_identifiers(account):
+        raise PortalRefused(
+            _("That is your own phone or e-mail: give the trusted person's own."),
+            code="portal.trusted.refused",
+        )
+    scopes = set(scopes) & set(TrustedPerson.Scope.values)
+    if not scopes:
+        raise PortalRefused(_("Choose what the person may see."), code="portal.trusted.refused")
+    if expires_on is not None and expires_on < timezone.localdate():
+        raise PortalRefused(_("The date has already passed."), code="portal.trusted.refused")
+    by_email = "@" in normalised
+    grant = TrustedPerson.objects.create(
+        patient=account.patient,
+        name=name.strip()[:150],
+        relation=relation,
+        contact=normalised,
+        identifier_hash=identifier_hash(normalised),
+        channel=PortalAccount.Channel.EMAIL if by_email else PortalAccount.Channel.SMS,
+        can_see_visits=TrustedPerson.Scope.VISITS in scopes
+        or TrustedPerson.Scope.CHANGE_VISITS in scopes,
+        can_change_visits=TrustedPerson.Scope.CHANGE_VISITS in scopes,
+        can_see_documents=TrustedPerson.Scope.DOCUMENTS in scopes,
+        expires_on=expires_on,
+    )
+    with translation.override(account.language):
+        # The patient's name only: the message may be read by anyone holding the phone.
+        body = _(
+            "%(patient)s has given you access to part of their patient portal at the centre. "
+            "Sign in with this %(identifier)s at %(link)s; you will get a one-time code."
+        ) % {
+            "patient": account.patient.given_name,
+            "identifier": _("e-mail") if by_email else _("phone"),
+            "link": _sign_in_url(account.language),
+        }
+        subject = _("Access to a patient portal")
+    enqueue_message(
+        channel=grant.channel,
+        recipient=grant.contact,
+        subject=subject if by_email else "",
+        body=body,
+        site=account.patient.home_site,
+    )
+    audit(
+        portal_actor(),
+        "portal.trusted.granted",
+        account.patient,
+        obj=grant,
+        reason=",".join(sorted(grant.scopes)),
+    )
+    return grant
+
+
+@transaction.atomic
+def revoke_trusted_person(grant: TrustedPerson, *, actor=None) -> TrustedPerson:
+    """End a grant at once, by the patient in the portal (no actor) or by a member of staff;
+    the trusted person's open sessions end with it."""
+    # Lock order: docs/architecture.md, "Locks and their order" (the grant row, nothing else).
+    locked = TrustedPerson.objects.select_for_update(of=("self",), no_key=True).get(pk=grant.pk)
+    now = timezone.now()
+    if locked.revoked_at is None:
+        locked.revoked_at = now
+        locked.revoked_by = actor
+        locked.save(update_fields=["revoked_at", "revoked_by"])
+    PortalSession.objects.filter(trusted_person=locked, ended_at__isnull=True).update(ended_at=now)
+    audit(
+        actor or portal_actor(),
+        "portal.trusted.revoked",
+        locked.patient,
+        obj=locked,
+        reason="by the patient in the portal" if actor is None else "",
+    )
+    return locked
+
+
+def viewing_options(session: PortalSession) -> list[tuple[PortalAccount, TrustedPerson | None]]:
+    """The portals this session's sign-in opens: the viewer's own, then each patient who made
+    them a trusted person."""
+    options = []
+    own = session.account if session.trusted_person_id is None else session.own_account
+    if own is not None and own.is_active:
+        options.append((own, None))
+    if session.identifier_hash:
+        options += [(g.patient.portal_account, g) for g in live_grants(session.identifier_hash)]
+    return options
+
+
+@transaction.atomic
+def switch_portal(session: PortalSession, grant_id) -> PortalSession:
+    """Open another portal the same sign-in reaches: the viewer's own (no grant) or a patient's
+    who trusts them. Anything else is refused as not found."""
+    for account, grant in viewing_options(session):  # noqa: B007 (used after the loop)
+        if (grant.public_id if grant else None) == grant_id:
+            break
+    else:
+        raise PortalRefused(_("Not found"), code="portal.refused")
+    if session.trusted_person_id is None:
+        session.own_account = session.account
+    session.account = account
+    session.trusted_person = grant
+    session.save(update_fields=["own_account", "account", "trusted_person"])
+    if grant is None:
+        audit(portal_actor(), "portal.signed_in", account.patient, obj=account)
+    else:
+        audit(portal_actor(), "portal.trusted.signed_in", grant.patient, obj=grant)
+    return session
+
+
+@transaction.atomic
+def record_trusted_access(grant: TrustedPerson, *, page: str, changed: bool) -> None:
+    """A trusted person opened a page or made a change: a row naming them and the patient."""
+    audit(
+        portal_actor(),
+        "portal.trusted.changed" if changed else "portal.trusted.viewed",
+        grant.patient,
+        obj=grant,
+        reason=page,
+    )
 
 
 # --- visits --------------------------------------------------------------------------------
@@ -452,8 +646,17 @@ def _deny(account: PortalAccount, code: str, reason: str, obj=None) -> None:
         )
 
 
-def move_visit(account: PortalAccount, appointment: Appointment, *, slot) -> Appointment:
-    """Move the patient's own visit to a free slot, within the site's policy."""
+def _by_whom(trusted: TrustedPerson | None) -> str:
+    if trusted is None:
+        return _("by the patient in the portal")
+    return _("by %(name)s, trusted person of the patient, in the portal") % {"name": trusted.name}
+
+
+def move_visit(
+    account: PortalAccount, appointment: Appointment, *, slot, trusted=None
+) -> Appointment:
+    """Move the patient's own visit to a free slot, within the site's policy (by the patient
+    or by a trusted person allowed to)."""
     reason = move_refusal(appointment, slot.starts_at)
     if reason:
         refusal = PortalRefused(reason, code="portal.visit.move_refused")
@@ -465,18 +668,20 @@ def move_visit(account: PortalAccount, appointment: Appointment, *, slot) -> App
         practitioner=slot.practitioner,
         room=slot.room,
         actor=portal_actor(),
-        reason=_("moved by the patient in the portal"),
+        reason=_("moved %(by)s") % {"by": _by_whom(trusted)},
     )
 
 
-def cancel_visit(account: PortalAccount, appointment: Appointment, *, reason: str) -> Appointment:
+def cancel_visit(
+    account: PortalAccount, appointment: Appointment, *, reason: str, trusted=None
+) -> Appointment:
     """Cancel the patient's own visit, within the site's policy."""
     refusal_reason = change_refusal(appointment)
     if refusal_reason:
         refusal = PortalRefused(refusal_reason, code="portal.visit.cancel_refused")
         _deny(account, refusal.code, refusal_reason, obj=appointment)
         raise refusal
-    note = _("cancelled by the patient in the portal")
+    note = _("cancelled %(by)s") % {"by": _by_whom(trusted)}
     if reason.strip():
         note = f"{note}: {reason.strip()}"
     return scheduling.cancel_appointment(appointment, reason=note[:300], actor=portal_actor())

@@ -10,6 +10,11 @@ urlpatterns = [
         staff_views.release_scores,
         name="release_scores",
     ),
+    path(
+        "patients/<uuid:patient_id>/trusted/<uuid:grant_id>/revoke/",
+        staff_views.revoke_trusted,
+        name="revoke_trusted",
+    ),
     path("sites/", staff_views.policies, name="policies"),
     path("sites/<slug:site_code>/", staff_views.policy, name="policy"),
 ]

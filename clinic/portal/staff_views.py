@@ -13,9 +13,13 @@ from clinic.locations.access import get_managed_site_for
 from clinic.locations.models import Site
 from clinic.patients.access import get_clinical_patient_for, get_patient_for
 from clinic.portal import services
+from clinic.portal.access import get_grant_of
 from clinic.portal.forms import PolicyForm
 
 INVITERS = (Role.RECEPTIONIST, Role.PHYSICIAN)
+# Who sees a patient's trusted people on the chart and may withdraw a grant (the patient may
+# ask at the desk or by phone).
+TRUSTED_KEEPERS = (Role.RECEPTIONIST, Role.PHYSICIAN)
 RELEASERS = (Role.PHYSICIAN, Role.PSYCHOTHERAPIST)
 
 
@@ -29,6 +33,17 @@ def invite(request, patient_id):
         refused(request, refusal, patient=patient)
     else:
         messages.success(request, _("The invitation to the portal is on its way."))
+    return redirect("patients:chart", patient_id=patient.public_id)
+
+
+@staff(*TRUSTED_KEEPERS, object_rule="patients.access.get_patient_for")
+@require_POST
+def revoke_trusted(request, patient_id, grant_id):
+    """Withdraw a trusted person's access to the patient's portal, at the patient's request."""
+    patient = get_patient_for(request.user, patient_id)
+    grant = get_grant_of(patient, grant_id)
+    services.revoke_trusted_person(grant, actor=request.user)
+    messages.success(request, _("Access withdrawn: the trusted person is signed out."))
     return redirect("patients:chart", patient_id=patient.public_id)
 
 

@@ -28,4 +28,11 @@ urlpatterns = [
     path("portal/my-data.json", views.export_json, name="export_json"),
     path("portal/my-data.pdf", views.export_pdf, name="export_pdf"),
     path("portal/access-log/", views.access_log, name="access_log"),
+    path("portal/trusted-people/", views.trusted_people, name="trusted_people"),
+    path(
+        "portal/trusted-people/<uuid:grant_id>/revoke/",
+        views.trusted_revoke,
+        name="trusted_revoke",
+    ),
+    path("portal/whose/", views.choose, name="choose"),
 ]

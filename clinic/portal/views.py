@@ -6,6 +6,7 @@ and the portal's own banner keep the crisis contacts and 112 on every page.
 """
 
 import json
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -30,13 +31,20 @@ from clinic.patients.models import ConsentPurpose
 from clinic.patients.services import current_wording
 from clinic.portal import selectors, services
 from clinic.portal.access import (
+    ANYONE,
+    CHANGE_VISITS,
+    DOCUMENTS,
+    PATIENT,
+    VISITS,
+    check_scope,
     get_appointment_for,
     get_consent_for,
     get_link_for,
     get_offer_for,
+    get_trusted_person_for,
     patient_portal,
 )
-from clinic.portal.forms import CancelForm, CodeForm, SignInForm
+from clinic.portal.forms import CancelForm, CodeForm, SignInForm, TrustedPersonForm
 from clinic.scheduling.availability import find_slots
 from clinic.scheduling.clock import local
 from clinic.scheduling.rules import BookingRefused
@@ -51,6 +59,9 @@ def _page(request, template, context=None, status=200):
     portal = getattr(request, "portal", None)
     if portal is not None:
         context.setdefault("home_site", portal.patient.home_site)
+        # More than one portal behind this sign-in: the menu offers to switch.
+        if portal.session.identifier_hash:
+            context.setdefault("can_switch", len(services.viewing_options(portal.session)) > 1)
     response = render(request, template, context, status=status)
     response["Cache-Control"] = "no-store"
     return response
@@ -100,8 +111,18 @@ def sign_in_code(request):
         else:
             request.session.pop(PENDING_KEY, None)
             request.session.cycle_key()
-            with translation.override(session.account.language):
-                response = redirect(reverse("portal:home"))
+            # Someone who is a patient and a trusted person, or trusted by several patients,
+            # chooses whose portal to open.
+            landing = (
+                "portal:choose" if len(services.viewing_options(session)) > 1 else "portal:home"
+            )
+            # The patient lands in their own language; a trusted person stays in the one they
+            # signed in with (the account's language is the patient's).
+            language = translation.get_language()
+            if session.trusted_person_id is None:
+                language = session.account.language
+            with translation.override(language):
+                response = redirect(reverse(landing))
             response.set_cookie(
                 settings.PORTAL_SESSION_COOKIE,
                 key,
@@ -113,7 +134,7 @@ def sign_in_code(request):
     return _page(request, "portal/sign_in_code.html", {"form": form})
 
 
-@patient_portal
+@patient_portal(scope=ANYONE, audited=False)
 @require_POST
 def sign_out(request):
     services.sign_out(request.portal.session)
@@ -126,22 +147,24 @@ def sign_out(request):
 # --- home and visits -------------------------------------------------------------------------
 
 
-@patient_portal
+@patient_portal(scope=ANYONE)
 def home(request):
     patient = request.portal.patient
-    visits = selectors.upcoming_visits(patient)
+    scopes = request.portal.scopes
+    visits = selectors.upcoming_visits(patient) if VISITS in scopes else []
     now = timezone.now()
     for visit in visits:
         visit.change_refusal = services.change_refusal(visit, now)
+    own = PATIENT in scopes
     return _page(
         request,
         "portal/home.html",
         {
             "patient": patient,
             "visits": visits,
-            "offers": selectors.open_offers(patient),
-            "due": selectors.due_questionnaires(patient),
-            "released": selectors.latest_release(patient) is not None,
+            "offers": selectors.open_offers(patient) if own else [],
+            "due": selectors.due_questionnaires(patient) if own else [],
+            "released": own and selectors.latest_release(patient) is not None,
         },
     )
 
@@ -183,8 +206,10 @@ def _chosen_slot(appointment, key: str):
     return next((slot for slot in _free(appointment, day, day) if slot.key == key), None)
 
 
-@patient_portal
+@patient_portal(scope=VISITS)
 def visit(request, appointment_id):
+    if request.method == "POST":
+        check_scope(request.portal, CHANGE_VISITS)
     appointment = get_appointment_for(request.portal, appointment_id)
     account = request.portal.account
     if request.method == "POST" and "slot" in request.POST:
@@ -193,7 +218,7 @@ def visit(request, appointment_id):
             messages.error(request, _("That time is no longer free. Choose another one."))
         else:
             try:
-                services.move_visit(account, appointment, slot=slot)
+                services.move_visit(account, appointment, slot=slot, trusted=request.portal.trusted)
             except services.PortalRefused as refusal:
                 messages.error(request, refusal.message)
             except BookingRefused as refusal:
@@ -227,14 +252,16 @@ def visit(request, appointment_id):
     )
 
 
-@patient_portal
+@patient_portal(scope=CHANGE_VISITS)
 @require_POST
 def cancel(request, appointment_id):
     appointment = get_appointment_for(request.portal, appointment_id)
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        services.cancel_visit(request.portal.account, appointment, reason=reason)
+        services.cancel_visit(
+            request.portal.account, appointment, reason=reason, trusted=request.portal.trusted
+        )
     except services.PortalRefused as refusal:
         messages.error(request, refusal.message)
         return redirect("portal:visit", appointment_id=appointment.public_id)
@@ -289,14 +316,17 @@ def progress(request):
 # --- documents, consents, data -------------------------------------------------------------------
 
 
-@patient_portal
+@patient_portal(scope=DOCUMENTS)
 def documents(request):
     patient = request.portal.patient
+    own = PATIENT in request.portal.scopes
     return _page(
         request,
         "portal/documents.html",
         {
-            "consents": selectors.consents(patient),
+            "own": own,
+            "see_visits": VISITS in request.portal.scopes,
+            "consents": selectors.consents(patient) if own else [],
             "visits": selectors.upcoming_visits(patient),
             "language": translation.get_language(),
         },
@@ -392,3 +422,59 @@ def access_log(request):
         "portal/access_log.html",
         {"rows": selectors.staff_access_log(request.portal.patient)},
     )
+
+
+# --- trusted people ------------------------------------------------------------------------------
+
+
+@patient_portal
+def trusted_people(request):
+    """The patient's trusted people: who may see what, until when; grant and revoke."""
+    form = TrustedPersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.grant_trusted_person(
+                request.portal.account,
+                name=data["name"],
+                relation=data["relation"],
+                contact=data["contact"],
+                scopes=data["scopes"],
+                expires_on=data["expires_on"],
+            )
+        except services.PortalRefused as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(
+                request, _("Done. The person gets a message telling them how to sign in.")
+            )
+            return redirect("portal:trusted_people")
+    return _page(
+        request,
+        "portal/trusted_people.html",
+        {"form": form, "grants": selectors.trusted_people(request.portal.patient)},
+    )
+
+
+@patient_portal
+@require_POST
+def trusted_revoke(request, grant_id):
+    grant = get_trusted_person_for(request.portal, grant_id)
+    services.revoke_trusted_person(grant)
+    messages.success(request, _("Access withdrawn: the person is signed out."))
+    return redirect("portal:trusted_people")
+
+
+@patient_portal(scope=ANYONE, audited=False)
+def choose(request):
+    """Whose portal to open, when one sign-in opens more than one."""
+    options = services.viewing_options(request.portal.session)
+    if request.method == "POST":
+        chosen = request.POST.get("portal", "")
+        try:
+            grant_id = None if chosen == "own" else uuid.UUID(chosen)
+            services.switch_portal(request.portal.session, grant_id)
+        except (ValueError, services.PortalRefused):
+            return _page(request, "portal/not_found.html", status=404)
+        return redirect("portal:home")
+    return _page(request, "portal/choose.html", {"options": options})

@@ -183,3 +183,73 @@ def test_a_course_patient_uses_the_portal_on_a_phone(browser, axe_path, live_ser
     finally:
         context.close()
     assert problems == {}
+
+
+TRUSTED_PHONE = "+380509990011"
+
+
+def portal_sign_in(page, base, identifier, recipient):
+    page.goto(base + "/portal/sign-in/")
+    page.fill("#id_identifier", identifier)
+    page.click("main button[type=submit]")
+    page.fill("#id_code", last_code(recipient))
+    page.click("main button[type=submit]")
+
+
+def test_a_trusted_person_sees_only_what_was_granted(browser, axe_path, live_server, story):  # noqa: F811
+    """The patient (in Ukrainian) grants "upcoming visits" only; the escort (in English) signs
+    in with a code, sees the visits and nothing else, and is signed out once access is
+    withdrawn."""
+    from playwright.sync_api import expect
+
+    options = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "bypass_csp": True}
+    patient_context = browser.new_context(**options)
+    trusted_context = browser.new_context(**options)
+    problems = {}
+    try:
+        mine = patient_context.new_page()
+        mine.set_default_timeout(10_000)
+        uk = live_server.url + "/uk"
+        portal_sign_in(mine, uk, "050 111 22 33", PHONE)
+        expect(mine.locator("h1")).to_contain_text("Олена")
+        mine.click("nav.portal-nav >> text=Довірені особи")
+        expect(mine.locator("h1")).to_have_text("Довірені особи")
+        mine.fill("#id_name", "Ірина Коваль")
+        mine.select_option("#id_relation", "escort")
+        mine.fill("#id_contact", "050 999 00 11")
+        mine.check("input[name=scopes][value=visits]")
+        mine.click("section[aria-labelledby=grant-title] button[type=submit]")
+        expect(mine.locator(".trusted-person h3")).to_contain_text("Ірина Коваль")
+        assert fits(mine)
+        problems |= run_axe(mine, axe_path, "trusted people")
+
+        theirs = trusted_context.new_page()
+        theirs.set_default_timeout(10_000)
+        en = live_server.url + "/en"
+        portal_sign_in(theirs, en, "+380 50 999 00 11", TRUSTED_PHONE)
+        expect(theirs.locator(".portal-trusted")).to_contain_text(
+            "You are viewing as a trusted person of"
+        )
+        expect(theirs.locator(".portal-crisis")).to_contain_text("112")
+        first = story["first"]
+        expect(theirs.locator(f"a[href$='/portal/visits/{first.public_id}/']")).to_be_visible()
+        assert fits(theirs)
+        problems |= run_axe(theirs, axe_path, "trusted home")
+        theirs.click(f"a[href$='/portal/visits/{first.public_id}/']")
+        expect(theirs.locator("h2#confirmation-title")).to_be_visible()
+        assert theirs.locator("h2#move-title").count() == 0
+        problems |= run_axe(theirs, axe_path, "trusted visit")
+        for path in ("progress/", "documents/", "my-data.json", "my-data.pdf", "access-log/"):
+            response = theirs.request.get(f"{en}/portal/{path}")
+            assert response.status == 404, path
+
+        # The patient withdraws access: the escort's next page is the sign-in.
+        mine.click("button:has-text('Ірина Коваль')")
+        expect(mine.locator(".messages")).to_be_visible()
+        theirs.goto(en + "/portal/")
+        expect(theirs.locator("#id_identifier")).to_be_visible()
+        assert theirs.locator(".portal-trusted").count() == 0
+    finally:
+        patient_context.close()
+        trusted_context.close()
+    assert problems == {}
