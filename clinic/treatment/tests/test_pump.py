@@ -11,6 +11,7 @@ import time_machine
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clinic.conftest import authenticate_recently
 from clinic.controlled_drugs.models import Holding, Kind, LedgerEntry
 from clinic.controlled_drugs.tests.factories import make_drug, make_safe, receive
 from clinic.core.models import AuditEvent
@@ -347,6 +348,56 @@ def test_resuming_after_a_dose_change_waits_for_the_new_preparations_check(
     }
 
 
+def test_a_dose_is_not_changed_while_the_pump_runs_and_nothing_is_written(
+    clock, running, physician
+):
+    clock.shift(timedelta(minutes=10))
+    with pytest.raises(services.TreatmentRefused, match="Pause the infusion first"):
+        services.sign_dose(
+            running, mg_per_kg=D("0.40"), minutes=40, reason="Дисоціація", actor=physician
+        )
+    assert running.doses.count() == 1
+    assert list(running.pump_events.values_list("kind", flat=True)) == ["start"]
+    assert InfusionSession.objects.get(pk=running.pk).status == Status.INFUSING
+    assert not AuditEvent.objects.filter(action="infusion.dose.changed").exists()
+
+
+def test_the_amount_given_is_exact_across_a_dose_change(clock, running, nurse, physician):
+    # The pump was paused at 09:12; the nurse records it at 09:15 with the time it happened.
+    clock.shift(timedelta(minutes=15))
+    services.interrupt_session(
+        running, cause="side_effect", reason="Нудота", at=MORNING + timedelta(minutes=12),
+        actor=nurse,
+    )  # fmt: skip
+    services.sign_dose(
+        running, mg_per_kg=D("0.40"), minutes=40, reason="Нудота: менша доза", actor=physician
+    )
+    prepared = services.record_dose_preparation(
+        running,
+        prepared=services.PreparationInput(
+            holding=ketamine_in_safe(running.site), method="diluted_bag", final_volume_ml=D("100")
+        ),
+        actor=nurse,
+    )
+    services.check_dose_preparation(
+        running,
+        drug_volume_ml=prepared.drug_volume_ml,
+        rate_ml_per_h=prepared.rate_ml_per_h,
+        actor=physician,
+    )
+    clock.shift(timedelta(minutes=5))
+    services.resume_session(running, actor=nurse)
+    # Half of the new bag: 20 of its 40 minutes, then stopped.
+    clock.shift(timedelta(minutes=20))
+    services.stop_session(running, reason="Тахікардія", actor=nurse)
+    running.refresh_from_db()
+    # The first bag ran 12 minutes at 150 ml/h (30 ml of 0.35 mg/ml = 10.5 mg) and nothing
+    # while paused; the new bag (28 mg in 100 ml at 150 ml/h) ran 20 minutes: 14 mg.
+    old = running.doses.order_by("pk").first().preparation
+    assert pump_delivery(running).per_syringe_mg == {old.pk: D("10.5"), prepared.pk: D("14")}
+    assert running.administered_mg == D("24.5")
+
+
 # Single-use ampoules and two ampoules for one dose --------------------------------------------
 
 
@@ -453,6 +504,28 @@ def test_a_refused_rate_change_shows_why_and_writes_nothing(clock, client, runni
     assert "більше за максимум закладу" in response.content.decode()
     assert running.pump_events.count() == 1
     assert AuditEvent.objects.filter(action="infusion.rate.refused", outcome="denied").exists()
+
+
+def test_the_page_asks_to_pause_before_a_dose_change_and_refuses_one(
+    clock, client, running, physician
+):
+    client.force_login(physician)
+    authenticate_recently(client, physician)
+    page = client.get(url(running)).content.decode()
+    assert 'data-testid="dose-change-paused-first"' in page
+    assert f'action="{url(running, "dose")}"' not in page
+    response = client.post(
+        url(running, "dose"),
+        {"mg_per_kg": "0.4", "minutes": "40", "reason": "Дисоціація"},
+        follow=True,
+    )
+    assert "Спочатку призупиніть інфузію" in response.content.decode()
+    assert running.doses.count() == 1
+    assert AuditEvent.objects.filter(action="infusion.dose.refused", outcome="denied").exists()
+    # Once paused, the physician signs the change from the page.
+    services.interrupt_session(running, cause="side_effect", reason="Нудота", actor=physician)
+    page = client.get(url(running)).content.decode()
+    assert f'action="{url(running, "dose")}"' in page
 
 
 def test_another_sites_nurse_cannot_change_the_rate(clock, client, running, users):
