@@ -133,6 +133,9 @@ class TreatmentSettings(models.Model):
     alert_escalate_after_minutes = models.PositiveSmallIntegerField(
         _("escalate an unacknowledged chair alert after (minutes)"), default=5
     )
+    pump_late_entry_minutes = models.PositiveSmallIntegerField(
+        _("record a pump event late within (minutes)"), default=120
+    )
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"

@@ -16,7 +16,7 @@ from clinic.controlled_drugs.models import Holding, Kind, LedgerEntry
 from clinic.controlled_drugs.tests.factories import make_drug, make_safe, receive
 from clinic.core.models import AuditEvent
 from clinic.treatment import delivery, links, preparation, services
-from clinic.treatment.models import InfusionSession, PumpEvent
+from clinic.treatment.models import InfusionSession, PumpEvent, TreatmentSettings
 from clinic.treatment.selectors import pump_delivery
 from clinic.treatment.tests.factories import ketamine_in_safe, make_session
 
@@ -303,6 +303,34 @@ def test_a_pump_event_cannot_be_dated_before_the_last_one(clock, running, nurse)
             running, cause="air_raid", at=MORNING - timedelta(minutes=5), actor=nurse
         )
     assert running.pump_events.count() == 1
+
+
+def test_a_late_pump_event_is_taken_within_the_sites_setting(clock, running, nurse, kyiv):
+    # The site allows 30 minutes; the nurse comes back from the shelter 45 minutes after the
+    # alert.
+    TreatmentSettings.objects.create(site=kyiv, pump_late_entry_minutes=30)
+    clock.shift(timedelta(minutes=55))
+    paused_at = MORNING + timedelta(minutes=10)
+    with pytest.raises(services.TreatmentRefused, match="within 30 minutes of when it happened"):
+        services.interrupt_session(running, cause="air_raid", at=paused_at, actor=nurse)
+    assert InfusionSession.objects.get(pk=running.pk).status == Status.INFUSING
+    assert list(running.pump_events.values_list("kind", flat=True)) == ["start"]
+    TreatmentSettings.objects.filter(site=kyiv).update(pump_late_entry_minutes=60)
+    services.interrupt_session(running, cause="air_raid", at=paused_at, actor=nurse)
+    assert running.pump_events.get(kind="pause").at == paused_at
+
+
+def test_by_default_a_pump_event_is_recorded_within_two_hours(clock, running, nurse):
+    clock.shift(timedelta(minutes=150))
+    with pytest.raises(services.TreatmentRefused, match="within 120 minutes"):
+        services.interrupt_session(
+            running, cause="power_cut", at=MORNING + timedelta(minutes=20), actor=nurse
+        )
+    assert running.pump_events.count() == 1
+    services.interrupt_session(
+        running, cause="power_cut", at=MORNING + timedelta(minutes=31), actor=nurse
+    )
+    assert running.pump_events.get(kind="pause").at == MORNING + timedelta(minutes=31)
 
 
 def test_resuming_after_a_dose_change_waits_for_the_new_preparations_check(
