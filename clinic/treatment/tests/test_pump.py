@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from clinic.conftest import authenticate_recently
@@ -16,9 +16,10 @@ from clinic.controlled_drugs.models import Holding, Kind, LedgerEntry
 from clinic.controlled_drugs.tests.factories import make_drug, make_safe, receive
 from clinic.core.models import AuditEvent
 from clinic.treatment import delivery, links, preparation, services
-from clinic.treatment.models import InfusionSession, PumpEvent, TreatmentSettings
+from clinic.treatment.models import DosePreparation, InfusionSession, PumpEvent, TreatmentSettings
 from clinic.treatment.selectors import pump_delivery
 from clinic.treatment.tests.factories import ketamine_in_safe, make_session
+from clinic.treatment.tests.test_preparation import MAX_DOSE_MG, PREPARATIONS, site_maxima
 
 KYIV = ZoneInfo("Europe/Kyiv")
 MORNING = datetime(2026, 12, 1, 9, 0, tzinfo=KYIV)
@@ -134,40 +135,54 @@ def test_a_pause_adds_nothing_however_long_it_lasts(steps, pause):
     assert delivery.amount_given(with_pause).total_mg == delivery.amount_given(events).total_mg
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
-    weight=st.integers(min_value=40, max_value=150).map(D),
-    mg_per_kg=st.sampled_from([D("0.5"), D("0.6"), D("0.75")]),
+    weight=st.decimals(min_value=40, max_value=150, places=1),
+    mg_per_kg=st.decimals(min_value=D("0.10"), max_value=D("0.75"), places=2),
     minutes=st.integers(min_value=20, max_value=60),
-    method=st.sampled_from([preparation.DILUTED_SYRINGE, preparation.DILUTED_BAG]),
+    kind=st.sampled_from(PREPARATIONS),
+    site_max=site_maxima,
 )
 def test_running_a_preparation_for_its_minutes_gives_its_dose_within_a_syringe_step(
-    weight, mg_per_kg, minutes, method
+    weight, mg_per_kg, minutes, kind, site_max
 ):
-    volume = D("50") if method == preparation.DILUTED_SYRINGE else D("100")
+    # Every strength of the register's catalogue, undiluted or diluted in a syringe or bag,
+    # under any maximum rate a site may set.
+    method, strength, volume = kind
+    rx = preparation.Prescription(mg_per_kg, weight, minutes)
+    assume(rx.dose_mg <= MAX_DOSE_MG)
     try:
         prepared = preparation.prepare(
-            preparation.Prescription(mg_per_kg, weight, minutes),
-            strength_mg_per_ml=D("50"),
+            rx,
+            strength_mg_per_ml=strength,
             method=method,
             final_volume_ml=volume,
-            max_mg_per_kg_per_min=D("1"),
+            max_mg_per_kg_per_min=site_max,
         )
     except preparation.PreparationRefused:
-        return
-    syringe = delivery.Syringe(
-        "p",
-        prepared.dose_given_mg / prepared.total_volume_ml,
-        prepared.dose_given_mg,
-        prepared.draw_step_ml * prepared.strength_mg_per_ml,
-    )
+        return  # which refusals and why: test_preparation.py
+    # The syringe as the session's pump events see it (stored preparation -> delivery).
+    syringe = DosePreparation(
+        strength_mg_per_ml=prepared.strength_mg_per_ml,
+        draw_step_ml=prepared.draw_step_ml,
+        dose_given_mg=prepared.dose_given_mg,
+        total_volume_ml=prepared.total_volume_ml,
+    ).syringe()
     result = delivery.amount_given(
         [
             delivery.PumpEvent(at(0), delivery.START, prepared.rate_ml_per_h, syringe),
             delivery.PumpEvent(at(minutes), delivery.END),
         ]
     )
+    # What the pump's record gives is taken for what was prepared, and lies within one
+    # measuring step of the signed dose; never more than the syringe held.
     assert not delivery.entered_differs(prepared.dose_given_mg, result)
+    assert abs(result.total_mg - rx.dose_mg) <= syringe.step_mg
+    assert result.total_mg <= prepared.dose_given_mg
+    # The pump ran no faster than the site allows, at every minute of the run.
+    per_kg_per_min = prepared.rate_ml_per_h * syringe.concentration_mg_per_ml / 60 / weight
+    assert per_kg_per_min <= site_max
+    assert result.total_mg / minutes / weight <= site_max
 
 
 # The session ---------------------------------------------------------------------------------
