@@ -605,6 +605,7 @@ class DosePreparation(models.Model):
             concentration_mg_per_ml=self.dose_given_mg / self.total_volume_ml,
             prepared_mg=self.dose_given_mg,
             step_mg=self.step_mg,
+            total_volume_ml=self.total_volume_ml,
         )
 
 

@@ -4,6 +4,7 @@ rest destroyed before a witness; single-use ampoules counted whole; two ampoules
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -46,6 +47,30 @@ def test_a_full_run_at_the_prepared_rate_gives_the_prepared_dose():
     assert (result.total_mg, result.running_minutes, result.capped) == (D("35"), D("40"), False)
 
 
+def test_the_amount_is_exact_where_decimal_division_would_fall_short():
+    # 5 min at 150 ml/h, then 96 min at 67.9 ml/h (resumes at 21 and 37 split the stretch):
+    # 12.5 + 108.64 = 121.14 ml of 0.35 mg/ml is 42.399 mg exactly. Decimal hours
+    # (seconds / 3600) summed to a hair under it, and the register got 42.398 (an example
+    # hypothesis found).
+    syringe = delivery.Syringe("s", D("0.35"), D("43"), D("0.5"))
+    events = [
+        delivery.PumpEvent(at(0), delivery.START, D("150"), syringe),
+        delivery.PumpEvent(at(5), delivery.RATE, D("67.9")),
+        delivery.PumpEvent(at(21), delivery.RESUME),
+        delivery.PumpEvent(at(37), delivery.RESUME),
+        delivery.PumpEvent(at(101), delivery.END),
+    ]
+    assert delivery.amount_given(events).total_mg == D("42.399")
+    # 35 mg made up to 60 ml (0.58333... mg/ml): the whole syringe, run in four stretches,
+    # gives exactly 35 mg.
+    full = delivery.Syringe("f", D("35") / D("60"), D("35"), D("0.5"), total_volume_ml=D("60"))
+    run = [delivery.PumpEvent(at(0), delivery.START, D("90"), full)]
+    for minute in (7, 19, 33):
+        run += [delivery.PumpEvent(at(minute), delivery.RESUME)]
+    run += [delivery.PumpEvent(at(40), delivery.END)]
+    assert delivery.amount_given(run).total_mg == D("35")
+
+
 def test_a_slowed_and_paused_run_gives_less_and_a_late_end_is_capped():
     events = [
         delivery.PumpEvent(at(0), delivery.START, D("150"), SYRINGE),
@@ -81,13 +106,14 @@ def _events(syringe, steps, *, end_after=5, kind=delivery.END):
     return events
 
 
-def _expected(syringe, events) -> Decimal:
-    """The same sum written out plainly: rate x hours x concentration over running stretches."""
-    total, running, rate, since = D(0), False, None, None
+def _expected(syringe, events) -> Fraction:
+    """The same sum written out plainly, in exact fractions: rate x hours x concentration over
+    running stretches."""
+    total, running, rate, since = Fraction(0), False, None, None
     for event in events:
         if running:
-            hours = D(str((event.at - since).total_seconds())) / 3600
-            total += rate * hours * syringe.concentration_mg_per_ml
+            hours = Fraction(int((event.at - since).total_seconds()), 3600)
+            total += Fraction(rate) * hours * Fraction(syringe.concentration_mg_per_ml)
         if event.rate_ml_per_h is not None:
             rate = event.rate_ml_per_h
         since = event.at
@@ -95,7 +121,7 @@ def _expected(syringe, events) -> Decimal:
             running = True
         elif event.kind in (delivery.PAUSE, delivery.END, delivery.STOP):
             running = False
-    return min(total, syringe.prepared_mg)
+    return min(total, Fraction(syringe.prepared_mg))
 
 
 @settings(max_examples=200, deadline=None)
@@ -115,7 +141,7 @@ def test_the_amount_given_is_rate_times_running_time_capped_by_the_prepared_dose
     expected = _expected(syringe, events)
     # Never more than was prepared, never negative, and the register's 0.001 mg truncation.
     assert D(0) <= result.total_mg <= prepared
-    assert expected - D("0.001") < result.total_mg <= expected
+    assert expected - Fraction(1, 1000) < Fraction(result.total_mg) <= expected
     # Nothing after the end counts: a pump event recorded later changes nothing.
     later = [*events, delivery.PumpEvent(events[-1].at + timedelta(hours=1), delivery.RESUME)]
     assert delivery.amount_given(later).total_mg == result.total_mg
