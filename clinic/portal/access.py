@@ -18,7 +18,7 @@ from clinic.assessments.models import Assessment, SelfReportLink
 from clinic.core.policy import PORTAL, Policy, with_policy
 from clinic.patients.models import Consent
 from clinic.portal import services
-from clinic.portal.models import PortalAccount, PortalSession
+from clinic.portal.models import PortalAccount, PortalSession, SessionSummary
 from clinic.scheduling.models import Appointment, WaitlistEntry
 
 
@@ -101,3 +101,17 @@ def get_consent_for(portal: Portal, public_id) -> Consent:
     if consent is None:
         raise Http404
     return consent
+
+
+def get_summary_for(portal: Portal, public_id) -> SessionSummary:
+    """A released session summary of the patient's; a withdrawn or unreleased one is 404."""
+    summary = (
+        SessionSummary.objects.filter(
+            patient=portal.patient, public_id=public_id, released_at__isnull=False
+        )
+        .select_related("note", "note__author", "released_by")
+        .first()
+    )
+    if summary is None:
+        raise Http404
+    return summary

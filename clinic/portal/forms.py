@@ -26,6 +26,12 @@ class CodeForm(forms.Form):
     )
 
 
+class LinkForm(forms.Form):
+    shared_device = forms.BooleanField(
+        label=_("This is a shared device (you will be signed out sooner)"), required=False
+    )
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label=_("Why are you cancelling? (optional)"), max_length=200, required=False
@@ -48,3 +54,15 @@ class PolicyForm(forms.ModelForm):
             "infusion_visit_types": forms.CheckboxSelectMultiple,
             "provenance": forms.Textarea(attrs={"rows": 3}),
         }
+
+
+class SummaryForm(forms.Form):
+    text = forms.CharField(
+        label=_("Summary for the patient"),
+        max_length=2000,
+        help_text=_(
+            "A few plain sentences for the patient: what you did together and what comes next. "
+            "Nothing from the note is shown to the patient unless you type it here."
+        ),
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )

@@ -10,6 +10,7 @@ urlpatterns = [
         staff_views.release_scores,
         name="release_scores",
     ),
+    path("notes/<uuid:note_id>/summary/", staff_views.summary, name="summary"),
     path("sites/", staff_views.policies, name="policies"),
     path("sites/<slug:site_code>/", staff_views.policy, name="policy"),
 ]
