@@ -71,7 +71,7 @@ from clinic.patients.models import (  # noqa: E402
 )
 from clinic.scheduling.clock import local_instant  # noqa: E402
 from clinic.scheduling.models import Appointment, VisitType  # noqa: E402
-from clinic.treatment.models import InfusionSession  # noqa: E402
+from clinic.treatment.models import InfusionSession, SessionNote  # noqa: E402
 
 CSRF = "benchcsrftokenbenchcsrftokenabcd"  # 32 characters: a valid unmasked CSRF secret
 FAMILY = ["Шевченко", "Коваленко", "Бондаренко", "Ткаченко", "Кравченко", "Олійник", "Мельник"]
@@ -292,6 +292,28 @@ class Primitives:
             )[:200]
         )
 
+        self.notes = self._signed_notes(kyiv)
+
+    def _signed_notes(self, kyiv):
+        """Signed session notes the Kyiv physician wrote: the summary page and its save POST
+        work on them (one is written and signed when the data set has none)."""
+        mine = SessionNote.objects.filter(
+            author=self.physician_user, signed_at__isnull=False, patient__home_site=kyiv
+        )
+        if not mine.exists() and self.patients:
+            from clinic.core import records
+            from clinic.treatment import services as treatment
+
+            note = treatment.write_session_note(
+                Patient.objects.get(public_id=self.patients[0]),
+                kind=SessionNote.Kind.INTEGRATION,
+                held_on=timezone.localdate(),
+                text="bench",
+                actor=self.physician_user,
+            )
+            records.sign_note(note, actor=self.physician_user)
+        return list(mine.values_list("public_id", flat=True)[:200])
+
     def who(self, name):
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
@@ -304,6 +326,7 @@ class Primitives:
             "portal_invite": self.receptionist,
             "portal_release": self.physician,
             "portal_revoke_trusted": self.receptionist,
+            "portal_summary": self.physician, "portal_summary_save": self.physician,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -391,6 +414,14 @@ class Primitives:
                 return "GET", "/healthz", None
             patient, grant = self.rng.choice(self.grants)
             return "POST", f"/staff/portal/patients/{patient}/trusted/{grant}/revoke/", {}
+        if name in ("portal_summary", "portal_summary_save"):
+            if not self.notes:
+                return "GET", "/healthz", None
+            path = f"/staff/portal/notes/{self.rng.choice(self.notes)}/summary/"
+            if name == "portal_summary":
+                return "GET", path, None
+            # Saving the same text again: a write with its audit row, never a refusal.
+            return "POST", path, {"text": "Короткий підсумок для пацієнта.", "action": "save"}
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -478,6 +509,8 @@ BUDGETS = {
     "portal_policy": ("portal policy (admin)", 10),
     "portal_invite": ("portal invite POST", 8), "portal_release": ("release scores POST", 5),
     "portal_revoke_trusted": ("trusted person revoke POST", 5),
+    "portal_summary": ("session summary page", 10),
+    "portal_summary_save": ("session summary save POST", 8),
 }  # fmt: skip
 
 

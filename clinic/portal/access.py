@@ -18,7 +18,7 @@ from clinic.assessments.models import Assessment, SelfReportLink
 from clinic.core.policy import PORTAL, Policy, with_policy
 from clinic.patients.models import Consent
 from clinic.portal import services
-from clinic.portal.models import PortalAccount, PortalSession, TrustedPerson
+from clinic.portal.models import PortalAccount, PortalSession, SessionSummary, TrustedPerson
 from clinic.scheduling.models import Appointment, WaitlistEntry
 
 # What a page needs, besides a portal session. A trusted person holds some of the grant's
@@ -170,3 +170,19 @@ def get_grant_of(patient, public_id) -> TrustedPerson:
     if grant is None:
         raise Http404
     return grant
+
+
+def get_summary_for(portal: Portal, public_id) -> SessionSummary:
+    """A released session summary of the patient's; a withdrawn or unreleased one is 404.
+    Summaries are clinical: the patient's alone, never a trusted person's."""
+    check_scope(portal, PATIENT)
+    summary = (
+        SessionSummary.objects.filter(
+            patient=portal.patient, public_id=public_id, released_at__isnull=False
+        )
+        .select_related("note", "note__author", "released_by")
+        .first()
+    )
+    if summary is None:
+        raise Http404
+    return summary

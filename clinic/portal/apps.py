@@ -12,6 +12,18 @@ class PortalConfig(AppConfig):
         # The staff menu (core.navigation): each site's self-service policy, for administrators.
         register("portal_staff:policies", _("Patient portal policy"), position=185)
 
+        # Treatment's note and course pages say whether a session summary is released.
+        from clinic.portal.selectors import summary_states
+        from clinic.treatment.summaries import provide_reader
+
+        provide_reader(summary_states)
+
+        # An inquiry that becomes a patient is offered the portal's invitation.
+        from clinic.inquiries.hooks import provide_inviter
+        from clinic.portal.services import invite_patient
+
+        provide_inviter(invite_patient)
+
         from datetime import timedelta
 
         from clinic.core import jobs

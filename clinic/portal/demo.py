@@ -1,21 +1,26 @@
 """The demo centre's portal: each site's self-service policy, preparation texts, and one demo
 patient (Kyiv, K-0001, in a ketamine course with booked infusions) holding a portal account,
-with a trusted person (her escort) who sees her visits and confirmations."""
+with a trusted person (her escort) who sees her visits and confirmations, and one session
+summary released by the Kyiv physician."""
 
 from django.utils import timezone
 
+from clinic.accounts.models import User
 from clinic.assessments import services as assessments
 from clinic.assessments.models import Assessment, SelfReportLink
+from clinic.core.demo import demo_email
 from clinic.patients.models import Patient
 from clinic.portal import services
 from clinic.portal.models import (
     PortalAccount,
     PortalPolicy,
     ScoreRelease,
+    SessionSummary,
     TrustedPerson,
     VisitPreparation,
 )
 from clinic.scheduling.models import VisitType
+from clinic.treatment.models import SessionNote
 
 DEMO_PATIENT = "K-0001"
 DEMO_PHONE = "+380671230001"
@@ -70,6 +75,7 @@ def load_demo(*, actor, sites) -> None:
     patient = Patient.objects.filter(record_number=DEMO_PATIENT).first()
     if patient is None:
         return
+    _release_a_summary(patient)
     if not PortalAccount.objects.filter(patient=patient).exists():
         _open_demo_account(patient, actor=actor)
     if not TrustedPerson.objects.filter(patient=patient).exists():
@@ -96,6 +102,29 @@ def _open_demo_account(patient, *, actor) -> None:
     )
     if not open_links.exists():
         assessments.issue_self_report_link(patient, "phq9", actor=actor)
+
+
+SUMMARY = (
+    "Ми поговорили про ваші очікування від курсу та про те, хто супроводжуватиме вас після "
+    "інфузій. Наступний крок: перша інфузія за розкладом. Якщо з'являться питання, напишіть "
+    "або зателефонуйте до центру."
+)
+
+
+def _release_a_summary(patient) -> None:
+    """The demo patient's signed session note gets one summary, released by the physician."""
+    if SessionSummary.objects.filter(patient=patient).exists():
+        return
+    note = (
+        SessionNote.objects.filter(patient=patient, signed_at__isnull=False)
+        .order_by("held_on", "pk")
+        .first()
+    )
+    physician = User.objects.filter(email=demo_email("physician", "kyiv")).first()
+    if note is None or physician is None:
+        return
+    services.write_summary(note, text=SUMMARY, actor=physician)
+    services.release_summary(note, actor=physician)
 
 
 def demo_login() -> str | None:

@@ -26,6 +26,12 @@ class CodeForm(forms.Form):
     )
 
 
+class LinkForm(forms.Form):
+    shared_device = forms.BooleanField(
+        label=_("This is a shared device (you will be signed out sooner)"), required=False
+    )
+
+
 class CancelForm(forms.Form):
     reason = forms.CharField(
         label=_("Why are you cancelling? (optional)"), max_length=200, required=False
@@ -71,4 +77,16 @@ class TrustedPersonForm(forms.Form):
         label=_("Until (optional)"),
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+
+class SummaryForm(forms.Form):
+    text = forms.CharField(
+        label=_("Summary for the patient"),
+        max_length=2000,
+        help_text=_(
+            "A few plain sentences for the patient: what you did together and what comes next. "
+            "Nothing from the note is shown to the patient unless you type it here."
+        ),
+        widget=forms.Textarea(attrs={"rows": 6}),
     )

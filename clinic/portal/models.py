@@ -39,6 +39,11 @@ class PortalAccount(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
     )
     last_signed_in_at = models.DateTimeField(_("last signed in"), null=True, blank=True)
+    # The patient's optional authenticator app: the TOTP secret sealed like the staff's
+    # (accounts.adapters.MFAAdapter, AES-GCM), and the last time step used, so no code
+    # counts twice.
+    totp_secret = models.CharField(max_length=200, blank=True, editable=False)
+    totp_last_step = models.BigIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("portal account")
@@ -51,6 +56,10 @@ class PortalAccount(models.Model):
 
     def __str__(self):
         return str(self.public_id)
+
+    @property
+    def has_authenticator(self) -> bool:
+        return bool(self.totp_secret)
 
 
 class SignInCode(models.Model):
@@ -65,6 +74,9 @@ class SignInCode(models.Model):
         PortalAccount, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
     )
     code_hash = models.CharField(max_length=64)
+    # The keyed hash of the e-mailed sign-in link's token: the same secret as the code, in
+    # another form (same lifetime, same single use, same attempts).
+    link_hash = models.CharField(max_length=64, blank=True, db_index=True)
     created_at = models.DateTimeField(default=timezone.now)
     expires_at = models.DateTimeField()
     used_at = models.DateTimeField(null=True, blank=True)
@@ -307,3 +319,40 @@ class TrustedPerson(models.Model):
     def is_live(self, today=None) -> bool:
         today = today or timezone.localdate()
         return self.revoked_at is None and (self.expires_on is None or self.expires_on >= today)
+
+
+class SessionSummary(models.Model):
+    """A short plain-language summary of a signed session note, written by a physician for
+    the patient. Nothing of the note is copied into it: the patient sees only what the
+    physician typed, and only while it is released."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    note = models.OneToOneField("treatment.SessionNote", on_delete=models.PROTECT, related_name="+")
+    text = models.TextField(_("summary for the patient"), max_length=2000)
+    written_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    updated_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(_("released"), null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    withdrawn_at = models.DateTimeField(_("withdrawn"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("session summary")
+        verbose_name_plural = _("session summaries")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(released_at__isnull=True) | Q(released_by__isnull=False),
+                name="portal_summary_released_by_someone",
+            ),
+        ]
+
+    def __str__(self):
+        return f"summary of note {self.note_id}"
+
+    @property
+    def is_released(self) -> bool:
+        return self.released_at is not None

@@ -17,7 +17,7 @@ from clinic.assessments.models import Assessment, SelfReportLink
 from clinic.assessments.selectors import scale_settings
 from clinic.core.models import AuditEvent
 from clinic.patients.models import ConsentPurpose, ConsentWording
-from clinic.portal.models import ScoreRelease, TrustedPerson
+from clinic.portal.models import ScoreRelease, SessionSummary, TrustedPerson
 from clinic.portal.services import PORTAL_EMAIL
 from clinic.scheduling.models import Appointment, WaitlistEntry
 
@@ -63,6 +63,36 @@ def due_questionnaires(patient, now=None):
 
 def latest_release(patient) -> ScoreRelease | None:
     return ScoreRelease.objects.filter(patient=patient).order_by("-released_through").first()
+
+
+def released_summaries(patient) -> list[SessionSummary]:
+    """The session summaries a physician has released to the patient, newest session first."""
+    return list(
+        SessionSummary.objects.filter(patient=patient, released_at__isnull=False)
+        .select_related("note", "note__author", "released_by")
+        .order_by("-note__held_on", "-released_at", "-pk")
+    )
+
+
+def summaries_for_export(patient) -> list[dict]:
+    """The released summaries as the patient's data export lists them."""
+    return [
+        {
+            "id": str(s.public_id),
+            "session_date": s.note.held_on,
+            "session": str(s.note.get_kind_display()),
+            "clinician": s.note.author.full_name,
+            "released_at": s.released_at,
+            "released_by": s.released_by.full_name,
+            "summary": s.text,
+        }
+        for s in released_summaries(patient)
+    ]
+
+
+def summary_states(note_ids) -> dict[int, SessionSummary]:
+    """Each note's summary (released or not), for the staff pages that list notes."""
+    return {s.note_id: s for s in SessionSummary.objects.filter(note_id__in=list(note_ids))}
 
 
 # Plain-language meaning of each scale, for the patient (not the clinician's band names alone).
@@ -204,6 +234,7 @@ PARTS = [
     ("schedule", _("your visits")),
     ("assessment.alert", _("a safety alert")),
     ("assessment", _("your questionnaires and scores")),
+    ("portal.summary", _("your session summaries")),
     ("portal", _("your portal account")),
     ("course", _("your course of treatment")),
     ("infusion", _("your treatment sessions")),

@@ -7,6 +7,9 @@ urlpatterns = [
     path("portal/", views.home, name="home"),
     path("portal/sign-in/", views.sign_in, name="sign_in"),
     path("portal/sign-in/code/", views.sign_in_code, name="sign_in_code"),
+    path("portal/sign-in/link/<str:token>/", views.sign_in_link, name="sign_in_link"),
+    path("portal/sign-in/app/", views.sign_in_totp, name="sign_in_totp"),
+    path("portal/authenticator/", views.authenticator, name="authenticator"),
     path("portal/sign-out/", views.sign_out, name="sign_out"),
     path("portal/visits/<uuid:appointment_id>/", views.visit, name="visit"),
     path("portal/visits/<uuid:appointment_id>/cancel/", views.cancel, name="cancel"),
@@ -18,6 +21,11 @@ urlpatterns = [
     ),
     path("portal/progress/", views.progress, name="progress"),
     path("portal/documents/", views.documents, name="documents"),
+    path(
+        "portal/summaries/<uuid:summary_id>/summary.pdf",
+        views.summary_pdf,
+        name="summary_pdf",
+    ),
     path("portal/consents/<slug:purpose>/", views.consent_text, name="consent"),
     path("portal/consents/<slug:purpose>/sign/", views.consent_sign, name="consent_sign"),
     path(

@@ -63,6 +63,11 @@ def test_the_walk_covers_the_known_pages():
         "account_login",
         "mfa_activate_totp",
         "healthz",
+        "portal_staff:summary",
+        "portal:summary_pdf",
+        "portal:sign_in_link",
+        "portal:sign_in_totp",
+        "portal:authenticator",
     ):
         assert expected in names
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from clinic.accounts.roles import Role
 from clinic.assessments import services as assessments
 from clinic.assessments.tests.test_browser import run_axe
+from clinic.core.records import sign_note
 from clinic.core.tests.test_browser import browser  # noqa: F401
 from clinic.courses.tests.factories import make_care_course
 from clinic.portal import services
@@ -22,11 +23,13 @@ from clinic.scheduling.availability import find_slots
 from clinic.scheduling.clock import KYIV
 from clinic.scheduling.models import Appointment
 from clinic.scheduling.tests.conftest import clinic, visit  # noqa: F401
+from clinic.treatment import services as treatment
 from clinic.website.tests.test_accessibility import axe_path  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 PHONE = "+380501112233"
+SUMMARY = "Ми говорили про сон і про супровід після інфузії."
 
 
 def weekdays(first, count):
@@ -98,6 +101,13 @@ def story(clinic, visit, kyiv, users):  # noqa: F811
     services.release_scores(patient, actor=physician)
     assessments.issue_self_report_link(patient, "phq9", actor=physician)
     services.invite_patient(patient, actor=users[(Role.RECEPTIONIST, "kyiv")])
+    # A signed integration note with a summary the physician released to the patient.
+    note = treatment.write_session_note(
+        patient, kind="integration", held_on=today, text="Клінічна нотатка", actor=physician
+    )
+    note = sign_note(note, actor=physician)
+    services.write_summary(note, text=SUMMARY, actor=physician)
+    services.release_summary(note, actor=physician)
     # The physician opens the chart: the access log must show it.
     staff = Client()
     staff.force_login(physician)
@@ -170,10 +180,24 @@ def test_a_course_patient_uses_the_portal_on_a_phone(browser, axe_path, live_ser
         problems |= run_axe(page, axe_path, "progress")
 
         page.goto(live_server.url + "/uk/portal/documents/")
+        expect(page.locator("#summaries-title + article")).to_contain_text(SUMMARY)
+        expect(page.locator("#summaries-title + article")).to_contain_text(
+            story["physician"].full_name
+        )
+        assert "Клінічна нотатка" not in page.content()
+        assert fits(page)
         problems |= run_axe(page, axe_path, "documents")
+        with page.expect_download() as summary_pdf:
+            page.click("#summaries-title + article a")
+        assert summary_pdf.value.suggested_filename.startswith("session-summary-")
         with page.expect_download() as download:
             page.click("text=Завантажити (JSON)")
         assert download.value.suggested_filename == "my-record.json"
+
+        page.goto(live_server.url + "/uk/portal/authenticator/")
+        expect(page.locator("figure.totp-qr svg")).to_be_visible()
+        assert fits(page)
+        problems |= run_axe(page, axe_path, "authenticator")
 
         page.goto(live_server.url + "/uk/portal/access-log/")
         expect(page.locator("table.access-log")).to_contain_text(story["physician"].full_name)

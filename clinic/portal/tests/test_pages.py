@@ -13,12 +13,15 @@ from clinic.assessments.models import Assessment, SelfReportLink
 from clinic.assessments.public_views import SESSION_KEY
 from clinic.conftest import make_patient
 from clinic.core.models import AuditEvent, OutboxMessage
+from clinic.core.records import sign_note
 from clinic.patients import services as records
 from clinic.patients.models import Consent
+from clinic.portal import services
 from clinic.portal.models import PortalAccount, ScoreRelease
 from clinic.portal.tests.conftest import at
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import AppointmentEvent, WaitlistEntry
+from clinic.treatment import services as treatment
 
 
 def portal_patterns():
@@ -65,7 +68,14 @@ def stranger(frozen, kyiv, clinic, visit, users, physician):
         actor=physician,
     )
     link, _token = assessments.issue_self_report_link(other, "phq9", actor=physician)
+    note = treatment.write_session_note(
+        other, kind="integration", held_on=date(2026, 3, 2), text="Нотатка", actor=physician
+    )
+    note = sign_note(note, actor=physician)
+    services.write_summary(note, text="Підсумок для Шевчук", actor=physician)
+    summary = services.release_summary(note, actor=physician)
     return {
+        "summary_id": summary.public_id,
         "appointment_id": appointment.public_id,
         "entry_id": entry.public_id,
         "consent_id": consent.public_id,
@@ -98,7 +108,7 @@ def test_no_portal_url_reaches_another_patients_objects(portal_client, policy, s
         assert posted in (403, 404), (pattern.name, posted)
         assert written() == before, pattern.name
         checked += 1
-    assert checked >= 5
+    assert checked >= 6
 
 
 @pytest.mark.django_db

@@ -13,6 +13,7 @@ from clinic.accounts.roles import Role
 from clinic.assessments import services as assessments
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.policy import PORTAL
+from clinic.core.records import sign_note
 from clinic.core.tests.test_url_policy import all_patterns
 from clinic.patients import services as records
 from clinic.portal import services
@@ -22,6 +23,7 @@ from clinic.portal.tests.conftest import TRUSTED_PHONE, at, grant, last_code, tr
 from clinic.portal.tests.test_pages import stranger, written  # noqa: F401
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment
+from clinic.treatment import services as treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -246,7 +248,14 @@ def own_objects(account, patient, follow_up, physician, kyiv, visit):  # noqa: F
     link, _token = assessments.issue_self_report_link(patient, "phq9", actor=physician)
     assessments.record_assessment(patient, "phq9", [2] * 8 + [0], actor=physician)
     services.release_scores(patient, actor=physician)
+    note = treatment.write_session_note(
+        patient, kind="integration", held_on=date(2026, 3, 2), text="Нотатка", actor=physician
+    )
+    note = sign_note(note, actor=physician)
+    services.write_summary(note, text="Підсумок", actor=physician)
+    summary = services.release_summary(note, actor=physician)
     return {
+        "summary_id": summary.public_id,
         "appointment_id": follow_up.public_id,
         "entry_id": entry.public_id,
         "consent_id": consent.public_id,
@@ -323,9 +332,10 @@ def test_a_trusted_person_reaches_no_other_patients_objects(
     trusted_sign_in(client, trusted)
     ids = {**stranger, "grant_id": others_grant.public_id, "purpose": "treatment"}
     checked = 0
-    for name, pattern, _scope in portal_urls():
+    for name, pattern, scope in portal_urls():
         names = set(pattern.pattern.converters)
-        if not names or names == {"purpose"}:
+        # Public pages (the e-mailed sign-in link) name no patient's object.
+        if scope is None or not names or names == {"purpose"}:
             continue
         url = reverse(name, kwargs={n: ids[n] for n in names})
         before = nothing_written()
