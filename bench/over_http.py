@@ -283,6 +283,28 @@ class Primitives:
             )[:200]
         )
 
+        self.threads = self._patient_threads(kyiv)
+
+    def _patient_threads(self, kyiv, count=300):
+        """Administrative messages from the data set's patients, waiting for reception: the
+        reply POSTs answer them, each close POST takes one (a second close is refused)."""
+        from clinic.portal.models import CareMessage, MessageThread
+
+        waiting = list(
+            MessageThread.objects.filter(
+                site=kyiv, status=MessageThread.Status.OPEN, topic="administrative"
+            ).values_list("public_id", flat=True)[:count]
+        )
+        for patient_id in Patient.objects.filter(
+            record_number__startswith="HB-", home_site=kyiv
+        ).values_list("pk", flat=True)[: max(0, count - len(waiting))]:
+            thread = MessageThread.objects.create(
+                patient_id=patient_id, site=kyiv, topic="administrative"
+            )
+            CareMessage.objects.create(thread=thread, text="Чи можна отримати довідку?")
+            waiting.append(thread.public_id)
+        return waiting
+
     def who(self, name):
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
@@ -294,6 +316,8 @@ class Primitives:
             "portal_policies": self.administrator, "portal_policy": self.administrator,
             "portal_invite": self.receptionist,
             "portal_release": self.physician,
+            "patient_messages": self.receptionist, "patient_thread": self.receptionist,
+            "patient_reply": self.receptionist, "patient_close": self.receptionist,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -376,6 +400,19 @@ class Primitives:
         if name == "portal_release":
             patient = self.rng.choice(self.patients)
             return "POST", f"/staff/portal/patients/{patient}/release-scores/", {"note": ""}
+        if name == "patient_messages":
+            return "GET", "/staff/portal/messages/", None
+        if name == "patient_thread":
+            return "GET", f"/staff/portal/messages/{self.rng.choice(self.threads)}/", None
+        if name == "patient_reply":
+            thread = self.rng.choice(self.threads)
+            return "POST", f"/staff/portal/messages/{thread}/", {"text": "Так, підготуємо."}
+        if name == "patient_close":
+            with self.lock:
+                thread = self.threads.pop() if len(self.threads) > 1 else None
+            if thread is None:
+                return "GET", "/healthz", None
+            return "POST", f"/staff/portal/messages/{thread}/close/", {}
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -462,6 +499,10 @@ BUDGETS = {
     "portal_policies": ("portal policies (admin)", 10),
     "portal_policy": ("portal policy (admin)", 10),
     "portal_invite": ("portal invite POST", 8), "portal_release": ("release scores POST", 5),
+    "patient_messages": ("messages from patients", 10),
+    "patient_thread": ("patient's message thread", 10),
+    "patient_reply": ("reply to a patient POST", 8),
+    "patient_close": ("close a patient's thread POST", 5),
 }  # fmt: skip
 
 

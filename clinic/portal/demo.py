@@ -3,18 +3,27 @@ patient (Kyiv, K-0001, in a ketamine course with booked infusions) holding a por
 
 from django.utils import timezone
 
+from clinic.accounts.models import User
+from clinic.accounts.roles import Role
 from clinic.assessments import services as assessments
 from clinic.assessments.models import Assessment, SelfReportLink
 from clinic.patients.models import Patient
-from clinic.portal import services
-from clinic.portal.models import PortalAccount, PortalPolicy, ScoreRelease, VisitPreparation
+from clinic.portal import messaging, services
+from clinic.portal.models import (
+    MessageThread,
+    PortalAccount,
+    PortalPolicy,
+    ScoreRelease,
+    VisitPreparation,
+)
 from clinic.scheduling.models import VisitType
 
 DEMO_PATIENT = "K-0001"
 DEMO_PHONE = "+380671230001"
 
 PROVENANCE = (
-    "Demo values, UNCONFIRMED: 24 hours' notice and 2 days between infusions are placeholders "
+    "Demo values, UNCONFIRMED: 24 hours' notice, 2 days between infusions and 2 working days "
+    "to answer a message are placeholders "
     "for the centre's own policy; the medical director sets the real numbers here."
 )
 
@@ -59,8 +68,14 @@ def load_demo(*, actor, sites) -> None:
                 visit_type=visit_type, defaults={"text_uk": text_uk, "text_en": text_en}
             )
     patient = Patient.objects.filter(record_number=DEMO_PATIENT).first()
-    if patient is None or PortalAccount.objects.filter(patient=patient).exists():
+    if patient is None:
         return
+    if not PortalAccount.objects.filter(patient=patient).exists():
+        _open_account(patient, actor=actor)
+    _demo_thread(patient, actor=actor)
+
+
+def _open_account(patient, *, actor) -> None:
     if not patient.phone:
         patient.phone = DEMO_PHONE
         patient.preferred_channel = Patient.Channel.SMS
@@ -74,6 +89,30 @@ def load_demo(*, actor, sites) -> None:
     )
     if not open_links.exists():
         assessments.issue_self_report_link(patient, "phq9", actor=actor)
+
+
+def _demo_thread(patient, *, actor) -> None:
+    """One question to reception, answered: the thread the demo patient sees in the portal."""
+    account = PortalAccount.objects.filter(patient=patient).first()
+    if account is None or MessageThread.objects.filter(patient=patient).exists():
+        return
+    thread = messaging.send_message(
+        account,
+        topic=MessageThread.Topic.ADMINISTRATIVE,
+        text="Добрий день! Чи можна отримати довідку про курс лікування для роботи?",
+    )
+    receptionist = (
+        User.objects.filter(
+            sites=patient.home_site, is_active=True, groups__name=Role.RECEPTIONIST.value
+        )
+        .order_by("pk")
+        .first()
+    )
+    messaging.reply(
+        thread,
+        text="Добрий день! Так, довідку підготуємо до вашого наступного візиту.",
+        actor=receptionist or actor,
+    )
 
 
 def demo_login() -> str | None:

@@ -204,6 +204,7 @@ PARTS = [
     ("schedule", _("your visits")),
     ("assessment.alert", _("a safety alert")),
     ("assessment", _("your questionnaires and scores")),
+    ("portal.message", _("your messages to the care team")),
     ("portal", _("your portal account")),
     ("course", _("your course of treatment")),
     ("infusion", _("your treatment sessions")),

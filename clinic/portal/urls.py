@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.portal import views
+from clinic.portal import message_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -28,4 +28,7 @@ urlpatterns = [
     path("portal/my-data.json", views.export_json, name="export_json"),
     path("portal/my-data.pdf", views.export_pdf, name="export_pdf"),
     path("portal/access-log/", views.access_log, name="access_log"),
+    path("portal/messages/", message_views.inbox, name="messages"),
+    path("portal/messages/new/", message_views.new_message, name="message_new"),
+    path("portal/messages/<uuid:thread_id>/", message_views.thread, name="thread"),
 ]

@@ -225,11 +225,13 @@ def test_an_administrator_sets_the_sites_policy_with_its_provenance(client, user
             "infusion_visit_types": [visit["ketamine_infusion"].pk],
             "min_days_between_infusions": 3,
             "search_days": 21,
+            "reply_working_days": 3,
             "provenance": "Medical director, meeting of 1 March (UNCONFIRMED)",
         },
     )
     assert response.status_code == 302
     policy = PortalPolicy.objects.get(site=kyiv)
     assert policy.notice_hours == 48
+    assert policy.reply_working_days == 3
     assert "UNCONFIRMED" in policy.provenance
     assert AuditEvent.objects.filter(action="portal.policy.changed", site=kyiv).exists()
