@@ -28,7 +28,7 @@ from clinic.locations.selectors import public_sites
 from clinic.patients.export import patient_data
 from clinic.patients.models import ConsentPurpose
 from clinic.patients.services import current_wording
-from clinic.portal import selectors, services
+from clinic.portal import messaging, selectors, services
 from clinic.portal.access import (
     get_appointment_for,
     get_consent_for,
@@ -142,6 +142,7 @@ def home(request):
             "offers": selectors.open_offers(patient),
             "due": selectors.due_questionnaires(patient),
             "released": selectors.latest_release(patient) is not None,
+            "unread_messages": messaging.unread_count(patient),
         },
     )
 

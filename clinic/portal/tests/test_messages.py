@@ -225,6 +225,8 @@ def test_the_list_marks_a_new_reply_until_the_patient_opens_it(
     later = messaging.send_message(account, topic="appointment", text=TEXT)
     with time_machine.travel(timezone.now() + timedelta(minutes=5), tick=False):
         messaging.reply(thread, text="Відповідь", actor=reception)
+    home = portal_client.get(reverse("portal:home")).content.decode()
+    assert "The care team has answered you: 1 new reply." in home
     listing = portal_client.get(reverse("portal:messages")).content.decode()
     assert listing.count("new reply") == 1
     # Newest first: the reply moved the first thread above the one sent after it.
