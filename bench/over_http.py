@@ -293,6 +293,7 @@ class Primitives:
         )
 
         self.notes = self._signed_notes(kyiv)
+        self.threads = self._patient_threads(kyiv)
 
     def _signed_notes(self, kyiv):
         """Signed session notes the Kyiv physician wrote: the summary page and its save POST
@@ -314,6 +315,26 @@ class Primitives:
             records.sign_note(note, actor=self.physician_user)
         return list(mine.values_list("public_id", flat=True)[:200])
 
+    def _patient_threads(self, kyiv, count=300):
+        """Administrative messages from the data set's patients, waiting for reception: the
+        reply POSTs answer them, each close POST takes one (a second close is refused)."""
+        from clinic.portal.models import CareMessage, MessageThread
+
+        waiting = list(
+            MessageThread.objects.filter(
+                site=kyiv, status=MessageThread.Status.OPEN, topic="administrative"
+            ).values_list("public_id", flat=True)[:count]
+        )
+        for patient_id in Patient.objects.filter(
+            record_number__startswith="HB-", home_site=kyiv
+        ).values_list("pk", flat=True)[: max(0, count - len(waiting))]:
+            thread = MessageThread.objects.create(
+                patient_id=patient_id, site=kyiv, topic="administrative"
+            )
+            CareMessage.objects.create(thread=thread, text="Чи можна отримати довідку?")
+            waiting.append(thread.public_id)
+        return waiting
+
     def who(self, name):
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
@@ -327,6 +348,8 @@ class Primitives:
             "portal_release": self.physician,
             "portal_revoke_trusted": self.receptionist,
             "portal_summary": self.physician, "portal_summary_save": self.physician,
+            "patient_messages": self.receptionist, "patient_thread": self.receptionist,
+            "patient_reply": self.receptionist, "patient_close": self.receptionist,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -422,6 +445,19 @@ class Primitives:
                 return "GET", path, None
             # Saving the same text again: a write with its audit row, never a refusal.
             return "POST", path, {"text": "Короткий підсумок для пацієнта.", "action": "save"}
+        if name == "patient_messages":
+            return "GET", "/staff/portal/messages/", None
+        if name == "patient_thread":
+            return "GET", f"/staff/portal/messages/{self.rng.choice(self.threads)}/", None
+        if name == "patient_reply":
+            thread = self.rng.choice(self.threads)
+            return "POST", f"/staff/portal/messages/{thread}/", {"text": "Так, підготуємо."}
+        if name == "patient_close":
+            with self.lock:
+                thread = self.threads.pop() if len(self.threads) > 1 else None
+            if thread is None:
+                return "GET", "/healthz", None
+            return "POST", f"/staff/portal/messages/{thread}/close/", {}
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -511,6 +547,10 @@ BUDGETS = {
     "portal_revoke_trusted": ("trusted person revoke POST", 5),
     "portal_summary": ("session summary page", 10),
     "portal_summary_save": ("session summary save POST", 8),
+    "patient_messages": ("messages from patients", 10),
+    "patient_thread": ("patient's message thread", 10),
+    "patient_reply": ("reply to a patient POST", 8),
+    "patient_close": ("close a patient's thread POST", 5),
 }  # fmt: skip
 
 

@@ -15,10 +15,19 @@ from django.http import Http404
 from django.shortcuts import redirect
 
 from clinic.assessments.models import Assessment, SelfReportLink
+from clinic.core.audit import audit
+from clinic.core.models import AuditEvent
 from clinic.core.policy import PORTAL, Policy, with_policy
+from clinic.patients.access import can_read_clinical, get_patient_for
 from clinic.patients.models import Consent
 from clinic.portal import services
-from clinic.portal.models import PortalAccount, PortalSession, SessionSummary, TrustedPerson
+from clinic.portal.models import (
+    MessageThread,
+    PortalAccount,
+    PortalSession,
+    SessionSummary,
+    TrustedPerson,
+)
 from clinic.scheduling.models import Appointment, WaitlistEntry
 
 # What a page needs, besides a portal session. A trusted person holds some of the grant's
@@ -186,3 +195,41 @@ def get_summary_for(portal: Portal, public_id) -> SessionSummary:
     if summary is None:
         raise Http404
     return summary
+
+
+def get_thread_for(portal: Portal, public_id) -> MessageThread:
+    """One of the signed-in patient's own message threads."""
+    check_scope(portal, PATIENT)
+    thread = (
+        MessageThread.objects.filter(patient=portal.patient, public_id=public_id)
+        .select_related("patient", "addressed_to")
+        .first()
+    )
+    if thread is None:
+        raise Http404
+    return thread
+
+
+def get_staff_thread_for(user, public_id) -> MessageThread:
+    """A thread a member of staff may read and answer. The patient is reached through the
+    chart's funnel (another site: 404, audited); a treatment question is clinical content,
+    which reception does not read (refused and audited)."""
+    thread = (
+        MessageThread.objects.filter(public_id=public_id)
+        .select_related("patient", "addressed_to")
+        .first()
+    )
+    if thread is None:
+        raise Http404
+    thread.patient = get_patient_for(user, thread.patient.public_id)
+    if not thread.for_reception and not can_read_clinical(user, thread.patient):
+        audit(
+            user,
+            "portal.message.viewed",
+            thread.patient,
+            obj=thread,
+            outcome=AuditEvent.Outcome.DENIED,
+            reason=thread.topic,
+        )
+        raise PermissionDenied
+    return thread

@@ -24,6 +24,15 @@ class PortalConfig(AppConfig):
 
         provide_inviter(invite_patient)
 
+        from clinic.portal import messaging
+
+        register(
+            "portal_staff:messages",
+            _("Messages from patients"),
+            position=55,
+            counter=messaging.waiting_count,
+        )
+
         from datetime import timedelta
 
         from clinic.core import jobs
@@ -35,4 +44,17 @@ class PortalConfig(AppConfig):
             timedelta(hours=6),
             forget_old_sign_ins,
             label=_("Old portal sign-in codes and sessions removed"),
+        )
+
+        from clinic.accounts.roles import Role
+        from clinic.core import worklists
+
+        # The staff start page's worklists (core.worklists).
+        worklists.register(
+            "patient_messages",
+            _("Messages from patients"),
+            roles={Role.RECEPTIONIST, Role.PHYSICIAN},
+            items=messaging.worklist,
+            empty=_("Every message from patients for you at this site has been answered."),
+            position=36,
         )

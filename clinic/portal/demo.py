@@ -6,12 +6,14 @@ summary released by the Kyiv physician."""
 from django.utils import timezone
 
 from clinic.accounts.models import User
+from clinic.accounts.roles import Role
 from clinic.assessments import services as assessments
 from clinic.assessments.models import Assessment, SelfReportLink
 from clinic.core.demo import demo_email
 from clinic.patients.models import Patient
-from clinic.portal import services
+from clinic.portal import messaging, services
 from clinic.portal.models import (
+    MessageThread,
     PortalAccount,
     PortalPolicy,
     ScoreRelease,
@@ -28,7 +30,8 @@ DEMO_PHONE = "+380671230001"
 DEMO_TRUSTED_PHONE = "+380671239901"
 
 PROVENANCE = (
-    "Demo values, UNCONFIRMED: 24 hours' notice and 2 days between infusions are placeholders "
+    "Demo values, UNCONFIRMED: 24 hours' notice, 2 days between infusions and 2 working days "
+    "to answer a message are placeholders "
     "for the centre's own policy; the medical director sets the real numbers here."
 )
 
@@ -86,6 +89,7 @@ def load_demo(*, actor, sites) -> None:
             contact=DEMO_TRUSTED_PHONE,
             scopes=[TrustedPerson.Scope.VISITS, TrustedPerson.Scope.DOCUMENTS],
         )
+    _demo_thread(patient, actor=actor)
 
 
 def _open_demo_account(patient, *, actor) -> None:
@@ -125,6 +129,30 @@ def _release_a_summary(patient) -> None:
         return
     services.write_summary(note, text=SUMMARY, actor=physician)
     services.release_summary(note, actor=physician)
+
+
+def _demo_thread(patient, *, actor) -> None:
+    """One question to reception, answered: the thread the demo patient sees in the portal."""
+    account = PortalAccount.objects.filter(patient=patient).first()
+    if account is None or MessageThread.objects.filter(patient=patient).exists():
+        return
+    thread = messaging.send_message(
+        account,
+        topic=MessageThread.Topic.ADMINISTRATIVE,
+        text="Добрий день! Чи можна отримати довідку про курс лікування для роботи?",
+    )
+    receptionist = (
+        User.objects.filter(
+            sites=patient.home_site, is_active=True, groups__name=Role.RECEPTIONIST.value
+        )
+        .order_by("pk")
+        .first()
+    )
+    messaging.reply(
+        thread,
+        text="Добрий день! Так, довідку підготуємо до вашого наступного візиту.",
+        actor=receptionist or actor,
+    )
 
 
 def demo_login() -> str | None:

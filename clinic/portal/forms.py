@@ -1,7 +1,8 @@
 from django import forms
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from clinic.portal.models import PortalPolicy, TrustedPerson
+from clinic.portal.models import CareMessage, MessageThread, PortalPolicy, TrustedPerson
 
 
 class SignInForm(forms.Form):
@@ -47,6 +48,7 @@ class PolicyForm(forms.ModelForm):
             "infusion_visit_types",
             "min_days_between_infusions",
             "search_days",
+            "reply_working_days",
             "provenance",
         ]
         widgets = {
@@ -89,4 +91,33 @@ class SummaryForm(forms.Form):
             "Nothing from the note is shown to the patient unless you type it here."
         ),
         widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+
+class MessageForm(forms.Form):
+    """A patient's message to the care team: a topic and text; no file field at all."""
+
+    topic = forms.ChoiceField(
+        label=_("What is your message about?"),
+        choices=MessageThread.Topic.choices,
+        widget=forms.RadioSelect,
+    )
+    text = forms.CharField(
+        label=_("Your message"),
+        max_length=CareMessage.MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 6}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["text"].help_text = gettext(
+            "Text only, up to %(max)s characters. Files and photos cannot be sent here."
+        ) % {"max": CareMessage.MAX_LENGTH}
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(
+        label=_("Reply"),
+        max_length=CareMessage.MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 5}),
     )

@@ -14,6 +14,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from clinic.core.records import StatusMachine
+
 
 class PortalAccount(models.Model):
     """A registered patient's way into the portal: where codes go and in which language."""
@@ -165,6 +167,11 @@ class PortalPolicy(models.Model):
         _("minimum days between infusions")
     )
     search_days = models.PositiveSmallIntegerField(_("days ahead offered when moving"), default=21)
+    reply_working_days = models.PositiveSmallIntegerField(
+        _("working days to answer a message"),
+        default=2,
+        help_text=_("What the portal promises a patient who writes to the care team."),
+    )
     provenance = models.TextField(
         _("where these numbers come from"),
         help_text=_("Who decided them and when; UNCONFIRMED until the medical director signs."),
@@ -356,3 +363,95 @@ class SessionSummary(models.Model):
     @property
     def is_released(self) -> bool:
         return self.released_at is not None
+
+
+class MessageThread(StatusMachine, models.Model):
+    """A patient's message to the care team and the replies to it, routed by topic: reception
+    of the patient's site, or the treating clinician. Part of the record; never deleted."""
+
+    class Topic(models.TextChoices):
+        APPOINTMENT = "appointment", _("Appointments")
+        ADMINISTRATIVE = "administrative", _("Documents, payments and other practical matters")
+        TREATMENT = "treatment", _("A question about my treatment")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    # Topics reception answers; the others go to the treating clinician.
+    RECEPTION_TOPICS = (Topic.APPOINTMENT, Topic.ADMINISTRATIVE)
+    TRANSITIONS = {Status.OPEN: {Status.CLOSED}, Status.CLOSED: set()}
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey("patients.Patient", on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey("locations.Site", on_delete=models.PROTECT, related_name="+")
+    topic = models.CharField(_("topic"), max_length=20, choices=Topic.choices)
+    # The treating clinician a treatment question went to (None: every physician of the site).
+    addressed_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.OPEN)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_message_at = models.DateTimeField(default=timezone.now)
+    # Whether the last word is the patient's: the thread waits for the care team.
+    awaiting_reply = models.BooleanField(default=True)
+    # A staff reply the patient has not opened yet (marked in the portal's list).
+    reply_unread = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-last_message_at", "-pk"]
+        indexes = [
+            models.Index(
+                fields=["site", "topic", "last_message_at"],
+                condition=Q(status="open", awaiting_reply=True),
+                name="portal_thread_waiting_idx",
+            ),
+        ]
+
+    def __str__(self):
+        return str(self.public_id)
+
+    @property
+    def for_reception(self) -> bool:
+        return self.topic in self.RECEPTION_TOPICS
+
+    @property
+    def unread_by_patient(self) -> bool:
+        return self.reply_unread
+
+
+class CareMessage(models.Model):
+    """One message of a thread: the patient's (no author) or a member of staff's. Text only."""
+
+    MAX_LENGTH = 2000
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    thread = models.ForeignKey(MessageThread, on_delete=models.PROTECT, related_name="messages")
+    # None: written by the patient in the portal.
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    text = models.TextField(_("message"), max_length=MAX_LENGTH)
+    sent_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["sent_at", "pk"]
+        indexes = [models.Index(fields=["thread", "sent_at"], name="portal_message_thread_idx")]
+        constraints = [
+            models.CheckConstraint(condition=~Q(text=""), name="portal_message_not_empty"),
+        ]
+
+    def __str__(self):
+        return f"message {self.public_id}"
+
+    @property
+    def from_patient(self) -> bool:
+        return self.author_id is None

@@ -235,6 +235,7 @@ PARTS = [
     ("assessment.alert", _("a safety alert")),
     ("assessment", _("your questionnaires and scores")),
     ("portal.summary", _("your session summaries")),
+    ("portal.message", _("your messages to the care team")),
     ("portal", _("your portal account")),
     ("course", _("your course of treatment")),
     ("infusion", _("your treatment sessions")),

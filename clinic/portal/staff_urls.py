@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.portal import staff_views
+from clinic.portal import message_views, staff_views
 
 app_name = "portal_staff"
 urlpatterns = [
@@ -18,4 +18,7 @@ urlpatterns = [
     path("notes/<uuid:note_id>/summary/", staff_views.summary, name="summary"),
     path("sites/", staff_views.policies, name="policies"),
     path("sites/<slug:site_code>/", staff_views.policy, name="policy"),
+    path("messages/", message_views.staff_inbox, name="messages"),
+    path("messages/<uuid:thread_id>/", message_views.staff_thread, name="thread"),
+    path("messages/<uuid:thread_id>/close/", message_views.staff_close, name="close_thread"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from clinic.portal import views
+from clinic.portal import message_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -43,4 +43,7 @@ urlpatterns = [
         name="trusted_revoke",
     ),
     path("portal/whose/", views.choose, name="choose"),
+    path("portal/messages/", message_views.inbox, name="messages"),
+    path("portal/messages/new/", message_views.new_message, name="message_new"),
+    path("portal/messages/<uuid:thread_id>/", message_views.thread, name="thread"),
 ]

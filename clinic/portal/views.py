@@ -29,7 +29,7 @@ from clinic.locations.selectors import public_sites
 from clinic.patients.export import patient_data
 from clinic.patients.models import ConsentPurpose
 from clinic.patients.services import current_wording
-from clinic.portal import selectors, services
+from clinic.portal import messaging, selectors, services
 from clinic.portal.access import (
     ANYONE,
     CHANGE_VISITS,
@@ -247,6 +247,7 @@ def home(request):
             "offers": selectors.open_offers(patient) if own else [],
             "due": selectors.due_questionnaires(patient) if own else [],
             "released": own and selectors.latest_release(patient) is not None,
+            "unread_messages": messaging.unread_count(patient) if own else 0,
         },
     )
 

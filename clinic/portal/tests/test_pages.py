@@ -17,7 +17,7 @@ from clinic.core.records import sign_note
 from clinic.patients import services as records
 from clinic.patients.models import Consent
 from clinic.portal import services
-from clinic.portal.models import PortalAccount, ScoreRelease
+from clinic.portal.models import CareMessage, MessageThread, PortalAccount, ScoreRelease
 from clinic.portal.tests.conftest import at
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import AppointmentEvent, WaitlistEntry
@@ -74,7 +74,10 @@ def stranger(frozen, kyiv, clinic, visit, users, physician):
     note = sign_note(note, actor=physician)
     services.write_summary(note, text="Підсумок для Шевчук", actor=physician)
     summary = services.release_summary(note, actor=physician)
+    thread = MessageThread.objects.create(patient=other, site=kyiv, topic="treatment")
+    CareMessage.objects.create(thread=thread, text="Питання Шевчук")
     return {
+        "thread_id": thread.public_id,
         "summary_id": summary.public_id,
         "appointment_id": appointment.public_id,
         "entry_id": entry.public_id,
@@ -90,6 +93,7 @@ def written():
         Consent.objects.filter(withdrawn_at__isnull=False).count(),
         WaitlistEntry.objects.exclude(status="waiting").count(),
         SelfReportLink.objects.filter(opened_at__isnull=False).count(),
+        CareMessage.objects.count(),
     )
 
 
@@ -235,11 +239,13 @@ def test_an_administrator_sets_the_sites_policy_with_its_provenance(client, user
             "infusion_visit_types": [visit["ketamine_infusion"].pk],
             "min_days_between_infusions": 3,
             "search_days": 21,
+            "reply_working_days": 3,
             "provenance": "Medical director, meeting of 1 March (UNCONFIRMED)",
         },
     )
     assert response.status_code == 302
     policy = PortalPolicy.objects.get(site=kyiv)
     assert policy.notice_hours == 48
+    assert policy.reply_working_days == 3
     assert "UNCONFIRMED" in policy.provenance
     assert AuditEvent.objects.filter(action="portal.policy.changed", site=kyiv).exists()

@@ -16,7 +16,7 @@ from clinic.core.policy import PORTAL
 from clinic.core.records import sign_note
 from clinic.core.tests.test_url_policy import all_patterns
 from clinic.patients import services as records
-from clinic.portal import services
+from clinic.portal import messaging, services
 from clinic.portal.access import ANYONE, PATIENT
 from clinic.portal.models import PortalSession, SignInCode, TrustedPerson
 from clinic.portal.tests.conftest import TRUSTED_PHONE, at, grant, last_code, trusted_sign_in
@@ -254,7 +254,9 @@ def own_objects(account, patient, follow_up, physician, kyiv, visit):  # noqa: F
     note = sign_note(note, actor=physician)
     services.write_summary(note, text="Підсумок", actor=physician)
     summary = services.release_summary(note, actor=physician)
+    thread = messaging.send_message(account, topic="administrative", text="Питання")
     return {
+        "thread_id": thread.public_id,
         "summary_id": summary.public_id,
         "appointment_id": follow_up.public_id,
         "entry_id": entry.public_id,
