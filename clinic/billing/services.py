@@ -737,14 +737,25 @@ def _callback_fields(body: bytes) -> tuple[str, str, str, int | None]:
     return provider_id[:100], status, str(payment_id)[:100], amount
 
 
+def _is_replay(request: PaymentRequest, status: str, payment_id: str, amount) -> bool:
+    """The report that settled the request, delivered again: same outcome, and for "paid"
+    the same provider payment for the same amount."""
+    if request.status != CALLBACK_STATUSES[status]:
+        return False
+    if status != "paid":
+        return True
+    return request.provider_payment_id == payment_id and request.amount_kopecks == amount
+
+
 @transaction.atomic
 def settle_payment_request(body: bytes, signature: str) -> PaymentRequest:
     """Apply a payment provider's callback: a "paid" report records the Payment (and so its
     fiscal receipt) once; "failed" and "expired" close the request.
 
-    Anything else changes nothing and raises CallbackRejected: a missing or wrong signature,
-    an unknown link (`unknown`), a link no longer waiting (a replay), a payment id already
-    recorded, an amount other than the one asked for.
+    The same report delivered again (providers repeat a callback until they see a 2xx) is
+    answered like the first and changes nothing. Anything else changes nothing and raises
+    CallbackRejected: a missing or wrong signature, an unknown link (`unknown`), a link that
+    ended otherwise, a payment id already recorded, an amount other than the one asked for.
     """
     if not online.signature_is_valid(body, signature):
         raise CallbackRejected("bad signature")
@@ -759,6 +770,9 @@ def settle_payment_request(body: bytes, signature: str) -> PaymentRequest:
     if request is None:
         raise CallbackRejected("unknown link", unknown=True)
     if request.status != PaymentRequest.Status.SENT:
+        if _is_replay(request, status, payment_id, amount):
+            log.info("payment request %s: the %s report again", request.public_id, status)
+            return request
         raise CallbackRejected(f"the request is {request.status} already")
     if status == "paid":
         if PaymentRequest.objects.filter(provider_payment_id=payment_id).exists():

@@ -5,7 +5,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.db import IntegrityError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -223,10 +223,11 @@ def payment_request_callback(request):
     """The payment service reports a link's outcome: a body signed with the shared secret.
 
     Signature, link and state are checked by the service; whatever it rejects changes
-    nothing and is answered 400 (404 for a link we never made), and audited.
+    nothing and is answered 400 (404 for a link we never made), and audited. An accepted
+    report, and the same report delivered again, are answered 200 with the link's state.
     """
     try:
-        services.settle_payment_request(
+        payment_request = services.settle_payment_request(
             request.body, request.headers.get(online.SIGNATURE_HEADER, "")
         )
     except services.CallbackRejected as rejection:
@@ -237,7 +238,9 @@ def payment_request_callback(request):
         # constraint kept it to one payment, and this report changed nothing.
         audit_refusal(request, services.CallbackRejected("this payment is recorded already"))
         return HttpResponse(status=400)
-    return HttpResponse(status=204)
+    return JsonResponse(
+        {"id": payment_request.provider_id, "status": payment_request.status}
+    )
 
 
 @staff(*MONEY, object_rule="billing.access.get_payable_patient_for")

@@ -180,7 +180,8 @@ def test_a_signed_paid_callback_records_one_payment_even_when_replayed(
     client.handler.enforce_csrf_checks = True  # the callback needs no CSRF token
     with django_capture_on_commit_callbacks(execute=False):
         response = post_callback(client, paid(sent))
-    assert response.status_code == 204
+    assert response.status_code == 200
+    assert response.json() == {"id": sent.provider_id, "status": "paid"}
     sent.refresh_from_db()
     payment = Payment.objects.get()
     assert sent.status == PaymentRequest.Status.PAID and sent.payment == payment
@@ -191,14 +192,33 @@ def test_a_signed_paid_callback_records_one_payment_even_when_replayed(
     )
     assert FiscalReceipt.objects.get().payment == payment
     assert AuditEvent.objects.filter(action="billing.payment_request.paid").count() == 1
-    # The same report again, and the same payment under another status: nothing changes.
-    assert post_callback(client, paid(sent)).status_code == 400
+    # The same report delivered again is answered like the first and writes nothing.
+    audit_rows, messages = AuditEvent.objects.count(), OutboxMessage.objects.count()
+    again = post_callback(client, paid(sent))
+    assert (again.status_code, again.content) == (200, response.content)
+    assert Payment.objects.count() == 1 and FiscalReceipt.objects.count() == 1
+    assert (AuditEvent.objects.count(), OutboxMessage.objects.count()) == (audit_rows, messages)
+    # The same link under another outcome, payment or amount: refused, nothing changes.
     assert post_callback(client, {**paid(sent), "status": "failed"}).status_code == 400
+    assert post_callback(client, paid(sent, payment_id="P-2")).status_code == 400
+    assert post_callback(client, paid(sent, amount=100)).status_code == 400
+    sent.refresh_from_db()
+    assert (sent.status, sent.provider_payment_id) == (PaymentRequest.Status.PAID, "P-1")
     assert Payment.objects.count() == 1
     assert AuditEvent.objects.filter(action="billing.payment_request.paid").count() == 1
     assert AuditEvent.objects.filter(
         action="billing.payment_request.callback_rejected", outcome="denied"
-    ).exists()
+    ).count() == 3
+
+
+def test_a_replayed_callback_with_a_bad_signature_is_still_refused(client, sent):
+    assert post_callback(client, paid(sent)).status_code == 200
+    rows = AuditEvent.objects.exclude(action="billing.payment_request.callback_rejected").count()
+    assert post_callback(client, paid(sent), signature="00ff").status_code == 400
+    assert Payment.objects.count() == 1
+    assert AuditEvent.objects.exclude(
+        action="billing.payment_request.callback_rejected"
+    ).count() == rows
 
 
 @pytest.mark.parametrize(
@@ -229,16 +249,21 @@ def test_an_unknown_link_is_404_and_a_wrong_amount_400(client, sent):
 
 def test_one_provider_payment_pays_one_request_only(client, sent, owing, cashier, kyiv):
     second = services.request_online_payment(owing, site=kyiv, amount_kopecks=500, actor=cashier)
-    assert post_callback(client, paid(sent, payment_id="P-7")).status_code == 204
+    assert post_callback(client, paid(sent, payment_id="P-7")).status_code == 200
     assert post_callback(client, paid(second, payment_id="P-7")).status_code == 400
     second.refresh_from_db()
     assert second.status == PaymentRequest.Status.SENT and Payment.objects.count() == 1
 
 
 def test_a_failed_callback_closes_the_request_without_a_payment(client, sent):
-    assert post_callback(client, {"id": sent.provider_id, "status": "failed"}).status_code == 204
+    failed = {"id": sent.provider_id, "status": "failed"}
+    assert post_callback(client, failed).status_code == 200
     sent.refresh_from_db()
     assert sent.status == PaymentRequest.Status.FAILED and Payment.objects.count() == 0
+    settled_at = sent.settled_at
+    assert post_callback(client, failed).json() == {"id": sent.provider_id, "status": "failed"}
+    sent.refresh_from_db()
+    assert sent.settled_at == settled_at
     assert post_callback(client, paid(sent)).status_code == 400
     assert Payment.objects.count() == 0
 
