@@ -238,9 +238,7 @@ def payment_request_callback(request):
         # constraint kept it to one payment, and this report changed nothing.
         audit_refusal(request, services.CallbackRejected("this payment is recorded already"))
         return HttpResponse(status=400)
-    return JsonResponse(
-        {"id": payment_request.provider_id, "status": payment_request.status}
-    )
+    return JsonResponse({"id": payment_request.provider_id, "status": payment_request.status})
 
 
 @staff(*MONEY, object_rule="billing.access.get_payable_patient_for")

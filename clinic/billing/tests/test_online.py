@@ -206,9 +206,12 @@ def test_a_signed_paid_callback_records_one_payment_even_when_replayed(
     assert (sent.status, sent.provider_payment_id) == (PaymentRequest.Status.PAID, "P-1")
     assert Payment.objects.count() == 1
     assert AuditEvent.objects.filter(action="billing.payment_request.paid").count() == 1
-    assert AuditEvent.objects.filter(
-        action="billing.payment_request.callback_rejected", outcome="denied"
-    ).count() == 3
+    assert (
+        AuditEvent.objects.filter(
+            action="billing.payment_request.callback_rejected", outcome="denied"
+        ).count()
+        == 3
+    )
 
 
 def test_a_replayed_callback_with_a_bad_signature_is_still_refused(client, sent):
@@ -216,9 +219,10 @@ def test_a_replayed_callback_with_a_bad_signature_is_still_refused(client, sent)
     rows = AuditEvent.objects.exclude(action="billing.payment_request.callback_rejected").count()
     assert post_callback(client, paid(sent), signature="00ff").status_code == 400
     assert Payment.objects.count() == 1
-    assert AuditEvent.objects.exclude(
-        action="billing.payment_request.callback_rejected"
-    ).count() == rows
+    assert (
+        AuditEvent.objects.exclude(action="billing.payment_request.callback_rejected").count()
+        == rows
+    )
 
 
 @pytest.mark.parametrize(
