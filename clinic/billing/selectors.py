@@ -7,8 +7,9 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from clinic.billing import money
+from clinic.billing import money, online
 from clinic.billing.models import (
     CashDay,
     Charge,
@@ -97,7 +98,10 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 @dataclass
 class Till:
-    cashier: object
+    """A cashier's drawer, or (with no cashier) the payment service's online takings."""
+
+    name: str
+    cashier: object = None
     opening: int = 0
     counted: int | None = None
     closed: bool = False
@@ -120,16 +124,32 @@ def cash_report(site, day: date) -> dict:
     """The day's money at a site per cashier: opening float, takings by method (refunds
     subtracted), the cash expected in the drawer, the count and the difference."""
     start, end = _day_bounds(day)
-    tills: dict[int, Till] = {}
+    tills: dict[int | str, Till] = {}
     for till in CashDay.objects.filter(site=site, day=day).select_related("cashier"):
         tills[till.cashier_id] = Till(
-            till.cashier, till.opening_kopecks, till.counted_kopecks, till.closed_at is not None
+            till.cashier.full_name,
+            till.cashier,
+            till.opening_kopecks,
+            till.counted_kopecks,
+            till.closed_at is not None,
         )
     payments = Payment.objects.filter(site=site, taken_at__gte=start, taken_at__lt=end)
     rows = payments.values("cashier", "method", "kind").annotate(total=Sum("amount_kopecks"))
-    people = {p.cashier_id: p.cashier for p in payments.select_related("cashier")}
+    people = {
+        p.cashier_id: p.cashier
+        for p in payments.exclude(method=Payment.Method.ONLINE).select_related("cashier")
+    }
     for row in rows:
-        till = tills.setdefault(row["cashier"], Till(people[row["cashier"]]))
+        if row["method"] == Payment.Method.ONLINE:
+            # Settled by the payment service's callback under the system user: the money
+            # is the service's to pay out, not any cashier's, so it has its own row.
+            till = tills.setdefault(
+                Payment.Method.ONLINE,
+                Till(_("Online payment (%(provider)s)") % {"provider": online.provider_name()}),
+            )
+        else:
+            cashier = people[row["cashier"]]
+            till = tills.setdefault(row["cashier"], Till(cashier.full_name, cashier))
         sign = -1 if row["kind"] == Payment.Kind.REFUND else 1
         till.by_method[row["method"]] += sign * row["total"]
     totals: dict[str, int] = defaultdict(int)
@@ -137,7 +157,9 @@ def cash_report(site, day: date) -> dict:
         for method, amount in till.by_method.items():
             totals[method] += amount
     return {
-        "tills": sorted(tills.values(), key=lambda t: t.cashier.email),
+        "tills": sorted(
+            tills.values(), key=lambda t: (t.cashier is None, t.cashier and t.cashier.email)
+        ),
         "totals": dict(totals),
         "net": sum(totals.values()),
         "unregistered": FiscalReceipt.objects.filter(

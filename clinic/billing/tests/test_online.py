@@ -7,9 +7,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from clinic.accounts.roles import Role
-from clinic.billing import online, services
+from clinic.billing import online, selectors, services
 from clinic.billing.models import FiscalReceipt, Payment, PaymentRequest
 from clinic.billing.tests.conftest import PACKAGE
 from clinic.core.models import AuditEvent, OutboxMessage
@@ -270,6 +271,31 @@ def test_a_failed_callback_closes_the_request_without_a_payment(client, sent):
     assert sent.settled_at == settled_at
     assert post_callback(client, paid(sent)).status_code == 400
     assert Payment.objects.count() == 0
+
+
+def test_online_takings_are_under_the_payment_service_in_the_cash_report(
+    client, users, sent, kyiv, settings
+):
+    settings.PAYMENT_LINK_PROVIDER_NAME = "LiqPay"
+    assert post_callback(client, paid(sent)).status_code == 200
+    with translation.override("en"):
+        report = selectors.cash_report(kyiv, timezone.localdate())
+    (till,) = report["tills"]
+    assert (till.name, till.cashier, dict(till.by_method)) == (
+        "Online payment (LiqPay)",
+        None,
+        {"online": PACKAGE},
+    )
+    assert (till.expected, report["net"]) == (0, PACKAGE)  # nothing of it is in a drawer
+    client.force_login(users[(Role.CASHIER, "kyiv")])
+    page = client.get(reverse("billing:cash")).content.decode()
+    assert "Онлайн-оплата (LiqPay)" in page and "System" not in page
+
+
+def test_without_a_name_the_payment_service_is_known_by_its_host(settings):
+    settings.PAYMENT_LINK_PROVIDER_NAME = ""
+    settings.PAYMENT_LINK_URL = "https://pay.example.org/links"
+    assert online.provider_name() == "pay.example.org"
 
 
 def test_the_callback_answers_only_post(client, sent):

@@ -157,6 +157,7 @@ def test_the_cash_report_balances_the_till(priced, patient, cashier, kyiv, froze
     services.close_till(till, counted_kopecks=200000, actor=cashier)
     report = selectors.cash_report(kyiv, today)
     (row,) = report["tills"]
+    assert (row.name, row.cashier) == (cashier.full_name, cashier)
     assert (row.opening, row.cash_in, row.expected, row.difference) == (100000, 100000, 200000, 0)
     assert report["totals"] == {"cash": 100000, "card": 50000} and report["net"] == 150000
 
