@@ -19,6 +19,7 @@ from clinic.billing.models import (
     Payment,
     PaymentRequest,
 )
+from clinic.core.models import OutboxMessage
 
 
 def _sum(queryset, expression="amount_kopecks") -> int:
@@ -82,7 +83,7 @@ def account(patient) -> dict:
         ),
         "payments": list(
             Payment.objects.filter(patient=patient)
-            .select_related("receipt", "cashier", "invoice")
+            .select_related("receipt__delivery", "cashier", "invoice")
             .order_by("-taken_at", "-pk")
         ),
         "invoices": list(patient.invoices.all()),
@@ -163,16 +164,16 @@ def cash_report(site, day: date) -> dict:
         "totals": dict(totals),
         "net": sum(totals.values()),
         "unregistered": FiscalReceipt.objects.filter(
-            payment__in=payments,
-            status__in=[FiscalReceipt.Status.PENDING, FiscalReceipt.Status.FAILED],
+            payment__in=payments, status=FiscalReceipt.Status.PENDING
         ).count(),
     }
 
 
 def failed_receipts(site=None):
-    receipts = FiscalReceipt.objects.filter(status=FiscalReceipt.Status.FAILED).select_related(
-        "payment__patient", "payment__site"
-    )
+    """Receipts whose registration used up its attempts (its outbox delivery is dead)."""
+    receipts = FiscalReceipt.objects.filter(
+        status=FiscalReceipt.Status.PENDING, delivery__status=OutboxMessage.Status.DEAD
+    ).select_related("payment__patient", "payment__site", "delivery")
     if site is not None:
         receipts = receipts.filter(payment__site=site)
     return receipts.order_by("payment__taken_at")
