@@ -36,8 +36,12 @@ from clinic.core.audit import Anonymous, audit
 from clinic.core.errors import Refused
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import enqueue_message, retry_message
+from clinic.treatment.selectors import SESSION_KIND_CHOICES, visit_session_kind
 
 log = logging.getLogger(__name__)
+
+
+SESSION_KIND_LABELS = dict(SESSION_KIND_CHOICES)
 
 
 class BillingRefused(Refused):
@@ -98,6 +102,8 @@ def set_price(
     site_billing(site, lock=True)
     if amount_kopecks < 0:
         raise BillingRefused(_("A price cannot be negative."))
+    if session_kind and session_kind not in SESSION_KIND_LABELS:
+        raise BillingRefused(_("Choose a session kind from the list."))
     same = Price.objects.filter(site=site, visit_type=visit_type, session_kind=session_kind)
     if same.filter(valid_from__gte=valid_from).exists():
         raise BillingRefused(_("A price for this visit already starts on or after that day."))
@@ -232,7 +238,9 @@ def _usable_package(appointment) -> PatientPackage | None:
 
 
 def charge_completed_visit(appointment, *, actor) -> Charge | None:
-    """A completed visit consumes a package unit, else is charged at the price in force.
+    """A completed visit consumes a package unit, else is charged at the price in force: the
+    price of its session kind (a TES session's stimulation, a session note's kind) where
+    one is set, else its visit type's.
 
     Runs inside `complete_appointment`'s transaction. Without a price nothing is charged (a
     visit type the centre does not bill); a visit already charged is left as it is.
@@ -257,14 +265,18 @@ def charge_completed_visit(appointment, *, actor) -> Charge | None:
         audit(actor, "billing.package.unit_used", appointment.patient, obj=charge)
         return charge
     day = timezone.localtime(appointment.starts_at).date()
-    price = price_for(appointment.site, appointment.visit_type, day)
+    kind = visit_session_kind(appointment)
+    price = price_for(appointment.site, appointment.visit_type, day, session_kind=kind)
     if price is None:
         return None
+    description = appointment.visit_type.name
+    if price.session_kind:
+        description = f"{description} ({SESSION_KIND_LABELS[price.session_kind]})"
     charge = Charge.objects.create(
         patient=appointment.patient,
         site=appointment.site,
         kind=Charge.Kind.VISIT,
-        description=appointment.visit_type.name,
+        description=description,
         appointment=appointment,
         visit_type=appointment.visit_type,
         price=price,

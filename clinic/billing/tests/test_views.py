@@ -77,6 +77,20 @@ def test_only_the_administrator_edits_prices(client, users, priced, role):
     assert Price.objects.count() == before + 1
 
 
+def test_the_administrator_sets_a_session_kinds_price_from_the_list(client, users, priced):
+    signed_in(client, users, Role.ADMINISTRATOR)
+    data = {"visit_type": priced["tes_session"].pk, "amount": "1 100", "vat": "exempt",
+            "valid_from": "2026-04-01", "session_kind": "tacs"}  # fmt: skip
+    assert client.post(reverse("billing:set_price"), data).status_code == 302
+    price = Price.objects.get(visit_type=priced["tes_session"])
+    assert (price.session_kind, price.amount_kopecks) == ("tacs", 110000)
+    page = client.get(reverse("billing:prices"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "tACS" in page
+    before = Price.objects.count()
+    client.post(reverse("billing:set_price"), {**data, "session_kind": "reiki"})
+    assert Price.objects.count() == before
+
+
 def test_clinical_staff_see_no_balance_unless_the_site_enables_it(client, users, sold, kyiv):
     url = reverse("billing:account", args=[sold.public_id])
     for role in (Role.NURSE, Role.PHYSICIAN, Role.PSYCHOTHERAPIST):
