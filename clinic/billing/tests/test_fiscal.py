@@ -123,6 +123,13 @@ def test_the_prro_fails_times_out_and_recovers_and_every_payment_is_registered_o
     assert not OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).exists()
 
 
+def every_attempt(frozen, settings):
+    """The worker's delivery runs as often as the outbox tries a message, each after its wait."""
+    for _ in range(settings.OUTBOX_MAX_ATTEMPTS):
+        outbox.deliver_due()
+        frozen.shift(timedelta(hours=2))
+
+
 def test_a_registration_that_keeps_failing_goes_to_the_worklist_and_can_be_retried(
     priced, patient, cashier, kyiv, prro, frozen, settings
 ):
@@ -130,9 +137,7 @@ def test_a_registration_that_keeps_failing_goes_to_the_worklist_and_can_be_retri
     payment = services.take_payment(
         patient, site=kyiv, method="cash", amount_kopecks=5000, actor=cashier
     )
-    for _ in range(settings.OUTBOX_MAX_ATTEMPTS):
-        outbox.deliver_due()
-        frozen.shift(timedelta(hours=2))
+    every_attempt(frozen, settings)
     receipt = FiscalReceipt.objects.get(payment=payment)
     assert receipt.failed and receipt.fiscal_number == ""
     assert receipt.delivery.status == OutboxMessage.Status.DEAD
@@ -155,9 +160,7 @@ def test_the_administrator_sends_a_dead_registration_again_from_the_outbox(
     payment = services.take_payment(
         patient, site=kyiv, method="card", amount_kopecks=5000, actor=cashier
     )
-    for _ in range(settings.OUTBOX_MAX_ATTEMPTS):
-        outbox.deliver_due()
-        frozen.shift(timedelta(hours=2))
+    every_attempt(frozen, settings)
     delivery = FiscalReceipt.objects.get(payment=payment).delivery
     assert delivery.status == OutboxMessage.Status.DEAD and delivery.site == kyiv
     outbox.retry_message(delivery, actor=admin)
