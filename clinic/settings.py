@@ -394,6 +394,8 @@ PAYMENT_LINK_TOKEN = envsecret("PAYMENT_LINK_TOKEN", "")
 PAYMENT_LINK_SECRET = envsecret("PAYMENT_LINK_SECRET", "")
 PAYMENT_LINK_TIMEOUT_SECONDS = envint("PAYMENT_LINK_TIMEOUT_SECONDS", "10")
 PAYMENT_LINK_VALID_HOURS = envint("PAYMENT_LINK_VALID_HOURS", "72")
+# The service's name as staff know it, shown in the cash report ("Online payment (...)").
+PAYMENT_LINK_PROVIDER_NAME = os.getenv("PAYMENT_LINK_PROVIDER_NAME", "")
 
 # Scheduling: the slot grid, how long before a visit the reminder goes, how long a place
 # offered from the waitlist is held (clinic decisions, not clinical rules).
