@@ -166,8 +166,9 @@ def verification_results(user, site) -> list[WorkItem]:
             }
         else:
             continue
-        items.append(WorkItem(text=label, url=reverse("core:outbox") + "#jobs", detail=detail,
-                              urgent=True))
+        items.append(
+            WorkItem(text=label, url=reverse("core:outbox") + "#jobs", detail=detail, urgent=True)
+        )
     return items
 
 

@@ -80,7 +80,6 @@ def checked_in(user, site) -> list[WorkItem]:
     return items
 
 
-
 def unconfirmed(user, site) -> list[WorkItem]:
     """Tomorrow's visits that no delivered message announced at their current time.
 
