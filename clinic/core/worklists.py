@@ -148,7 +148,7 @@ def _verifications() -> list[dict]:
 
 def verification_results(user, site) -> list[WorkItem]:
     """Checks of the records (audit trail, drug register) that found a break, failed to run or
-    have not run yet: each is for the administrator to look into (docs/operations)."""
+    have not run yet: each is for the administrator to look into (docs/deploy.md)."""
     items = []
     for row in _verifications():
         beat, job = row["beat"], row["job"]
