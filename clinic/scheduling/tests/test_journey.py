@@ -12,6 +12,7 @@ it, in its own processes on another port, is clicked through in clinic/demo/test
 import html
 import re
 from datetime import timedelta
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
@@ -114,7 +115,12 @@ def test_an_inquiry_becomes_a_patient_with_a_course_a_move_and_a_delivered_remin
     expect(page.locator("p.notice[role=status]")).to_contain_text("6")
     expect(page.locator("#id_visit_type")).to_have_value(str(infusion.pk))
     page.click("form.filters button[type=submit]")
-    page.locator("a.slot-series").first.click()
+    # The first free time has several chairs: reception books the series on the second one.
+    chairs = page.locator("ul.slots li").first.locator("a.slot-series")
+    assert chairs.count() > 1
+    slot = parse_qs(urlsplit(chairs.nth(1).get_attribute("href")).query)["slot"][0]
+    chosen = int(slot.rsplit("|", 1)[1])  # the key ends with the chair's id
+    chairs.nth(1).click()
     page.wait_for_url("**/series/**")
     weekday = page.locator("input[name=weekdays]:checked").first.get_attribute("value")
     page.locator(f"input[name=weekdays][value='{int(weekday) % 5 + 2}']").check()
@@ -125,6 +131,7 @@ def test_an_inquiry_becomes_a_patient_with_a_course_a_move_and_a_delivered_remin
     assert series.course == course
     course = list(Appointment.objects.filter(series=series).order_by("starts_at"))
     assert len(course) == 6 and all(a.room.kind == Room.Kind.INFUSION_CHAIR for a in course)
+    assert course[0].room_id == chosen  # the chair chosen on the booking page
 
     # The last infusion moves from the day board to another chair and time.
     last = course[-1]
