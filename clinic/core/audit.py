@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.core import context
+from clinic.core.jobs import BreaksFound
 from clinic.core.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -211,6 +212,15 @@ def verify_chain(chain: str, batch_size: int = 2000) -> list[Finding]:
 def verify_chains(batch_size: int = 2000) -> list[Finding]:
     """Every chain, each walked on its own."""
     return [f for chain in chains() for f in verify_chain(chain, batch_size)]
+
+
+def verify_trail() -> int:
+    """The worker's daily check of every chain (core.jobs): the rows checked, or
+    `BreaksFound` naming the first breaks, which the administrator's start page shows."""
+    findings = verify_chains()
+    if findings:
+        raise BreaksFound(findings)
+    return AuditEvent.objects.count()
 
 
 def current_anchor() -> str:

@@ -36,7 +36,11 @@ class PortalConfig(AppConfig):
         from datetime import timedelta
 
         from clinic.core import jobs
-        from clinic.portal.services import forget_old_sign_ins
+        from clinic.portal.services import forget_old_sign_ins, visit_path
+        from clinic.scheduling import hooks
+
+        # Messages about a visit link to the patient's page of it (scheduling.hooks).
+        hooks.register_visit_path(visit_path)
 
         # The worker's periodic jobs (core.jobs).
         jobs.register(

@@ -143,6 +143,15 @@ def _sign_in_url(language: str) -> str:
         return public_url(reverse("portal:sign_in"))
 
 
+def visit_path(appointment: Appointment) -> str:
+    """Where a message about a visit sends the patient: the portal's page of the visit, or the
+    portal's sign-in page when the patient has no active account (the path, in the active
+    language; scheduling.hooks makes it absolute)."""
+    if PortalAccount.objects.filter(patient_id=appointment.patient_id, is_active=True).exists():
+        return reverse("portal:visit", kwargs={"appointment_id": appointment.public_id})
+    return reverse("portal:sign_in")
+
+
 @transaction.atomic
 def invite_patient(patient: Patient, *, actor) -> PortalAccount:
     """Open (or refresh) the patient's portal account and send the invitation with its link."""
