@@ -168,11 +168,14 @@ def test_an_inquiry_becomes_a_patient_with_a_course_a_move_and_a_delivered_remin
     texts = [body["text"] for _step, _key, body in gateway.requests]
     sent = [t for t in texts if t.startswith("Нагадування") and new_time in t]
     assert len(sent) == 1 and all(b["to"] == "+380671234567" for *_, b in gateway.requests)
-    # Its link is absolute on the live server's own port and opens there (no portal account:
-    # the portal's sign-in page).
+    # Its link is absolute on the live server's own port: the patient's page of the visit in the
+    # portal she was invited to when the inquiry became her record. It opens there, asking her
+    # to sign in first.
     link = re.search(r"Ваш візит: (\S+)", sent[0]).group(1)
-    assert link == f"{live_server.url}/uk/portal/sign-in/"
-    assert page.goto(link).ok and page.url.startswith(link)
+    assert link == f"{live_server.url}/uk/portal/visits/{moved.public_id}/"
+    phone = page.context.browser.new_page()  # her phone: no staff session
+    assert phone.goto(link).ok and phone.url == f"{live_server.url}/uk/portal/sign-in/"
+    phone.close()
     # The old time's reminder was withdrawn by the move and never went out.
     old = Notification.objects.get(
         appointment=moved, kind=Notification.Kind.REMINDER, for_starts_at=last.starts_at
