@@ -553,6 +553,7 @@ ACTION_LABELS = {
     "portal.summary.written": _("Session summary written"),
     "portal.signed_out": _("Signed out of the patient portal"),
     "portal.trusted.changed": _("Trusted person changed something in the portal"),
+    "portal.trusted.denied": _("Trusted person refused a portal page outside their access"),
     "portal.trusted.granted": _("Trusted person given portal access"),
     "portal.trusted.refused": _("Trusted person not given portal access"),
     "portal.trusted.revoked": _("Trusted person's portal access withdrawn"),

@@ -69,11 +69,14 @@ def scopes_of(portal: Portal) -> frozenset[str]:
 def check_scope(portal: Portal, scope: str) -> None:
     """The one place that decides whether the viewer may open a page or make a change.
 
-    A missing scope answers 404 (as another patient's id does), before anything is written.
+    A missing scope answers 404 (as another patient's id does) before anything is written
+    but the audit row of the denied attempt.
     """
     if scope == ANYONE:
         return
     if scope not in scopes_of(portal):
+        if portal.trusted is not None:
+            services.record_trusted_denial(portal.trusted, scope=scope)
         raise Http404
 
 

@@ -659,6 +659,19 @@ def record_trusted_access(grant: TrustedPerson, *, page: str, changed: bool) -> 
     )
 
 
+def record_trusted_denial(grant: TrustedPerson, *, scope: str) -> None:
+    """A trusted person tried a page or change outside their grant: the attempt is kept
+    (security.md: denied attempts are logged), nothing else is written."""
+    audit(
+        portal_actor(),
+        "portal.trusted.denied",
+        grant.patient,
+        obj=grant,
+        outcome=AuditEvent.Outcome.DENIED,
+        reason=scope,
+    )
+
+
 # --- the authenticator app (TOTP, optional) --------------------------------------------------
 
 # The staff's TOTP helpers (django-allauth's, with the secret sealed by the project's adapter):

@@ -45,6 +45,15 @@ def nothing_written():
     )
 
 
+def last_audit_row() -> int:
+    return AuditEvent.objects.order_by("-pk").values_list("pk", flat=True).first() or 0
+
+
+def audit_rows_since(pk: int) -> list[tuple[str, str]]:
+    rows = AuditEvent.objects.filter(pk__gt=pk).order_by("pk")
+    return list(rows.values_list("action", "outcome"))
+
+
 def portal_urls():
     """Every portal URL pattern with the scope its view declares."""
     for name, pattern in all_patterns():
@@ -291,17 +300,20 @@ def test_a_trusted_person_without_the_scope_gets_404_and_nothing_is_written(
             continue
         kwargs = {n: ids[n] for n in pattern.pattern.converters}
         url = reverse(name, kwargs=kwargs)
-        before = nothing_written()
+        before, last = nothing_written(), last_audit_row()
         assert client.get(url).status_code == 404, name
         assert client.post(url, {"slot": "x", "reason": "x", "name": "x"}).status_code == 404, name
-        assert nothing_written() == before, name
+        # Nothing is written but the two denied attempts, kept in the audit trail.
+        assert nothing_written()[1:] == before[1:], name
+        assert audit_rows_since(last) == [("portal.trusted.denied", "denied")] * 2, name
         checked.add(name)
     # The visit page opens (visits granted) but moving from it does not (not granted).
     url = reverse("portal:visit", args=[own_objects["appointment_id"]])
     assert client.get(url).status_code == 200
-    before = nothing_written()
+    before, last = nothing_written(), last_audit_row()
     assert client.post(url, {"slot": "x"}).status_code == 404
-    assert nothing_written() == before
+    assert nothing_written()[1:] == before[1:]
+    assert audit_rows_since(last) == [("portal.trusted.denied", "denied")]
     assert {
         "portal:progress",
         "portal:export_json",
@@ -340,12 +352,14 @@ def test_a_trusted_person_reaches_no_other_patients_objects(
         if scope is None or not names or names == {"purpose"}:
             continue
         url = reverse(name, kwargs={n: ids[n] for n in names})
-        before = nothing_written()
+        before, last = nothing_written(), last_audit_row()
         got = client.get(url).status_code
         posted = client.post(url, {"slot": "x", "reason": "x"}).status_code
         assert got in (403, 404, 405), (name, got)
         assert posted in (403, 404), (name, posted)
-        assert nothing_written() == before, name
+        # Nothing written; a page outside the grant's scopes keeps its denied attempts.
+        assert nothing_written()[1:] == before[1:], name
+        assert set(audit_rows_since(last)) <= {("portal.trusted.denied", "denied")}
         checked += 1
     assert checked >= 6
 
