@@ -552,6 +552,7 @@ ACTION_LABELS = {
     "portal.summary.withdrawn": _("Session summary withdrawn from the portal"),
     "portal.summary.written": _("Session summary written"),
     "portal.signed_out": _("Signed out of the patient portal"),
+    "portal.totp.reset": _("Patient's authenticator app removed by staff"),
     "portal.trusted.changed": _("Trusted person changed something in the portal"),
     "portal.trusted.denied": _("Trusted person refused a portal page outside their access"),
     "portal.trusted.granted": _("Trusted person given portal access"),

@@ -26,6 +26,7 @@ def chart_provider(patient, user):
             "can_release": can_release,
             "release": latest_release(patient) if can_release else None,
             "trusted": trusted_people(patient) if user.has_role(*TRUSTED_KEEPERS) else None,
+            "can_reset_app": user.has_role(*TRUSTED_KEEPERS),
         },
     )
 

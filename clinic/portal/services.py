@@ -755,6 +755,23 @@ def remove_authenticator(account: PortalAccount, *, code: str) -> PortalAccount:
     return account
 
 
+@transaction.atomic
+def reset_authenticator(account: PortalAccount, *, actor) -> PortalAccount:
+    """Reception removes the app of a patient who lost it, once they have checked who is
+    asking (in person or by a call back to the phone on the record). The patient's portal
+    sessions end: whoever holds the lost phone is signed out too."""
+    account = _locked_account(account.pk)
+    if not account.has_authenticator:
+        raise PortalRefused(_("The patient has no authenticator app to remove."))
+    account.totp_secret, account.totp_last_step = "", None
+    account.save(update_fields=["totp_secret", "totp_last_step"])
+    PortalSession.objects.filter(account=account, ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    )
+    audit(actor, "portal.totp.reset", account.patient, obj=account)
+    return account
+
+
 def verify_totp(step: SecondStep, code: str, *, ip: str | None):
     """The sign-in's second step: the authenticator app's code, under the same limits as the
     sign-in codes (counted per account and per address). Returns (session, cookie key)."""

@@ -15,6 +15,11 @@ urlpatterns = [
         staff_views.revoke_trusted,
         name="revoke_trusted",
     ),
+    path(
+        "patients/<uuid:patient_id>/authenticator/reset/",
+        staff_views.reset_authenticator,
+        name="reset_authenticator",
+    ),
     path("notes/<uuid:note_id>/summary/", staff_views.summary, name="summary"),
     path("sites/", staff_views.policies, name="policies"),
     path("sites/<slug:site_code>/", staff_views.policy, name="policy"),

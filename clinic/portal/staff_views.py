@@ -2,13 +2,14 @@
 summaries to the patient, and set each site's self-service policy."""
 
 from django.contrib import messages
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from clinic.accounts.roles import Role
 from clinic.core.audit import audit
-from clinic.core.policy import staff
+from clinic.core.policy import recently_authenticated, staff
 from clinic.core.refusals import refused
 from clinic.locations.access import get_managed_site_for
 from clinic.locations.models import Site
@@ -16,6 +17,7 @@ from clinic.patients.access import get_clinical_patient_for, get_patient_for
 from clinic.portal import selectors, services
 from clinic.portal.access import get_grant_of
 from clinic.portal.forms import PolicyForm, SummaryForm
+from clinic.portal.models import PortalAccount
 from clinic.treatment.access import get_note_for
 
 INVITERS = (Role.RECEPTIONIST, Role.PHYSICIAN)
@@ -48,6 +50,28 @@ def revoke_trusted(request, patient_id, grant_id):
     grant = get_grant_of(patient, grant_id)
     services.revoke_trusted_person(grant, actor=request.user)
     messages.success(request, _("Access withdrawn: the trusted person is signed out."))
+    return redirect("patients:chart", patient_id=patient.public_id)
+
+
+@staff(*TRUSTED_KEEPERS, object_rule="patients.access.get_patient_for")
+@require_POST
+@recently_authenticated
+def reset_authenticator(request, patient_id):
+    """Remove the authenticator app of a patient who lost it (a second factor: the member of
+    staff signs in again first, and checks who is asking)."""
+    patient = get_patient_for(request.user, patient_id)
+    account = PortalAccount.objects.filter(patient=patient).first()
+    if account is None:
+        raise Http404
+    try:
+        services.reset_authenticator(account, actor=request.user)
+    except services.PortalRefused as refusal:
+        refused(request, refusal, patient=patient)
+    else:
+        messages.success(
+            request,
+            _("The authenticator app is removed; the patient signs in with a sent code alone."),
+        )
     return redirect("patients:chart", patient_id=patient.public_id)
 
 

@@ -9,6 +9,8 @@ from allauth.mfa.totp.internal import auth as totp
 from django.test import Client
 from django.urls import reverse
 
+from clinic.accounts.roles import Role
+from clinic.conftest import authenticate_recently
 from clinic.core.models import AuditEvent
 from clinic.portal.models import PortalAccount, PortalSession
 from clinic.portal.tests.conftest import last_code
@@ -143,3 +145,59 @@ def test_without_an_app_the_code_alone_signs_in(client, account):
     assert response["Location"].endswith("/portal/")
     assert PortalSession.objects.filter(account=account).count() == 1
     assert client.get(response["Location"]).status_code == 200
+
+
+def staff_client(user, seconds_ago: float = 0) -> Client:
+    client = Client()
+    client.force_login(user)
+    authenticate_recently(client, user, seconds_ago=seconds_ago)
+    return client
+
+
+@pytest.fixture
+def desk(account, reception):
+    """Reception's browser, signed in a moment ago (removing a second factor asks for that)."""
+    return staff_client(reception)
+
+
+@pytest.mark.django_db
+def test_reception_removes_a_lost_app_and_the_patients_sessions_end(
+    frozen, portal_client, account, desk, reception
+):
+    add_app(portal_client)
+    url = reverse("portal_staff:reset_authenticator", args=[account.patient.public_id])
+    chart = reverse("patients:chart", args=[account.patient.public_id])
+    assert "Remove the authenticator app" in desk.get(chart).content.decode()
+    response = desk.post(url)
+    assert response.status_code == 302 and response["Location"] == chart
+    account.refresh_from_db()
+    assert not account.has_authenticator and account.totp_last_step is None
+    # Whoever holds the lost phone is signed out; the patient signs in with a sent code alone.
+    assert not PortalSession.objects.filter(account=account, ended_at__isnull=True).exists()
+    assert portal_client.get(reverse("portal:home")).status_code == 302
+    assert sign_in_with_code(Client())["Location"].endswith("/portal/")
+    event = AuditEvent.objects.get(action="portal.totp.reset")
+    assert (event.actor, event.patient) == (reception, account.patient)
+
+
+@pytest.mark.django_db
+def test_removing_an_app_that_is_not_there_is_refused_and_changes_nothing(account, desk):
+    url = reverse("portal_staff:reset_authenticator", args=[account.patient.public_id])
+    response = desk.post(url, follow=True)
+    assert "no authenticator app" in response.content.decode()
+    assert not AuditEvent.objects.filter(action="portal.totp.reset").exists()
+    assert AuditEvent.objects.filter(outcome="denied", patient=account.patient).exists()
+
+
+@pytest.mark.django_db
+def test_reset_asks_staff_to_sign_in_again_and_is_closed_to_other_roles(
+    frozen, portal_client, account, users, reception
+):
+    add_app(portal_client)
+    url = reverse("portal_staff:reset_authenticator", args=[account.patient.public_id])
+    stale = staff_client(reception, seconds_ago=3600)
+    assert "reauthenticate" in stale.post(url)["Location"]
+    assert staff_client(users[(Role.NURSE, "kyiv")]).post(url).status_code == 403
+    assert staff_client(users[(Role.RECEPTIONIST, "lviv")]).post(url).status_code == 404
+    assert PortalAccount.objects.get(pk=account.pk).has_authenticator
+    assert not AuditEvent.objects.filter(action="portal.totp.reset").exists()
