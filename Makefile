@@ -40,18 +40,7 @@ PUBLIC_BASE_URL ?= http://127.0.0.1:$(PORT)
 
 run: sync messages
 	@bash scripts/ensure_system_packages.sh || true
-	mkdir -p var
-	DEBUG=true $(MANAGE) migrate --no-input -v 0
-	DEBUG=true $(MANAGE) createcachetable
-	DEBUG=true $(MANAGE) load_demo
-	@echo "Background worker (outbox, tasks, periodic jobs): logs in var/worker.log"
-	@DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) db_worker > var/worker.log 2>&1 & \
-	  WORKER=$$!; \
-	  DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) run_jobs >> var/worker.log 2>&1 & \
-	  JOBS=$$!; \
-	  trap "kill $$WORKER $$JOBS 2>/dev/null" EXIT; \
-	  echo "Public site: $(PUBLIC_BASE_URL)/   Staff: $(PUBLIC_BASE_URL)/staff/   (Ctrl+C to stop)"; \
-	  DEBUG=true PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) $(MANAGE) runserver 127.0.0.1:$(PORT)
+	@PORT=$(PORT) PUBLIC_BASE_URL=$(PUBLIC_BASE_URL) bash scripts/serve.sh
 
 # Current one-time code of a demo user: make code EMAIL=physician.kyiv@demo.clinic
 code: sync

@@ -47,7 +47,7 @@ SECRET = "bench-secret"
 
 
 def _paid_callback(client, patient, site, user):
-    """A signed "paid" report for a fresh link (a replay would be rejected)."""
+    """A signed "paid" report for a fresh link (a replay would change nothing)."""
     link = PaymentRequest.objects.create(
         patient=patient, site=site, amount_kopecks=1000, provider_id=str(uuid.uuid4()),
         url="https://pay.example.org/x", channel="sms",

@@ -34,7 +34,7 @@ def _ketamine_holding(site):
     drug, _ = Drug.objects.get_or_create(
         code="bench-ketamine",
         defaults={
-            "inn": "Ketamine", "dosage_form": "injection_solution",
+            "inn": "Ketamine", "substance": "ketamine", "dosage_form": "injection_solution",
             "concentration_mg_per_ml": Decimal("50"), "unit_content_mg": Decimal("100"),
             "unit_of_account": "ampoule",
         },

@@ -71,7 +71,7 @@ from clinic.patients.models import (  # noqa: E402
 )
 from clinic.scheduling.clock import local_instant  # noqa: E402
 from clinic.scheduling.models import Appointment, VisitType  # noqa: E402
-from clinic.treatment.models import InfusionSession  # noqa: E402
+from clinic.treatment.models import InfusionSession, SessionNote  # noqa: E402
 
 CSRF = "benchcsrftokenbenchcsrftokenabcd"  # 32 characters: a valid unmasked CSRF secret
 FAMILY = ["Шевченко", "Коваленко", "Бондаренко", "Ткаченко", "Кравченко", "Олійник", "Мельник"]
@@ -255,6 +255,15 @@ class Primitives:
         self.room = Room.objects.filter(site=kyiv, kind=Room.Kind.CONSULTING).first()
         self.site = kyiv
         self.rng = random.Random(7)
+        # The demo's trusted people (K-0001's escort): withdrawing twice is harmless, so the
+        # same grants serve every request of the primitive.
+        from clinic.portal.models import TrustedPerson
+
+        self.grants = list(
+            TrustedPerson.objects.filter(patient__home_site=kyiv).values_list(
+                "patient__public_id", "public_id"
+            )[:50]
+        )
         # Bookings of earlier runs stay in the kept data: carry on after them.
         self.booked = (
             Appointment.objects.filter(starts_at__gte=timezone.now() + timedelta(days=390)).count()
@@ -283,6 +292,49 @@ class Primitives:
             )[:200]
         )
 
+        self.notes = self._signed_notes(kyiv)
+        self.threads = self._patient_threads(kyiv)
+
+    def _signed_notes(self, kyiv):
+        """Signed session notes the Kyiv physician wrote: the summary page and its save POST
+        work on them (one is written and signed when the data set has none)."""
+        mine = SessionNote.objects.filter(
+            author=self.physician_user, signed_at__isnull=False, patient__home_site=kyiv
+        )
+        if not mine.exists() and self.patients:
+            from clinic.core import records
+            from clinic.treatment import services as treatment
+
+            note = treatment.write_session_note(
+                Patient.objects.get(public_id=self.patients[0]),
+                kind=SessionNote.Kind.INTEGRATION,
+                held_on=timezone.localdate(),
+                text="bench",
+                actor=self.physician_user,
+            )
+            records.sign_note(note, actor=self.physician_user)
+        return list(mine.values_list("public_id", flat=True)[:200])
+
+    def _patient_threads(self, kyiv, count=300):
+        """Administrative messages from the data set's patients, waiting for reception: the
+        reply POSTs answer them, each close POST takes one (a second close is refused)."""
+        from clinic.portal.models import CareMessage, MessageThread
+
+        waiting = list(
+            MessageThread.objects.filter(
+                site=kyiv, status=MessageThread.Status.OPEN, topic="administrative"
+            ).values_list("public_id", flat=True)[:count]
+        )
+        for patient_id in Patient.objects.filter(
+            record_number__startswith="HB-", home_site=kyiv
+        ).values_list("pk", flat=True)[: max(0, count - len(waiting))]:
+            thread = MessageThread.objects.create(
+                patient_id=patient_id, site=kyiv, topic="administrative"
+            )
+            CareMessage.objects.create(thread=thread, text="Чи можна отримати довідку?")
+            waiting.append(thread.public_id)
+        return waiting
+
     def who(self, name):
         return {
             "dashboard": self.physician, "chart": self.physician, "search": self.receptionist,
@@ -294,6 +346,10 @@ class Primitives:
             "portal_policies": self.administrator, "portal_policy": self.administrator,
             "portal_invite": self.receptionist,
             "portal_release": self.physician,
+            "portal_revoke_trusted": self.receptionist,
+            "portal_summary": self.physician, "portal_summary_save": self.physician,
+            "patient_messages": self.receptionist, "patient_thread": self.receptionist,
+            "patient_reply": self.receptionist, "patient_close": self.receptionist,
         }[name]  # fmt: skip
 
     def request(self, name):
@@ -376,6 +432,32 @@ class Primitives:
         if name == "portal_release":
             patient = self.rng.choice(self.patients)
             return "POST", f"/staff/portal/patients/{patient}/release-scores/", {"note": ""}
+        if name == "portal_revoke_trusted":
+            if not self.grants:
+                return "GET", "/healthz", None
+            patient, grant = self.rng.choice(self.grants)
+            return "POST", f"/staff/portal/patients/{patient}/trusted/{grant}/revoke/", {}
+        if name in ("portal_summary", "portal_summary_save"):
+            if not self.notes:
+                return "GET", "/healthz", None
+            path = f"/staff/portal/notes/{self.rng.choice(self.notes)}/summary/"
+            if name == "portal_summary":
+                return "GET", path, None
+            # Saving the same text again: a write with its audit row, never a refusal.
+            return "POST", path, {"text": "Короткий підсумок для пацієнта.", "action": "save"}
+        if name == "patient_messages":
+            return "GET", "/staff/portal/messages/", None
+        if name == "patient_thread":
+            return "GET", f"/staff/portal/messages/{self.rng.choice(self.threads)}/", None
+        if name == "patient_reply":
+            thread = self.rng.choice(self.threads)
+            return "POST", f"/staff/portal/messages/{thread}/", {"text": "Так, підготуємо."}
+        if name == "patient_close":
+            with self.lock:
+                thread = self.threads.pop() if len(self.threads) > 1 else None
+            if thread is None:
+                return "GET", "/healthz", None
+            return "POST", f"/staff/portal/messages/{thread}/close/", {}
         raise ValueError(name)
 
     def queries(self, name) -> tuple[int, int]:
@@ -462,6 +544,13 @@ BUDGETS = {
     "portal_policies": ("portal policies (admin)", 10),
     "portal_policy": ("portal policy (admin)", 10),
     "portal_invite": ("portal invite POST", 8), "portal_release": ("release scores POST", 5),
+    "portal_revoke_trusted": ("trusted person revoke POST", 5),
+    "portal_summary": ("session summary page", 10),
+    "portal_summary_save": ("session summary save POST", 8),
+    "patient_messages": ("messages from patients", 10),
+    "patient_thread": ("patient's message thread", 10),
+    "patient_reply": ("reply to a patient POST", 8),
+    "patient_close": ("close a patient's thread POST", 5),
 }  # fmt: skip
 
 

@@ -224,6 +224,7 @@ PORTAL_LIMIT_WINDOW_MINUTES = envint("PORTAL_LIMIT_WINDOW_MINUTES", "15")
 PORTAL_CODE_REQUESTS_PER_IDENTIFIER = envint("PORTAL_CODE_REQUESTS_PER_IDENTIFIER", "5")
 PORTAL_FAILED_CODES_PER_IDENTIFIER = envint("PORTAL_FAILED_CODES_PER_IDENTIFIER", "10")
 PORTAL_ATTEMPTS_PER_IP = envint("PORTAL_ATTEMPTS_PER_IP", "30")
+PORTAL_MESSAGES_PER_HOUR = envint("PORTAL_MESSAGES_PER_HOUR", "5")
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = envbool("SECURE_COOKIES", "False")
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
@@ -393,6 +394,8 @@ PAYMENT_LINK_TOKEN = envsecret("PAYMENT_LINK_TOKEN", "")
 PAYMENT_LINK_SECRET = envsecret("PAYMENT_LINK_SECRET", "")
 PAYMENT_LINK_TIMEOUT_SECONDS = envint("PAYMENT_LINK_TIMEOUT_SECONDS", "10")
 PAYMENT_LINK_VALID_HOURS = envint("PAYMENT_LINK_VALID_HOURS", "72")
+# The service's name as staff know it, shown in the cash report ("Online payment (...)").
+PAYMENT_LINK_PROVIDER_NAME = os.getenv("PAYMENT_LINK_PROVIDER_NAME", "")
 
 # Scheduling: the slot grid, how long before a visit the reminder goes, how long a place
 # offered from the waitlist is held (clinic decisions, not clinical rules).

@@ -7,12 +7,11 @@ class BillingConfig(AppConfig):
     verbose_name = _("Billing")
 
     def ready(self):
-        from datetime import timedelta
-
         from clinic.accounts.roles import Role
         from clinic.billing import services
         from clinic.billing import worklists as lists
-        from clinic.core import jobs, worklists
+        from clinic.core import outbox, worklists
+        from clinic.core.models import OutboxMessage
         from clinic.core.navigation import register
         from clinic.scheduling import hooks
 
@@ -20,12 +19,8 @@ class BillingConfig(AppConfig):
         hooks.register(hooks.COMPLETED, services.charge_completed_visit)
         hooks.register(hooks.CANCELLED, services.charge_late_cancellation)
         hooks.register(hooks.NO_SHOW, services.charge_missed_visit)
-        jobs.register(
-            "fiscal_receipts",
-            timedelta(minutes=1),
-            services.register_due_receipts_job,
-            label=_("Fiscal receipts"),
-        )
+        # Fiscal registrations are outbox deliveries of their own channel.
+        outbox.register_sender(OutboxMessage.Channel.FISCAL, services.register_with_prro)
 
         # The staff menu (core.navigation): the policy of each page decides who sees it.
         register("billing:find", _("Patient accounts"), position=92)

@@ -20,6 +20,8 @@ PRICES = {
     "integration": 150000,
     "body_oriented": 150000,
 }
+# (visit type code, session kind) -> price in kopecks where the kind costs otherwise (demo)
+SESSION_KIND_PRICES = {("tes_session", "tacs"): 110000}
 PACKAGE_UNITS = 6
 PACKAGE_PRICE = 3600000  # six infusions for the price of about five and a half
 
@@ -34,6 +36,12 @@ def load_billing_demo(*, actor, sites) -> None:
                 services.set_price(
                     site, types[code], amount_kopecks=amount, vat=Vat.EXEMPT,
                     valid_from=date(2026, 1, 1), actor=actor,
+                )  # fmt: skip
+        for (code, kind), amount in SESSION_KIND_PRICES.items():
+            if code in types:
+                services.set_price(
+                    site, types[code], amount_kopecks=amount, vat=Vat.EXEMPT,
+                    valid_from=date(2026, 1, 1), session_kind=kind, actor=actor,
                 )  # fmt: skip
         if "ketamine_infusion" in types and not Package.objects.filter(site=site).exists():
             services.define_package(

@@ -6,7 +6,8 @@ service configured by `PRRO_URL` (with `PRRO_TOKEN`) and takes its fiscal number
 receipt's key travels as the `Idempotency-Key`, so the service answers a repeated key with the
 first registration. `LoggingProvider` is the default without a URL: in development it invents
 a number marked as such; anywhere else it refuses, so a payment is never shown as registered
-when nothing was.
+when nothing was. The outbox worker calls them (services.register_with_prro): a refusal is a
+failed delivery, retried with the outbox's backoff.
 """
 
 import logging
@@ -15,12 +16,13 @@ from typing import Protocol
 from django.conf import settings
 
 from clinic.core import gateways
+from clinic.core.outbox import DeliveryError
 
 log = logging.getLogger(__name__)
 
 
-class RegistrationError(Exception):
-    """The PRRO did not confirm the registration; it will be tried again."""
+class RegistrationError(DeliveryError):
+    """The PRRO did not confirm the registration; the outbox tries it again."""
 
 
 class Provider(Protocol):

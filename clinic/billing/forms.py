@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy as _
 from clinic.billing import money
 from clinic.billing.models import Invoice, Package, Payment, SiteBilling, Vat
 from clinic.scheduling.models import VisitType
+from clinic.treatment.selectors import SESSION_KIND_CHOICES
 
 
 class AmountField(forms.Field):
@@ -35,7 +36,12 @@ class AmountField(forms.Field):
 
 class PriceForm(forms.Form):
     visit_type = forms.ModelChoiceField(VisitType.objects.all(), label=_("Visit type"))
-    session_kind = forms.CharField(label=_("Session kind"), max_length=40, required=False)
+    session_kind = forms.ChoiceField(
+        label=_("Session kind"),
+        choices=[("", _("Every kind")), *SESSION_KIND_CHOICES],
+        required=False,
+        help_text=_("Only where the price differs by kind of session."),
+    )
     amount = AmountField(label=_("Price, UAH"))
     vat = forms.ChoiceField(label=_("VAT"), choices=Vat.choices)
     valid_from = forms.DateField(

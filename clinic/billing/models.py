@@ -423,27 +423,32 @@ class PaymentRequest(models.Model):
 class FiscalReceipt(models.Model):
     """The registration of one payment or refund with the PRRO (software cash register).
 
-    `key` is sent as the idempotency key on every attempt, so a retry after a lost answer
-    finds the first registration instead of making a second.
+    The attempts are an outbox delivery (`delivery`, channel "fiscal"): enqueued in the
+    payment's transaction, sent by the worker with the outbox's backoff, dead-lettered after
+    its attempts and sent again by hand. `key` is sent as the idempotency key on every
+    attempt, so a retry after a lost answer finds the first registration instead of making a
+    second.
     """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("Waiting to be registered")
         REGISTERED = "registered", _("Registered")
-        FAILED = "failed", _("Registration failed")
 
     payment = models.OneToOneField(Payment, on_delete=models.PROTECT, related_name="receipt")
     key = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     fiscal_number = models.CharField(max_length=64, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(default=timezone.now)
-    lease_until = models.DateTimeField(null=True, blank=True)
-    last_error = models.CharField(max_length=300, blank=True)
     registered_at = models.DateTimeField(null=True, blank=True)
+    # Empty only for receipts registered before registrations went through the outbox.
+    delivery = models.OneToOneField(
+        "core.OutboxMessage",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fiscal_receipt",
+    )
 
     class Meta:
-        indexes = [models.Index(fields=["status", "next_attempt_at"])]
         constraints = [
             models.CheckConstraint(
                 condition=~Q(status="registered") | ~Q(fiscal_number=""),
@@ -453,6 +458,21 @@ class FiscalReceipt(models.Model):
 
     def __str__(self):
         return self.fiscal_number or str(self.key)
+
+    @property
+    def failed(self) -> bool:
+        """Every attempt failed: the registration waits for a person to retry it."""
+        return (
+            self.status == self.Status.PENDING
+            and self.delivery is not None
+            and self.delivery.status == self.delivery.Status.DEAD
+        )
+
+    @property
+    def shown_status(self) -> str:
+        if self.failed:
+            return _("Registration failed")
+        return self.get_status_display()
 
 
 class CashDay(models.Model):

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import logging
 from typing import Protocol
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -77,6 +78,14 @@ def provider() -> Provider:
     if not url:
         return NotConfigured()
     return HttpProvider(url, settings.PAYMENT_LINK_TOKEN, settings.PAYMENT_LINK_TIMEOUT_SECONDS)
+
+
+def provider_name() -> str:
+    """The payment service as people call it: PAYMENT_LINK_PROVIDER_NAME, else the host of
+    its address, else a plain description."""
+    name = getattr(settings, "PAYMENT_LINK_PROVIDER_NAME", "")
+    host = urlsplit(getattr(settings, "PAYMENT_LINK_URL", "")).hostname
+    return name or host or _("payment service")
 
 
 def sign(body: bytes, secret: str) -> str:

@@ -7,8 +7,9 @@ from datetime import date, datetime, time, timedelta
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce, TruncMonth
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
-from clinic.billing import money
+from clinic.billing import money, online
 from clinic.billing.models import (
     CashDay,
     Charge,
@@ -18,6 +19,7 @@ from clinic.billing.models import (
     Payment,
     PaymentRequest,
 )
+from clinic.core.models import OutboxMessage
 
 
 def _sum(queryset, expression="amount_kopecks") -> int:
@@ -81,7 +83,7 @@ def account(patient) -> dict:
         ),
         "payments": list(
             Payment.objects.filter(patient=patient)
-            .select_related("receipt", "cashier", "invoice")
+            .select_related("receipt__delivery", "cashier", "invoice")
             .order_by("-taken_at", "-pk")
         ),
         "invoices": list(patient.invoices.all()),
@@ -97,7 +99,10 @@ def _day_bounds(day: date) -> tuple[datetime, datetime]:
 
 @dataclass
 class Till:
-    cashier: object
+    """A cashier's drawer, or (with no cashier) the payment service's online takings."""
+
+    name: str
+    cashier: object = None
     opening: int = 0
     counted: int | None = None
     closed: bool = False
@@ -120,16 +125,32 @@ def cash_report(site, day: date) -> dict:
     """The day's money at a site per cashier: opening float, takings by method (refunds
     subtracted), the cash expected in the drawer, the count and the difference."""
     start, end = _day_bounds(day)
-    tills: dict[int, Till] = {}
+    tills: dict[int | str, Till] = {}
     for till in CashDay.objects.filter(site=site, day=day).select_related("cashier"):
         tills[till.cashier_id] = Till(
-            till.cashier, till.opening_kopecks, till.counted_kopecks, till.closed_at is not None
+            till.cashier.full_name,
+            till.cashier,
+            till.opening_kopecks,
+            till.counted_kopecks,
+            till.closed_at is not None,
         )
     payments = Payment.objects.filter(site=site, taken_at__gte=start, taken_at__lt=end)
     rows = payments.values("cashier", "method", "kind").annotate(total=Sum("amount_kopecks"))
-    people = {p.cashier_id: p.cashier for p in payments.select_related("cashier")}
+    people = {
+        p.cashier_id: p.cashier
+        for p in payments.exclude(method=Payment.Method.ONLINE).select_related("cashier")
+    }
     for row in rows:
-        till = tills.setdefault(row["cashier"], Till(people[row["cashier"]]))
+        if row["method"] == Payment.Method.ONLINE:
+            # Settled by the payment service's callback under the system user: the money
+            # is the service's to pay out, not any cashier's, so it has its own row.
+            till = tills.setdefault(
+                Payment.Method.ONLINE,
+                Till(_("Online payment (%(provider)s)") % {"provider": online.provider_name()}),
+            )
+        else:
+            cashier = people[row["cashier"]]
+            till = tills.setdefault(row["cashier"], Till(cashier.full_name, cashier))
         sign = -1 if row["kind"] == Payment.Kind.REFUND else 1
         till.by_method[row["method"]] += sign * row["total"]
     totals: dict[str, int] = defaultdict(int)
@@ -137,20 +158,22 @@ def cash_report(site, day: date) -> dict:
         for method, amount in till.by_method.items():
             totals[method] += amount
     return {
-        "tills": sorted(tills.values(), key=lambda t: t.cashier.email),
+        "tills": sorted(
+            tills.values(), key=lambda t: (t.cashier is None, t.cashier and t.cashier.email)
+        ),
         "totals": dict(totals),
         "net": sum(totals.values()),
         "unregistered": FiscalReceipt.objects.filter(
-            payment__in=payments,
-            status__in=[FiscalReceipt.Status.PENDING, FiscalReceipt.Status.FAILED],
+            payment__in=payments, status=FiscalReceipt.Status.PENDING
         ).count(),
     }
 
 
 def failed_receipts(site=None):
-    receipts = FiscalReceipt.objects.filter(status=FiscalReceipt.Status.FAILED).select_related(
-        "payment__patient", "payment__site"
-    )
+    """Receipts whose registration used up its attempts (its outbox delivery is dead)."""
+    receipts = FiscalReceipt.objects.filter(
+        status=FiscalReceipt.Status.PENDING, delivery__status=OutboxMessage.Status.DEAD
+    ).select_related("payment__patient", "payment__site", "delivery")
     if site is not None:
         receipts = receipts.filter(payment__site=site)
     return receipts.order_by("payment__taken_at")

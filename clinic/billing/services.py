@@ -34,14 +34,14 @@ from clinic.billing.models import (
 from clinic.billing.selectors import balance
 from clinic.core.audit import Anonymous, audit
 from clinic.core.errors import Refused
-from clinic.core.outbox import enqueue_message
+from clinic.core.models import OutboxMessage
+from clinic.core.outbox import enqueue_message, retry_message
+from clinic.treatment.selectors import SESSION_KIND_CHOICES, visit_session_kind
 
 log = logging.getLogger(__name__)
 
-# Attempts before a registration is put on the failed worklist, and the first retry's delay.
-MAX_FISCAL_ATTEMPTS = 5
-FISCAL_RETRY_BASE = timedelta(minutes=1)
-FISCAL_LEASE = timedelta(minutes=2)
+
+SESSION_KIND_LABELS = dict(SESSION_KIND_CHOICES)
 
 
 class BillingRefused(Refused):
@@ -102,6 +102,8 @@ def set_price(
     site_billing(site, lock=True)
     if amount_kopecks < 0:
         raise BillingRefused(_("A price cannot be negative."))
+    if session_kind and session_kind not in SESSION_KIND_LABELS:
+        raise BillingRefused(_("Choose a session kind from the list."))
     same = Price.objects.filter(site=site, visit_type=visit_type, session_kind=session_kind)
     if same.filter(valid_from__gte=valid_from).exists():
         raise BillingRefused(_("A price for this visit already starts on or after that day."))
@@ -236,7 +238,9 @@ def _usable_package(appointment) -> PatientPackage | None:
 
 
 def charge_completed_visit(appointment, *, actor) -> Charge | None:
-    """A completed visit consumes a package unit, else is charged at the price in force.
+    """A completed visit consumes a package unit, else is charged at the price in force: the
+    price of its session kind (a TES session's stimulation, a session note's kind) where
+    one is set, else its visit type's.
 
     Runs inside `complete_appointment`'s transaction. Without a price nothing is charged (a
     visit type the centre does not bill); a visit already charged is left as it is.
@@ -261,14 +265,18 @@ def charge_completed_visit(appointment, *, actor) -> Charge | None:
         audit(actor, "billing.package.unit_used", appointment.patient, obj=charge)
         return charge
     day = timezone.localtime(appointment.starts_at).date()
-    price = price_for(appointment.site, appointment.visit_type, day)
+    kind = visit_session_kind(appointment)
+    price = price_for(appointment.site, appointment.visit_type, day, session_kind=kind)
     if price is None:
         return None
+    description = appointment.visit_type.name
+    if price.session_kind:
+        description = f"{description} ({SESSION_KIND_LABELS[price.session_kind]})"
     charge = Charge.objects.create(
         patient=appointment.patient,
         site=appointment.site,
         kind=Charge.Kind.VISIT,
-        description=appointment.visit_type.name,
+        description=description,
         appointment=appointment,
         visit_type=appointment.visit_type,
         price=price,
@@ -414,17 +422,27 @@ def issue_credit_note(charge: Charge, *, amount_kopecks: int, reason: str, actor
 
 
 def _receipt_for(payment: Payment) -> FiscalReceipt:
-    receipt = FiscalReceipt.objects.create(payment=payment)
-    transaction.on_commit(lambda: _register_soon(receipt.pk))
+    """The payment's receipt and its registration, queued in the payment's transaction: the
+    worker registers it after the commit, never the request that took the money."""
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = _("Fiscal receipt")
+        body = _("%(kind)s of %(amount)s UAH (%(method)s), %(site)s") % {
+            "kind": payment.get_kind_display(),
+            "amount": money.format_uah(payment.amount_kopecks),
+            "method": payment.get_method_display(),
+            "site": payment.site.name,
+        }
+    receipt = FiscalReceipt(payment=payment)
+    receipt.delivery = enqueue_message(
+        channel=OutboxMessage.Channel.FISCAL,
+        recipient="PRRO",
+        subject=subject,
+        body=body,
+        site=payment.site,
+        dedupe_key=f"fiscal-registration-{receipt.key}",
+    )
+    receipt.save()
     return receipt
-
-
-def _register_soon(receipt_pk: int) -> None:
-    # A first attempt right after the commit; the job retries whatever this does not finish.
-    try:
-        register_receipt(FiscalReceipt.objects.get(pk=receipt_pk))
-    except Exception:  # noqa: BLE001 - the row is safe and pending; the job retries it
-        log.exception("first fiscal registration attempt failed")
 
 
 @transaction.atomic
@@ -439,7 +457,7 @@ def take_payment(
     note: str = "",
 ) -> Payment:
     """Take money from a patient (paying an invoice, or in advance); its fiscal receipt is
-    registered after the commit and retried until it is."""
+    registered by the worker after the commit (an outbox delivery) and retried until it is."""
     if amount_kopecks <= 0:
         raise BillingRefused(_("The amount must be more than nothing."))
     if method not in Payment.Method.values:
@@ -530,53 +548,35 @@ def close_till(till: CashDay, *, counted_kopecks: int, actor) -> CashDay:
 # --- Fiscal registration ----------------------------------------------------------------
 
 
-def _claim(receipt_pk: int, now) -> bool:
-    claimed = (
-        FiscalReceipt.objects.filter(pk=receipt_pk, status=FiscalReceipt.Status.PENDING)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .update(lease_until=now + FISCAL_LEASE, attempts=F("attempts") + 1)
-    )
-    return claimed == 1
+def register_with_prro(message: OutboxMessage) -> str:
+    """The outbox's sender for the fiscal channel: one attempt to register the message's
+    receipt, outside any transaction; returns the fiscal number or raises DeliveryError.
 
-
-def register_receipt(receipt: FiscalReceipt) -> FiscalReceipt:
-    """One attempt to register a receipt with the PRRO, outside any transaction.
-
-    The row is claimed with a lease first, so two workers never send it at once; the
-    provider gets the receipt's key on every attempt, so an answer lost on the way back
-    makes the next attempt find the same registration, not a second one.
+    The outbox holds a lease on the message, so two workers never send it at once; the PRRO
+    gets the receipt's key on every attempt, so an answer lost on the way back makes the next
+    attempt find the same registration, not a second one.
     """
-    now = timezone.now()
-    if not _claim(receipt.pk, now):
-        receipt.refresh_from_db()
-        return receipt
-    receipt = FiscalReceipt.objects.select_related("payment__site", "payment__patient").get(
-        pk=receipt.pk
-    )
-    try:
-        number = fiscal.provider().register(receipt)
-    except fiscal.RegistrationError as exc:
-        failed = receipt.attempts >= MAX_FISCAL_ATTEMPTS
-        delay = FISCAL_RETRY_BASE * 2 ** max(receipt.attempts - 1, 0)
-        FiscalReceipt.objects.filter(pk=receipt.pk).update(
-            status=FiscalReceipt.Status.FAILED if failed else FiscalReceipt.Status.PENDING,
-            next_attempt_at=timezone.now() + delay,
-            lease_until=None,
-            last_error=str(exc)[:300],
-        )
-    else:
-        _record_registered(receipt, number)
-    receipt.refresh_from_db()
-    return receipt
+    receipt = FiscalReceipt.objects.select_related("payment__site").get(delivery=message)
+    if receipt.status == FiscalReceipt.Status.REGISTERED:
+        return receipt.fiscal_number  # recorded, but the outbox's own record was lost
+    number = fiscal.provider().register(receipt)
+    _record_registered(receipt, number)
+    return number
 
 
 @transaction.atomic
 def _record_registered(receipt: FiscalReceipt, number: str) -> None:
-    receipt.status, receipt.fiscal_number = FiscalReceipt.Status.REGISTERED, number
-    receipt.registered_at, receipt.lease_until, receipt.last_error = timezone.now(), None, ""
-    receipt.save(
-        update_fields=["status", "fiscal_number", "registered_at", "lease_until", "last_error"]
+    # Lock order: docs/architecture.md, "Locks and their order" (the record changed).
+    receipt = (
+        FiscalReceipt.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("payment__site", "payment__patient")
+        .get(pk=receipt.pk)
     )
+    if receipt.status == FiscalReceipt.Status.REGISTERED:
+        return
+    receipt.status, receipt.fiscal_number = FiscalReceipt.Status.REGISTERED, number
+    receipt.registered_at = timezone.now()
+    receipt.save(update_fields=["status", "fiscal_number", "registered_at"])
     payment = receipt.payment
     patient = payment.patient
     # The payer gets the receipt by the channel they chose, else by e-mail when there is one.
@@ -609,36 +609,22 @@ def _record_registered(receipt: FiscalReceipt, number: str) -> None:
     )
 
 
-def register_due_receipts(limit: int = 50) -> dict[str, int]:
-    """Attempt every pending registration that is due. Returns counts by resulting status."""
-    now = timezone.now()
-    due = (
-        FiscalReceipt.objects.filter(status=FiscalReceipt.Status.PENDING, next_attempt_at__lte=now)
-        .filter(Q(lease_until__isnull=True) | Q(lease_until__lt=now))
-        .order_by("next_attempt_at")
-    )
-    counts = dict.fromkeys(FiscalReceipt.Status.values, 0)
-    for receipt in list(due[:limit]):
-        counts[register_receipt(receipt).status] += 1
-    return counts
-
-
-def register_due_receipts_job() -> None:
-    register_due_receipts()
-
-
 @transaction.atomic
 def retry_receipt(receipt: FiscalReceipt, *, actor) -> FiscalReceipt:
-    """Put a failed registration back in the queue (after the provider is fixed)."""
-    receipt = FiscalReceipt.objects.select_for_update(of=("self",), no_key=True).get(pk=receipt.pk)
-    if receipt.status != FiscalReceipt.Status.FAILED:
-        raise BillingRefused(_("Only a failed registration can be retried."))
-    receipt.status, receipt.attempts, receipt.next_attempt_at = (
-        FiscalReceipt.Status.PENDING,
-        0,
-        timezone.now(),
+    """Queue a failed registration again (after the PRRO is fixed): its outbox delivery
+    starts over, as an administrator's "send again" on the outbox page does."""
+    receipt = FiscalReceipt.objects.select_related("payment__patient").get(pk=receipt.pk)
+    # Lock order: docs/architecture.md, "Locks and their order" (the record changed): the
+    # delivery is checked under its lock, so two people retrying at once queue it once.
+    delivery = (
+        OutboxMessage.objects.select_for_update(of=("self",), no_key=True)
+        .filter(pk=receipt.delivery_id)
+        .first()
     )
-    receipt.save(update_fields=["status", "attempts", "next_attempt_at"])
+    receipt.delivery = delivery
+    if not receipt.failed:
+        raise BillingRefused(_("Only a failed registration can be retried."))
+    retry_message(delivery, actor=actor)
     audit(
         actor,
         "billing.receipt.retried",
@@ -737,14 +723,25 @@ def _callback_fields(body: bytes) -> tuple[str, str, str, int | None]:
     return provider_id[:100], status, str(payment_id)[:100], amount
 
 
+def _is_replay(request: PaymentRequest, status: str, payment_id: str, amount) -> bool:
+    """The report that settled the request, delivered again: same outcome, and for "paid"
+    the same provider payment for the same amount."""
+    if request.status != CALLBACK_STATUSES[status]:
+        return False
+    if status != "paid":
+        return True
+    return request.provider_payment_id == payment_id and request.amount_kopecks == amount
+
+
 @transaction.atomic
 def settle_payment_request(body: bytes, signature: str) -> PaymentRequest:
     """Apply a payment provider's callback: a "paid" report records the Payment (and so its
     fiscal receipt) once; "failed" and "expired" close the request.
 
-    Anything else changes nothing and raises CallbackRejected: a missing or wrong signature,
-    an unknown link (`unknown`), a link no longer waiting (a replay), a payment id already
-    recorded, an amount other than the one asked for.
+    The same report delivered again (providers repeat a callback until they see a 2xx) is
+    answered like the first and changes nothing. Anything else changes nothing and raises
+    CallbackRejected: a missing or wrong signature, an unknown link (`unknown`), a link that
+    ended otherwise, a payment id already recorded, an amount other than the one asked for.
     """
     if not online.signature_is_valid(body, signature):
         raise CallbackRejected("bad signature")
@@ -759,6 +756,9 @@ def settle_payment_request(body: bytes, signature: str) -> PaymentRequest:
     if request is None:
         raise CallbackRejected("unknown link", unknown=True)
     if request.status != PaymentRequest.Status.SENT:
+        if _is_replay(request, status, payment_id, amount):
+            log.info("payment request %s: the %s report again", request.public_id, status)
+            return request
         raise CallbackRejected(f"the request is {request.status} already")
     if status == "paid":
         if PaymentRequest.objects.filter(provider_payment_id=payment_id).exists():

@@ -5,7 +5,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.db import IntegrityError
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
@@ -51,6 +51,24 @@ def _show_errors(request, form) -> None:
             messages.error(request, error)
 
 
+def _post(request, back, write, success=None, *, form=None, **refusal):
+    """The shape of every billing write from a page: a form that does not validate shows its
+    errors; else `write(cleaned_data)` runs the service, whose refusal is shown and audited
+    (`refusal`: what it concerns), or `success` is shown (a text, or a function of what the
+    service returned); then back to `back`."""
+    if form is not None and not form.is_valid():
+        _show_errors(request, form)
+        return back
+    try:
+        result = write(form.cleaned_data if form is not None else None)
+    except services.BillingRefused as exc:
+        refused(request, exc, **refusal)
+    else:
+        if success is not None:
+            messages.success(request, success(result) if callable(success) else success)
+    return back
+
+
 # --- Prices -----------------------------------------------------------------------------
 
 
@@ -82,60 +100,41 @@ def prices(request):
 @require_POST
 def set_price(request):
     site = _site(request)
-    form = PriceForm(request.POST)
-    if not form.is_valid():
-        _show_errors(request, form)
-        return redirect("billing:prices")
-    data = form.cleaned_data
-    try:
-        services.set_price(
+    return _post(
+        request, redirect("billing:prices"),
+        lambda data: services.set_price(
             site, data["visit_type"], amount_kopecks=data["amount"], vat=data["vat"],
             valid_from=data["valid_from"], session_kind=data["session_kind"], actor=request.user,
-        )  # fmt: skip
-    except services.BillingRefused as refusal:
-        refused(request, refusal, site=site)
-    else:
-        messages.success(request, _("The price is saved."))
-    return redirect("billing:prices")
+        ),
+        _("The price is saved."), form=PriceForm(request.POST), site=site,
+    )  # fmt: skip
 
 
 @staff(Role.ADMINISTRATOR)
 @require_POST
 def define_package(request):
     site = _site(request)
-    form = PackageForm(request.POST)
-    if not form.is_valid():
-        _show_errors(request, form)
-        return redirect("billing:prices")
-    data = form.cleaned_data
-    try:
-        services.define_package(
+    return _post(
+        request, redirect("billing:prices"),
+        lambda data: services.define_package(
             site, name=data["name"], visit_type=data["visit_type"], units=data["units"],
             price_kopecks=data["price"], valid_days=data["valid_days"], vat=data["vat"],
             actor=request.user,
-        )  # fmt: skip
-    except services.BillingRefused as refusal:
-        refused(request, refusal, site=site)
-    else:
-        messages.success(request, _("The package is on sale."))
-    return redirect("billing:prices")
+        ),
+        _("The package is on sale."), form=PackageForm(request.POST), site=site,
+    )  # fmt: skip
 
 
 @staff(Role.ADMINISTRATOR)
 @require_POST
 def save_policy(request):
     site = _site(request)
-    form = PolicyForm(request.POST, instance=services.site_billing(site))
-    if not form.is_valid():
-        _show_errors(request, form)
-        return redirect("billing:prices")
-    try:
-        services.save_site_billing(site, actor=request.user, **form.cleaned_data)
-    except services.BillingRefused as refusal:
-        refused(request, refusal, site=site)
-    else:
-        messages.success(request, _("The fee policy is saved."))
-    return redirect("billing:prices")
+    return _post(
+        request, redirect("billing:prices"),
+        lambda data: services.save_site_billing(site, actor=request.user, **data),
+        _("The fee policy is saved."),
+        form=PolicyForm(request.POST, instance=services.site_billing(site)), site=site,
+    )  # fmt: skip
 
 
 # --- A patient's account ----------------------------------------------------------------
@@ -171,49 +170,31 @@ def _back(patient):
 @require_POST
 def take_payment(request, patient_id):
     patient = access.get_payable_patient_for(request.user, patient_id)
-    form = PaymentForm(request.POST, patient=patient)
-    if not form.is_valid():
-        _show_errors(request, form)
-        return _back(patient)
-    invoice = form.cleaned_data["invoice"]
-    try:
-        payment = services.take_payment(
-            patient, site=_site(request), method=form.cleaned_data["method"],
-            amount_kopecks=form.cleaned_data["amount"], invoice=invoice, actor=request.user,
-        )  # fmt: skip
-    except services.BillingRefused as refusal:
-        refused(request, refusal, patient=patient)
-    else:
-        messages.success(
-            request,
-            _("Payment of %(amount)s UAH taken.")
-            % {"amount": money.format_uah(payment.amount_kopecks)},
-        )
-    return _back(patient)
+    return _post(
+        request, _back(patient),
+        lambda data: services.take_payment(
+            patient, site=_site(request), method=data["method"], amount_kopecks=data["amount"],
+            invoice=data["invoice"], actor=request.user,
+        ),
+        lambda payment: _("Payment of %(amount)s UAH taken.")
+        % {"amount": money.format_uah(payment.amount_kopecks)},
+        form=PaymentForm(request.POST, patient=patient), patient=patient,
+    )  # fmt: skip
 
 
 @staff(*MONEY, object_rule="billing.access.get_payable_patient_for")
 @require_POST
 def request_online_payment(request, patient_id):
     patient = access.get_payable_patient_for(request.user, patient_id)
-    form = PaymentLinkForm(request.POST)
-    if not form.is_valid():
-        _show_errors(request, form)
-        return _back(patient)
-    try:
-        payment_request = services.request_online_payment(
-            patient, site=_site(request), amount_kopecks=form.cleaned_data["amount"],
-            actor=request.user,
-        )  # fmt: skip
-    except services.BillingRefused as refusal:
-        refused(request, refusal, patient=patient)
-    else:
-        messages.success(
-            request,
-            _("A payment link for %(amount)s UAH is on its way to the patient.")
-            % {"amount": money.format_uah(payment_request.amount_kopecks)},
-        )
-    return _back(patient)
+    return _post(
+        request, _back(patient),
+        lambda data: services.request_online_payment(
+            patient, site=_site(request), amount_kopecks=data["amount"], actor=request.user,
+        ),
+        lambda link: _("A payment link for %(amount)s UAH is on its way to the patient.")
+        % {"amount": money.format_uah(link.amount_kopecks)},
+        form=PaymentLinkForm(request.POST), patient=patient,
+    )  # fmt: skip
 
 
 @public
@@ -223,10 +204,11 @@ def payment_request_callback(request):
     """The payment service reports a link's outcome: a body signed with the shared secret.
 
     Signature, link and state are checked by the service; whatever it rejects changes
-    nothing and is answered 400 (404 for a link we never made), and audited.
+    nothing and is answered 400 (404 for a link we never made), and audited. An accepted
+    report, and the same report delivered again, are answered 200 with the link's state.
     """
     try:
-        services.settle_payment_request(
+        payment_request = services.settle_payment_request(
             request.body, request.headers.get(online.SIGNATURE_HEADER, "")
         )
     except services.CallbackRejected as rejection:
@@ -237,41 +219,34 @@ def payment_request_callback(request):
         # constraint kept it to one payment, and this report changed nothing.
         audit_refusal(request, services.CallbackRejected("this payment is recorded already"))
         return HttpResponse(status=400)
-    return HttpResponse(status=204)
+    return JsonResponse({"id": payment_request.provider_id, "status": payment_request.status})
 
 
 @staff(*MONEY, object_rule="billing.access.get_payable_patient_for")
 @require_POST
 def sell_package(request, patient_id):
     patient = access.get_payable_patient_for(request.user, patient_id)
-    form = SellPackageForm(request.POST, site=patient.home_site)
-    if not form.is_valid():
-        _show_errors(request, form)
-        return _back(patient)
-    data = form.cleaned_data
-    try:
-        services.sell_package(
+    return _post(
+        request, _back(patient),
+        lambda data: services.sell_package(
             patient, data["package"], discount_kopecks=data["discount"] or 0,
             discount_reason=data["discount_reason"], actor=request.user,
-        )  # fmt: skip
-    except services.BillingRefused as refusal:
-        refused(request, refusal, patient=patient)
-    else:
-        messages.success(request, _("The package is sold."))
-    return _back(patient)
+        ),
+        _("The package is sold."),
+        form=SellPackageForm(request.POST, site=patient.home_site), patient=patient,
+    )  # fmt: skip
 
 
 @staff(*MONEY, object_rule="billing.access.get_payable_patient_for")
 @require_POST
 def issue_invoice(request, patient_id):
     patient = access.get_payable_patient_for(request.user, patient_id)
-    try:
-        invoice = services.issue_invoice(patient, site=patient.home_site, actor=request.user)
-    except services.BillingRefused as refusal:
-        refused(request, refusal, patient=patient)
-    else:
-        messages.success(request, _("Invoice %(number)s issued.") % {"number": invoice.number})
-    return _back(patient)
+    return _post(
+        request, _back(patient),
+        lambda _data: services.issue_invoice(patient, site=patient.home_site, actor=request.user),
+        lambda invoice: _("Invoice %(number)s issued.") % {"number": invoice.number},
+        patient=patient,
+    )  # fmt: skip
 
 
 @staff(*MONEY, object_rule="billing.access.get_charge_for")
@@ -279,45 +254,36 @@ def issue_invoice(request, patient_id):
 def correct_charge(request, charge_id):
     """A discount (before invoicing) or a credit note (after)."""
     charge = access.get_charge_for(request.user, charge_id)
-    form = CorrectionForm(request.POST)
-    if not form.is_valid():
-        _show_errors(request, form)
-        return _back(charge.patient)
-    amount, reason = form.cleaned_data["amount"], form.cleaned_data["reason"]
-    try:
+
+    def correct(data):
+        amount, reason = data["amount"], data["reason"]
         if charge.invoice_id is None:
-            services.discount_charge(
+            return services.discount_charge(
                 charge, discount_kopecks=amount, reason=reason, actor=request.user
             )
-        else:
-            services.issue_credit_note(
-                charge, amount_kopecks=amount, reason=reason, actor=request.user
-            )
-    except services.BillingRefused as refusal:
-        refused(request, refusal, patient=charge.patient, obj=charge)
-    else:
-        messages.success(request, _("The correction is recorded."))
-    return _back(charge.patient)
+        return services.issue_credit_note(
+            charge, amount_kopecks=amount, reason=reason, actor=request.user
+        )
+
+    return _post(
+        request, _back(charge.patient), correct, _("The correction is recorded."),
+        form=CorrectionForm(request.POST), patient=charge.patient, obj=charge,
+    )  # fmt: skip
 
 
 @staff(*MONEY, object_rule="billing.access.get_payment_for")
 @require_POST
 def refund(request, payment_id):
     payment = access.get_payment_for(request.user, payment_id)
-    form = CorrectionForm(request.POST)
-    if not form.is_valid():
-        _show_errors(request, form)
-        return _back(payment.patient)
-    try:
-        services.refund_payment(
-            payment, amount_kopecks=form.cleaned_data["amount"],
-            reason=form.cleaned_data["reason"], actor=request.user, site=_site(request),
-        )  # fmt: skip
-    except services.BillingRefused as refusal:
-        refused(request, refusal, patient=payment.patient, obj=payment)
-    else:
-        messages.success(request, _("The refund is recorded."))
-    return _back(payment.patient)
+    return _post(
+        request, _back(payment.patient),
+        lambda data: services.refund_payment(
+            payment, amount_kopecks=data["amount"], reason=data["reason"], actor=request.user,
+            site=_site(request),
+        ),
+        _("The refund is recorded."),
+        form=CorrectionForm(request.POST), patient=payment.patient, obj=payment,
+    )  # fmt: skip
 
 
 @staff(Role.ADMINISTRATOR, *MONEY, object_rule="billing.access.get_invoice_for")
@@ -384,18 +350,13 @@ def cash(request):
 @require_POST
 def open_till(request):
     site = _site(request)
-    form = TillForm(request.POST)
-    if form.is_valid():
-        try:
-            services.open_till(
-                site, day=timezone.localdate(), opening_kopecks=form.cleaned_data["amount"],
-                actor=request.user,
-            )  # fmt: skip
-        except services.BillingRefused as refusal:
-            refused(request, refusal, site=site)
-    else:
-        _show_errors(request, form)
-    return redirect("billing:cash")
+    return _post(
+        request, redirect("billing:cash"),
+        lambda data: services.open_till(
+            site, day=timezone.localdate(), opening_kopecks=data["amount"], actor=request.user,
+        ),
+        form=TillForm(request.POST), site=site,
+    )  # fmt: skip
 
 
 @staff(*MONEY)
@@ -406,16 +367,11 @@ def close_till(request):
     till = CashDay.objects.filter(site=site, cashier=request.user, day=timezone.localdate()).first()
     if till is None:
         raise Http404
-    if form.is_valid():
-        try:
-            services.close_till(
-                till, counted_kopecks=form.cleaned_data["amount"], actor=request.user
-            )
-        except services.BillingRefused as refusal:
-            refused(request, refusal, site=site)
-    else:
-        _show_errors(request, form)
-    return redirect("billing:cash")
+    return _post(
+        request, redirect("billing:cash"),
+        lambda data: services.close_till(till, counted_kopecks=data["amount"], actor=request.user),
+        form=form, site=site,
+    )  # fmt: skip
 
 
 @staff(Role.ADMINISTRATOR, *MONEY)
@@ -436,13 +392,11 @@ def receipts(request):
 @require_POST
 def retry_receipt(request, key):
     receipt = access.get_receipt_for(request.user, key)
-    try:
-        services.retry_receipt(receipt, actor=request.user)
-    except services.BillingRefused as refusal:
-        refused(request, refusal, obj=receipt)
-    else:
-        messages.success(request, _("The receipt will be registered again."))
-    return redirect("billing:receipts")
+    return _post(
+        request, redirect("billing:receipts"),
+        lambda _data: services.retry_receipt(receipt, actor=request.user),
+        _("The receipt will be registered again."), obj=receipt,
+    )  # fmt: skip
 
 
 # --- Reports ----------------------------------------------------------------------------

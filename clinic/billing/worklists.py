@@ -18,7 +18,7 @@ def receipts_to_retry(user, site):
             text=_("Receipt not registered: %(amount)s UAH")
             % {"amount": money.format_uah(receipt.payment.signed_kopecks)},
             url=url,
-            detail=receipt.last_error,
+            detail=receipt.delivery.last_error,
             when=receipt.payment.taken_at,
             urgent=True,
         )

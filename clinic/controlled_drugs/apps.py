@@ -17,7 +17,7 @@ class ControlledDrugsConfig(AppConfig):
 
         from datetime import timedelta
 
-        from clinic.controlled_drugs.jobs import ledger_anchors
+        from clinic.controlled_drugs.jobs import ledger_anchors, ledger_verification
         from clinic.core import jobs
 
         # The worker's periodic jobs (core.jobs).
@@ -26,6 +26,13 @@ class ControlledDrugsConfig(AppConfig):
             timedelta(hours=1),
             ledger_anchors,
             label=_("Daily anchors of the drug ledger"),
+        )
+        jobs.register(
+            "ledger_verification",
+            timedelta(days=1),
+            ledger_verification,
+            label=_("Verification of the drug register"),
+            verification=True,
         )
 
         from clinic.accounts.roles import Role

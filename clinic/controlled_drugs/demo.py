@@ -22,6 +22,7 @@ from clinic.controlled_drugs.models import (
     Holding,
     LedgerEntry,
     Safe,
+    Substance,
     Supplier,
     UnitOfAccount,
 )
@@ -34,6 +35,7 @@ from clinic.treatment.rules import calculate_dose
 KETAMINE = {
     "code": "ketamine-50",
     "inn": "Ketamine",
+    "substance": Substance.KETAMINE,
     "brand": "Кетамін-Здоров'я",
     "dosage_form": DosageForm.INJECTION_SOLUTION,
     "concentration_mg_per_ml": Decimal("50"),

@@ -7,7 +7,15 @@ from django.utils.translation import gettext_lazy as _
 
 from clinic.accounts.models import User
 from clinic.accounts.roles import Role
-from clinic.controlled_drugs.models import DosageForm, Drug, Holding, Safe, Supplier, UnitOfAccount
+from clinic.controlled_drugs.models import (
+    DosageForm,
+    Drug,
+    Holding,
+    Safe,
+    Substance,
+    Supplier,
+    UnitOfAccount,
+)
 from clinic.controlled_drugs.selectors import ketamine_holdings
 from clinic.patients.models import Patient
 
@@ -330,6 +338,12 @@ class DrugForm(forms.Form):
     code = forms.SlugField(label=_("Code"), max_length=40)
     inn = forms.CharField(label=_("INN"), max_length=100)
     brand = forms.CharField(label=_("Brand"), max_length=100, required=False)
+    substance = forms.ChoiceField(
+        label=_("Active substance"),
+        choices=[("", _("another substance"))] + Substance.choices,
+        required=False,
+        help_text=_("Ketamine here is the drug infusion sessions draw their doses from."),
+    )
     dosage_form = forms.ChoiceField(label=_("Form"), choices=DosageForm.choices)
     concentration_mg_per_ml = forms.DecimalField(
         label=_("Concentration, mg/ml"),

@@ -32,6 +32,13 @@ class DosageForm(models.TextChoices):
     TABLET = "tablet", _("Tablet")
 
 
+class Substance(models.TextChoices):
+    """Active substances the system itself acts on, by a stable code: the INN as entered stays
+    the register's legal name, and the display name follows the page's language."""
+
+    KETAMINE = "ketamine", _("Ketamine")
+
+
 class UnitOfAccount(models.TextChoices):
     AMPOULE = "ampoule", _("Ampoule")
     VIAL = "vial", _("Vial")
@@ -66,6 +73,10 @@ class Drug(models.Model):
         _("INN"), max_length=100, help_text=_("International non-proprietary name")
     )
     brand = models.CharField(_("brand"), max_length=100, blank=True)
+    # Which substance this is for the infusion sessions (ketamine), whatever the INN's spelling.
+    substance = models.CharField(
+        _("active substance"), max_length=20, choices=Substance.choices, blank=True
+    )
     dosage_form = models.CharField(_("form"), max_length=30, choices=DosageForm.choices)
     concentration_mg_per_ml = models.DecimalField(
         _("concentration, mg/ml"), max_digits=8, decimal_places=3, null=True, blank=True
@@ -96,7 +107,12 @@ class Drug(models.Model):
         ]
 
     def __str__(self):
-        return f"{self.inn} ({self.brand})" if self.brand else self.inn
+        return f"{self.name} ({self.brand})" if self.brand else self.name
+
+    @property
+    def name(self) -> str:
+        """The drug's name on pages, in their language; the register's journal keeps the INN."""
+        return self.get_substance_display() if self.substance else self.inn
 
     @property
     def is_single_use(self) -> bool:

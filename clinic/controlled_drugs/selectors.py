@@ -16,6 +16,7 @@ from clinic.controlled_drugs.models import (
     LedgerEntry,
     Lot,
     StockCountLine,
+    Substance,
 )
 
 
@@ -49,15 +50,16 @@ def unaccounted_for_session(clinical_reference) -> Decimal:
     return sum((drawn - given - destroyed for drawn, given, destroyed in amounts), ZERO)
 
 
-# The drug an infusion session draws, recognised by its international non-proprietary name
-# (WHO INN "Ketamine"); the drug officer enters the INN from the package leaflet.
-KETAMINE_INN = "ketamine"
-
-
 def ketamine_holdings(site):
-    """The lots of ketamine with stock in a site's safes, for recording an infusion's dose."""
+    """The lots of ketamine with stock in a site's safes, for recording an infusion's dose.
+
+    The drug an infusion session draws is marked by its substance code, not recognised by the
+    INN the drug officer typed from the package leaflet."""
     return (
-        Holding.objects.at(site).in_stock().filter(lot__drug__inn__iexact=KETAMINE_INN).for_pages()
+        Holding.objects.at(site)
+        .in_stock()
+        .filter(lot__drug__substance=Substance.KETAMINE)
+        .for_pages()
     )
 
 

@@ -147,6 +147,7 @@ def add_drug(
     unit_content_mg,
     unit_of_account,
     concentration_mg_per_ml=None,
+    substance="",
     actor,
 ) -> Drug:
     """Add a controlled drug to the catalogue (the drug officer, from the package leaflet)."""
@@ -158,6 +159,7 @@ def add_drug(
         code=code,
         inn=inn,
         brand=brand,
+        substance=substance,
         dosage_form=dosage_form,
         concentration_mg_per_ml=concentration_mg_per_ml,
         unit_content_mg=unit_content_mg,

@@ -26,6 +26,16 @@ class CoreConfig(AppConfig):
             label=_("Sending of outgoing messages"),
         )
 
+        from clinic.core.audit import verify_trail
+
+        jobs.register(
+            "audit_verification",
+            timedelta(days=1),
+            verify_trail,
+            label=_("Verification of the audit trail"),
+            verification=True,
+        )
+
         from clinic.core import worklists
         from clinic.core.policy import ADMINISTRATOR
 
@@ -45,4 +55,12 @@ class CoreConfig(AppConfig):
             items=worklists.stale_jobs,
             empty=_("Every periodic job ran on time."),
             position=210,
+        )
+        worklists.register(
+            "verification",
+            _("Audit trail and drug register checks"),
+            roles={ADMINISTRATOR},
+            items=worklists.verification_results,
+            empty=worklists.verification_summary,
+            position=220,
         )

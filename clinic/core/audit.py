@@ -26,6 +26,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from clinic.core import context
+from clinic.core.jobs import BreaksFound
 from clinic.core.models import AuditEvent
 
 GENESIS_HASH = "0" * 64
@@ -211,6 +212,15 @@ def verify_chain(chain: str, batch_size: int = 2000) -> list[Finding]:
 def verify_chains(batch_size: int = 2000) -> list[Finding]:
     """Every chain, each walked on its own."""
     return [f for chain in chains() for f in verify_chain(chain, batch_size)]
+
+
+def verify_trail() -> int:
+    """The worker's daily check of every chain (core.jobs): the rows checked, or
+    `BreaksFound` naming the first breaks, which the administrator's start page shows."""
+    findings = verify_chains()
+    if findings:
+        raise BreaksFound(findings)
+    return AuditEvent.objects.count()
 
 
 def current_anchor() -> str:
@@ -519,6 +529,12 @@ ACTION_LABELS = {
     "portal.consent.refused": _("Portal consent refused"),
     "portal.invite.refused": _("Portal invitation refused"),
     "portal.invited": _("Invited to the patient portal"),
+    "portal.message.closed": _("Conversation with a patient closed"),
+    "portal.message.limited": _("Message from the portal limited"),
+    "portal.message.refused": _("Message in the portal refused"),
+    "portal.message.replied": _("Reply to a patient's message"),
+    "portal.message.sent": _("Message from the patient to the care team"),
+    "portal.message.viewed": _("Patient's messages opened"),
     "portal.policy.changed": _("Portal policy changed"),
     "portal.refused": _("Portal action refused"),
     "portal.release.refused": _("Score release refused"),
@@ -526,7 +542,24 @@ ACTION_LABELS = {
     "portal.sign_in.limited": _("Portal sign-in limited"),
     "portal.sign_in.rejected": _("Portal sign-in rejected"),
     "portal.signed_in": _("Signed in to the patient portal"),
+    "portal.totp.added": _("Authenticator app added in the portal"),
+    "portal.totp.rejected": _("Authenticator app code rejected in the portal"),
+    "portal.totp.removed": _("Authenticator app removed in the portal"),
+    "portal.summary.downloaded": _("Session summary downloaded in the portal"),
+    "portal.summary.refused": _("Session summary refused"),
+    "portal.summary.released": _("Session summary released to the patient"),
+    "portal.summary.viewed": _("Session summary opened"),
+    "portal.summary.withdrawn": _("Session summary withdrawn from the portal"),
+    "portal.summary.written": _("Session summary written"),
     "portal.signed_out": _("Signed out of the patient portal"),
+    "portal.totp.reset": _("Patient's authenticator app removed by staff"),
+    "portal.trusted.changed": _("Trusted person changed something in the portal"),
+    "portal.trusted.denied": _("Trusted person refused a portal page outside their access"),
+    "portal.trusted.granted": _("Trusted person given portal access"),
+    "portal.trusted.refused": _("Trusted person not given portal access"),
+    "portal.trusted.revoked": _("Trusted person's portal access withdrawn"),
+    "portal.trusted.signed_in": _("Trusted person signed in to the portal"),
+    "portal.trusted.viewed": _("Trusted person opened a portal page"),
     "portal.visit.cancel_refused": _("Cancellation in the portal refused"),
     "portal.visit.move_refused": _("Move in the portal refused"),
     "schedule.online.hold_lost": _("Online hold lost"),

@@ -31,13 +31,26 @@ class Job:
     period: timedelta
     run: Callable[[], object]
     label: str = ""  # shown to the administrator; the name is for logs and /readyz
+    # A check of the records (audit trail, drug register): its last result, a break found
+    # included, is on the administrator's start page (core.worklists.verification_results).
+    verification: bool = False
 
 
 JOBS: dict[str, Job] = {}
 
 
-def register(name: str, period: timedelta, run: Callable[[], object], *, label="") -> None:
-    JOBS[name] = Job(name, period, run, label)
+def register(
+    name: str, period: timedelta, run: Callable[[], object], *, label="", verification=False
+) -> None:
+    JOBS[name] = Job(name, period, run, label, verification)
+
+
+class BreaksFound(Exception):
+    """A verification job found breaks: the heartbeat records them as the run's failure."""
+
+    def __init__(self, findings: list):
+        shown = "; ".join(str(finding) for finding in findings[:3])
+        super().__init__(f"{len(findings)} found: {shown}")
 
 
 def _heartbeats() -> dict[str, JobHeartbeat]:

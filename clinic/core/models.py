@@ -115,6 +115,9 @@ class OutboxMessage(models.Model):
         SMS = "sms", _("SMS")
         TELEGRAM = "telegram", _("Telegram")
         VIBER = "viber", _("Viber")
+        # Not a message to a person: a payment's registration with the PRRO (billing), queued
+        # here so that it is retried, dead-lettered and sent again like any message.
+        FISCAL = "fiscal", _("fiscal receipt (PRRO)")
 
     class Status(models.TextChoices):
         PENDING = "pending", _("pending")
@@ -175,6 +178,8 @@ class OutboxMessage(models.Model):
     @property
     def masked_recipient(self) -> str:
         """The address with most of it hidden, for lists that many staff may see."""
+        if self.channel == self.Channel.FISCAL:
+            return self.recipient  # the PRRO, not a person
         name, at, domain = self.recipient.partition("@")
         if at:
             return f"{name[:2]}***@{domain}"

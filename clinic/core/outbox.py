@@ -58,6 +58,12 @@ SENDERS = {
 }
 
 
+def register_sender(channel: str, send) -> None:
+    """An app above core delivers a channel of its own (billing: the PRRO) from its
+    `AppConfig.ready`; `send(message)` returns a reference or raises, like the senders above."""
+    SENDERS[channel] = send
+
+
 def enqueue_message(
     *,
     channel: str,

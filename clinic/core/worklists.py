@@ -6,6 +6,9 @@ menu (navigation.py):
     register("doses", _("Doses to sign"), roles={Role.PHYSICIAN}, items=doses_to_sign,
              empty=_("No dose waits for a signature."), position=20)
 
+`empty` is the text of an empty list, or a function `(user, site) -> str` when what is done
+depends on the data (the last verification of the records says when it ran).
+
 `items(user, site)` returns the `WorkItem`s of the user's current site, at most `CAP` of them
 (slice the queryset), in a fixed number of queries whatever the data. The page shows `LIMIT`
 and says how many more wait. A list is shown to a user who holds one of its roles; an empty
@@ -17,6 +20,8 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from clinic.core import jobs
@@ -43,7 +48,7 @@ class Worklist:
     title: str
     roles: frozenset
     items: Callable
-    empty: str
+    empty: object  # a text, or a function (user, site) -> text
     position: int
 
 
@@ -52,6 +57,7 @@ class FilledList:
     worklist: Worklist
     items: list
     total: int
+    empty: str = ""
 
     @property
     def more(self) -> int:
@@ -84,7 +90,12 @@ def for_user(user, site) -> list[FilledList]:
             continue
         items = list(worklist.items(user, site))[:CAP]
         items.sort(key=lambda item: not item.urgent)  # stable: urgent first, order kept
-        filled.append(FilledList(worklist, items[:LIMIT], len(items)))
+        empty = worklist.empty
+        if items:
+            empty = ""
+        elif isinstance(empty, Callable):
+            empty = empty(user, site)
+        filled.append(FilledList(worklist, items[:LIMIT], len(items), str(empty)))
     return filled
 
 
@@ -117,6 +128,8 @@ def stale_jobs(user, site) -> list[WorkItem]:
     for row in jobs.heartbeats_overview():
         beat = row["beat"]
         failed = beat is not None and beat.last_outcome == JobHeartbeat.Outcome.FAILED
+        if row["job"].verification:
+            failed = False  # a break found is shown by verification_results, with its findings
         if row["stale"] or failed:
             items.append(
                 WorkItem(
@@ -127,3 +140,47 @@ def stale_jobs(user, site) -> list[WorkItem]:
                 )
             )
     return items
+
+
+def _verifications() -> list[dict]:
+    return [row for row in jobs.heartbeats_overview() if row["job"].verification]
+
+
+def verification_results(user, site) -> list[WorkItem]:
+    """Checks of the records (audit trail, drug register) that found a break, failed to run or
+    have not run yet: each is for the administrator to look into (docs/deploy.md)."""
+    items = []
+    for row in _verifications():
+        beat, job = row["beat"], row["job"]
+        label = str(job.label or job.name)
+        if beat is None or beat.last_finished_at is None:
+            detail = _("not verified yet")
+        elif beat.last_outcome == JobHeartbeat.Outcome.FAILED:
+            detail = _("%(when)s: %(result)s") % {
+                "when": date_format(timezone.localtime(beat.last_finished_at), "d.m.Y H:i"),
+                "result": beat.last_error,
+            }
+        elif row["stale"]:
+            detail = _("not verified since %(when)s") % {
+                "when": date_format(timezone.localtime(beat.last_finished_at), "d.m.Y H:i")
+            }
+        else:
+            continue
+        items.append(
+            WorkItem(text=label, url=reverse("core:outbox") + "#jobs", detail=detail, urgent=True)
+        )
+    return items
+
+
+def verification_summary(user, site) -> str:
+    """What the last checks found when all were intact: when each ran."""
+    done = [
+        _("%(check)s: intact on %(when)s")
+        % {
+            "check": row["job"].label or row["job"].name,
+            "when": date_format(timezone.localtime(row["beat"].last_finished_at), "d.m.Y H:i"),
+        }
+        for row in _verifications()
+        if row["beat"] is not None and row["beat"].last_finished_at is not None
+    ]
+    return " ".join([_("No break found.")] + [f"{line}." for line in done])

@@ -134,8 +134,18 @@ class ConvertForm(forms.Form):
     birth_date = forms.DateField(
         label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"})
     )
+    invite_to_portal = forms.BooleanField(
+        label=_("Invite to the patient portal (a message in the inquiry's language)"),
+        required=False,
+        initial=True,
+    )
     # Registering twice from one form (a retry after a lost answer) gives one patient.
     idempotency_key = idempotency_key_field()
+
+    def __init__(self, *args, offer_invitation=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not offer_invitation:
+            del self.fields["invite_to_portal"]
 
     def clean_birth_date(self):
         from datetime import date

@@ -13,9 +13,10 @@ from django.utils.translation import gettext as _
 from clinic.core.audit import Anonymous, audit
 from clinic.core.errors import Refused
 from clinic.core.idempotency import once
-from clinic.core.models import OutboxMessage
+from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.outbox import enqueue_message
 from clinic.core.public_url import public_url
+from clinic.inquiries import hooks
 from clinic.inquiries.models import Channel, ConsentText, Inquiry, InquiryEvent
 from clinic.patients.models import Patient
 from clinic.patients.services import next_record_number, register_patient
@@ -182,12 +183,15 @@ def convert_inquiry(
     given_name,
     patronymic,
     birth_date,
+    invite_to_portal=False,
     idempotency_key=None,
     actor,
 ):
-    """Register the person as a patient of the inquiry's site and link the inquiry to them.
+    """Register the person as a patient of the inquiry's site and link the inquiry to them,
+    and, when asked, invite them to the patient portal in the inquiry's language.
 
-    A resubmission of the same form (same key) returns the patient registered the first time.
+    A resubmission of the same form (same key) returns the patient registered the first time
+    (and sends no second invitation).
     """
     return once(
         idempotency_key,
@@ -199,12 +203,15 @@ def convert_inquiry(
             given_name=given_name,
             patronymic=patronymic,
             birth_date=birth_date,
+            invite_to_portal=invite_to_portal,
             actor=actor,
         ),
     )[0]
 
 
-def _convert(inquiry, *, family_name, given_name, patronymic, birth_date, actor):
+def _convert(
+    inquiry, *, family_name, given_name, patronymic, birth_date, invite_to_portal=False, actor
+):
     inquiry = _locked(inquiry)
     if not inquiry.can_move_to(Inquiry.Status.CONVERTED):
         raise SubmissionRefused(_("Only an inquiry you have contacted can become a patient."))
@@ -233,7 +240,26 @@ def _convert(inquiry, *, family_name, given_name, patronymic, birth_date, actor)
         by=actor,
     )
     audit(actor, "inquiry.converted", patient, obj=inquiry)
+    if invite_to_portal and may_invite(inquiry):
+        # The portal's own service: the same account, message and audit row as from the chart.
+        try:
+            hooks.invite(patient, actor=actor)
+        except Refused as refusal:
+            # The registration stands; the refusal is on the record and the chart can retry.
+            audit(
+                actor,
+                refusal.code,
+                patient,
+                obj=inquiry,
+                outcome=AuditEvent.Outcome.DENIED,
+                reason=refusal.message,
+            )
     return patient
+
+
+def may_invite(inquiry: Inquiry) -> bool:
+    """The inquiry left a phone or e-mail and its sender agreed to be contacted there."""
+    return hooks.can_invite() and bool(inquiry.phone or inquiry.email) and bool(inquiry.consent_id)
 
 
 @transaction.atomic

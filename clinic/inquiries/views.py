@@ -134,7 +134,11 @@ def detail(request, inquiry_id):
             "status_form": status_form if allowed else None,
             "assign_form": AssignForm(site=inquiry.site, initial={"to": inquiry.assigned_to}),
             "note_form": NoteForm(),
-            "convert_form": ConvertForm(initial=name_parts.initial()) if can_convert else None,
+            "convert_form": ConvertForm(
+                initial=name_parts.initial(), offer_invitation=services.may_invite(inquiry)
+            )
+            if can_convert
+            else None,
             "name_parts": name_parts,
         },
     )
@@ -192,7 +196,7 @@ def add_note(request, inquiry_id):
 @require_POST
 def convert(request, inquiry_id):
     inquiry = get_inquiry_for(request.user, inquiry_id)
-    form = ConvertForm(request.POST)
+    form = ConvertForm(request.POST, offer_invitation=services.may_invite(inquiry))
     if not form.is_valid():
         messages.error(
             request,

@@ -30,6 +30,7 @@ SECTIONS = [
     "clinic.patients.chart_sections.notes",
     "clinic.patients.chart_sections.privacy",
     "clinic.portal.chart.chart_provider",
+    "clinic.portal.chart.messages_provider",
 ]
 
 

@@ -2,6 +2,7 @@
 Law 2297-VI Art. 8) and a PDF summary rendered by WeasyPrint."""
 
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
 from clinic.patients import selectors
 from clinic.patients.models import (
@@ -16,6 +17,12 @@ from clinic.patients.models import (
 from clinic.patients.services import DEMOGRAPHIC_FIELDS
 
 FORMAT_VERSION = 1
+
+# Parts of the record that apps above `patients` keep (it imports none of them, as the chart's
+# SECTIONS): export key -> dotted path of a function `(patient) -> list`.
+PARTS = {
+    "messages": "clinic.portal.messaging.export_rows",
+}
 
 
 def _row(obj, fields):
@@ -160,4 +167,6 @@ def patient_data(patient, user) -> dict:
         ],
     }
     data["notes_withheld"] = len(notes) - len(data["notes"])
+    for key, path in PARTS.items():
+        data[key] = import_string(path)(patient)
     return data

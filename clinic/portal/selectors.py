@@ -5,7 +5,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -17,7 +17,7 @@ from clinic.assessments.models import Assessment, SelfReportLink
 from clinic.assessments.selectors import scale_settings
 from clinic.core.models import AuditEvent
 from clinic.patients.models import ConsentPurpose, ConsentWording
-from clinic.portal.models import ScoreRelease
+from clinic.portal.models import ScoreRelease, SessionSummary, TrustedPerson
 from clinic.portal.services import PORTAL_EMAIL
 from clinic.scheduling.models import Appointment, WaitlistEntry
 
@@ -63,6 +63,36 @@ def due_questionnaires(patient, now=None):
 
 def latest_release(patient) -> ScoreRelease | None:
     return ScoreRelease.objects.filter(patient=patient).order_by("-released_through").first()
+
+
+def released_summaries(patient) -> list[SessionSummary]:
+    """The session summaries a physician has released to the patient, newest session first."""
+    return list(
+        SessionSummary.objects.filter(patient=patient, released_at__isnull=False)
+        .select_related("note", "note__author", "released_by")
+        .order_by("-note__held_on", "-released_at", "-pk")
+    )
+
+
+def summaries_for_export(patient) -> list[dict]:
+    """The released summaries as the patient's data export lists them."""
+    return [
+        {
+            "id": str(s.public_id),
+            "session_date": s.note.held_on,
+            "session": str(s.note.get_kind_display()),
+            "clinician": s.note.author.full_name,
+            "released_at": s.released_at,
+            "released_by": s.released_by.full_name,
+            "summary": s.text,
+        }
+        for s in released_summaries(patient)
+    ]
+
+
+def summary_states(note_ids) -> dict[int, SessionSummary]:
+    """Each note's summary (released or not), for the staff pages that list notes."""
+    return {s.note_id: s for s in SessionSummary.objects.filter(note_id__in=list(note_ids))}
 
 
 # Plain-language meaning of each scale, for the patient (not the clinician's band names alone).
@@ -204,6 +234,8 @@ PARTS = [
     ("schedule", _("your visits")),
     ("assessment.alert", _("a safety alert")),
     ("assessment", _("your questionnaires and scores")),
+    ("portal.summary", _("your session summaries")),
+    ("portal.message", _("your messages to the care team")),
     ("portal", _("your portal account")),
     ("course", _("your course of treatment")),
     ("infusion", _("your treatment sessions")),
@@ -240,19 +272,54 @@ class AccessRow:
     refused: bool
 
 
+# What a trusted person did in the portal, as the patient's access log words it.
+TRUSTED_ACCESS = {
+    "portal.trusted.signed_in": _("signed in to"),
+    "portal.trusted.viewed": _("opened"),
+    "portal.trusted.changed": _("added to or changed"),
+}
+TRUSTED_PAGES = {
+    "home": _("your visits"),
+    "visit": _("your visits"),
+    "cancel": _("your visits"),
+    "documents": _("your documents"),
+}
+
+
 def staff_access_log(patient, limit: int = ACCESS_LOG_ROWS) -> list[AccessRow]:
     """Every staff read and write of the patient's record, newest first (who, role, when,
-    what part). The system's jobs and the patient's own portal actions are not staff."""
-    events = (
+    what part), and every access of the patient's trusted people, labelled as such. The
+    system's jobs and the patient's own portal actions are not listed."""
+    trusted_rows = Q(actor__email=PORTAL_EMAIL, action__in=list(TRUSTED_ACCESS))
+    events = list(
         AuditEvent.objects.filter(patient=patient, actor__isnull=False)
-        .exclude(actor__email__in=(SYSTEM_EMAIL, PORTAL_EMAIL))
+        .filter(~Q(actor__email__in=(SYSTEM_EMAIL, PORTAL_EMAIL)) | trusted_rows)
         .select_related("actor")
         .prefetch_related("actor__groups")
         .order_by("-at", "-pk")[:limit]
     )
+    grant_ids = {e.object_id for e in events if e.action in TRUSTED_ACCESS}
+    names = dict(
+        TrustedPerson.objects.filter(patient=patient, public_id__in=grant_ids).values_list(
+            "public_id", "name"
+        )
+    )
+    names = {str(key): value for key, value in names.items()}
     labels = dict(Role.choices)
     rows = []
     for event in events:
+        if event.action in TRUSTED_ACCESS:
+            rows.append(
+                AccessRow(
+                    at=event.at,
+                    who=names.get(event.object_id, ""),
+                    role=str(_("your trusted person")),
+                    what=str(TRUSTED_ACCESS[event.action]),
+                    part=str(TRUSTED_PAGES.get(event.reason, _("your portal"))),
+                    refused=event.outcome == AuditEvent.Outcome.DENIED,
+                )
+            )
+            continue
         roles = sorted(str(labels.get(name, name)) for name in event.actor.role_names)
         rows.append(
             AccessRow(
@@ -265,3 +332,10 @@ def staff_access_log(patient, limit: int = ACCESS_LOG_ROWS) -> list[AccessRow]:
             )
         )
     return rows
+
+
+def trusted_people(patient) -> list[TrustedPerson]:
+    """The patient's grants, live ones first, newest first."""
+    grants = list(TrustedPerson.objects.filter(patient=patient).order_by("-granted_at", "-pk"))
+    today = timezone.localdate()
+    return sorted(grants, key=lambda g: not g.is_live(today))

@@ -10,9 +10,12 @@ the portal account in the audit row's reason, so the trail says "the patient, in
 import hashlib
 import hmac
 import secrets
+from dataclasses import dataclass
 from datetime import timedelta
+from urllib.parse import quote, urlencode
 
 import phonenumbers
+from allauth.mfa.totp.internal import auth as totp
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -21,6 +24,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from clinic.accounts.adapters import MFAAdapter
 from clinic.accounts.models import User
 from clinic.assessments import services as assessments
 from clinic.assessments.models import Assessment, SelfReportLink
@@ -38,8 +42,10 @@ from clinic.portal.models import (
     PortalPolicy,
     PortalSession,
     ScoreRelease,
+    SessionSummary,
     SignInAttempt,
     SignInCode,
+    TrustedPerson,
 )
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment, WaitlistEntry
@@ -105,6 +111,17 @@ def _code_hash(ident_hash: str, code: str) -> str:
     ).hexdigest()
 
 
+def _link_hash(token: str) -> str:
+    return hmac.new(
+        settings.SECRET_KEY.encode(), f"portal-link:{token}".encode(), hashlib.sha256
+    ).hexdigest()
+
+
+def _sign_in_link(token: str, language: str) -> str:
+    with translation.override(language):
+        return public_url(reverse("portal:sign_in_link", kwargs={"token": token}))
+
+
 def _key_hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
@@ -124,6 +141,15 @@ def account_for(normalised: str) -> PortalAccount | None:
 def _sign_in_url(language: str) -> str:
     with translation.override(language):
         return public_url(reverse("portal:sign_in"))
+
+
+def visit_path(appointment: Appointment) -> str:
+    """Where a message about a visit sends the patient: the portal's page of the visit, or the
+    portal's sign-in page when the patient has no active account (the path, in the active
+    language; scheduling.hooks makes it absolute)."""
+    if PortalAccount.objects.filter(patient_id=appointment.patient_id, is_active=True).exists():
+        return reverse("portal:visit", kwargs={"appointment_id": appointment.public_id})
+    return reverse("portal:sign_in")
 
 
 @transaction.atomic
@@ -226,34 +252,56 @@ def request_code(raw_identifier: str, *, ip: str | None) -> str:
     # Counted as not (yet) succeeded: the IP limit counts requests until a code is used.
     SignInAttempt.objects.create(identifier_hash=ident, ip=ip, kind=SignInAttempt.Kind.REQUEST)
     account = account_for(normalised)
+    # Someone the identifier's holder is a trusted person of: the same code, sent the same way.
+    grant = None if account is not None else live_grants(ident).first()
     code = _new_code()
+    # An e-mail carries a sign-in link beside the code: the same row, so the same lifetime,
+    # single use and attempts. Made for every e-mail identifier, known or not (same work).
+    token = secrets.token_urlsafe(32) if "@" in normalised else ""
     SignInCode.objects.create(
         identifier_hash=ident,
         account=account,
         code_hash=_code_hash(ident, code),
+        link_hash=_link_hash(token) if token else "",
         expires_at=now + timedelta(minutes=settings.PORTAL_CODE_MINUTES),
     )
     if account is not None:
-        with translation.override(account.language):
-            body = _(
-                "Your code for the centre's patient portal: %(code)s. It is valid for "
-                "%(minutes)s minutes. Do not tell it to anyone."
-            ) % {"code": code, "minutes": settings.PORTAL_CODE_MINUTES}
-            subject = _("Your sign-in code")
-        by_email = account.channel == PortalAccount.Channel.EMAIL
-        enqueue_message(
-            channel=account.channel,
-            recipient=account.email if by_email else account.phone,
-            subject=subject if by_email else "",
-            body=body,
-            site=account.patient.home_site,
-            carries_secret=True,
+        channel, recipient = (
+            account.channel,
+            (account.email if account.channel == PortalAccount.Channel.EMAIL else account.phone),
         )
+        language, site = account.language, account.patient.home_site
+    elif grant is not None:
+        channel, recipient = grant.channel, grant.contact
+        language, site = grant.patient.portal_account.language, grant.patient.home_site
+    else:
+        return ident
+    by_email = channel == PortalAccount.Channel.EMAIL
+    with translation.override(language):
+        body = _(
+            "Your code for the centre's patient portal: %(code)s. It is valid for "
+            "%(minutes)s minutes. Do not tell it to anyone."
+        ) % {"code": code, "minutes": settings.PORTAL_CODE_MINUTES}
+        if by_email and token:
+            body += "\n\n" + _(
+                "Or open this link and press the button to sign in (valid for the same "
+                "%(minutes)s minutes, once): %(link)s"
+            ) % {"minutes": settings.PORTAL_CODE_MINUTES, "link": _sign_in_link(token, language)}
+        subject = _("Your sign-in code")
+    enqueue_message(
+        channel=channel,
+        recipient=recipient,
+        subject=subject if by_email else "",
+        body=body,
+        site=site,
+        carries_secret=True,
+    )
     return ident
 
 
 def verify_code(ident_hash: str, code: str, *, ip: str | None, shared_device: bool):
-    """Check a typed code; on success open a portal session: (session, cookie key).
+    """Check a typed code; on success open a portal session: (session, cookie key), or a
+    `SecondStep` when the account's authenticator app is asked for next.
 
     Each code is single use and expires; wrong codes count against the code, the identifier
     and the address, and enough of them lock signing in for a while. A wrong code is
@@ -280,10 +328,7 @@ def _check_code(ident_hash: str, code: str, *, ip, shared_device):
     )
     matches = row is not None and hmac.compare_digest(row.code_hash, _code_hash(ident_hash, typed))
     usable = (
-        matches
-        and row.account is not None
-        and row.account.is_active
-        and row.failed_attempts < settings.PORTAL_CODE_MAX_ATTEMPTS
+        matches and _opens_a_portal(row) and row.failed_attempts < settings.PORTAL_CODE_MAX_ATTEMPTS
     )
     SignInAttempt.objects.create(
         identifier_hash=ident_hash, ip=ip, kind=SignInAttempt.Kind.VERIFY, succeeded=usable
@@ -293,23 +338,119 @@ def _check_code(ident_hash: str, code: str, *, ip, shared_device):
             row.failed_attempts += 1
             row.save(update_fields=["failed_attempts"])
         return None
+    return _open_session(row, ident_hash, now, shared_device=shared_device, how="")
+
+
+def verify_link(token: str, *, ip: str | None, shared_device: bool):
+    """Sign in with the e-mailed link (after the person pressed the button on its page, never
+    on opening it): (session, cookie key). The link is the code in another form: one use,
+    the code's lifetime, and the same limits; a wrong or spent link gets the code's answer."""
+    token = (token or "")[:100]
+    link = _link_hash(token)
+    row = SignInCode.objects.filter(link_hash=link).only("identifier_hash").first()
+    # A link nobody was sent is counted under its own hash, and by the address.
+    ident = row.identifier_hash if row is not None else identifier_hash(f"link:{link}")
+    if _limited(ident, ip, timezone.now()):
+        _refuse_limited(ident, ip)
+    opened = _check_link(ident, link, ip=ip, shared_device=shared_device)
+    if opened is None:
+        raise CodeRejected(_("The code is wrong or has expired. Ask for a new one."))
+    return opened
+
+
+@transaction.atomic
+def _check_link(ident_hash: str, link: str, *, ip, shared_device):
+    now = timezone.now()
+    # Lock order: docs/architecture.md, "Locks and their order" (the code row, nothing else).
+    row = (
+        SignInCode.objects.select_for_update(of=("self",), no_key=True)
+        .filter(link_hash=link, used_at__isnull=True, expires_at__gt=now)
+        .first()
+    )
+    usable = (
+        row is not None
+        and _opens_a_portal(row)
+        and row.failed_attempts < settings.PORTAL_CODE_MAX_ATTEMPTS
+    )
+    SignInAttempt.objects.create(
+        identifier_hash=ident_hash, ip=ip, kind=SignInAttempt.Kind.VERIFY, succeeded=usable
+    )
+    if not usable:
+        return None
+    return _open_session(row, ident_hash, now, shared_device=shared_device, how="e-mail link")
+
+
+@dataclass(frozen=True)
+class SecondStep:
+    """The code was right, and the account asks for its authenticator app's code as well."""
+
+    account_id: str
+    identifier_hash: str
+    shared_device: bool
+    how: str
+
+
+def _own_account(row: SignInCode) -> PortalAccount | None:
+    return row.account if row.account is not None and row.account.is_active else None
+
+
+def _opens_a_portal(row: SignInCode) -> bool:
+    """The code's identifier is a patient's own, or a trusted person's with a live grant."""
+    return _own_account(row) is not None or live_grants(row.identifier_hash).exists()
+
+
+def _open_session(row: SignInCode, ident_hash: str, now, *, shared_device: bool, how: str):
+    """Spend the code (and its link) and every other one of the identifier; open a session,
+    or, when the patient has added an authenticator app, ask for its code first."""
     row.used_at = now
     row.save(update_fields=["used_at"])
     # Other codes sent for this identifier stop working once one has been used.
     SignInCode.objects.filter(identifier_hash=ident_hash, used_at__isnull=True).update(used_at=now)
-    account = row.account
+    own = _own_account(row)
+    if own is not None and own.has_authenticator:
+        return SecondStep(str(own.public_id), ident_hash, shared_device, how)
+    if own is not None:
+        return _start_session(own, now, ident_hash=ident_hash, shared_device=shared_device, how=how)
+    grant = live_grants(ident_hash).first()
+    key = secrets.token_urlsafe(32)
+    session = PortalSession.objects.create(
+        key_hash=_key_hash(key),
+        account=grant.patient.portal_account,
+        trusted_person=grant,
+        identifier_hash=ident_hash,
+        shared_device=shared_device,
+    )
+    audit(
+        portal_actor(),
+        "portal.trusted.signed_in",
+        grant.patient,
+        obj=grant,
+        reason=_how(how, shared_device),
+    )
+    return session, key
+
+
+def _how(how: str, shared_device: bool) -> str:
+    return ", ".join(filter(None, [how, "shared device" if shared_device else ""]))
+
+
+def _start_session(account: PortalAccount, now, *, ident_hash: str, shared_device: bool, how: str):
     account.last_signed_in_at = now
     account.save(update_fields=["last_signed_in_at"])
     key = secrets.token_urlsafe(32)
     session = PortalSession.objects.create(
-        key_hash=_key_hash(key), account=account, shared_device=shared_device
+        key_hash=_key_hash(key),
+        account=account,
+        own_account=account,
+        identifier_hash=ident_hash,
+        shared_device=shared_device,
     )
     audit(
         portal_actor(),
         "portal.signed_in",
         account.patient,
         obj=account,
-        reason="shared device" if shared_device else "",
+        reason=_how(how, shared_device),
     )
     return session, key
 
@@ -326,12 +467,22 @@ def session_for(key: str | None) -> PortalSession | None:
         return None
     session = (
         PortalSession.objects.filter(key_hash=_key_hash(key), ended_at__isnull=True)
-        .select_related("account", "account__patient", "account__patient__home_site")
+        .select_related(
+            "account",
+            "account__patient",
+            "account__patient__home_site",
+            "trusted_person",
+            "own_account",
+        )
         .first()
     )
     if session is None or not session.account.is_active:
         return None
     now = timezone.now()
+    if session.trusted_person is not None and not session.trusted_person.is_live():
+        # Revoked or past its date: the trusted person's next request signs them out.
+        PortalSession.objects.filter(pk=session.pk).update(ended_at=now)
+        return None
     idle, absolute = _limits(session)
     if now - session.last_seen_at > timedelta(seconds=idle) or now - session.created_at > (
         timedelta(seconds=absolute)
@@ -350,7 +501,307 @@ def sign_out(session: PortalSession) -> None:
     PortalSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(
         ended_at=timezone.now()
     )
-    audit(portal_actor(), "portal.signed_out", session.account.patient, obj=session.account)
+    # A trusted person's row names their grant, the patient's their account.
+    audit(
+        portal_actor(),
+        "portal.signed_out",
+        session.account.patient,
+        obj=session.trusted_person or session.account,
+    )
+
+
+# --- trusted people --------------------------------------------------------------------------
+
+
+def live_grants(ident_hash: str):
+    """The live grants an identifier holds, whose patient's portal is open."""
+    return (
+        TrustedPerson.objects.live()
+        .filter(identifier_hash=ident_hash, patient__portal_account__is_active=True)
+        .select_related("patient", "patient__home_site", "patient__portal_account")
+        .order_by("granted_at", "pk")
+    )
+
+
+def _own_identifiers(account: PortalAccount) -> set[str]:
+    return {value for value in (account.phone, account.email) if value}
+
+
+@transaction.atomic
+def grant_trusted_person(
+    account: PortalAccount, *, name: str, relation: str, contact: str, scopes, expires_on=None
+) -> TrustedPerson:
+    """The patient lets someone into part of their portal, and the person is told how to sign
+    in. Only the fixed scopes can be granted; scores, questionnaires, notes, the access log
+    and the data export never are."""
+    normalised = normalise_identifier(contact)
+    if normalised is None:
+        raise PortalRefused(
+            _("Give a phone number or an e-mail address the person can receive a code at."),
+            code="portal.trusted.refused",
+        )
+    if normalised in _own_identifiers(account):
+        raise PortalRefused(
+            _("That is your own phone or e-mail: give the trusted person's own."),
+            code="portal.trusted.refused",
+        )
+    scopes = set(scopes) & set(TrustedPerson.Scope.values)
+    if not scopes:
+        raise PortalRefused(_("Choose what the person may see."), code="portal.trusted.refused")
+    if expires_on is not None and expires_on < timezone.localdate():
+        raise PortalRefused(_("The date has already passed."), code="portal.trusted.refused")
+    by_email = "@" in normalised
+    grant = TrustedPerson.objects.create(
+        patient=account.patient,
+        name=name.strip()[:150],
+        relation=relation,
+        contact=normalised,
+        identifier_hash=identifier_hash(normalised),
+        channel=PortalAccount.Channel.EMAIL if by_email else PortalAccount.Channel.SMS,
+        can_see_visits=TrustedPerson.Scope.VISITS in scopes
+        or TrustedPerson.Scope.CHANGE_VISITS in scopes,
+        can_change_visits=TrustedPerson.Scope.CHANGE_VISITS in scopes,
+        can_see_documents=TrustedPerson.Scope.DOCUMENTS in scopes,
+        expires_on=expires_on,
+    )
+    with translation.override(account.language):
+        # The patient's name only: the message may be read by anyone holding the phone.
+        body = _(
+            "%(patient)s has given you access to part of their patient portal at the centre. "
+            "Sign in with this %(identifier)s at %(link)s; you will get a one-time code."
+        ) % {
+            "patient": account.patient.given_name,
+            "identifier": _("e-mail") if by_email else _("phone"),
+            "link": _sign_in_url(account.language),
+        }
+        subject = _("Access to a patient portal")
+    enqueue_message(
+        channel=grant.channel,
+        recipient=grant.contact,
+        subject=subject if by_email else "",
+        body=body,
+        site=account.patient.home_site,
+    )
+    audit(
+        portal_actor(),
+        "portal.trusted.granted",
+        account.patient,
+        obj=grant,
+        reason=",".join(sorted(grant.scopes)),
+    )
+    return grant
+
+
+@transaction.atomic
+def revoke_trusted_person(grant: TrustedPerson, *, actor=None) -> TrustedPerson:
+    """End a grant at once, by the patient in the portal (no actor) or by a member of staff;
+    the trusted person's open sessions end with it."""
+    # Lock order: docs/architecture.md, "Locks and their order" (the grant row, nothing else).
+    locked = TrustedPerson.objects.select_for_update(of=("self",), no_key=True).get(pk=grant.pk)
+    now = timezone.now()
+    if locked.revoked_at is None:
+        locked.revoked_at = now
+        locked.revoked_by = actor
+        locked.save(update_fields=["revoked_at", "revoked_by"])
+    PortalSession.objects.filter(trusted_person=locked, ended_at__isnull=True).update(ended_at=now)
+    audit(
+        actor or portal_actor(),
+        "portal.trusted.revoked",
+        locked.patient,
+        obj=locked,
+        reason="by the patient in the portal" if actor is None else "",
+    )
+    return locked
+
+
+def viewing_options(session: PortalSession) -> list[tuple[PortalAccount, TrustedPerson | None]]:
+    """The portals this session's sign-in opens: the viewer's own, then each patient who made
+    them a trusted person."""
+    options = []
+    own = session.account if session.trusted_person_id is None else session.own_account
+    if own is not None and own.is_active:
+        options.append((own, None))
+    if session.identifier_hash:
+        options += [(g.patient.portal_account, g) for g in live_grants(session.identifier_hash)]
+    return options
+
+
+@transaction.atomic
+def switch_portal(session: PortalSession, grant_id) -> PortalSession:
+    """Open another portal the same sign-in reaches: the viewer's own (no grant) or a patient's
+    who trusts them. Anything else is refused as not found."""
+    for account, grant in viewing_options(session):  # noqa: B007 (used after the loop)
+        if (grant.public_id if grant else None) == grant_id:
+            break
+    else:
+        raise PortalRefused(_("Not found"), code="portal.refused")
+    if session.trusted_person_id is None:
+        session.own_account = session.account
+    session.account = account
+    session.trusted_person = grant
+    session.save(update_fields=["own_account", "account", "trusted_person"])
+    if grant is None:
+        audit(portal_actor(), "portal.signed_in", account.patient, obj=account)
+    else:
+        audit(portal_actor(), "portal.trusted.signed_in", grant.patient, obj=grant)
+    return session
+
+
+@transaction.atomic
+def record_trusted_access(grant: TrustedPerson, *, page: str, changed: bool) -> None:
+    """A trusted person opened a page or made a change: a row naming them and the patient."""
+    audit(
+        portal_actor(),
+        "portal.trusted.changed" if changed else "portal.trusted.viewed",
+        grant.patient,
+        obj=grant,
+        reason=page,
+    )
+
+
+def record_trusted_denial(grant: TrustedPerson, *, scope: str) -> None:
+    """A trusted person tried a page or change outside their grant: the attempt is kept
+    (security.md: denied attempts are logged), nothing else is written."""
+    audit(
+        portal_actor(),
+        "portal.trusted.denied",
+        grant.patient,
+        obj=grant,
+        outcome=AuditEvent.Outcome.DENIED,
+        reason=scope,
+    )
+
+
+# --- the authenticator app (TOTP, optional) --------------------------------------------------
+
+# The staff's TOTP helpers (django-allauth's, with the secret sealed by the project's adapter):
+# RFC 6238, 30-second steps, one step of tolerance either side (MFA_TOTP_TOLERANCE).
+
+
+class TotpRejected(PortalRefused):
+    code = "portal.totp.rejected"
+
+
+def new_totp_secret() -> str:
+    return totp.generate_totp_secret()
+
+
+def totp_setup(account: PortalAccount, secret: str) -> tuple[str, str]:
+    """The otpauth:// address of a new secret and its QR code (SVG) for the app to scan."""
+    adapter = MFAAdapter()
+    label = f"{adapter.get_totp_issuer()}:{account.patient.record_number}"
+    url = "otpauth://totp/{}?{}".format(
+        quote(label), urlencode({"secret": secret, "issuer": adapter.get_totp_issuer()})
+    )
+    return url, adapter.build_totp_svg(url)
+
+
+def _totp_step(secret: str, code: str) -> int | None:
+    """The time step whose code was typed, or None (a wrong code, or one out of time)."""
+    typed = "".join(ch for ch in (code or "") if ch.isdigit())
+    if len(typed) != 6:
+        return None
+    for step in totp.yield_hotp_counters_from_time():
+        if hmac.compare_digest(totp.format_hotp_value(totp.hotp_value(secret, step)), typed):
+            return step
+    return None
+
+
+def _spend_totp(account: PortalAccount, code: str) -> bool:
+    """Check the app's code against the locked account; a code (step) counts only once."""
+    step = _totp_step(MFAAdapter().decrypt(account.totp_secret), code)
+    if step is None or (account.totp_last_step is not None and step <= account.totp_last_step):
+        return False
+    account.totp_last_step = step
+    account.save(update_fields=["totp_last_step"])
+    return True
+
+
+def _locked_account(pk) -> PortalAccount:
+    # Lock order: docs/architecture.md, "Locks and their order" (the account row only).
+    return (
+        PortalAccount.objects.select_for_update(of=("self",), no_key=True)
+        .select_related("patient")
+        .get(pk=pk)
+    )
+
+
+@transaction.atomic
+def add_authenticator(account: PortalAccount, *, secret: str, code: str) -> PortalAccount:
+    """The patient adds an authenticator app: the first code from it proves it is set up."""
+    account = _locked_account(account.pk)
+    step = _totp_step(secret, code)
+    if step is None:
+        raise TotpRejected(
+            _("The code from the app is wrong. Check the phone's time and try again.")
+        )
+    account.totp_secret, account.totp_last_step = MFAAdapter().encrypt(secret), step
+    account.save(update_fields=["totp_secret", "totp_last_step"])
+    audit(portal_actor(), "portal.totp.added", account.patient, obj=account)
+    return account
+
+
+@transaction.atomic
+def remove_authenticator(account: PortalAccount, *, code: str) -> PortalAccount:
+    """The patient removes the app; a current code from it is asked for first."""
+    account = _locked_account(account.pk)
+    if not account.has_authenticator or not _spend_totp(account, code):
+        raise TotpRejected(
+            _("The code from the app is wrong. Check the phone's time and try again.")
+        )
+    account.totp_secret, account.totp_last_step = "", None
+    account.save(update_fields=["totp_secret", "totp_last_step"])
+    audit(portal_actor(), "portal.totp.removed", account.patient, obj=account)
+    return account
+
+
+@transaction.atomic
+def reset_authenticator(account: PortalAccount, *, actor) -> PortalAccount:
+    """Reception removes the app of a patient who lost it, once they have checked who is
+    asking (in person or by a call back to the phone on the record). The patient's portal
+    sessions end: whoever holds the lost phone is signed out too."""
+    account = _locked_account(account.pk)
+    if not account.has_authenticator:
+        raise PortalRefused(_("The patient has no authenticator app to remove."))
+    account.totp_secret, account.totp_last_step = "", None
+    account.save(update_fields=["totp_secret", "totp_last_step"])
+    PortalSession.objects.filter(account=account, ended_at__isnull=True).update(
+        ended_at=timezone.now()
+    )
+    audit(actor, "portal.totp.reset", account.patient, obj=account)
+    return account
+
+
+def verify_totp(step: SecondStep, code: str, *, ip: str | None):
+    """The sign-in's second step: the authenticator app's code, under the same limits as the
+    sign-in codes (counted per account and per address). Returns (session, cookie key)."""
+    ident = identifier_hash(f"totp:{step.account_id}")
+    if _limited(ident, ip, timezone.now()):
+        _refuse_limited(ident, ip)
+    opened = _check_totp(step, code, ident, ip=ip)
+    if opened is None:
+        raise CodeRejected(_("The code is wrong or has expired. Ask for a new one."))
+    return opened
+
+
+@transaction.atomic
+def _check_totp(step: SecondStep, code: str, ident: str, *, ip):
+    row = PortalAccount.objects.filter(public_id=step.account_id, is_active=True).first()
+    account = _locked_account(row.pk) if row is not None else None
+    usable = account is not None and account.has_authenticator and _spend_totp(account, code)
+    SignInAttempt.objects.create(
+        identifier_hash=ident, ip=ip, kind=SignInAttempt.Kind.VERIFY, succeeded=usable
+    )
+    if not usable:
+        return None
+    how = ", ".join(filter(None, [step.how, "authenticator app"]))
+    return _start_session(
+        account,
+        timezone.now(),
+        ident_hash=step.identifier_hash,
+        shared_device=step.shared_device,
+        how=how,
+    )
 
 
 # --- visits --------------------------------------------------------------------------------
@@ -452,8 +903,17 @@ def _deny(account: PortalAccount, code: str, reason: str, obj=None) -> None:
         )
 
 
-def move_visit(account: PortalAccount, appointment: Appointment, *, slot) -> Appointment:
-    """Move the patient's own visit to a free slot, within the site's policy."""
+def _by_whom(trusted: TrustedPerson | None) -> str:
+    if trusted is None:
+        return _("by the patient in the portal")
+    return _("by %(name)s, trusted person of the patient, in the portal") % {"name": trusted.name}
+
+
+def move_visit(
+    account: PortalAccount, appointment: Appointment, *, slot, trusted=None
+) -> Appointment:
+    """Move the patient's own visit to a free slot, within the site's policy (by the patient
+    or by a trusted person allowed to)."""
     reason = move_refusal(appointment, slot.starts_at)
     if reason:
         refusal = PortalRefused(reason, code="portal.visit.move_refused")
@@ -465,18 +925,20 @@ def move_visit(account: PortalAccount, appointment: Appointment, *, slot) -> App
         practitioner=slot.practitioner,
         room=slot.room,
         actor=portal_actor(),
-        reason=_("moved by the patient in the portal"),
+        reason=_("moved %(by)s") % {"by": _by_whom(trusted)},
     )
 
 
-def cancel_visit(account: PortalAccount, appointment: Appointment, *, reason: str) -> Appointment:
+def cancel_visit(
+    account: PortalAccount, appointment: Appointment, *, reason: str, trusted=None
+) -> Appointment:
     """Cancel the patient's own visit, within the site's policy."""
     refusal_reason = change_refusal(appointment)
     if refusal_reason:
         refusal = PortalRefused(refusal_reason, code="portal.visit.cancel_refused")
         _deny(account, refusal.code, refusal_reason, obj=appointment)
         raise refusal
-    note = _("cancelled by the patient in the portal")
+    note = _("cancelled %(by)s") % {"by": _by_whom(trusted)}
     if reason.strip():
         note = f"{note}: {reason.strip()}"
     return scheduling.cancel_appointment(appointment, reason=note[:300], actor=portal_actor())
@@ -511,6 +973,81 @@ def release_scores(patient: Patient, *, actor, note: str = "") -> ScoreRelease:
     )
     audit(actor, "portal.scores.released", patient, obj=release)
     return release
+
+
+# --- session summaries ----------------------------------------------------------------------
+
+
+class SummaryRefused(PortalRefused):
+    code = "portal.summary.refused"
+
+
+def _locked_summary(note) -> SessionSummary | None:
+    # Lock order: the summary row only (the note is signed, so nothing changes it any more).
+    return (
+        SessionSummary.objects.select_for_update(of=("self",), no_key=True)
+        .filter(note=note)
+        .first()
+    )
+
+
+@transaction.atomic
+def write_summary(note, *, text: str, actor) -> SessionSummary:
+    """A physician writes (or rewrites) the plain-language summary of a signed session note.
+
+    Nothing is taken from the note: what the patient may read is only what is typed here.
+    A released summary is withdrawn before it is changed, so the patient never reads a text
+    that changed under them without a new release.
+    """
+    text = (text or "").strip()
+    if not note.is_signed:
+        raise SummaryRefused(_("Only a signed note can be summarised for the patient."))
+    if not text:
+        raise SummaryRefused(_("Write the summary first."))
+    if len(text) > SessionSummary._meta.get_field("text").max_length:
+        raise SummaryRefused(_("The summary is too long: keep it short and plain."))
+    summary = _locked_summary(note)
+    if summary is not None and summary.is_released and summary.text != text:
+        raise SummaryRefused(_("Withdraw the released summary before changing it."))
+    now = timezone.now()
+    if summary is None:
+        summary = SessionSummary.objects.create(
+            patient=note.patient, note=note, text=text, written_by=actor, updated_at=now
+        )
+    elif summary.text != text:
+        summary.text, summary.written_by, summary.updated_at = text, actor, now
+        summary.save(update_fields=["text", "written_by", "updated_at"])
+    audit(actor, "portal.summary.written", note.patient, obj=summary)
+    return summary
+
+
+@transaction.atomic
+def release_summary(note, *, actor) -> SessionSummary:
+    """Let the patient read the note's summary in the portal (audited; no re-authentication:
+    it holds only what the physician wrote for the patient)."""
+    summary = _locked_summary(note)
+    if summary is None or not summary.text.strip():
+        raise SummaryRefused(_("Write the summary first."))
+    if not note.is_signed:
+        raise SummaryRefused(_("Only a signed note can be summarised for the patient."))
+    if summary.is_released:
+        raise SummaryRefused(_("The summary is already released."))
+    summary.released_at, summary.released_by, summary.withdrawn_at = timezone.now(), actor, None
+    summary.save(update_fields=["released_at", "released_by", "withdrawn_at"])
+    audit(actor, "portal.summary.released", note.patient, obj=summary)
+    return summary
+
+
+@transaction.atomic
+def withdraw_summary(note, *, actor) -> SessionSummary:
+    """Take a released summary out of the portal again (kept, and can be released anew)."""
+    summary = _locked_summary(note)
+    if summary is None or not summary.is_released:
+        raise SummaryRefused(_("The summary is not released."))
+    summary.released_at, summary.released_by, summary.withdrawn_at = None, None, timezone.now()
+    summary.save(update_fields=["released_at", "released_by", "withdrawn_at"])
+    audit(actor, "portal.summary.withdrawn", note.patient, obj=summary)
+    return summary
 
 
 @transaction.atomic

@@ -6,6 +6,7 @@ and the portal's own banner keep the crisis contacts and 112 on every page.
 """
 
 import json
+import uuid
 from datetime import datetime, timedelta
 
 from django.conf import settings
@@ -28,21 +29,30 @@ from clinic.locations.selectors import public_sites
 from clinic.patients.export import patient_data
 from clinic.patients.models import ConsentPurpose
 from clinic.patients.services import current_wording
-from clinic.portal import selectors, services
+from clinic.portal import messaging, selectors, services
 from clinic.portal.access import (
+    ANYONE,
+    CHANGE_VISITS,
+    DOCUMENTS,
+    PATIENT,
+    VISITS,
+    check_scope,
     get_appointment_for,
     get_consent_for,
     get_link_for,
     get_offer_for,
+    get_summary_for,
+    get_trusted_person_for,
     patient_portal,
 )
-from clinic.portal.forms import CancelForm, CodeForm, SignInForm
+from clinic.portal.forms import CancelForm, CodeForm, LinkForm, SignInForm, TrustedPersonForm
 from clinic.scheduling.availability import find_slots
 from clinic.scheduling.clock import local
 from clinic.scheduling.rules import BookingRefused
 from clinic.website.seo import alternates_for
 
 PENDING_KEY = "portal_pending_sign_in"
+SECOND_STEP_KEY = "portal_pending_second_step"
 SLOTS_PER_DAY = 6
 
 
@@ -51,6 +61,9 @@ def _page(request, template, context=None, status=200):
     portal = getattr(request, "portal", None)
     if portal is not None:
         context.setdefault("home_site", portal.patient.home_site)
+        # More than one portal behind this sign-in: the menu offers to switch.
+        if portal.session.identifier_hash:
+            context.setdefault("can_switch", len(services.viewing_options(portal.session)) > 1)
     response = render(request, template, context, status=status)
     response["Cache-Control"] = "no-store"
     return response
@@ -86,7 +99,7 @@ def sign_in_code(request):
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            session, key = services.verify_code(
+            opened = services.verify_code(
                 pending["ident"],
                 form.cleaned_data["code"],
                 ip=client_ip(request),
@@ -98,22 +111,112 @@ def sign_in_code(request):
         except services.CodeRejected as refusal:
             form.add_error("code", refusal.message)
         else:
-            request.session.pop(PENDING_KEY, None)
-            request.session.cycle_key()
-            with translation.override(session.account.language):
-                response = redirect(reverse("portal:home"))
-            response.set_cookie(
-                settings.PORTAL_SESSION_COOKIE,
-                key,
-                secure=settings.SESSION_COOKIE_SECURE,
-                httponly=True,
-                samesite="Lax",
-            )
-            return response
+            return _signed_in(request, opened)
     return _page(request, "portal/sign_in_code.html", {"form": form})
 
 
-@patient_portal
+def _second_step(request) -> services.SecondStep | None:
+    pending = request.session.get(SECOND_STEP_KEY)
+    if not isinstance(pending, dict):
+        return None
+    try:
+        until = datetime.fromisoformat(pending["until"])
+        step = services.SecondStep(
+            str(pending["account"]), str(pending["ident"]), bool(pending["shared"]), pending["how"]
+        )
+    except (KeyError, TypeError, ValueError):
+        return None
+    return step if timezone.now() < until else None
+
+
+@public
+@never_cache
+def sign_in_totp(request):
+    """The sign-in's second step for a patient who added an authenticator app."""
+    step = _second_step(request)
+    if step is None:
+        request.session.pop(SECOND_STEP_KEY, None)
+        return redirect("portal:sign_in")
+    form = CodeForm(request.POST or None)
+    form.fields["code"].label = _("The code from your authenticator app")
+    if request.method == "POST" and form.is_valid():
+        try:
+            opened = services.verify_totp(step, form.cleaned_data["code"], ip=client_ip(request))
+        except services.SignInLimited as refusal:
+            form.add_error(None, refusal.message)
+            return _page(request, "portal/sign_in_totp.html", {"form": form}, status=429)
+        except services.CodeRejected as refusal:
+            form.add_error("code", refusal.message)
+        else:
+            return _signed_in(request, opened)
+    return _page(request, "portal/sign_in_totp.html", {"form": form})
+
+
+def _signed_in(request, opened):
+    """The answer to a right code or link: a fresh session id and the portal's own cookie;
+    or, when the account has an authenticator app, the page that asks for its code."""
+    if isinstance(opened, services.SecondStep):
+        request.session.pop(PENDING_KEY, None)
+        request.session.cycle_key()
+        request.session[SECOND_STEP_KEY] = {
+            "account": opened.account_id,
+            "ident": opened.identifier_hash,
+            "shared": opened.shared_device,
+            "how": opened.how,
+            "until": (timezone.now() + timedelta(minutes=settings.PORTAL_CODE_MINUTES)).isoformat(),
+        }
+        return redirect("portal:sign_in_totp")
+    session, key = opened
+    request.session.pop(PENDING_KEY, None)
+    request.session.pop(SECOND_STEP_KEY, None)
+    request.session.cycle_key()
+    # Someone who is a patient and a trusted person, or trusted by several patients, chooses
+    # whose portal to open.
+    landing = "portal:choose" if len(services.viewing_options(session)) > 1 else "portal:home"
+    # The patient lands in their own language; a trusted person stays in the one they signed
+    # in with (the account's language is the patient's).
+    language = translation.get_language()
+    if session.trusted_person_id is None:
+        language = session.account.language
+    with translation.override(language):
+        response = redirect(reverse(landing))
+    response.set_cookie(
+        settings.PORTAL_SESSION_COOKIE,
+        key,
+        secure=settings.SESSION_COOKIE_SECURE,
+        httponly=True,
+        samesite="Lax",
+    )
+    return response
+
+
+@public
+@never_cache
+def sign_in_link(request, token):
+    """The e-mailed link's page. Opening it signs nobody in (mail scanners open links): the
+    button posts, and only the post spends the link. Every token gets the same page."""
+    # Bound on every POST: the form may be empty (the box unticked), and must still validate.
+    form = LinkForm(request.POST if request.method == "POST" else None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            opened = services.verify_link(
+                token, ip=client_ip(request), shared_device=form.cleaned_data["shared_device"]
+            )
+        except services.SignInLimited as refusal:
+            form.add_error(None, refusal.message)
+            status = 429
+        except services.CodeRejected as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            return _signed_in(request, opened)
+    response = _page(request, "portal/sign_in_link.html", {"form": form}, status=status)
+    # The token is in the address: never send it on to another site.
+    response["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+@patient_portal(scope=ANYONE, audited=False)
 @require_POST
 def sign_out(request):
     services.sign_out(request.portal.session)
@@ -126,22 +229,25 @@ def sign_out(request):
 # --- home and visits -------------------------------------------------------------------------
 
 
-@patient_portal
+@patient_portal(scope=ANYONE)
 def home(request):
     patient = request.portal.patient
-    visits = selectors.upcoming_visits(patient)
+    scopes = request.portal.scopes
+    visits = selectors.upcoming_visits(patient) if VISITS in scopes else []
     now = timezone.now()
     for visit in visits:
         visit.change_refusal = services.change_refusal(visit, now)
+    own = PATIENT in scopes
     return _page(
         request,
         "portal/home.html",
         {
             "patient": patient,
             "visits": visits,
-            "offers": selectors.open_offers(patient),
-            "due": selectors.due_questionnaires(patient),
-            "released": selectors.latest_release(patient) is not None,
+            "offers": selectors.open_offers(patient) if own else [],
+            "due": selectors.due_questionnaires(patient) if own else [],
+            "released": own and selectors.latest_release(patient) is not None,
+            "unread_messages": messaging.unread_count(patient) if own else 0,
         },
     )
 
@@ -183,8 +289,10 @@ def _chosen_slot(appointment, key: str):
     return next((slot for slot in _free(appointment, day, day) if slot.key == key), None)
 
 
-@patient_portal
+@patient_portal(scope=VISITS)
 def visit(request, appointment_id):
+    if request.method == "POST":
+        check_scope(request.portal, CHANGE_VISITS)
     appointment = get_appointment_for(request.portal, appointment_id)
     account = request.portal.account
     if request.method == "POST" and "slot" in request.POST:
@@ -193,7 +301,7 @@ def visit(request, appointment_id):
             messages.error(request, _("That time is no longer free. Choose another one."))
         else:
             try:
-                services.move_visit(account, appointment, slot=slot)
+                services.move_visit(account, appointment, slot=slot, trusted=request.portal.trusted)
             except services.PortalRefused as refusal:
                 messages.error(request, refusal.message)
             except BookingRefused as refusal:
@@ -227,14 +335,16 @@ def visit(request, appointment_id):
     )
 
 
-@patient_portal
+@patient_portal(scope=CHANGE_VISITS)
 @require_POST
 def cancel(request, appointment_id):
     appointment = get_appointment_for(request.portal, appointment_id)
     form = CancelForm(request.POST)
     reason = form.cleaned_data["reason"] if form.is_valid() else ""
     try:
-        services.cancel_visit(request.portal.account, appointment, reason=reason)
+        services.cancel_visit(
+            request.portal.account, appointment, reason=reason, trusted=request.portal.trusted
+        )
     except services.PortalRefused as refusal:
         messages.error(request, refusal.message)
         return redirect("portal:visit", appointment_id=appointment.public_id)
@@ -289,18 +399,38 @@ def progress(request):
 # --- documents, consents, data -------------------------------------------------------------------
 
 
-@patient_portal
+@patient_portal(scope=DOCUMENTS)
 def documents(request):
     patient = request.portal.patient
+    own = PATIENT in request.portal.scopes
     return _page(
         request,
         "portal/documents.html",
         {
-            "consents": selectors.consents(patient),
+            "own": own,
+            "see_visits": VISITS in request.portal.scopes,
+            "consents": selectors.consents(patient) if own else [],
             "visits": selectors.upcoming_visits(patient),
+            "summaries": selectors.released_summaries(patient) if own else [],
             "language": translation.get_language(),
         },
     )
+
+
+@patient_portal
+def summary_pdf(request, summary_id):
+    summary = get_summary_for(request.portal, summary_id)
+    services.record_portal_read(request.portal.account, "summary.downloaded")
+    html = render_to_string(
+        "portal/summary_pdf.html",
+        {"patient": request.portal.patient, "summary": summary},
+        request=request,
+    )
+    response = HttpResponse(render_pdf(html), content_type="application/pdf")
+    response["Content-Disposition"] = (
+        f'attachment; filename="session-summary-{summary.note.held_on:%Y-%m-%d}.pdf"'
+    )
+    return response
 
 
 @patient_portal
@@ -354,7 +484,9 @@ def consent_withdraw(request, consent_id):
 def _export(request):
     # The patient's own copy: a user without clinical roles, so psychotherapy notes are counted
     # but withheld, as in any export by someone who may not read them.
-    return patient_data(request.portal.patient, services.portal_actor())
+    data = patient_data(request.portal.patient, services.portal_actor())
+    data["session_summaries"] = selectors.summaries_for_export(request.portal.patient)
+    return data
 
 
 @patient_portal
@@ -384,6 +516,42 @@ def export_pdf(request):
     return response
 
 
+TOTP_SETUP_KEY = "portal_totp_setup"
+
+
+@patient_portal
+def authenticator(request):
+    """Add or remove the optional authenticator app (asked for after the code at sign-in)."""
+    account = request.portal.account
+    form = CodeForm(request.POST or None)
+    form.fields["code"].label = _("The code from your authenticator app")
+    form.fields["code"].widget.attrs.pop("autofocus", None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            if account.has_authenticator:
+                services.remove_authenticator(account, code=form.cleaned_data["code"])
+                messages.success(request, _("The authenticator app is removed."))
+            else:
+                secret = request.session.get(TOTP_SETUP_KEY) or services.new_totp_secret()
+                services.add_authenticator(account, secret=secret, code=form.cleaned_data["code"])
+                request.session.pop(TOTP_SETUP_KEY, None)
+                messages.success(
+                    request, _("The authenticator app is added: sign-in will ask for its code.")
+                )
+        except services.TotpRejected as refusal:
+            form.add_error("code", refusal.message)
+        else:
+            return redirect("portal:authenticator")
+    context = {"form": form, "has_authenticator": account.has_authenticator}
+    if not account.has_authenticator:
+        # The secret waits in the (signed-in) session until the first code confirms it.
+        secret = request.session.get(TOTP_SETUP_KEY) or services.new_totp_secret()
+        request.session[TOTP_SETUP_KEY] = secret
+        url, svg = services.totp_setup(account, secret)
+        context |= {"secret": secret, "qr_svg": svg, "otpauth": url}
+    return _page(request, "portal/authenticator.html", context)
+
+
 @patient_portal
 def access_log(request):
     services.record_portal_read(request.portal.account, "access_log.viewed")
@@ -392,3 +560,59 @@ def access_log(request):
         "portal/access_log.html",
         {"rows": selectors.staff_access_log(request.portal.patient)},
     )
+
+
+# --- trusted people ------------------------------------------------------------------------------
+
+
+@patient_portal
+def trusted_people(request):
+    """The patient's trusted people: who may see what, until when; grant and revoke."""
+    form = TrustedPersonForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            services.grant_trusted_person(
+                request.portal.account,
+                name=data["name"],
+                relation=data["relation"],
+                contact=data["contact"],
+                scopes=data["scopes"],
+                expires_on=data["expires_on"],
+            )
+        except services.PortalRefused as refusal:
+            form.add_error(None, refusal.message)
+        else:
+            messages.success(
+                request, _("Done. The person gets a message telling them how to sign in.")
+            )
+            return redirect("portal:trusted_people")
+    return _page(
+        request,
+        "portal/trusted_people.html",
+        {"form": form, "grants": selectors.trusted_people(request.portal.patient)},
+    )
+
+
+@patient_portal
+@require_POST
+def trusted_revoke(request, grant_id):
+    grant = get_trusted_person_for(request.portal, grant_id)
+    services.revoke_trusted_person(grant)
+    messages.success(request, _("Access withdrawn: the person is signed out."))
+    return redirect("portal:trusted_people")
+
+
+@patient_portal(scope=ANYONE, audited=False)
+def choose(request):
+    """Whose portal to open, when one sign-in opens more than one."""
+    options = services.viewing_options(request.portal.session)
+    if request.method == "POST":
+        chosen = request.POST.get("portal", "")
+        try:
+            grant_id = None if chosen == "own" else uuid.UUID(chosen)
+            services.switch_portal(request.portal.session, grant_id)
+        except (ValueError, services.PortalRefused):
+            return _page(request, "portal/not_found.html", status=404)
+        return redirect("portal:home")
+    return _page(request, "portal/choose.html", {"options": options})

@@ -51,6 +51,22 @@ class SchedulingConfig(AppConfig):
             position=60,
         )
         worklists.register(
+            "checked_in",
+            _("Checked in and waiting"),
+            roles={Role.RECEPTIONIST},
+            items=lists.checked_in,
+            empty=_("No one checked in is waiting."),
+            position=62,
+        )
+        worklists.register(
+            "unconfirmed",
+            _("Tomorrow's visits not yet confirmed"),
+            roles={Role.RECEPTIONIST},
+            items=lists.unconfirmed,
+            empty=_("Every visit tomorrow was announced to its patient."),
+            position=65,
+        )
+        worklists.register(
             "failed_reminders",
             _("Messages that did not reach the patient"),
             roles={Role.RECEPTIONIST},

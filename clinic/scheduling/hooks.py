@@ -27,3 +27,19 @@ def register(event: str, hook: Callable) -> None:
 def run(event: str, appointment, *, actor) -> None:
     for hook in _hooks[event].values():
         hook(appointment, actor=actor)
+
+
+# Where a message about a visit sends the patient. The portal (above scheduling) registers
+# `visit_path(appointment) -> str` in its `AppConfig.ready()`: the portal's page of the visit,
+# or its sign-in page for a patient without an account. Without one, messages carry no link.
+_visit_path: Callable | None = None
+
+
+def register_visit_path(provider: Callable) -> None:
+    global _visit_path
+    _visit_path = provider
+
+
+def visit_path(appointment) -> str | None:
+    """The path (no host) of the patient's own page of `appointment`, in the active language."""
+    return _visit_path(appointment) if _visit_path is not None else None

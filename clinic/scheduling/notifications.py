@@ -19,6 +19,8 @@ from django.utils.translation import gettext_lazy
 
 from clinic.core.models import OutboxMessage
 from clinic.core.outbox import cancel_message, enqueue_message
+from clinic.core.public_url import public_url
+from clinic.scheduling import hooks
 from clinic.scheduling.clock import local
 from clinic.scheduling.models import Appointment, Notification
 from clinic.treatment.instructions import infusion_instructions, is_infusion
@@ -69,7 +71,26 @@ def _texts(kind: str, appointment, extra: dict) -> tuple[str, str]:
     body = body % facts
     if kind in (Notification.Kind.CONFIRMATION, Notification.Kind.CHANGE):
         body += _preparation(appointment)
+    if kind in LINKED_KINDS:
+        body += _link(appointment)
     return subject, body
+
+
+# Messages about a visit that still stands carry a link to the patient's own page of it.
+LINKED_KINDS = (
+    Notification.Kind.CONFIRMATION,
+    Notification.Kind.REMINDER,
+    Notification.Kind.CHANGE,
+)
+
+
+def _link(appointment) -> str:
+    """The patient's page of the visit, absolute on the public base URL (the worker that sends
+    the reminder has no request to take a host from)."""
+    path = hooks.visit_path(appointment)
+    if not path:
+        return ""
+    return "\n" + _("Your visit: %(link)s") % {"link": public_url(path)}
 
 
 def _preparation(appointment) -> str:
@@ -164,6 +185,7 @@ def series_booked(appointments: list[Appointment]) -> None:
                 "Address: %(address)s. Phone: %(phone)s."
             ) % ({"dates": dates} | _when(first))
             body += _preparation(first)
+            body += _link(first)
             subject = _("Your visits are booked")
         notification.message = enqueue_message(
             channel=channel,

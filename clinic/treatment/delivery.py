@@ -10,21 +10,26 @@ and the end or early stop with its time; this module turns those events into mil
   `START` and `RESUME` set the pump running (a resume may name a new syringe, after a dose
   change, and its rate); `RATE` changes the rate of a running or paused pump; `PAUSE` stops
   it; `END` (the infusion is complete) and `STOP` (stopped early) end it for good.
-- `Syringe(key, concentration_mg_per_ml, prepared_mg, step_mg)`: what is on the pump, from
-  its preparation (`DosePreparation`): the concentration is the dose actually drawn over the
-  total volume (exact, not the rounded figure shown), `prepared_mg` is that dose and caps what
-  the syringe can give, `step_mg` is the syringe's measuring step in mg (what rounding the
-  drawn volume may move the dose by).
+- `Syringe(key, concentration_mg_per_ml, prepared_mg, step_mg, total_volume_ml)`: what is on
+  the pump, from its preparation (`DosePreparation`): the concentration is the dose actually
+  drawn over the total volume (not the rounded figure shown; with `total_volume_ml` given it
+  is taken as that exact fraction), `prepared_mg` is that dose and caps what the syringe can
+  give, `step_mg` is the syringe's measuring step in mg (what rounding the drawn volume may
+  move the dose by).
 - `until`: for a pump still running, count up to this time (the page's "given so far").
 
 mg = the sum over running stretches of rate (ml/h) x hours x concentration (mg/ml), per
 syringe capped by its prepared dose; the total is the sum over syringes, truncated to the
-register's 0.001 mg so it never exceeds what was prepared.
+register's 0.001 mg so it never exceeds what was prepared. The sum is kept as an exact
+fraction until that truncation: decimal division (hours = seconds / 3600, 35 mg / 60 ml)
+rounds, and a value a hair under 42.399 mg would be truncated to 42.398.
 """
 
+import math
 from dataclasses import dataclass, field
-from datetime import datetime
-from decimal import ROUND_DOWN, Decimal
+from datetime import datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
 
 START = "start"
 RATE = "rate"
@@ -45,6 +50,14 @@ class Syringe:
     concentration_mg_per_ml: Decimal
     prepared_mg: Decimal
     step_mg: Decimal = Decimal(0)
+    total_volume_ml: Decimal | None = None
+
+    @property
+    def exact_concentration(self) -> Fraction:
+        """mg/ml as an exact fraction: the prepared dose over the total volume when known."""
+        if self.total_volume_ml:
+            return Fraction(self.prepared_mg) / Fraction(self.total_volume_ml)
+        return Fraction(self.concentration_mg_per_ml)
 
 
 @dataclass(frozen=True)
@@ -72,8 +85,18 @@ class Delivery:
         return max((s.step_mg for s in self.syringes), default=Decimal(0))
 
 
-def _mg(rate: Decimal, seconds: float, syringe: Syringe) -> Decimal:
-    return rate * Decimal(str(seconds)) / 3600 * syringe.concentration_mg_per_ml
+def _seconds(delta: timedelta) -> Fraction:
+    return delta.days * 86400 + delta.seconds + Fraction(delta.microseconds, 1_000_000)
+
+
+def _mg(rate: Decimal, seconds: Fraction, syringe: Syringe) -> Fraction:
+    return Fraction(rate) * seconds / 3600 * syringe.exact_concentration
+
+
+def _truncated(value: Fraction, quantum: Decimal = MG_QUANTUM) -> Decimal:
+    """`value` cut (never rounded up) to a whole number of `quantum`s."""
+    steps = math.floor(value / Fraction(quantum))
+    return (Decimal(steps) * quantum).quantize(quantum)
 
 
 def amount_given(events, *, until: datetime | None = None) -> Delivery:
@@ -84,14 +107,14 @@ def amount_given(events, *, until: datetime | None = None) -> Delivery:
     rate = None
     syringe = None
     since = None
-    seconds_running = 0.0
+    seconds_running = Fraction(0)
 
     def run_until(moment):
         nonlocal seconds_running
         if running and syringe is not None and rate is not None and moment > since:
-            seconds = (moment - since).total_seconds()
+            seconds = _seconds(moment - since)
             seconds_running += seconds
-            raw[syringe.key] = raw.get(syringe.key, Decimal(0)) + _mg(rate, seconds, syringe)
+            raw[syringe.key] = raw.get(syringe.key, Fraction(0)) + _mg(rate, seconds, syringe)
 
     finished = False
     for event in events:
@@ -117,14 +140,17 @@ def amount_given(events, *, until: datetime | None = None) -> Delivery:
     if running and until is not None:
         run_until(until)
     given = {
-        key: min(raw.get(key, Decimal(0)), syringe.prepared_mg) for key, syringe in syringes.items()
+        key: min(raw.get(key, Fraction(0)), Fraction(syringe.prepared_mg))
+        for key, syringe in syringes.items()
     }
-    capped = any(raw.get(key, Decimal(0)) > s.prepared_mg for key, s in syringes.items())
-    total = sum(given.values(), Decimal(0)).quantize(MG_QUANTUM, rounding=ROUND_DOWN)
+    capped = any(raw.get(key, Fraction(0)) > s.prepared_mg for key, s in syringes.items())
+    minutes = seconds_running / 60
     return Delivery(
-        total_mg=total,
-        per_syringe_mg={k: v.quantize(MG_QUANTUM, rounding=ROUND_DOWN) for k, v in given.items()},
-        running_minutes=(Decimal(str(seconds_running)) / 60).quantize(Decimal("0.1")),
+        total_mg=_truncated(sum(given.values(), Fraction(0))),
+        per_syringe_mg={k: _truncated(v) for k, v in given.items()},
+        running_minutes=(Decimal(minutes.numerator) / Decimal(minutes.denominator)).quantize(
+            Decimal("0.1")
+        ),
         capped=capped,
         syringes=tuple(syringes.values()),
     )

@@ -495,6 +495,7 @@ class TreatmentSettingsForm(forms.ModelForm):
         self.fields["tes_max_charge_c"].validators.append(MaxValueValidator(Decimal("7.2")))
         self.fields["max_dose_mg_per_kg"].validators.append(MaxValueValidator(Decimal("0.75")))
         self.fields["alert_escalate_after_minutes"].validators.append(MinValueValidator(1))
+        self.fields["pump_late_entry_minutes"].validators.append(MinValueValidator(1))
         self.fields["max_rate_mg_per_kg_per_min"].validators.append(
             MinValueValidator(Decimal("0.0001"))
         )

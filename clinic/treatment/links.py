@@ -7,9 +7,8 @@ from decimal import Decimal
 
 from clinic.controlled_drugs import services as register
 from clinic.controlled_drugs.ledger import LedgerRefused
-from clinic.controlled_drugs.models import ZERO
+from clinic.controlled_drugs.models import ZERO, Substance
 from clinic.controlled_drugs.selectors import (
-    KETAMINE_INN,
     administrations_for_session,
     entries_for_session,
     ketamine_holdings,
@@ -213,7 +212,7 @@ def note_visit_session_ended(appointment, *, note: str, actor):
 
 
 def is_ketamine(holding) -> bool:
-    return holding.lot.drug.inn.casefold() == KETAMINE_INN
+    return holding.lot.drug.substance == Substance.KETAMINE
 
 
 def holdings_to_prepare_from(site):

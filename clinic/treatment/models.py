@@ -133,6 +133,9 @@ class TreatmentSettings(models.Model):
     alert_escalate_after_minutes = models.PositiveSmallIntegerField(
         _("escalate an unacknowledged chair alert after (minutes)"), default=5
     )
+    pump_late_entry_minutes = models.PositiveSmallIntegerField(
+        _("record a pump event late within (minutes)"), default=120
+    )
     updated_at = models.DateTimeField(default=timezone.now)
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
@@ -602,6 +605,7 @@ class DosePreparation(models.Model):
             concentration_mg_per_ml=self.dose_given_mg / self.total_volume_ml,
             prepared_mg=self.dose_given_mg,
             step_mg=self.step_mg,
+            total_volume_ml=self.total_volume_ml,
         )
 
 

@@ -83,6 +83,11 @@ PROVENANCE = {
     "tes_max_minutes": _("Hard ceiling 40 min, domain.md §4 [R70]."),
     "tes_max_charge_c": _("Hard ceiling 7.2 C, domain.md §4 [R70]."),
     "integration_offer_hours": UNCONFIRMED,
+    "pump_late_entry_minutes": _(
+        "120 min: clinic policy, not a clinical threshold: how long after a pump event (a "
+        "pause for an air-raid alert, a power cut) the nurse may still record it with the time "
+        "it happened. Takes effect when saved, without a co-signature."
+    ),
 }
 
 MG = Decimal("0.1")

@@ -186,6 +186,30 @@ def session_kind(visit_type) -> str | None:
     return None
 
 
+# The kinds a price may be set for (billing's Price.session_kind): the stimulation of a TES
+# session and the kind of a session note.
+SESSION_KIND_CHOICES = [*TesSession.Type.choices, *SessionNote.Kind.choices]
+
+
+def visit_session_kind(appointment) -> str:
+    """The kind of session a visit was, as far as its records say ("" when they say nothing):
+    the stimulation of the TES session linked to it, else the kind of its first session note."""
+    stimulation = (
+        TesSession.objects.filter(appointment=appointment)
+        .values_list("stimulation", flat=True)
+        .first()
+    )
+    if stimulation:
+        return stimulation
+    note_kind = (
+        SessionNote.objects.filter(appointment=appointment)
+        .order_by("created_at", "pk")
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return note_kind or ""
+
+
 def visits_awaiting_infusion(site_ids, day=None):
     """Today's booked or checked-in infusion visits of the sites with no session yet (one query)."""
     from clinic.scheduling.models import Appointment

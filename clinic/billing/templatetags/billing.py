@@ -1,6 +1,7 @@
 from django import template
 
 from clinic.billing import money
+from clinic.billing.services import SESSION_KIND_LABELS
 
 register = template.Library()
 
@@ -11,3 +12,9 @@ def uah(kopecks) -> str:
     if kopecks is None or kopecks == "":
         return "—"
     return money.format_uah(int(kopecks))
+
+
+@register.filter
+def session_kind(code: str) -> str:
+    """A price's session kind as people say it ("tACS", "Psychotherapy"); "—" for every kind."""
+    return str(SESSION_KIND_LABELS.get(code, code)) if code else "—"

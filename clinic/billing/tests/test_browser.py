@@ -16,6 +16,7 @@ from clinic.billing.models import Charge, FiscalReceipt, Payment
 from clinic.billing.tests.conftest import INFUSION, PACKAGE, book
 from clinic.billing.tests.test_fiscal import Prro
 from clinic.conftest import IN_CI, make_user
+from clinic.core import outbox
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.tests.conftest import at
 
@@ -154,7 +155,9 @@ def test_a_package_is_sold_used_and_refunded_and_the_day_balances(
     refund = Payment.objects.get(kind="refund")
     assert (refund.amount_kopecks, refund.refund_of, refund.method) == (10000, cash, "cash")
 
-    # Every payment and the refund are registered once, with the fiscal number shown.
+    # The worker registers every payment and the refund once; the fiscal number is shown.
+    outbox.deliver_due()
+    page.reload()
     receipts = FiscalReceipt.objects.all()
     assert {r.status for r in receipts} == {"registered"} and prro_stub.registrations == 3
     expect(page.locator("#payments")).to_contain_text(refund.receipt.fiscal_number)

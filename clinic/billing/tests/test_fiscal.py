@@ -1,4 +1,7 @@
-"""Fiscal registration against a local PRRO stub that fails, times out and recovers."""
+"""Fiscal registration against a local PRRO stub that fails, times out and recovers.
+
+Registrations are outbox deliveries: the tests run the outbox worker's delivery
+(`outbox.deliver_due`) where the worker would."""
 
 import json
 import threading
@@ -7,9 +10,11 @@ from datetime import date, timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
+from django.db import transaction
 
 from clinic.billing import selectors, services
 from clinic.billing.models import FiscalReceipt
+from clinic.core import outbox
 from clinic.core.models import AuditEvent, OutboxMessage
 
 
@@ -92,8 +97,11 @@ def test_the_prro_fails_times_out_and_recovers_and_every_payment_is_registered_o
     cash = services.take_payment(
         patient, site=kyiv, method="cash", amount_kopecks=5000, actor=cashier
     )
+    # Taking the money asked the PRRO nothing: the registrations wait for the worker.
+    assert stub.requests == []
+    assert {r.status for r in FiscalReceipt.objects.all()} == {FiscalReceipt.Status.PENDING}
     for _ in range(6):
-        services.register_due_receipts()
+        outbox.deliver_due()
         frozen.shift(timedelta(hours=1))
     receipts = FiscalReceipt.objects.filter(payment__in=[payment, refund, cash])
     assert {r.status for r in receipts} == {FiscalReceipt.Status.REGISTERED}
@@ -107,28 +115,59 @@ def test_the_prro_fails_times_out_and_recovers_and_every_payment_is_registered_o
     assert OutboxMessage.objects.filter(recipient="olena@example.org").count() == 3
     assert AuditEvent.objects.filter(action="billing.receipt.registered").count() == 3
     assert selectors.cash_report(kyiv, date(2026, 3, 2))["unregistered"] == 0
+    # The deliveries are sent, with the fiscal number as their reference; nothing is due.
+    deliveries = OutboxMessage.objects.filter(channel=OutboxMessage.Channel.FISCAL)
+    assert {(m.status, m.provider_ref) for m in deliveries} == {
+        (OutboxMessage.Status.SENT, r.fiscal_number) for r in receipts
+    }
+    assert not OutboxMessage.objects.filter(status=OutboxMessage.Status.PENDING).exists()
+
+
+def every_attempt(frozen, settings):
+    """The worker's delivery runs as often as the outbox tries a message, each after its wait."""
+    for _ in range(settings.OUTBOX_MAX_ATTEMPTS):
+        outbox.deliver_due()
+        frozen.shift(timedelta(hours=2))
 
 
 def test_a_registration_that_keeps_failing_goes_to_the_worklist_and_can_be_retried(
-    priced, patient, cashier, kyiv, prro, frozen
+    priced, patient, cashier, kyiv, prro, frozen, settings
 ):
-    stub = prro(["fail"] * services.MAX_FISCAL_ATTEMPTS)
+    stub = prro(["fail"] * settings.OUTBOX_MAX_ATTEMPTS)
     payment = services.take_payment(
         patient, site=kyiv, method="cash", amount_kopecks=5000, actor=cashier
     )
-    for _ in range(services.MAX_FISCAL_ATTEMPTS):
-        services.register_due_receipts()
-        frozen.shift(timedelta(hours=2))
+    every_attempt(frozen, settings)
     receipt = FiscalReceipt.objects.get(payment=payment)
-    assert receipt.status == FiscalReceipt.Status.FAILED and receipt.fiscal_number == ""
+    assert receipt.failed and receipt.fiscal_number == ""
+    assert receipt.delivery.status == OutboxMessage.Status.DEAD
+    assert "500" in receipt.delivery.last_error
     assert list(selectors.failed_receipts(kyiv)) == [receipt]
-    services.register_due_receipts()
-    assert len(stub.requests) == services.MAX_FISCAL_ATTEMPTS  # a failed one waits for a person
+    outbox.deliver_due()
+    assert len(stub.requests) == settings.OUTBOX_MAX_ATTEMPTS  # a dead one waits for a person
     services.retry_receipt(receipt, actor=cashier)
-    services.register_due_receipts()
+    assert AuditEvent.objects.filter(action="billing.receipt.retried").count() == 1
+    outbox.deliver_due()
     receipt.refresh_from_db()
     assert receipt.status == FiscalReceipt.Status.REGISTERED and stub.registrations == 1
     assert list(selectors.failed_receipts(kyiv)) == []
+
+
+def test_the_administrator_sends_a_dead_registration_again_from_the_outbox(
+    priced, patient, cashier, admin, kyiv, prro, frozen, settings
+):
+    stub = prro(["fail"] * settings.OUTBOX_MAX_ATTEMPTS)
+    payment = services.take_payment(
+        patient, site=kyiv, method="card", amount_kopecks=5000, actor=cashier
+    )
+    every_attempt(frozen, settings)
+    delivery = FiscalReceipt.objects.get(payment=payment).delivery
+    assert delivery.status == OutboxMessage.Status.DEAD and delivery.site == kyiv
+    outbox.retry_message(delivery, actor=admin)
+    outbox.deliver_due()
+    payment.receipt.refresh_from_db()
+    assert payment.receipt.status == FiscalReceipt.Status.REGISTERED
+    assert stub.registrations == 1
 
 
 def test_only_a_failed_registration_can_be_retried(priced, patient, cashier, kyiv):
@@ -137,7 +176,8 @@ def test_only_a_failed_registration_can_be_retried(priced, patient, cashier, kyi
     )
     with pytest.raises(services.BillingRefused):
         services.retry_receipt(payment.receipt, actor=cashier)
-    assert not AuditEvent.objects.filter(action="billing.receipt.retried").exists()
+    assert not AuditEvent.objects.filter(action__endswith=".retried").exists()
+    assert payment.receipt.delivery.attempts == 0
 
 
 def test_without_a_prro_nothing_is_shown_as_registered(priced, patient, cashier, kyiv, settings):
@@ -145,10 +185,18 @@ def test_without_a_prro_nothing_is_shown_as_registered(priced, patient, cashier,
     payment = services.take_payment(
         patient, site=kyiv, method="cash", amount_kopecks=5000, actor=cashier
     )
-    services.register_due_receipts()
+    outbox.deliver_due()
     payment.receipt.refresh_from_db()
+    payment.receipt.delivery.refresh_from_db()
     assert payment.receipt.status == FiscalReceipt.Status.PENDING
-    assert "no PRRO" in payment.receipt.last_error
+    assert "no PRRO" in payment.receipt.delivery.last_error
+
+
+def test_a_rolled_back_payment_queues_no_registration(priced, patient, cashier, kyiv):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        services.take_payment(patient, site=kyiv, method="cash", amount_kopecks=5, actor=cashier)
+        raise RuntimeError
+    assert not OutboxMessage.objects.filter(channel=OutboxMessage.Channel.FISCAL).exists()
 
 
 def test_the_receipt_reaches_the_payer_by_their_chosen_channel_in_their_language(
@@ -163,7 +211,7 @@ def test_the_receipt_reaches_the_payer_by_their_chosen_channel_in_their_language
     payment = services.take_payment(
         patient, site=kyiv, method="cash", amount_kopecks=5000, actor=cashier
     )
-    services.register_due_receipts()
+    outbox.deliver_due()
     payment.receipt.refresh_from_db()
     assert payment.receipt.status == FiscalReceipt.Status.REGISTERED
     message = OutboxMessage.objects.get(dedupe_key=f"fiscal-receipt-{payment.receipt.key}")

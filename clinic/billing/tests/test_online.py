@@ -7,9 +7,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone, translation
 
 from clinic.accounts.roles import Role
-from clinic.billing import online, services
+from clinic.billing import online, selectors, services
 from clinic.billing.models import FiscalReceipt, Payment, PaymentRequest
 from clinic.billing.tests.conftest import PACKAGE
 from clinic.core.models import AuditEvent, OutboxMessage
@@ -180,7 +181,8 @@ def test_a_signed_paid_callback_records_one_payment_even_when_replayed(
     client.handler.enforce_csrf_checks = True  # the callback needs no CSRF token
     with django_capture_on_commit_callbacks(execute=False):
         response = post_callback(client, paid(sent))
-    assert response.status_code == 204
+    assert response.status_code == 200
+    assert response.json() == {"id": sent.provider_id, "status": "paid"}
     sent.refresh_from_db()
     payment = Payment.objects.get()
     assert sent.status == PaymentRequest.Status.PAID and sent.payment == payment
@@ -191,14 +193,37 @@ def test_a_signed_paid_callback_records_one_payment_even_when_replayed(
     )
     assert FiscalReceipt.objects.get().payment == payment
     assert AuditEvent.objects.filter(action="billing.payment_request.paid").count() == 1
-    # The same report again, and the same payment under another status: nothing changes.
-    assert post_callback(client, paid(sent)).status_code == 400
+    # The same report delivered again is answered like the first and writes nothing.
+    audit_rows, messages = AuditEvent.objects.count(), OutboxMessage.objects.count()
+    again = post_callback(client, paid(sent))
+    assert (again.status_code, again.content) == (200, response.content)
+    assert Payment.objects.count() == 1 and FiscalReceipt.objects.count() == 1
+    assert (AuditEvent.objects.count(), OutboxMessage.objects.count()) == (audit_rows, messages)
+    # The same link under another outcome, payment or amount: refused, nothing changes.
     assert post_callback(client, {**paid(sent), "status": "failed"}).status_code == 400
+    assert post_callback(client, paid(sent, payment_id="P-2")).status_code == 400
+    assert post_callback(client, paid(sent, amount=100)).status_code == 400
+    sent.refresh_from_db()
+    assert (sent.status, sent.provider_payment_id) == (PaymentRequest.Status.PAID, "P-1")
     assert Payment.objects.count() == 1
     assert AuditEvent.objects.filter(action="billing.payment_request.paid").count() == 1
-    assert AuditEvent.objects.filter(
-        action="billing.payment_request.callback_rejected", outcome="denied"
-    ).exists()
+    assert (
+        AuditEvent.objects.filter(
+            action="billing.payment_request.callback_rejected", outcome="denied"
+        ).count()
+        == 3
+    )
+
+
+def test_a_replayed_callback_with_a_bad_signature_is_still_refused(client, sent):
+    assert post_callback(client, paid(sent)).status_code == 200
+    rows = AuditEvent.objects.exclude(action="billing.payment_request.callback_rejected").count()
+    assert post_callback(client, paid(sent), signature="00ff").status_code == 400
+    assert Payment.objects.count() == 1
+    assert (
+        AuditEvent.objects.exclude(action="billing.payment_request.callback_rejected").count()
+        == rows
+    )
 
 
 @pytest.mark.parametrize(
@@ -229,18 +254,48 @@ def test_an_unknown_link_is_404_and_a_wrong_amount_400(client, sent):
 
 def test_one_provider_payment_pays_one_request_only(client, sent, owing, cashier, kyiv):
     second = services.request_online_payment(owing, site=kyiv, amount_kopecks=500, actor=cashier)
-    assert post_callback(client, paid(sent, payment_id="P-7")).status_code == 204
+    assert post_callback(client, paid(sent, payment_id="P-7")).status_code == 200
     assert post_callback(client, paid(second, payment_id="P-7")).status_code == 400
     second.refresh_from_db()
     assert second.status == PaymentRequest.Status.SENT and Payment.objects.count() == 1
 
 
 def test_a_failed_callback_closes_the_request_without_a_payment(client, sent):
-    assert post_callback(client, {"id": sent.provider_id, "status": "failed"}).status_code == 204
+    failed = {"id": sent.provider_id, "status": "failed"}
+    assert post_callback(client, failed).status_code == 200
     sent.refresh_from_db()
     assert sent.status == PaymentRequest.Status.FAILED and Payment.objects.count() == 0
+    settled_at = sent.settled_at
+    assert post_callback(client, failed).json() == {"id": sent.provider_id, "status": "failed"}
+    sent.refresh_from_db()
+    assert sent.settled_at == settled_at
     assert post_callback(client, paid(sent)).status_code == 400
     assert Payment.objects.count() == 0
+
+
+def test_online_takings_are_under_the_payment_service_in_the_cash_report(
+    client, users, sent, kyiv, settings
+):
+    settings.PAYMENT_LINK_PROVIDER_NAME = "LiqPay"
+    assert post_callback(client, paid(sent)).status_code == 200
+    with translation.override("en"):
+        report = selectors.cash_report(kyiv, timezone.localdate())
+    (till,) = report["tills"]
+    assert (till.name, till.cashier, dict(till.by_method)) == (
+        "Online payment (LiqPay)",
+        None,
+        {"online": PACKAGE},
+    )
+    assert (till.expected, report["net"]) == (0, PACKAGE)  # nothing of it is in a drawer
+    client.force_login(users[(Role.CASHIER, "kyiv")])
+    page = client.get(reverse("billing:cash")).content.decode()
+    assert "Онлайн-оплата (LiqPay)" in page and "System" not in page
+
+
+def test_without_a_name_the_payment_service_is_known_by_its_host(settings):
+    settings.PAYMENT_LINK_PROVIDER_NAME = ""
+    settings.PAYMENT_LINK_URL = "https://pay.example.org/links"
+    assert online.provider_name() == "pay.example.org"
 
 
 def test_the_callback_answers_only_post(client, sent):

@@ -1,16 +1,19 @@
 """Prices, charges from visits, packages, invoices, credit notes, payments and refunds."""
 
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from django.db import models
 
+from clinic.accounts.roles import Role
 from clinic.billing import selectors, services
 from clinic.billing.models import Charge, CreditNote, Invoice, Payment, Price
 from clinic.billing.tests.conftest import CONSULTATION, INFUSION, PACKAGE, attend, book
 from clinic.core.models import AuditEvent
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.tests.conftest import at as at_
+from clinic.treatment.models import TesSession
 
 
 def test_no_amount_field_in_billing_is_a_float_or_decimal():
@@ -157,6 +160,7 @@ def test_the_cash_report_balances_the_till(priced, patient, cashier, kyiv, froze
     services.close_till(till, counted_kopecks=200000, actor=cashier)
     report = selectors.cash_report(kyiv, today)
     (row,) = report["tills"]
+    assert (row.name, row.cashier) == (cashier.full_name, cashier)
     assert (row.opening, row.cash_in, row.expected, row.difference) == (100000, 100000, 200000, 0)
     assert report["totals"] == {"cash": 100000, "card": 50000} and report["net"] == 150000
 
@@ -174,3 +178,66 @@ def test_refusals_write_nothing(priced, patient, cashier, kyiv):
             call()
     assert not Payment.objects.exists()
     assert not AuditEvent.objects.filter(action__startswith="billing.payment").exists()
+
+
+TES = 90000
+TACS = 110000
+
+
+def tes_visit(patient, visit, users, clinic, reception, starts_at, stimulation=None):
+    """A TES visit, with its TES session of that stimulation when one is given."""
+    nurse = users[(Role.NURSE, "kyiv")]
+    appointment = scheduling.book_appointment(
+        patient, visit_type=visit["tes_session"], site=patient.home_site, starts_at=starts_at,
+        practitioner=nurse, room=clinic["kyiv"]["tes"], actor=reception,
+    )  # fmt: skip
+    if stimulation:
+        TesSession.objects.create(
+            patient=patient, site=patient.home_site, room=clinic["kyiv"]["tes"],
+            appointment=appointment, device="Sooma", serial_number="S-1",
+            stimulation=stimulation, anode="F3", cathode="F4",
+            electrode_area_cm2=Decimal("25.0"), current_ma=Decimal("2.0"), minutes=20,
+            ramp_up_seconds=30, ramp_down_seconds=30, charge_c=Decimal("2.400"),
+            current_density_ma_cm2=Decimal("0.0800"), skin_before="intact",
+            performed_by=nurse,
+        )  # fmt: skip
+    return appointment
+
+
+def test_a_visit_is_charged_its_session_kinds_price_when_one_is_in_force(
+    priced, patient, users, clinic, reception, admin, kyiv, frozen
+):
+    for kind, amount in (("", TES), ("tacs", TACS)):
+        services.set_price(
+            kyiv, priced["tes_session"], amount_kopecks=amount, vat="exempt",
+            valid_from=date(2026, 3, 1), session_kind=kind, actor=admin,
+        )  # fmt: skip
+    # A tDCS price from next month is not in force yet.
+    services.set_price(
+        kyiv, priced["tes_session"], amount_kopecks=1, vat="exempt",
+        valid_from=date(2026, 4, 1), session_kind="tdcs", actor=admin,
+    )  # fmt: skip
+    tacs = tes_visit(patient, priced, users, clinic, reception, at_(3, 10), "tacs")
+    tdcs = tes_visit(patient, priced, users, clinic, reception, at_(3, 11), "tdcs")
+    bare = tes_visit(patient, priced, users, clinic, reception, at_(3, 12))
+    for appointment in (tacs, tdcs, bare):
+        attend(appointment, frozen, reception)
+    charged = {c.appointment_id: c for c in Charge.objects.filter(kind=Charge.Kind.VISIT)}
+    assert [charged[a.pk].amount_kopecks for a in (tacs, tdcs, bare)] == [TACS, TES, TES]
+    assert all(type(c.amount_kopecks) is int for c in charged.values())
+    assert charged[tacs.pk].price.session_kind == "tacs"
+    assert charged[tacs.pk].description.endswith("(tACS)")
+    assert charged[tdcs.pk].price.session_kind == "" and charged[bare.pk].price.session_kind == ""
+    assert selectors.balance(patient) == TACS + 2 * TES
+
+
+def test_a_price_for_an_unknown_session_kind_is_refused(priced, kyiv, admin):
+    with pytest.raises(services.BillingRefused):
+        services.set_price(
+            kyiv, priced["tes_session"], amount_kopecks=5, vat="exempt",
+            valid_from=date(2026, 3, 1), session_kind="reiki", actor=admin,
+        )  # fmt: skip
+    assert not Price.objects.filter(visit_type=priced["tes_session"]).exists()
+    assert not AuditEvent.objects.filter(
+        action="billing.price.set", reason__contains="reiki"
+    ).exists()

@@ -7,7 +7,7 @@ from clinic.accounts.roles import Role
 from clinic.billing import services
 from clinic.billing.models import Charge, Payment, Price
 from clinic.billing.tests.conftest import CONSULTATION, PACKAGE, attend, book
-from clinic.core.models import AuditEvent
+from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.scheduling.tests.conftest import at
 
 
@@ -75,6 +75,20 @@ def test_only_the_administrator_edits_prices(client, users, priced, role):
     signed_in(client, users, Role.ADMINISTRATOR)
     assert client.post(reverse("billing:set_price"), data).status_code == 302
     assert Price.objects.count() == before + 1
+
+
+def test_the_administrator_sets_a_session_kinds_price_from_the_list(client, users, priced):
+    signed_in(client, users, Role.ADMINISTRATOR)
+    data = {"visit_type": priced["tes_session"].pk, "amount": "1 100", "vat": "exempt",
+            "valid_from": "2026-04-01", "session_kind": "tacs"}  # fmt: skip
+    assert client.post(reverse("billing:set_price"), data).status_code == 302
+    price = Price.objects.get(visit_type=priced["tes_session"])
+    assert (price.session_kind, price.amount_kopecks) == ("tacs", 110000)
+    page = client.get(reverse("billing:prices"), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "tACS" in page
+    before = Price.objects.count()
+    client.post(reverse("billing:set_price"), {**data, "session_kind": "reiki"})
+    assert Price.objects.count() == before
 
 
 def test_clinical_staff_see_no_balance_unless_the_site_enables_it(client, users, sold, kyiv):
@@ -160,14 +174,17 @@ def test_a_failed_receipt_is_on_the_worklist_and_retried_from_its_page(
     payment = services.take_payment(
         patient, site=kyiv, method="cash", amount_kopecks=500, actor=cashier
     )
-    Payment.objects.get(pk=payment.pk).receipt.__class__.objects.filter(
-        pk=payment.receipt.pk
-    ).update(status="failed", last_error="PRRO: timed out")
+    OutboxMessage.objects.filter(pk=payment.receipt.delivery_id).update(
+        status="dead", attempts=8, last_error="PRRO: timed out"
+    )
     signed_in(client, users, Role.CASHIER)
     assert "PRRO: timed out" in client.get(reverse("dashboard:today")).content.decode()
+    assert "PRRO: timed out" in client.get(reverse("billing:receipts")).content.decode()
     client.post(reverse("billing:retry_receipt", args=[payment.receipt.key]))
+    delivery = OutboxMessage.objects.get(pk=payment.receipt.delivery_id)
+    assert (delivery.status, delivery.attempts) == ("pending", 0)
     payment.receipt.refresh_from_db()
-    assert payment.receipt.status == "pending"
+    assert payment.receipt.status == "pending" and not payment.receipt.failed
 
 
 def test_the_price_list_reads_in_both_languages(client, users, priced):

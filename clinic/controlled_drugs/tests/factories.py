@@ -4,7 +4,14 @@ from datetime import date
 from decimal import Decimal
 
 from clinic.controlled_drugs import services
-from clinic.controlled_drugs.models import DosageForm, Drug, Safe, Supplier, UnitOfAccount
+from clinic.controlled_drugs.models import (
+    DosageForm,
+    Drug,
+    Safe,
+    Substance,
+    Supplier,
+    UnitOfAccount,
+)
 
 EXPIRY = date(2028, 6, 30)
 
@@ -20,6 +27,8 @@ def make_drug(code="ketamine-50", **fields) -> Drug:
         "unit_of_account": UnitOfAccount.AMPOULE,
     }
     defaults.update(fields)
+    if defaults["inn"] == "Ketamine":
+        defaults.setdefault("substance", Substance.KETAMINE)
     return Drug.objects.create(code=code, **defaults)
 
 

@@ -125,3 +125,53 @@ def test_another_sites_safe_is_not_found(client, users, lviv):
     url = reverse("controlled_drugs:safe_change", args=[other.public_id])
     assert client.post(url, {"action": "retire"}).status_code == 404
     assert Safe.objects.get(pk=other.pk).is_active
+
+
+# --- The substance code: ketamine known by a flag, its name in the page's language ----------
+
+
+def test_the_infusions_draw_from_the_drug_marked_ketamine_whatever_its_inn_spelling(
+    officer, safe, kyiv
+):
+    from clinic.controlled_drugs.models import Substance
+    from clinic.controlled_drugs.selectors import ketamine_holdings
+    from clinic.controlled_drugs.tests.factories import make_drug, receive
+    from clinic.treatment.links import is_ketamine
+
+    marked = make_drug("ketamine-hcl", inn="Ketamine hydrochloride", substance=Substance.KETAMINE)
+    unmarked = make_drug("other-50", inn="Esketamine", substance="")
+    receive(officer, safe, marked, batch="KT-1")
+    receive(officer, safe, unmarked, batch="ES-1")
+    holdings = list(ketamine_holdings(kyiv))
+    assert [h.lot.drug for h in holdings] == [marked]
+    assert is_ketamine(holdings[0])
+
+
+def test_the_drug_is_named_in_the_pages_language_and_the_register_keeps_its_inn(drug):
+    from django.utils import translation
+
+    with translation.override("uk"):
+        assert str(drug) == "Кетамін (Кетамін-Здоров'я)"
+    with translation.override("en"):
+        assert str(drug) == "Ketamine (Кетамін-Здоров'я)"
+    assert Drug.objects.get(pk=drug.pk).inn == "Ketamine"  # the legal name, as entered
+
+
+def test_the_catalogue_marks_a_new_drug_as_ketamine(client, officer):
+    client.force_login(officer)
+    response = client.post(
+        reverse("controlled_drugs:catalogue"),
+        {
+            "form": "drug",
+            "drug-code": "ketamine-10",
+            "drug-inn": "Ketaminum",
+            "drug-substance": "ketamine",
+            "drug-dosage_form": "injection_solution",
+            "drug-concentration_mg_per_ml": "10",
+            "drug-unit_content_mg": "200",
+            "drug-unit_of_account": "vial",
+        },
+    )
+    assert response.status_code == 302
+    drug = Drug.objects.get(code="ketamine-10")
+    assert (drug.inn, drug.substance) == ("Ketaminum", "ketamine")

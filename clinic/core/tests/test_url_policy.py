@@ -63,6 +63,11 @@ def test_the_walk_covers_the_known_pages():
         "account_login",
         "mfa_activate_totp",
         "healthz",
+        "portal_staff:summary",
+        "portal:summary_pdf",
+        "portal:sign_in_link",
+        "portal:sign_in_totp",
+        "portal:authenticator",
     ):
         assert expected in names
 
@@ -133,3 +138,30 @@ def test_each_role_gets_what_each_policy_promises(client, kyiv, role):
         else:
             assert policy.kind in (PUBLIC, SIGN_IN_STEP)
             assert response.status_code != 403, name
+
+
+@pytest.mark.django_db
+def test_a_trusted_person_gets_what_each_portal_scope_promises(client, kyiv, users):
+    """The trusted-person role: a grant of upcoming visits only. Every portal page whose
+    declared scope the grant lacks answers 404; the rest never 403 (the object sweeps with
+    real ids are in clinic/portal/tests/test_trusted.py)."""
+    from clinic.conftest import make_patient
+    from clinic.portal import services as portal
+    from clinic.portal.access import ANYONE
+    from clinic.portal.tests.conftest import grant, trusted_sign_in
+
+    patient = make_patient(kyiv, "K-0001", phone="+380501112233")
+    account = portal.invite_patient(patient, actor=users[(Role.RECEPTIONIST, "kyiv")])
+    trusted_sign_in(client, grant(account, scopes=("visits",)))
+    checked = 0
+    for name, pattern in all_patterns():
+        if pattern.callback.access_policy.kind != PORTAL or name == "portal:sign_out":
+            continue
+        scope = pattern.callback.portal_scope
+        response = client.get(url_of(name, pattern))
+        if scope in (ANYONE, "visits"):
+            assert response.status_code in (200, 302, 404, 405), (name, response.status_code)
+        else:
+            assert response.status_code == 404, (name, response.status_code)
+        checked += 1
+    assert checked >= 15

@@ -7,14 +7,17 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.db import connection
+from django.db.models import F
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from clinic.accounts.roles import Role
 from clinic.conftest import make_patient
-from clinic.core.models import OutboxMessage
+from clinic.core.audit import audit
+from clinic.core.models import AuditEvent, OutboxMessage
+from clinic.core.tests.test_audit_chains import tamper
 from clinic.inquiries.models import ConsentText, Inquiry
-from clinic.scheduling.models import Notification
+from clinic.scheduling.models import Appointment, AppointmentEvent, Notification
 from clinic.treatment.tests.factories import (
     make_chair,
     make_course,
@@ -162,6 +165,7 @@ def test_reception_sees_arrivals_undelivered_reminders_and_new_inquiries(client,
     page = start_page(client, reception)
     found = counts(page)
     assert (found["arrivals"], found["failed_reminders"], found["new_inquiries"]) == (2, 1, 1)
+    assert (found["checked_in"], found["unconfirmed"]) == (1, 1)
     assert found["offers_ending"] == 0
     assert reverse("scheduling:appointment", args=[late.public_id]) in page
     assert reverse("scheduling:appointment", args=[tomorrow.public_id]) in page
@@ -172,12 +176,125 @@ def test_reception_sees_arrivals_undelivered_reminders_and_new_inquiries(client,
     assert "doses" not in found and "chairs" not in found
 
 
+def test_reception_sees_who_waits_checked_in_and_which_visits_tomorrow_are_unannounced(
+    client, users, kyiv
+):
+    reception, physician = users[(Role.RECEPTIONIST, "kyiv")], users[(Role.PHYSICIAN, "kyiv")]
+    waiting = make_visit(
+        make_patient(kyiv, "W-1"),
+        code="consultation",
+        practitioner=physician,
+        starts_at=MORNING + timedelta(minutes=15),
+        status="checked_in",
+    )
+    AppointmentEvent.objects.create(
+        appointment=waiting, kind="checked_in", status="checked_in", at=MORNING, by=reception
+    )
+    forgotten = make_visit(  # checked in yesterday and never closed
+        make_patient(kyiv, "W-2"),
+        code="consultation",
+        practitioner=physician,
+        starts_at=MORNING - timedelta(days=1),
+        status="checked_in",
+    )
+    make_visit(  # completed: nobody waits
+        make_patient(kyiv, "W-3"),
+        code="consultation",
+        practitioner=physician,
+        starts_at=MORNING - timedelta(hours=1),
+        status="completed",
+    )
+
+    def tomorrow_visit(number, hour, delivered):
+        visit = make_visit(
+            make_patient(kyiv, number),
+            code="consultation",
+            practitioner=physician,
+            starts_at=MORNING + timedelta(days=1, hours=hour),
+        )
+        message = OutboxMessage.objects.create(
+            channel=OutboxMessage.Channel.SMS,
+            recipient="+380671234567",
+            body="",
+            site=kyiv,
+            status=OutboxMessage.Status.SENT if delivered else OutboxMessage.Status.PENDING,
+            sent_at=MORNING if delivered else None,
+        )
+        Notification.objects.create(
+            appointment=visit,
+            kind=Notification.Kind.CONFIRMATION,
+            for_starts_at=visit.starts_at,
+            state=Notification.State.QUEUED,
+            message=message,
+        )
+        return visit
+
+    announced = tomorrow_visit("T-1", 1, delivered=True)
+    pending = tomorrow_visit("T-2", 2, delivered=False)
+    moved = tomorrow_visit("T-3", 3, delivered=True)
+    hour = timedelta(hours=1)  # announced at a time it no longer has
+    Appointment.objects.filter(pk=moved.pk).update(
+        starts_at=F("starts_at") + hour,
+        ends_at=F("ends_at") + hour,
+        blocked_from=F("blocked_from") + hour,
+        blocked_until=F("blocked_until") + hour,
+    )
+    make_visit(  # the day after tomorrow: not yet reception's call
+        make_patient(kyiv, "T-4"),
+        code="consultation",
+        practitioner=physician,
+        starts_at=MORNING + timedelta(days=2),
+    )
+
+    page = start_page(client, reception)
+    found = counts(page)
+    assert (found["checked_in"], found["unconfirmed"]) == (2, 2)
+    for visit in (waiting, forgotten, pending, moved):
+        assert reverse("scheduling:appointment", args=[visit.public_id]) in page
+    assert reverse("scheduling:appointment", args=[announced.public_id]) not in page
+    assert "очікує з 09:00" in page
+    forgotten_url = reverse("scheduling:appointment", args=[forgotten.public_id])
+    assert f'<li class="urgent"><a href="{forgotten_url}">' in page
+    assert "02.03" in page  # since when the forgotten one was checked in
+
+
+def test_the_administrator_sees_the_last_verification_of_the_records_and_any_break(
+    client, users, kyiv, clock
+):
+    from clinic.core import jobs
+
+    admin = users[(Role.ADMINISTRATOR, "kyiv")]
+    page = start_page(client, admin)
+    assert counts(page)["verification"] == 2  # never verified: both checks wait
+    assert "ще не перевірено" in page
+
+    checks = ("audit_verification", "ledger_verification")
+    outcomes = {name: jobs.run_job(jobs.JOBS[name]).last_outcome for name in checks}
+    assert outcomes == {"audit_verification": "ok", "ledger_verification": "ok"}
+    page = start_page(client, admin)
+    assert counts(page)["verification"] == 0
+    assert "Розривів не знайдено." in page and "03.03.2026 09:00" in page
+
+    audit(admin, "test.written", site=kyiv)
+    row = AuditEvent.objects.order_by("pk").last()
+    tamper("UPDATE core_auditevent SET reason = 'edited' WHERE id = %s", [row.pk])
+    clock.shift(timedelta(days=1))
+    assert jobs.run_job(jobs.JOBS["audit_verification"]).last_outcome == "failed"
+    page = start_page(client, admin)
+    assert counts(page)["verification"] == 1
+    assert "content differs from its hash (edited)" in page
+    assert counts(page)["jobs"] == 0  # the break is shown once, with its findings
+
+
 def test_the_administrator_sees_failed_messages_and_an_empty_list_says_what_is_done(
     client, users, kyiv
 ):
     admin = users[(Role.ADMINISTRATOR, "kyiv")]
     page = start_page(client, admin)
-    assert counts(page) == {"dead_letters": 0, "jobs": 0}
+    assert {k: v for k, v in counts(page).items() if k != "verification"} == {
+        "dead_letters": 0,
+        "jobs": 0,
+    }
     assert "Збоїв надсилання немає." in page
     OutboxMessage.objects.create(
         channel=OutboxMessage.Channel.EMAIL,

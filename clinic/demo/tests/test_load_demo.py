@@ -9,6 +9,7 @@ from clinic.core.demo import DEMO_PASSWORD, demo_email
 from clinic.inquiries.models import Inquiry
 from clinic.locations.models import OpeningHours, Room, Site
 from clinic.patients.models import Patient
+from clinic.portal.models import SessionSummary
 
 
 @pytest.mark.django_db
@@ -37,7 +38,16 @@ def test_load_demo_builds_the_two_sites_and_is_idempotent(settings):
     assert Patient.objects.filter(home_site=kyiv).count() == 23  # 3 here, 20 from patients/demo.py
     assert User.objects.filter(email__endswith="@demo.clinic").count() == 18
     assert "DEMO LOGINS" in out.getvalue()
+    # The demo portal patient has a trusted person, printed with her own sign-in.
+    from clinic.portal.demo import DEMO_TRUSTED_PHONE
+    from clinic.portal.models import TrustedPerson
+
+    assert TrustedPerson.objects.live().filter(patient__record_number="K-0001").count() == 1
+    assert DEMO_TRUSTED_PHONE in out.getvalue()
     assert Inquiry.objects.filter(site=kyiv).count() == 2
+    # The demo portal patient has one session summary released by the physician.
+    summaries = SessionSummary.objects.filter(patient__record_number="K-0001")
+    assert [s.is_released for s in summaries] == [True]
     assert verify_chains() == []
 
 

@@ -25,12 +25,14 @@ CLINICAL = [
     "scales",
     "notes",
 ]
-# The portal section (the account, the invitation, releases) follows every section a role reads.
+# The portal's sections follow every section a role reads: the account (the invitation,
+# releases, trusted people), then the patient's messages to the care team (reception's part
+# holds the practical topics only).
 EXPECTED_SECTIONS = {
-    Role.PHYSICIAN: [*CLINICAL, "privacy", "portal"],
-    Role.NURSE: [*CLINICAL, "portal"],
-    Role.PSYCHOTHERAPIST: [*CLINICAL, "portal"],
-    Role.RECEPTIONIST: ["details", "consents", "visits", "privacy", "portal"],
+    Role.PHYSICIAN: [*CLINICAL, "privacy", "portal", "messages"],
+    Role.NURSE: [*CLINICAL, "portal", "messages"],
+    Role.PSYCHOTHERAPIST: [*CLINICAL, "portal", "messages"],
+    Role.RECEPTIONIST: ["details", "consents", "visits", "privacy", "portal", "messages"],
 }
 
 

@@ -127,3 +127,31 @@ def portal_client(client, account):
 def last_code(recipient: str) -> str:
     message = OutboxMessage.objects.filter(recipient=recipient).order_by("-pk").first()
     return re.search(r"\b(\d{6})\b", message.body).group(1)
+
+
+TRUSTED_PHONE = "+380509990011"
+
+
+def grant(account, *, scopes=("visits",), contact=TRUSTED_PHONE, **extra):
+    """A trusted person of the account's patient, granted as the portal grants it."""
+    return services.grant_trusted_person(
+        account,
+        name=extra.pop("name", "Ірина Коваль"),
+        relation=extra.pop("relation", "escort"),
+        contact=contact,
+        scopes=scopes,
+        **extra,
+    )
+
+
+def trusted_sign_in(client, trusted) -> PortalSession:
+    """A portal session of a trusted person, as a successful code leaves it."""
+    key = secrets.token_urlsafe(32)
+    session = PortalSession.objects.create(
+        key_hash=services._key_hash(key),
+        account=trusted.patient.portal_account,
+        trusted_person=trusted,
+        identifier_hash=trusted.identifier_hash,
+    )
+    client.cookies[settings.PORTAL_SESSION_COOKIE] = key
+    return session

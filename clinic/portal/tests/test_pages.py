@@ -13,12 +13,15 @@ from clinic.assessments.models import Assessment, SelfReportLink
 from clinic.assessments.public_views import SESSION_KEY
 from clinic.conftest import make_patient
 from clinic.core.models import AuditEvent, OutboxMessage
+from clinic.core.records import sign_note
 from clinic.patients import services as records
 from clinic.patients.models import Consent
-from clinic.portal.models import PortalAccount, ScoreRelease
+from clinic.portal import services
+from clinic.portal.models import CareMessage, MessageThread, PortalAccount, ScoreRelease
 from clinic.portal.tests.conftest import at
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import AppointmentEvent, WaitlistEntry
+from clinic.treatment import services as treatment
 
 
 def portal_patterns():
@@ -65,7 +68,17 @@ def stranger(frozen, kyiv, clinic, visit, users, physician):
         actor=physician,
     )
     link, _token = assessments.issue_self_report_link(other, "phq9", actor=physician)
+    note = treatment.write_session_note(
+        other, kind="integration", held_on=date(2026, 3, 2), text="Нотатка", actor=physician
+    )
+    note = sign_note(note, actor=physician)
+    services.write_summary(note, text="Підсумок для Шевчук", actor=physician)
+    summary = services.release_summary(note, actor=physician)
+    thread = MessageThread.objects.create(patient=other, site=kyiv, topic="treatment")
+    CareMessage.objects.create(thread=thread, text="Питання Шевчук")
     return {
+        "thread_id": thread.public_id,
+        "summary_id": summary.public_id,
         "appointment_id": appointment.public_id,
         "entry_id": entry.public_id,
         "consent_id": consent.public_id,
@@ -80,6 +93,7 @@ def written():
         Consent.objects.filter(withdrawn_at__isnull=False).count(),
         WaitlistEntry.objects.exclude(status="waiting").count(),
         SelfReportLink.objects.filter(opened_at__isnull=False).count(),
+        CareMessage.objects.count(),
     )
 
 
@@ -98,7 +112,7 @@ def test_no_portal_url_reaches_another_patients_objects(portal_client, policy, s
         assert posted in (403, 404), (pattern.name, posted)
         assert written() == before, pattern.name
         checked += 1
-    assert checked >= 5
+    assert checked >= 6
 
 
 @pytest.mark.django_db
@@ -225,11 +239,13 @@ def test_an_administrator_sets_the_sites_policy_with_its_provenance(client, user
             "infusion_visit_types": [visit["ketamine_infusion"].pk],
             "min_days_between_infusions": 3,
             "search_days": 21,
+            "reply_working_days": 3,
             "provenance": "Medical director, meeting of 1 March (UNCONFIRMED)",
         },
     )
     assert response.status_code == 302
     policy = PortalPolicy.objects.get(site=kyiv)
     assert policy.notice_hours == 48
+    assert policy.reply_working_days == 3
     assert "UNCONFIRMED" in policy.provenance
     assert AuditEvent.objects.filter(action="portal.policy.changed", site=kyiv).exists()

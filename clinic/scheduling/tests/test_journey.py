@@ -1,39 +1,31 @@
-"""The whole journey of issue 15's "Done when", clicked through in Chromium: an inquiry becomes a
-patient, who is booked a first consultation and a course of six infusions; one infusion is
-moved from the day board to another chair and time; the reminder of its new time is delivered
-by the periodic jobs (`run_jobs`) to a local stub SMS gateway.
+"""Issue 15's journey clicked through in Chromium on the test database (so on PostgreSQL too): an
+inquiry becomes a patient, who is booked a first consultation; the physician's course of six
+infusions is booked from the course page's "Book the planned sessions"; one infusion is moved
+from the day board to another chair and time, which schedules the reminder of its new time and
+withdraws the old one.
 
-The jobs run in this process (`call_command("run_jobs", "--once")`) rather than as a worker on
-another port: the test moves the clock to the reminder's time, which only this process sees.
-The course is booked as a series from the booking page ("as a series"), not from a treatment
-course page, which needs an approved course of care first.
+The same journey against the stack `make run` starts, with the reminder delivered by its worker
+and opened on its port, is clinic/demo/tests/test_stack.py (SQLite only); it uses this module's
+`slot_choices`.
 """
 
-from datetime import timedelta
+import html
+import re
+from urllib.parse import parse_qs, urlsplit
 
 import pytest
-import time_machine
-from django.core.management import call_command
+from django.test import Client
 from django.utils import timezone
 
+from clinic.accounts.roles import Role
 from clinic.inquiries.models import ConsentText, Inquiry
 from clinic.locations.models import Room
 from clinic.patients.models import Patient
 from clinic.scheduling.models import Appointment, Notification, Series, VisitType
 from clinic.scheduling.tests.test_browser import desk_page, search_and_book_first  # noqa: F401
-from clinic.scheduling.tests.test_reminders import Stub
+from clinic.treatment.tests.factories import make_course
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture
-def gateway(settings):
-    stub = Stub([])
-    settings.SMS_GATEWAY_URL = stub.url
-    settings.SMS_GATEWAY_TOKEN = "test-token"
-    settings.MESSAGE_GATEWAY_ALLOW_LOOPBACK_HTTP = True
-    yield stub
-    stub.stop()
 
 
 def slot_choices(page) -> list[tuple[int, str]]:
@@ -49,13 +41,12 @@ def slot_choices(page) -> list[tuple[int, str]]:
     )
 
 
-def test_an_inquiry_becomes_a_patient_with_a_course_a_move_and_a_delivered_reminder(
+def test_an_inquiry_becomes_a_patient_with_a_course_and_a_move_that_reschedules_its_reminder(
     desk_page,  # noqa: F811
     live_server,
     kyiv,
     lviv,
     users,
-    gateway,
 ):
     from playwright.sync_api import expect
 
@@ -94,22 +85,37 @@ def test_an_inquiry_becomes_a_patient_with_a_course_a_move_and_a_delivered_remin
     )
     assert Appointment.objects.get(patient=patient, visit_type=first).status == "booked"
 
-    # A course of six infusions, twice a week, from the first free time.
+    # The physician approves a course of six infusions (the record's own pages, tested
+    # there); its page links reception to the booking of the planned sessions.
+    physician = users[(Role.PHYSICIAN, "kyiv")]
+    course = make_course(patient, physician)
     infusion = VisitType.objects.get(code="ketamine_infusion")
-    page.goto(f"{live_server.url}/staff/schedule/book/{patient.public_id}/")
-    page.select_option("#id_visit_type", str(infusion.pk))
+    client = Client()
+    client.force_login(physician)
+    course_page = client.get(f"/staff/treatment/courses/{course.public_id}/").content.decode()
+    book_link = re.search(r'<a href="([^"]+\?course=[^"]+)">Записати заплановані', course_page)
+    assert book_link, "the course page links to the booking of its planned sessions"
+    page.goto(live_server.url + html.unescape(book_link.group(1)))
+    expect(page.locator("p.notice[role=status]")).to_contain_text("6")
+    expect(page.locator("#id_visit_type")).to_have_value(str(infusion.pk))
     page.click("form.filters button[type=submit]")
-    page.locator("a.slot-series").first.click()
+    # The first free time has several chairs: reception books the series on the second one.
+    chairs = page.locator("ul.slots li").first.locator("a.slot-series")
+    assert chairs.count() > 1
+    slot = parse_qs(urlsplit(chairs.nth(1).get_attribute("href")).query)["slot"][0]
+    chosen = int(slot.rsplit("|", 1)[1])  # the key ends with the chair's id
+    chairs.nth(1).click()
     page.wait_for_url("**/series/**")
     weekday = page.locator("input[name=weekdays]:checked").first.get_attribute("value")
     page.locator(f"input[name=weekdays][value='{int(weekday) % 5 + 2}']").check()
     page.click("form.filters button[type=submit]")
     page.locator("form[method=post] button[type=submit]").last.click()
     page.wait_for_url("**/appointments/**")
-    course = list(
-        Appointment.objects.filter(series=Series.objects.get(patient=patient)).order_by("starts_at")
-    )
+    series = Series.objects.get(patient=patient)
+    assert series.course == course
+    course = list(Appointment.objects.filter(series=series).order_by("starts_at"))
     assert len(course) == 6 and all(a.room.kind == Room.Kind.INFUSION_CHAIR for a in course)
+    assert course[0].room_id == chosen  # the chair chosen on the booking page
 
     # The last infusion moves from the day board to another chair and time.
     last = course[-1]
@@ -131,21 +137,11 @@ def test_an_inquiry_becomes_a_patient_with_a_course_a_move_and_a_delivered_remin
     assert moved.starts_at != last.starts_at and moved.room_id != last.room_id
     assert moved.status == "booked"
 
-    # When the reminder falls due, the jobs hand it to the outbox and the outbox to the gateway.
+    # The reminder follows the new time; the worker's delivery of it is test_stack's.
     reminder = Notification.objects.get(
         appointment=moved, kind=Notification.Kind.REMINDER, state=Notification.State.SCHEDULED
     )
     assert reminder.for_starts_at == moved.starts_at
-    with time_machine.travel(reminder.send_after + timedelta(minutes=1)) as clock:
-        call_command("run_jobs", "--once")
-        clock.shift(timedelta(minutes=2))  # the outbox sweep's period: its next run sends it
-        call_command("run_jobs", "--once")
-    reminder.refresh_from_db()
-    assert reminder.delivery_state == "sent"
-    new_time = timezone.localtime(moved.starts_at).strftime("%H:%M")
-    texts = [body["text"] for _step, _key, body in gateway.requests]
-    sent = [t for t in texts if t.startswith("Нагадування") and new_time in t]
-    assert len(sent) == 1 and all(b["to"] == "+380671234567" for *_, b in gateway.requests)
     # The old time's reminder was withdrawn by the move and never went out.
     old = Notification.objects.get(
         appointment=moved, kind=Notification.Kind.REMINDER, for_starts_at=last.starts_at

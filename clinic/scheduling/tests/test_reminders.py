@@ -2,6 +2,7 @@
 failed send never shown as sent (OpenEMR #9064)."""
 
 import json
+import re
 import threading
 import time as wall_time
 from datetime import timedelta
@@ -355,3 +356,71 @@ def test_the_confirmation_and_the_reminder_give_the_sites_street_address(
     assert len(bodies) == 2
     for body in bodies:
         assert "вул. Тестова, 5, Київ, 01001" in body
+
+
+# --- Links in the messages --------------------------------------------------------------------
+
+LINK = re.compile(r"https?://\S+")
+
+
+def test_every_visit_message_links_absolutely_from_the_public_base_url(
+    visit, clinic, users, reception, emailed, frozen, settings
+):
+    settings.PUBLIC_BASE_URL = "https://clinic.example.org:8443"
+    appointment = book(emailed, visit, clinic, users, at(5, 10), reception)
+    services.reschedule_appointment(appointment, starts_at=at(5, 12), actor=reception)
+    frozen.move_to(at(4, 12, 30))
+    assert send_due_reminders() == {"queued": 1, "dropped": 0}
+    messages = {
+        n.kind: n.message.body
+        for n in appointment.notifications.select_related("message").exclude(message=None)
+    }
+    assert set(messages) == {"confirmation", "change", "reminder"}
+    for kind, body in messages.items():
+        links = LINK.findall(body)
+        assert len(links) == 1, kind
+        # No portal account: the portal's sign-in page, in the patient's language.
+        assert links[0] == "https://clinic.example.org:8443/uk/portal/sign-in/", kind
+
+
+def test_a_patient_with_a_portal_account_is_sent_to_the_visits_own_page(
+    visit, clinic, users, reception, emailed, frozen, settings
+):
+    from clinic.portal.services import invite_patient
+
+    settings.PUBLIC_BASE_URL = "http://127.0.0.1:8765/"
+    emailed.preferred_language = "en"
+    emailed.save()
+    invite_patient(emailed, actor=reception)
+    appointment = book(emailed, visit, clinic, users, at(5, 10), reception)
+    frozen.move_to(at(4, 10, 30))
+    send_due_reminders()
+    reminder = appointment.notifications.select_related("message").get(kind="reminder")
+    page = f"http://127.0.0.1:8765/en/portal/visits/{appointment.public_id}/"
+    assert LINK.findall(reminder.message.body) == [page]
+    assert f"Your visit: {page}" in reminder.message.body
+
+
+def test_a_course_confirmation_links_to_its_first_visit(
+    visit, clinic, kyiv, users, reception, emailed, frozen, settings
+):
+    settings.PUBLIC_BASE_URL = "https://clinic.example.org"
+    physician = users[(Role.PHYSICIAN, "kyiv")]
+    services.book_series(
+        emailed,
+        visit_type=visit["follow_up"],
+        site=kyiv,
+        occurrences=[(at(day, 10), physician, clinic["kyiv"]["consulting"]) for day in (5, 6)],
+        actor=reception,
+    )
+    body = OutboxMessage.objects.get().body
+    assert LINK.findall(body) == ["https://clinic.example.org/uk/portal/sign-in/"]
+
+
+def test_cancellations_and_offers_carry_no_link(
+    visit, clinic, users, reception, emailed, frozen, settings
+):
+    appointment = book(emailed, visit, clinic, users, at(5, 10), reception)
+    services.cancel_appointment(appointment, reason="—", actor=reception)
+    cancellation = appointment.notifications.select_related("message").get(kind="cancellation")
+    assert LINK.findall(cancellation.message.body) == []

@@ -65,6 +65,7 @@ from clinic.treatment.services.settings import (  # noqa: F401
     pending_settings_change,
     propose_treatment_settings,
     reject_treatment_settings,
+    save_treatment_settings,
 )
 from clinic.treatment.services.tes import (  # noqa: F401
     complete_tes_session,

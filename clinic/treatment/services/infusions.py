@@ -351,12 +351,31 @@ def decide_on_blood_pressure(session, *, proceed: bool, note: str, actor) -> Pre
 def sign_dose(session, *, mg_per_kg: Decimal, minutes: int, reason="", actor) -> DoseOrder:
     """A physician signs the prescription (mg/kg x the weight on the day, over so many
     minutes); a change (before or during the infusion) needs a reason. How it is made up is
-    the nurse's preparation (`record_dose_preparation`), not asked of the physician."""
+    the nurse's preparation (`record_dose_preparation`), not asked of the physician.
+
+    A change while the pump runs is refused: the pump is paused first (`interrupt_session`),
+    then the new dose is signed, prepared, checked by a second person and the pump resumed
+    with it (`resume_session`). We refuse rather than record a pause at the signature time
+    because the signature does not stop the pump: the old syringe keeps running until
+    someone at the chair presses pause, and only that person knows when it stopped. A pause
+    written at the signature would leave out what ran in between, and the amount given
+    (`delivery.amount_given`, from the pump's events) would no longer be exact. With the
+    pause recorded when it happened, the old syringe counts up to the pause and the new one
+    from the resume."""
     require_physician(actor, _("sign a dose"))
     session = locked_session(session)
     if session.status not in (Status.PRECHECKED, Status.INFUSING, Status.INTERRUPTED):
         raise TreatmentRefused(
             _("A dose is signed after the pre-check and before the infusion ends."),
+            action="infusion.dose.refused",
+        )
+    if pump.pump_running(session):
+        raise TreatmentRefused(
+            _(
+                "The pump is running with the current dose. Pause the infusion first (with "
+                "its cause), then sign the new dose; it resumes with the new preparation once "
+                "a second person has checked it."
+            ),
             action="infusion.dose.refused",
         )
     precheck = session.precheck

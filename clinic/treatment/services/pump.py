@@ -13,6 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.formats import localize
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from clinic.core.audit import audit
 from clinic.treatment import delivery
@@ -27,9 +28,6 @@ from clinic.treatment.services.common import (
 
 Kind = PumpEvent.Kind
 Cause = PumpEvent.Cause
-# How far back a nurse may record a pump event she could not enter at the time (she took the
-# patient to the shelter, the tablet was dark during a power cut).
-LATE_ENTRY = timedelta(hours=2)
 # Where pump events get their time when none is given. Only the demo loader replaces it, to
 # lay out sessions that ran earlier today (as `controlled_drugs.ledger.clock`).
 clock = timezone.now
@@ -37,7 +35,9 @@ clock = timezone.now
 
 def event_time(session, at, *, action: str):
     """The time of a pump event: now, or a time the nurse gives that lies after the session's
-    last event and not in the future."""
+    last event, not in the future, and within the site's `pump_late_entry_minutes` (how far
+    back a nurse may record an event she could not enter at the time: she took the patient
+    to the shelter, the tablet was dark during a power cut; clinic policy)."""
     now = clock()
     if at is None:
         at = now
@@ -51,9 +51,16 @@ def event_time(session, at, *, action: str):
             % {"time": timezone.localtime(earliest).strftime("%H:%M")},
             action=action,
         )
-    if at < now - LATE_ENTRY:
+    late_minutes = rules_for(session.site).pump_late_entry_minutes
+    if at < now - timedelta(minutes=late_minutes):
         raise TreatmentRefused(
-            _("A pump event is recorded within two hours of when it happened."), action=action
+            ngettext(
+                "A pump event is recorded within %(minutes)s minute of when it happened.",
+                "A pump event is recorded within %(minutes)s minutes of when it happened.",
+                late_minutes,
+            )
+            % {"minutes": late_minutes},
+            action=action,
         )
     return min(at, now)
 

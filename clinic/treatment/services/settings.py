@@ -1,5 +1,8 @@
 """Each site's treatment settings: changed by an administrator, in force once a physician of
-the site co-signs (core/cosign.py)."""
+the site co-signs (core/cosign.py). The few process settings (clinic policy on how the record
+is kept, not clinical thresholds) take effect when the administrator saves them, audited."""
+
+from dataclasses import dataclass
 
 from django.db import transaction
 from django.utils import timezone
@@ -13,6 +16,17 @@ from clinic.treatment.models import TreatmentSettings
 from clinic.treatment.services.common import TreatmentRefused
 
 KIND = "treatment.settings"
+# Clinic policy on keeping the record, not a clinical threshold: no physician's co-signature.
+PROCESS_SETTINGS = ("pump_late_entry_minutes",)
+
+
+@dataclass(frozen=True)
+class SettingsSaved:
+    """What an administrator's save did: the process settings now in force, and the change
+    of clinical settings awaiting a co-signature (None when none was changed)."""
+
+    applied: tuple[str, ...]
+    proposal: ProposedChange | None
 
 
 def subject_of(site) -> str:
@@ -34,12 +48,44 @@ def _locked_settings(site) -> TreatmentSettings:
     return current or TreatmentSettings(site=site)
 
 
+def _require_administrator(actor) -> None:
+    if not actor.has_role(Role.ADMINISTRATOR):
+        raise TreatmentRefused(_("Only an administrator can change the treatment settings."))
+
+
+@transaction.atomic
+def save_treatment_settings(site, *, values: dict, actor) -> SettingsSaved:
+    """An administrator saves the site's settings form: changed process settings take effect
+    at once (audited); changed clinical ones are proposed for a physician's co-signature."""
+    _require_administrator(actor)
+    current = _locked_settings(site)
+    process = {
+        name: value
+        for name, value in values.items()
+        if name in PROCESS_SETTINGS and getattr(current, name) != value
+    }
+    clinical = {name: value for name, value in values.items() if name not in PROCESS_SETTINGS}
+    clinical_changed = any(getattr(current, name) != value for name, value in clinical.items())
+    if not process and not clinical_changed:
+        raise TreatmentRefused(_("No value was changed."), action="treatment.settings.refused")
+    # The proposal first: when it is refused (another change is pending), nothing is saved.
+    proposal = (
+        propose_treatment_settings(site, values=clinical, actor=actor) if clinical_changed else None
+    )
+    if process:
+        for name, value in process.items():
+            setattr(current, name, value)
+        current.updated_at, current.updated_by = timezone.now(), actor
+        current.save()
+        audit(actor, "treatment.settings.changed", obj=current, site=site, reason=",".join(process))
+    return SettingsSaved(applied=tuple(process), proposal=proposal)
+
+
 @transaction.atomic
 def propose_treatment_settings(site, *, values: dict, actor) -> ProposedChange:
     """An administrator's change of a site's thresholds and limits: stored as pending, and the
     values in force stay as they are until a physician of the site co-signs it."""
-    if not actor.has_role(Role.ADMINISTRATOR):
-        raise TreatmentRefused(_("Only an administrator can change the treatment settings."))
+    _require_administrator(actor)
     current = _locked_settings(site)
     changed = {name: value for name, value in values.items() if getattr(current, name) != value}
     if not changed:

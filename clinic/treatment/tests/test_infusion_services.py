@@ -322,6 +322,8 @@ def test_it_refuses_a_dose_above_the_maximum(course, chair, nurse, physician):
 
 def test_a_dose_change_during_the_infusion_needs_a_reason(course, chair, nurse, physician):
     session = make_session(course, chair, nurse=nurse, physician=physician, stage="infusing")
+    # The pump is paused before a new dose is signed (test_pump.py).
+    services.interrupt_session(session, cause="side_effect", reason="Дисоціація", actor=nurse)
     change = {
         "mg_per_kg": Decimal("0.40"),
         "minutes": 40,

@@ -4,20 +4,23 @@ rest destroyed before a witness; single-use ampoules counted whole; two ampoules
 
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from clinic.conftest import authenticate_recently
 from clinic.controlled_drugs.models import Holding, Kind, LedgerEntry
 from clinic.controlled_drugs.tests.factories import make_drug, make_safe, receive
 from clinic.core.models import AuditEvent
 from clinic.treatment import delivery, links, preparation, services
-from clinic.treatment.models import InfusionSession, PumpEvent
+from clinic.treatment.models import DosePreparation, InfusionSession, PumpEvent, TreatmentSettings
 from clinic.treatment.selectors import pump_delivery
 from clinic.treatment.tests.factories import ketamine_in_safe, make_session
+from clinic.treatment.tests.test_preparation import MAX_DOSE_MG, PREPARATIONS, site_maxima
 
 KYIV = ZoneInfo("Europe/Kyiv")
 MORNING = datetime(2026, 12, 1, 9, 0, tzinfo=KYIV)
@@ -42,6 +45,30 @@ def test_a_full_run_at_the_prepared_rate_gives_the_prepared_dose():
     ]
     result = delivery.amount_given(events)
     assert (result.total_mg, result.running_minutes, result.capped) == (D("35"), D("40"), False)
+
+
+def test_the_amount_is_exact_where_decimal_division_would_fall_short():
+    # 5 min at 150 ml/h, then 96 min at 67.9 ml/h (resumes at 21 and 37 split the stretch):
+    # 12.5 + 108.64 = 121.14 ml of 0.35 mg/ml is 42.399 mg exactly. Decimal hours
+    # (seconds / 3600) summed to a hair under it, and the register got 42.398 (an example
+    # hypothesis found).
+    syringe = delivery.Syringe("s", D("0.35"), D("43"), D("0.5"))
+    events = [
+        delivery.PumpEvent(at(0), delivery.START, D("150"), syringe),
+        delivery.PumpEvent(at(5), delivery.RATE, D("67.9")),
+        delivery.PumpEvent(at(21), delivery.RESUME),
+        delivery.PumpEvent(at(37), delivery.RESUME),
+        delivery.PumpEvent(at(101), delivery.END),
+    ]
+    assert delivery.amount_given(events).total_mg == D("42.399")
+    # 35 mg made up to 60 ml (0.58333... mg/ml): the whole syringe, run in four stretches,
+    # gives exactly 35 mg.
+    full = delivery.Syringe("f", D("35") / D("60"), D("35"), D("0.5"), total_volume_ml=D("60"))
+    run = [delivery.PumpEvent(at(0), delivery.START, D("90"), full)]
+    for minute in (7, 19, 33):
+        run += [delivery.PumpEvent(at(minute), delivery.RESUME)]
+    run += [delivery.PumpEvent(at(40), delivery.END)]
+    assert delivery.amount_given(run).total_mg == D("35")
 
 
 def test_a_slowed_and_paused_run_gives_less_and_a_late_end_is_capped():
@@ -79,13 +106,14 @@ def _events(syringe, steps, *, end_after=5, kind=delivery.END):
     return events
 
 
-def _expected(syringe, events) -> Decimal:
-    """The same sum written out plainly: rate x hours x concentration over running stretches."""
-    total, running, rate, since = D(0), False, None, None
+def _expected(syringe, events) -> Fraction:
+    """The same sum written out plainly, in exact fractions: rate x hours x concentration over
+    running stretches."""
+    total, running, rate, since = Fraction(0), False, None, None
     for event in events:
         if running:
-            hours = D(str((event.at - since).total_seconds())) / 3600
-            total += rate * hours * syringe.concentration_mg_per_ml
+            hours = Fraction(int((event.at - since).total_seconds()), 3600)
+            total += Fraction(rate) * hours * Fraction(syringe.concentration_mg_per_ml)
         if event.rate_ml_per_h is not None:
             rate = event.rate_ml_per_h
         since = event.at
@@ -93,7 +121,7 @@ def _expected(syringe, events) -> Decimal:
             running = True
         elif event.kind in (delivery.PAUSE, delivery.END, delivery.STOP):
             running = False
-    return min(total, syringe.prepared_mg)
+    return min(total, Fraction(syringe.prepared_mg))
 
 
 @settings(max_examples=200, deadline=None)
@@ -113,7 +141,7 @@ def test_the_amount_given_is_rate_times_running_time_capped_by_the_prepared_dose
     expected = _expected(syringe, events)
     # Never more than was prepared, never negative, and the register's 0.001 mg truncation.
     assert D(0) <= result.total_mg <= prepared
-    assert expected - D("0.001") < result.total_mg <= expected
+    assert expected - Fraction(1, 1000) < Fraction(result.total_mg) <= expected
     # Nothing after the end counts: a pump event recorded later changes nothing.
     later = [*events, delivery.PumpEvent(events[-1].at + timedelta(hours=1), delivery.RESUME)]
     assert delivery.amount_given(later).total_mg == result.total_mg
@@ -133,40 +161,54 @@ def test_a_pause_adds_nothing_however_long_it_lasts(steps, pause):
     assert delivery.amount_given(with_pause).total_mg == delivery.amount_given(events).total_mg
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=300, deadline=None)
 @given(
-    weight=st.integers(min_value=40, max_value=150).map(D),
-    mg_per_kg=st.sampled_from([D("0.5"), D("0.6"), D("0.75")]),
+    weight=st.decimals(min_value=40, max_value=150, places=1),
+    mg_per_kg=st.decimals(min_value=D("0.10"), max_value=D("0.75"), places=2),
     minutes=st.integers(min_value=20, max_value=60),
-    method=st.sampled_from([preparation.DILUTED_SYRINGE, preparation.DILUTED_BAG]),
+    kind=st.sampled_from(PREPARATIONS),
+    site_max=site_maxima,
 )
 def test_running_a_preparation_for_its_minutes_gives_its_dose_within_a_syringe_step(
-    weight, mg_per_kg, minutes, method
+    weight, mg_per_kg, minutes, kind, site_max
 ):
-    volume = D("50") if method == preparation.DILUTED_SYRINGE else D("100")
+    # Every strength of the register's catalogue, undiluted or diluted in a syringe or bag,
+    # under any maximum rate a site may set.
+    method, strength, volume = kind
+    rx = preparation.Prescription(mg_per_kg, weight, minutes)
+    assume(rx.dose_mg <= MAX_DOSE_MG)
     try:
         prepared = preparation.prepare(
-            preparation.Prescription(mg_per_kg, weight, minutes),
-            strength_mg_per_ml=D("50"),
+            rx,
+            strength_mg_per_ml=strength,
             method=method,
             final_volume_ml=volume,
-            max_mg_per_kg_per_min=D("1"),
+            max_mg_per_kg_per_min=site_max,
         )
     except preparation.PreparationRefused:
-        return
-    syringe = delivery.Syringe(
-        "p",
-        prepared.dose_given_mg / prepared.total_volume_ml,
-        prepared.dose_given_mg,
-        prepared.draw_step_ml * prepared.strength_mg_per_ml,
-    )
+        return  # which refusals and why: test_preparation.py
+    # The syringe as the session's pump events see it (stored preparation -> delivery).
+    syringe = DosePreparation(
+        strength_mg_per_ml=prepared.strength_mg_per_ml,
+        draw_step_ml=prepared.draw_step_ml,
+        dose_given_mg=prepared.dose_given_mg,
+        total_volume_ml=prepared.total_volume_ml,
+    ).syringe()
     result = delivery.amount_given(
         [
             delivery.PumpEvent(at(0), delivery.START, prepared.rate_ml_per_h, syringe),
             delivery.PumpEvent(at(minutes), delivery.END),
         ]
     )
+    # What the pump's record gives is taken for what was prepared, and lies within one
+    # measuring step of the signed dose; never more than the syringe held.
     assert not delivery.entered_differs(prepared.dose_given_mg, result)
+    assert abs(result.total_mg - rx.dose_mg) <= syringe.step_mg
+    assert result.total_mg <= prepared.dose_given_mg
+    # The pump ran no faster than the site allows, at every minute of the run.
+    per_kg_per_min = prepared.rate_ml_per_h * syringe.concentration_mg_per_ml / 60 / weight
+    assert per_kg_per_min <= site_max
+    assert result.total_mg / minutes / weight <= site_max
 
 
 # The session ---------------------------------------------------------------------------------
@@ -304,6 +346,34 @@ def test_a_pump_event_cannot_be_dated_before_the_last_one(clock, running, nurse)
     assert running.pump_events.count() == 1
 
 
+def test_a_late_pump_event_is_taken_within_the_sites_setting(clock, running, nurse, kyiv):
+    # The site allows 30 minutes; the nurse comes back from the shelter 45 minutes after the
+    # alert.
+    TreatmentSettings.objects.create(site=kyiv, pump_late_entry_minutes=30)
+    clock.shift(timedelta(minutes=55))
+    paused_at = MORNING + timedelta(minutes=10)
+    with pytest.raises(services.TreatmentRefused, match="within 30 minutes of when it happened"):
+        services.interrupt_session(running, cause="air_raid", at=paused_at, actor=nurse)
+    assert InfusionSession.objects.get(pk=running.pk).status == Status.INFUSING
+    assert list(running.pump_events.values_list("kind", flat=True)) == ["start"]
+    TreatmentSettings.objects.filter(site=kyiv).update(pump_late_entry_minutes=60)
+    services.interrupt_session(running, cause="air_raid", at=paused_at, actor=nurse)
+    assert running.pump_events.get(kind="pause").at == paused_at
+
+
+def test_by_default_a_pump_event_is_recorded_within_two_hours(clock, running, nurse):
+    clock.shift(timedelta(minutes=150))
+    with pytest.raises(services.TreatmentRefused, match="within 120 minutes"):
+        services.interrupt_session(
+            running, cause="power_cut", at=MORNING + timedelta(minutes=20), actor=nurse
+        )
+    assert running.pump_events.count() == 1
+    services.interrupt_session(
+        running, cause="power_cut", at=MORNING + timedelta(minutes=31), actor=nurse
+    )
+    assert running.pump_events.get(kind="pause").at == MORNING + timedelta(minutes=31)
+
+
 def test_resuming_after_a_dose_change_waits_for_the_new_preparations_check(
     clock, running, nurse, physician
 ):
@@ -345,6 +415,56 @@ def test_resuming_after_a_dose_change_waits_for_the_new_preparations_check(
         first.pk: D("8.75"),
         prepared.pk: prepared.dose_given_mg,
     }
+
+
+def test_a_dose_is_not_changed_while_the_pump_runs_and_nothing_is_written(
+    clock, running, physician
+):
+    clock.shift(timedelta(minutes=10))
+    with pytest.raises(services.TreatmentRefused, match="Pause the infusion first"):
+        services.sign_dose(
+            running, mg_per_kg=D("0.40"), minutes=40, reason="Дисоціація", actor=physician
+        )
+    assert running.doses.count() == 1
+    assert list(running.pump_events.values_list("kind", flat=True)) == ["start"]
+    assert InfusionSession.objects.get(pk=running.pk).status == Status.INFUSING
+    assert not AuditEvent.objects.filter(action="infusion.dose.changed").exists()
+
+
+def test_the_amount_given_is_exact_across_a_dose_change(clock, running, nurse, physician):
+    # The pump was paused at 09:12; the nurse records it at 09:15 with the time it happened.
+    clock.shift(timedelta(minutes=15))
+    services.interrupt_session(
+        running, cause="side_effect", reason="Нудота", at=MORNING + timedelta(minutes=12),
+        actor=nurse,
+    )  # fmt: skip
+    services.sign_dose(
+        running, mg_per_kg=D("0.40"), minutes=40, reason="Нудота: менша доза", actor=physician
+    )
+    prepared = services.record_dose_preparation(
+        running,
+        prepared=services.PreparationInput(
+            holding=ketamine_in_safe(running.site), method="diluted_bag", final_volume_ml=D("100")
+        ),
+        actor=nurse,
+    )
+    services.check_dose_preparation(
+        running,
+        drug_volume_ml=prepared.drug_volume_ml,
+        rate_ml_per_h=prepared.rate_ml_per_h,
+        actor=physician,
+    )
+    clock.shift(timedelta(minutes=5))
+    services.resume_session(running, actor=nurse)
+    # Half of the new bag: 20 of its 40 minutes, then stopped.
+    clock.shift(timedelta(minutes=20))
+    services.stop_session(running, reason="Тахікардія", actor=nurse)
+    running.refresh_from_db()
+    # The first bag ran 12 minutes at 150 ml/h (30 ml of 0.35 mg/ml = 10.5 mg) and nothing
+    # while paused; the new bag (28 mg in 100 ml at 150 ml/h) ran 20 minutes: 14 mg.
+    old = running.doses.order_by("pk").first().preparation
+    assert pump_delivery(running).per_syringe_mg == {old.pk: D("10.5"), prepared.pk: D("14")}
+    assert running.administered_mg == D("24.5")
 
 
 # Single-use ampoules and two ampoules for one dose --------------------------------------------
@@ -453,6 +573,28 @@ def test_a_refused_rate_change_shows_why_and_writes_nothing(clock, client, runni
     assert "більше за максимум закладу" in response.content.decode()
     assert running.pump_events.count() == 1
     assert AuditEvent.objects.filter(action="infusion.rate.refused", outcome="denied").exists()
+
+
+def test_the_page_asks_to_pause_before_a_dose_change_and_refuses_one(
+    clock, client, running, physician
+):
+    client.force_login(physician)
+    authenticate_recently(client, physician)
+    page = client.get(url(running)).content.decode()
+    assert 'data-testid="dose-change-paused-first"' in page
+    assert f'action="{url(running, "dose")}"' not in page
+    response = client.post(
+        url(running, "dose"),
+        {"mg_per_kg": "0.4", "minutes": "40", "reason": "Дисоціація"},
+        follow=True,
+    )
+    assert "Спочатку призупиніть інфузію" in response.content.decode()
+    assert running.doses.count() == 1
+    assert AuditEvent.objects.filter(action="infusion.dose.refused", outcome="denied").exists()
+    # Once paused, the physician signs the change from the page.
+    services.interrupt_session(running, cause="side_effect", reason="Нудота", actor=physician)
+    page = client.get(url(running)).content.decode()
+    assert f'action="{url(running, "dose")}"' in page
 
 
 def test_another_sites_nurse_cannot_change_the_rate(clock, client, running, users):

@@ -178,3 +178,72 @@ def test_another_sites_change_answers_404_before_any_re_authentication(client, u
     response = client.post(f"/staff/treatment/settings/lviv/changes/{change.public_id}/co-sign/")
     assert response.status_code == 404
     assert ProposedChange.objects.get().status == "pending"
+
+
+# The process settings: clinic policy, in force when saved -------------------------------------
+
+
+def test_the_late_pump_entry_window_is_in_force_when_saved_without_a_co_signature(users, kyiv):
+    admin = users[(Role.ADMINISTRATOR, "kyiv")]
+    saved = services.save_treatment_settings(
+        kyiv, values=_values(kyiv, pump_late_entry_minutes=45), actor=admin
+    )
+    assert saved.applied == ("pump_late_entry_minutes",) and saved.proposal is None
+    assert rules_for(kyiv).pump_late_entry_minutes == 45
+    assert not ProposedChange.objects.exists()
+    changed = AuditEvent.objects.get(action="treatment.settings.changed")
+    assert changed.actor == admin and changed.reason == "pump_late_entry_minutes"
+
+
+def test_a_save_with_a_clinical_change_applies_the_process_one_and_proposes_the_other(users, kyiv):
+    admin = users[(Role.ADMINISTRATOR, "kyiv")]
+    saved = services.save_treatment_settings(
+        kyiv, values=_values(kyiv, pump_late_entry_minutes=60, bp_warn_systolic=150), actor=admin
+    )
+    assert saved.proposal.values == {"bp_warn_systolic": "150"}
+    rules = rules_for(kyiv)
+    assert (rules.pump_late_entry_minutes, rules.bp_warn_systolic) == (60, 140)
+
+
+def test_a_refused_save_writes_nothing_not_even_the_process_setting(users, kyiv):
+    admin = users[(Role.ADMINISTRATOR, "kyiv")]
+    services.propose_treatment_settings(
+        kyiv, values=_values(kyiv, bp_warn_systolic=150), actor=admin
+    )
+    with pytest.raises(services.TreatmentRefused):
+        services.save_treatment_settings(
+            kyiv,
+            values=_values(kyiv, pump_late_entry_minutes=60, bp_warn_systolic=145),
+            actor=admin,
+        )
+    assert rules_for(kyiv).pump_late_entry_minutes == 120
+    assert not TreatmentSettings.objects.exists()
+    assert ProposedChange.objects.count() == 1
+
+
+@pytest.mark.parametrize("role", [Role.PHYSICIAN, Role.NURSE])
+def test_only_an_administrator_saves_the_process_settings(users, kyiv, role):
+    with pytest.raises(services.TreatmentRefused, match="Only an administrator"):
+        services.save_treatment_settings(
+            kyiv, values=_values(kyiv, pump_late_entry_minutes=30), actor=users[(role, "kyiv")]
+        )
+    assert not TreatmentSettings.objects.exists()
+
+
+def test_the_settings_page_edits_the_late_pump_entry_window_with_its_provenance(
+    client, users, kyiv
+):
+    client.force_login(users[(Role.ADMINISTRATOR, "kyiv")])
+    page = client.get("/staff/treatment/settings/kyiv/").content.decode()
+    assert 'name="pump_late_entry_minutes"' in page and "політика клініки" in page
+    response = client.post(
+        "/staff/treatment/settings/kyiv/", _post_data(kyiv, pump_late_entry_minutes=90)
+    )
+    assert response.status_code == 302
+    assert rules_for(kyiv).pump_late_entry_minutes == 90
+    assert not ProposedChange.objects.exists()
+    response = client.post(
+        "/staff/treatment/settings/kyiv/", _post_data(kyiv, pump_late_entry_minutes=0)
+    )
+    assert response.status_code == 200
+    assert rules_for(kyiv).pump_late_entry_minutes == 90

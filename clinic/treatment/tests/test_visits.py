@@ -15,6 +15,7 @@ from clinic.courses.models import Course
 from clinic.scheduling.models import Appointment, AppointmentEvent
 from clinic.treatment import services
 from clinic.treatment.models import InfusionSession, SessionNote, TesSession
+from clinic.treatment.selectors import visit_session_kind
 from clinic.treatment.tests.factories import (
     account_for_ketamine,
     aldrete,
@@ -208,6 +209,15 @@ def test_a_tes_visit_is_checked_in_at_start_and_completed_with_the_session(
     assert visit.status == Appointment.Status.COMPLETED
 
 
+def test_a_tes_visit_is_of_its_sessions_stimulation(patient, tes_room, nurse):
+    visit = make_visit(patient, code="tes_session", practitioner=nurse, room=tes_room)
+    assert visit_session_kind(visit) == ""  # no session yet: nothing says which kind
+    services.start_tes_session(
+        patient, **tes_fields(tes_room, stimulation="tacs"), appointment=visit, actor=nurse
+    )
+    assert visit_session_kind(visit) == "tacs"
+
+
 def test_tes_refuses_a_visit_of_another_patient(patient, kyiv, tes_room, nurse):
     someone_else = make_patient(kyiv, "K-0300")
     visit = make_visit(someone_else, code="tes_session", practitioner=nurse, room=tes_room)
@@ -233,6 +243,7 @@ def test_a_note_is_linked_to_its_psychotherapy_visit(patient, users):
         actor=therapist,
     )
     assert list(visit.session_notes.all()) == [note]
+    assert visit_session_kind(visit) == "psychotherapy"
     with pytest.raises(services.TreatmentRefused, match="already written"):
         services.write_session_note(
             patient,

@@ -15,7 +15,7 @@ from clinic.courses.access import VISIT_TYPE_OF_MODALITY, get_course_for
 from clinic.courses.models import Course
 from clinic.locations.selectors import current_site
 from clinic.patients.access import get_patient_for
-from clinic.treatment import forms, links, selectors, services
+from clinic.treatment import forms, links, selectors, services, summaries
 from clinic.treatment.access import (
     may_read_note,
 )
@@ -99,6 +99,10 @@ def course_detail(request, course_id):
         **selectors.course_overview(course),
     }
     context["notes"] = [n for n in context["notes"] if may_read_note(request.user, n)]
+    # Whether the patient can read a summary of each note in the portal.
+    released = summaries.summaries_of(n.pk for n in context["notes"])
+    for note in context["notes"]:
+        note.summary = released.get(note.pk)
     if course.is_ketamine and course.status == Course.Status.ACTIVE:
         context["open_form"] = forms.OpenSessionForm(site=course.site)
         context["open_form"].offer_free(selectors.free_chairs(course.site))

@@ -10,12 +10,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from clinic.accounts.roles import Role
 from clinic.core import records
 from clinic.core.audit import audit
 from clinic.core.policy import staff
 from clinic.core.refusals import refused
 from clinic.patients.access import get_patient_for
-from clinic.treatment import forms, services
+from clinic.treatment import forms, services, summaries
 from clinic.treatment.access import (
     get_infusion_for,
     get_note_for,
@@ -86,6 +87,9 @@ def note_detail(request, note_id):
             else None,
             "addendum_form": forms.AddendumForm() if note.is_signed else None,
             "can_sign": mine and not note.is_signed,
+            "summaries": summaries.available(),
+            "summary": summaries.summaries_of([note.pk]).get(note.pk),
+            "can_summarise": note.is_signed and request.user.has_role(Role.PHYSICIAN),
         },
     )
 

@@ -1,7 +1,8 @@
 """Each site's treatment settings (thresholds and defaults), with their provenance.
 
 Administrators propose changes; a physician of the site co-signs or rejects them, and only a
-co-signed change takes effect (core/cosign.py)."""
+co-signed change takes effect (core/cosign.py). Process settings (clinic policy on keeping the
+record, `services.settings.PROCESS_SETTINGS`) take effect when saved."""
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -48,18 +49,25 @@ def settings_edit(request, site_code):
     if request.method == "POST" and form.is_valid():
         values = {name: form.cleaned_data[name] for name in forms.SETTINGS_FIELDS}
         try:
-            services.propose_treatment_settings(site, values=values, actor=request.user)
+            saved = services.save_treatment_settings(site, values=values, actor=request.user)
         except services.TreatmentRefused as refusal:
             refused(request, refusal, site=site, form=form)
         else:
-            messages.success(
-                request,
-                _(
-                    "The change of %(site)s is stored and takes effect when a physician of the "
-                    "site co-signs it."
+            if saved.applied:
+                messages.success(
+                    request,
+                    _("Saved and in force: %(settings)s.")
+                    % {"settings": ", ".join(_label(name) for name in saved.applied)},
                 )
-                % {"site": site.name},
-            )
+            if saved.proposal is not None:
+                messages.success(
+                    request,
+                    _(
+                        "The change of %(site)s is stored and takes effect when a physician of "
+                        "the site co-signs it."
+                    )
+                    % {"site": site.name},
+                )
             return redirect("treatment:settings_edit", site.code)
     pending = services.pending_settings_change(site)
     return render(
@@ -77,6 +85,10 @@ def settings_edit(request, site_code):
             and pending.proposed_by_id != request.user.pk,
         },
     )
+
+
+def _label(name) -> str:
+    return str(TreatmentSettings._meta.get_field(name).verbose_name)
 
 
 def _rows(change):

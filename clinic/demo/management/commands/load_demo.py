@@ -34,6 +34,7 @@ from clinic.patients.models import Patient
 from clinic.patients.services import register_patient
 from clinic.portal.demo import demo_login as portal_demo_login
 from clinic.portal.demo import load_demo as load_portal_demo
+from clinic.portal.demo import trusted_demo_login
 from clinic.scheduling.demo import load_demo as load_schedule
 from clinic.treatment.demo import load_demo as load_treatment_demo
 from clinic.website.demo_content import load_pages
@@ -241,4 +242,7 @@ class Command(BaseCommand):
             out(f"Patient portal: {settings.PUBLIC_BASE_URL}/uk/portal/  (demo patient K-0001)")
             out(f"  sign in with {portal}; the one-time code goes out as a development SMS,")
             out("  which the worker writes to var/worker.log ('SMS (development, not sent)')")
+            trusted = trusted_demo_login()
+            if trusted:
+                out(f"  her trusted person (escort: visits, confirmations) signs in with {trusted}")
         out("=" * 78)
