@@ -3,11 +3,8 @@
 Registrations are outbox deliveries: the tests run the outbox worker's delivery
 (`outbox.deliver_due`) where the worker would."""
 
-import json
-import threading
 import time as wall_time
 from datetime import date, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.db import transaction
@@ -16,54 +13,37 @@ from clinic.billing import selectors, services
 from clinic.billing.models import FiscalReceipt
 from clinic.core import outbox
 from clinic.core.models import AuditEvent, OutboxMessage
+from clinic.core.tests.gateway_stub import GatewayStub
 
 
-class Prro:
+class Prro(GatewayStub):
     """A PRRO that registers each key once and answers a repeated key with the first number.
 
     `script` steps: "fail" answers 500 and registers nothing; "lost" registers and then
     answers too late (the answer is lost on the way back); "accept" registers and answers.
     """
 
+    path = "/receipts"
+
     def __init__(self, script):
         self.script = list(script)
         self.requests = []
         self.registered = {}
         self.registrations = 0
-        stub = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                step = stub.script.pop(0) if stub.script else "accept"
-                key = self.headers["Idempotency-Key"]
-                stub.requests.append((step, key, body))
-                if step == "fail":
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                if key not in stub.registered:
-                    stub.registrations += 1
-                    stub.registered[key] = f"FN-{stub.registrations:04d}"
-                if step == "lost":
-                    wall_time.sleep(1.2)
-                answer = json.dumps({"fiscal_number": stub.registered[key]}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/receipts"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, headers, body):
+        step = self.script.pop(0) if self.script else "accept"
+        key = headers["Idempotency-Key"]
+        self.requests.append((step, key, body))
+        if step == "fail":
+            return 500, None
+        if key not in self.registered:
+            self.registrations += 1
+            self.registered[key] = f"FN-{self.registrations:04d}"
+        if step == "lost":
+            wall_time.sleep(1.2)
+        return 200, {"fiscal_number": self.registered[key]}
 
 
 @pytest.fixture

@@ -2,8 +2,6 @@
 callback: a good one records one payment, anything else changes nothing."""
 
 import json
-import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.urls import reverse
@@ -14,49 +12,30 @@ from clinic.billing import online, selectors, services
 from clinic.billing.models import FiscalReceipt, Payment, PaymentRequest
 from clinic.billing.tests.conftest import PACKAGE
 from clinic.core.models import AuditEvent, OutboxMessage
+from clinic.core.tests.gateway_stub import GatewayStub
 
 SECRET = "test-callback-secret"
 
 
-class PaymentService:
+class PaymentService(GatewayStub):
     """Answers each new reference with a link; a repeated reference gets its first link.
     `fail` answers 500 and creates nothing."""
+
+    path = "/links"
 
     def __init__(self, fail=False):
         self.fail = fail
         self.requests = []
         self.links = {}
-        stub = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                stub.requests.append((self.headers, body))
-                if stub.fail:
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                key = self.headers["Idempotency-Key"]
-                number = stub.links.setdefault(key, f"L-{len(stub.links) + 1}")
-                answer = json.dumps(
-                    {"id": number, "url": f"https://pay.example.org/{number}"}
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/links"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, headers, body):
+        self.requests.append((headers, body))
+        if self.fail:
+            return 500, None
+        key = headers["Idempotency-Key"]
+        number = self.links.setdefault(key, f"L-{len(self.links) + 1}")
+        return 200, {"id": number, "url": f"https://pay.example.org/{number}"}
 
 
 @pytest.fixture

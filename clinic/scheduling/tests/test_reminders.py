@@ -1,12 +1,9 @@
 """Reminders and notifications: nothing lost, nothing sent for a cancelled or moved visit, and a
 failed send never shown as sent (OpenEMR #9064)."""
 
-import json
 import re
-import threading
 import time as wall_time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 from django.core import mail
@@ -16,6 +13,7 @@ from clinic.accounts.roles import Role
 from clinic.conftest import make_patient
 from clinic.core import outbox
 from clinic.core.models import OutboxMessage
+from clinic.core.tests.gateway_stub import GatewayStub
 from clinic.scheduling import services
 from clinic.scheduling.models import Notification
 from clinic.scheduling.notifications import send_due_reminders
@@ -229,40 +227,25 @@ def test_the_reminder_command_reports_what_it_did(
 # --- The HTTP gateway against a local stub that fails, times out, then accepts ----------------
 
 
-class Stub:
+class Stub(GatewayStub):
+    """An SMS gateway following `script`: "fail" answers 500, "timeout" answers 500 too late,
+    "accept" (and every request past the script) accepts."""
+
+    path = "/send"
+
     def __init__(self, script):
         self.script = list(script)
         self.requests = []
-        stub = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):  # noqa: N802 - http.server's naming
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                step = stub.script.pop(0) if stub.script else "accept"
-                stub.requests.append((step, self.headers["Idempotency-Key"], body))
-                if step == "timeout":
-                    wall_time.sleep(1.5)
-                if step in ("fail", "timeout"):
-                    self.send_response(500)
-                    self.end_headers()
-                    return
-                answer = json.dumps({"accepted": True, "ref": "gw-1"}).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(answer)))
-                self.end_headers()
-                self.wfile.write(answer)
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}/send"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    def stop(self):
-        self.server.shutdown()
-        self.server.server_close()
+    def answer(self, headers, body):
+        step = self.script.pop(0) if self.script else "accept"
+        self.requests.append((step, headers["Idempotency-Key"], body))
+        if step == "timeout":
+            wall_time.sleep(1.5)
+        if step in ("fail", "timeout"):
+            return 500, None
+        return 200, {"accepted": True, "ref": "gw-1"}
 
 
 @pytest.fixture
