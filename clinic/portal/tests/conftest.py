@@ -3,18 +3,23 @@
 
 import re
 import secrets
+from datetime import date
 
 import pytest
 from django.conf import settings
 
 from clinic.accounts.roles import Role
+from clinic.assessments import services as assessments
 from clinic.conftest import make_patient
 from clinic.core.models import OutboxMessage
+from clinic.core.records import sign_note
 from clinic.courses.tests.factories import make_care_course
+from clinic.patients import services as records
 from clinic.portal import services
 from clinic.portal.models import PortalSession
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.tests.conftest import NOW, at, clinic, frozen, visit  # noqa: F401
+from clinic.treatment import services as treatment
 
 __all__ = ["NOW", "at"]
 
@@ -155,3 +160,41 @@ def trusted_sign_in(client, trusted) -> PortalSession:
     )
     client.cookies[settings.PORTAL_SESSION_COOKIE] = key
     return session
+
+
+def named_objects(patient, *, site, visit_types, physician, summary="Підсумок") -> dict:
+    """One of each object of the patient's that a portal URL names by id (besides visits and
+    message threads): a waitlist entry, a consent, an open questionnaire and a released
+    session summary. Keyed by the URLs' argument names."""
+    entry = scheduling.add_to_waitlist(
+        patient,
+        visit_type=visit_types["follow_up"],
+        site=site,
+        earliest_on=date(2026, 3, 2),
+        latest_on=date(2026, 3, 20),
+        actor=physician,
+    )
+    records.publish_consent_wording(
+        purpose="treatment", text_uk="Згода", text_en="Consent", actor=physician
+    )
+    consent = records.record_consent(
+        patient,
+        purpose="treatment",
+        given=True,
+        channel="paper",
+        given_at=at(2, 7),
+        actor=physician,
+    )
+    link, _token = assessments.issue_self_report_link(patient, "phq9", actor=physician)
+    note = treatment.write_session_note(
+        patient, kind="integration", held_on=date(2026, 3, 2), text="Нотатка", actor=physician
+    )
+    note = sign_note(note, actor=physician)
+    services.write_summary(note, text=summary, actor=physician)
+    released = services.release_summary(note, actor=physician)
+    return {
+        "summary_id": released.public_id,
+        "entry_id": entry.public_id,
+        "consent_id": consent.public_id,
+        "assessment_id": link.assessment.public_id,
+    }

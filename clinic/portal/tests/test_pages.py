@@ -1,8 +1,6 @@
 """The portal's pages: another patient's ids reach nothing; due questionnaires, released
 scores, consents, the data export, the staff access log and the staff actions behind them."""
 
-from datetime import date
-
 import pytest
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
@@ -13,15 +11,12 @@ from clinic.assessments.models import Assessment, SelfReportLink
 from clinic.assessments.public_views import SESSION_KEY
 from clinic.conftest import make_patient
 from clinic.core.models import AuditEvent, OutboxMessage
-from clinic.core.records import sign_note
 from clinic.patients import services as records
 from clinic.patients.models import Consent
-from clinic.portal import services
 from clinic.portal.models import CareMessage, MessageThread, PortalAccount, ScoreRelease
-from clinic.portal.tests.conftest import at
+from clinic.portal.tests.conftest import at, named_objects
 from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import AppointmentEvent, WaitlistEntry
-from clinic.treatment import services as treatment
 
 
 def portal_patterns():
@@ -48,41 +43,14 @@ def stranger(frozen, kyiv, clinic, visit, users, physician):
         room=clinic["kyiv"]["consulting"],
         actor=physician,
     )
-    entry = scheduling.add_to_waitlist(
-        other,
-        visit_type=visit["follow_up"],
-        site=kyiv,
-        earliest_on=date(2026, 3, 2),
-        latest_on=date(2026, 3, 20),
-        actor=physician,
-    )
-    records.publish_consent_wording(
-        purpose="treatment", text_uk="Згода", text_en="Consent", actor=physician
-    )
-    consent = records.record_consent(
-        other,
-        purpose="treatment",
-        given=True,
-        channel="paper",
-        given_at=at(2, 7),
-        actor=physician,
-    )
-    link, _token = assessments.issue_self_report_link(other, "phq9", actor=physician)
-    note = treatment.write_session_note(
-        other, kind="integration", held_on=date(2026, 3, 2), text="Нотатка", actor=physician
-    )
-    note = sign_note(note, actor=physician)
-    services.write_summary(note, text="Підсумок для Шевчук", actor=physician)
-    summary = services.release_summary(note, actor=physician)
     thread = MessageThread.objects.create(patient=other, site=kyiv, topic="treatment")
     CareMessage.objects.create(thread=thread, text="Питання Шевчук")
     return {
+        **named_objects(
+            other, site=kyiv, visit_types=visit, physician=physician, summary="Підсумок для Шевчук"
+        ),
         "thread_id": thread.public_id,
-        "summary_id": summary.public_id,
         "appointment_id": appointment.public_id,
-        "entry_id": entry.public_id,
-        "consent_id": consent.public_id,
-        "assessment_id": link.assessment.public_id,
     }
 
 

@@ -13,17 +13,19 @@ from clinic.accounts.roles import Role
 from clinic.assessments import services as assessments
 from clinic.core.models import AuditEvent, OutboxMessage
 from clinic.core.policy import PORTAL
-from clinic.core.records import sign_note
 from clinic.core.tests.test_url_policy import all_patterns
-from clinic.patients import services as records
 from clinic.portal import messaging, services
 from clinic.portal.access import ANYONE, PATIENT
 from clinic.portal.models import PortalSession, SignInCode, TrustedPerson
-from clinic.portal.tests.conftest import TRUSTED_PHONE, at, grant, last_code, trusted_sign_in
+from clinic.portal.tests.conftest import (
+    TRUSTED_PHONE,
+    grant,
+    last_code,
+    named_objects,
+    trusted_sign_in,
+)
 from clinic.portal.tests.test_pages import stranger, written  # noqa: F401
-from clinic.scheduling import services as scheduling
 from clinic.scheduling.models import Appointment
-from clinic.treatment import services as treatment
 
 pytestmark = pytest.mark.django_db
 
@@ -235,42 +237,14 @@ def test_a_portal_nobody_granted_cannot_be_switched_to(client, account, kyiv, re
 @pytest.fixture
 def own_objects(account, patient, follow_up, physician, kyiv, visit):  # noqa: F811
     """The patient's own objects, one for each id a portal URL can name."""
-    entry = scheduling.add_to_waitlist(
-        patient,
-        visit_type=visit["follow_up"],
-        site=kyiv,
-        earliest_on=date(2026, 3, 2),
-        latest_on=date(2026, 3, 20),
-        actor=physician,
-    )
-    records.publish_consent_wording(
-        purpose="treatment", text_uk="Згода", text_en="Consent", actor=physician
-    )
-    consent = records.record_consent(
-        patient,
-        purpose="treatment",
-        given=True,
-        channel="paper",
-        given_at=at(2, 7),
-        actor=physician,
-    )
-    link, _token = assessments.issue_self_report_link(patient, "phq9", actor=physician)
+    named = named_objects(patient, site=kyiv, visit_types=visit, physician=physician)
     assessments.record_assessment(patient, "phq9", [2] * 8 + [0], actor=physician)
     services.release_scores(patient, actor=physician)
-    note = treatment.write_session_note(
-        patient, kind="integration", held_on=date(2026, 3, 2), text="Нотатка", actor=physician
-    )
-    note = sign_note(note, actor=physician)
-    services.write_summary(note, text="Підсумок", actor=physician)
-    summary = services.release_summary(note, actor=physician)
     thread = messaging.send_message(account, topic="administrative", text="Питання")
     return {
+        **named,
         "thread_id": thread.public_id,
-        "summary_id": summary.public_id,
         "appointment_id": follow_up.public_id,
-        "entry_id": entry.public_id,
-        "consent_id": consent.public_id,
-        "assessment_id": link.assessment.public_id,
         "purpose": "treatment",
     }
 
